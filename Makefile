@@ -1,0 +1,88 @@
+# k2hash-rs: build, install, test and run.
+#   make            build the release libraries
+#   make run        build and run the example C program on a k2hash file
+#   make test       every test (Rust unit/integration tests, header check, C tests)
+#   make install PREFIX=/usr/local DESTDIR=
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+VERSION  := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+LIBDIR    = $(DESTDIR)$(PREFIX)/lib
+INCDIR    = $(DESTDIR)$(PREFIX)/include
+STAGE    := $(CURDIR)/target/stage
+CARGO    ?= cargo
+CC       ?= cc
+HEADERS   = k2hash.h k2hdbg.h k2hashfunc.h
+
+.PHONY: all build headers install uninstall test test-rust test-c run deps clean check-headers
+
+all: build
+
+build:
+	$(CARGO) build --release --workspace
+
+# Copy the cbindgen output of the last release build into include/ (checked in).
+headers: build
+	@out=$$(ls -td target/release/build/k2hash-sys-*/out | head -1); \
+	for h in $(HEADERS); do cp $$out/$$h include/k2hash/$$h; done; echo "headers updated from $$out"
+
+check-headers: build
+	@out=$$(ls -td target/release/build/k2hash-sys-*/out | head -1); \
+	for h in $(HEADERS); do cmp -s $$out/$$h include/k2hash/$$h || { echo "include/k2hash/$$h is stale: run 'make headers'"; exit 1; }; done; echo "headers are current"
+
+install: build
+	install -d $(LIBDIR) $(INCDIR)/k2hash $(LIBDIR)/pkgconfig
+	install -m 0755 target/release/libk2hash.so $(LIBDIR)/libk2hash.so.$(VERSION)
+	ln -sf libk2hash.so.$(VERSION) $(LIBDIR)/libk2hash.so.1
+	ln -sf libk2hash.so.1 $(LIBDIR)/libk2hash.so
+	for h in $(HEADERS); do install -m 0644 include/k2hash/$$h $(INCDIR)/k2hash/$$h; done
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' pkgconfig/libk2hash.pc.in > $(LIBDIR)/pkgconfig/libk2hash.pc
+
+uninstall:
+	rm -f $(LIBDIR)/libk2hash.so.$(VERSION) $(LIBDIR)/libk2hash.so.1 $(LIBDIR)/libk2hash.so $(LIBDIR)/pkgconfig/libk2hash.pc
+	rm -rf $(INCDIR)/k2hash
+
+# Tools the tests need beyond the Rust toolchain (installed when missing and we are root).
+deps:
+	@command -v pkg-config >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pkg-config >/dev/null; \
+	  else echo "pkg-config is missing: install it"; exit 1; fi; }
+	@command -v $(CC) >/dev/null 2>&1 || { echo "a C compiler ($(CC)) is needed"; exit 1; }
+
+# Install into a private prefix and build C programs exactly as a user would.
+stage: deps build
+	rm -rf $(STAGE)
+	$(MAKE) --no-print-directory install PREFIX=/usr DESTDIR=$(STAGE)
+	sed -i 's|^prefix=.*|prefix=$(STAGE)/usr|' $(STAGE)/usr/lib/pkgconfig/libk2hash.pc
+
+PKG = PKG_CONFIG_PATH=$(STAGE)/usr/lib/pkgconfig pkg-config
+
+test: check-headers test-rust test-c
+
+test-rust:
+	$(CARGO) test --release --workspace
+
+test-c: stage
+	@set -e; mkdir -p target/c-tests; \
+	for src in c-tests/*.c; do \
+	  exe=target/c-tests/$$(basename $$src .c); \
+	  $(CC) -std=c11 -Wall -Wextra -Werror -o $$exe $$src $$($(PKG) --cflags --libs libk2hash) -Wl,-rpath,$(STAGE)/usr/lib; \
+	done; \
+	for src in c-tests/*.cc; do \
+	  [ -e "$$src" ] || continue; exe=target/c-tests/$$(basename $$src .cc); \
+	  c++ -Wall -Werror -o $$exe $$src $$($(PKG) --cflags --libs libk2hash) -Wl,-rpath,$(STAGE)/usr/lib; \
+	done; \
+	pass=0; fail=0; \
+	for exe in target/c-tests/test_* target/c-tests/cxx_*; do \
+	  [ -x "$$exe" ] || continue; \
+	  if FIXTURES=$(CURDIR)/../shared/fixtures/k2hash $$exe; then pass=$$((pass+1)); else echo "FAILED: $$exe"; fail=$$((fail+1)); fi; \
+	done; \
+	echo "c-tests: $$pass passed, $$fail failed"; [ $$fail = 0 ]
+
+run: stage
+	@mkdir -p target/c-tests
+	$(CC) -std=c11 -Wall -o target/c-tests/example c-tests/example.c $$($(PKG) --cflags --libs libk2hash) -Wl,-rpath,$(STAGE)/usr/lib
+	./target/c-tests/example $(CURDIR)/target/example.k2h
+
+clean:
+	$(CARGO) clean

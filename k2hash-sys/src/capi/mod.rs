@@ -1,0 +1,17 @@
+//! The C ABI of libk2hash.so.1. This module is the only place that converts raw pointers
+//! (`ffi`) and allocates with the C allocator (`ffi::malloc_*`); the families live in submodules.
+#![allow(non_camel_case_types, non_snake_case, clippy::missing_safety_doc)]
+
+pub mod attrconf;
+pub mod debug;
+pub mod dumpfn;
+pub mod ffi;
+pub mod find;
+pub mod get;
+pub mod hashfn;
+pub mod open;
+pub mod set;
+pub mod types;
+pub mod util;
+
+pub use types::*;

@@ -1,0 +1,320 @@
+//! Text dumps and state summary in the original's layout (the `K2H(...) = {` dump of
+//! `k2h_dump_*` and the state block of `k2h_print_state`). Addresses are printed as the
+//! original does (`%p`): our mapping address plus the offset.
+use crate::engine::Db;
+use crate::error::Result;
+use crate::format::*;
+use std::fmt::Write;
+
+pub const DUMP_HEAD: u32 = 0;
+pub const DUMP_KINDEX: u32 = 1;
+pub const DUMP_CKINDEX: u32 = 3;
+pub const DUMP_ELEMENT: u32 = 7;
+pub const DUMP_PAGE: u32 = 15;
+
+/// `%p` formatting: "(nil)" for zero.
+pub fn ptr(v: u64) -> String {
+    if v == 0 {
+        "(nil)".into()
+    } else {
+        format!("{v:#x}")
+    }
+}
+
+fn ctime(sec: i64) -> String {
+    let t: libc::time_t = sec;
+    let mut buf = [0 as libc::c_char; 64];
+    // SAFETY: ctime_r writes at most 26 bytes into our 64-byte buffer.
+    let p = unsafe { libc::ctime_r(&t, buf.as_mut_ptr()) };
+    if p.is_null() {
+        return String::new();
+    }
+    // SAFETY: ctime_r returned a NUL-terminated string in buf.
+    unsafe { std::ffi::CStr::from_ptr(buf.as_ptr()) }.to_string_lossy().trim_end().to_string()
+}
+
+fn cstr_at(db: &Db, off: u64, len: usize) -> Result<String> {
+    let mut b = vec![0u8; len];
+    db.store().read(off, &mut b)?;
+    let n = b.iter().position(|&c| c == 0).unwrap_or(len);
+    Ok(String::from_utf8_lossy(&b[..n]).into_owned())
+}
+
+pub fn dump(db: &Db, mode: u32) -> Result<String> {
+    let _g = db.struct_guard();
+    let st = db.store();
+    let base = st.base_addr() as u64;
+    let h = |o| db.header_u64(o);
+    let mut s = String::new();
+    let _ = writeln!(s, "K2H({})     = {{", ptr(base));
+    let _ = writeln!(s, "  Version                 = {}", cstr_at(db, H_VERSION, VERSION_LEN)?);
+    let _ = writeln!(s, "  Hash func Version       = {}", cstr_at(db, H_HASH_VERSION, HASH_VERSION_LEN)?);
+    let _ = writeln!(s, "  Total Size              = {}", h(H_TOTAL_SIZE)?);
+    let _ = writeln!(s, "  Page Size               = {}", h(H_PAGE_SIZE)?);
+    for (name, off) in [("Maximum Mask", H_MAX_MASK), ("Minimum Mask", H_MIN_MASK), ("Current Mask", H_CUR_MASK), ("Collision Mask", H_COLLISION_MASK)] {
+        let v = h(off)?;
+        let _ = writeln!(s, "  {name:<24}= {}({v:x})", ptr(v));
+    }
+    let v = h(H_MAX_ELEMENT_COUNT)?;
+    let _ = writeln!(s, "  Max element cnt         = {}({v})", ptr(v));
+    for (name, off) in [("Last update", H_LAST_UPDATE), ("Last area update", H_LAST_AREA_UPDATE)] {
+        let sec = h(off)? as i64;
+        let _ = writeln!(s, "  {name} {{");
+        let _ = writeln!(s, "    Date                    = {}", ctime(sec));
+        let _ = writeln!(s, "    sec                     = {sec}");
+        let _ = writeln!(s, "    usec                    = {}", h(off + 8)?);
+        let _ = writeln!(s, "  }}");
+    }
+    if mode & DUMP_KINDEX == 0 {
+        return Ok(s);
+    }
+    let _ = writeln!(s, "  K2H Areas Array {{");
+    for (i, (t, off, len)) in db.areas()?.into_iter().enumerate() {
+        let _ = writeln!(s, "    [{i}] = {{");
+        let _ = writeln!(s, "      type                    = {}", area_type_name(t));
+        let _ = writeln!(s, "      offset                  = {}({off})", ptr(off));
+        let _ = writeln!(s, "      length                  = {}({len})", ptr(len));
+        let _ = writeln!(s, "    }}");
+    }
+    let _ = writeln!(s, "  }}");
+    let ua = h(H_UNASSIGN_AREA)?;
+    let _ = writeln!(s, "  Unassigned area         {}({ua})", ptr(ua));
+    let _ = writeln!(s, "  Extra pointer           {}({})", ptr(h(H_PEXTRA)?), h(H_PEXTRA)?);
+    // free lists
+    let fe = h(H_FREE_ELEMENT_COUNT)?;
+    let _ = writeln!(s, "  Free Element Area = [{fe}] {{");
+    let mut e = h(H_PFREE_ELEMENTS)?;
+    let mut n = 0u64;
+    let limit = st.len() / ELEMENT_SIZE + 1;
+    let mut line = String::new();
+    while e != 0 && n < limit {
+        let _ = write!(line, "{} ", ptr(base + e));
+        n += 1;
+        if n % 5 == 0 {
+            let _ = writeln!(s, "                            {line}");
+            line.clear();
+        }
+        e = st.u64(e + E_SAME)?;
+    }
+    if !line.is_empty() {
+        let _ = writeln!(s, "                            {line}");
+    }
+    let _ = writeln!(s, "  }} = [{n}]");
+    let fp = h(H_FREE_PAGE_COUNT)?;
+    let _ = writeln!(s, "  Free Pages Area = [{fp}] {{");
+    let mut n = 0u64;
+    if db.is_fullmap() {
+        let mut p = h(H_PFREE_PAGES)?;
+        let limit = st.len() / db.page_size() + 1;
+        line.clear();
+        while p != 0 && n < limit {
+            let _ = write!(line, "{} ", ptr(base + p));
+            n += 1;
+            if n % 5 == 0 {
+                let _ = writeln!(s, "                            {line}");
+                line.clear();
+            }
+            p = st.pg_u64(p + P_NEXT)?;
+        }
+        if !line.is_empty() {
+            let _ = writeln!(s, "                            {line}");
+        }
+    }
+    let _ = writeln!(s, "  }} = [{n}]");
+    // key index
+    let cur = h(H_CUR_MASK)?;
+    let cmask = h(H_COLLISION_MASK)?;
+    let _ = writeln!(s, "  Key Index = [{MAX_KINDEX_AREA_COUNT}] {{");
+    for g in 0..MAX_KINDEX_AREA_COUNT {
+        let ka = h(H_KEY_INDEX_AREA + 8 * g)?;
+        if ka == 0 || g > mask_bits(cur) as u64 {
+            let _ = writeln!(s, "    Key Index Pointer[{g}] = Not Allocated");
+            continue;
+        }
+        let cnt = if g <= 1 { 1 } else { 1u64 << (g - 1) };
+        for j in 0..cnt {
+            let ki = ka + KINDEX_SIZE * j;
+            let assign = st.u64(ki + KI_ASSIGN)?;
+            let _ = writeln!(s, "    Key Index Pointer[{g}][{j}] = {{");
+            let _ = writeln!(s, "      Assign                  = {}", if assign == KINDEX_ASSIGNED { "Assigned" } else { "Not Assigned" });
+            let sm = st.u64(ki + KI_SHIFTED_MASK)?;
+            let mh = st.u64(ki + KI_MASKED_HASH)?;
+            let _ = writeln!(s, "      Shifted Mask            = {}({sm:#x})", ptr(sm));
+            let _ = writeln!(s, "      Masked Hash             = {}({mh:#x})", ptr(mh));
+            if mode & DUMP_CKINDEX == DUMP_CKINDEX {
+                let cl = st.u64(ki + KI_CKEY_LIST)?;
+                let _ = writeln!(s, "      CKey Index = [{}] {{", cmask + 1);
+                for c in 0..=cmask {
+                    let ck = cl + CKINDEX_SIZE * c;
+                    let count = st.u64(ck + CK_COUNT)?;
+                    let _ = writeln!(s, "        [{c}] = {{");
+                    let _ = writeln!(s, "          element count           = {}({count})", ptr(count));
+                    let _ = writeln!(s, "          element_list {{");
+                    let mut shown = 0u64;
+                    if mode & DUMP_ELEMENT == DUMP_ELEMENT {
+                        shown = dump_tree(db, st.u64(ck + CK_LIST)?, mode, &mut s)?;
+                    }
+                    let _ = writeln!(s, "          }} = [{shown}]");
+                    let _ = writeln!(s, "        }}");
+                }
+                let _ = writeln!(s, "      }} = [{}]", cmask + 1);
+            }
+            let _ = writeln!(s, "    }}");
+        }
+    }
+    let _ = writeln!(s, "  }}");
+    Ok(s)
+}
+
+fn dump_tree(db: &Db, root: u64, mode: u32, s: &mut String) -> Result<u64> {
+    let st = db.store();
+    let mut n = 0u64;
+    let mut stack = vec![root];
+    let limit = st.len() / ELEMENT_SIZE + 1;
+    while let Some(e) = stack.pop() {
+        if e == 0 || n > limit {
+            continue;
+        }
+        let _ = writeln!(s, "            [{n}] = {{");
+        for (name, f) in [("hash", E_HASH), ("subhash", E_SUBHASH)] {
+            let v = st.u64(e + f)?;
+            let _ = writeln!(s, "              {name:<24}= {}({v:#x})", ptr(v));
+        }
+        for (name, f, l) in [("key(offset)", E_KEY, E_KEYLEN), ("value(offset)", E_VALUE, E_VALLEN), ("subkeys(offset)", E_SUBKEYS, E_SKEYLEN), ("attrs(offset)", E_ATTRS, E_ATTRLEN)] {
+            let v = st.u64(e + f)?;
+            if v != 0 {
+                let _ = writeln!(s, "              {name:<24}= {}({v})", ptr(v));
+                if mode & DUMP_PAGE == DUMP_PAGE {
+                    dump_pages(db, v, st.u64(e + l)?, s)?;
+                }
+            }
+        }
+        let _ = writeln!(s, "            }}");
+        n += 1;
+        for f in [E_BIG, E_SMALL, E_SAME] {
+            stack.push(st.u64(e + f)?);
+        }
+    }
+    Ok(n)
+}
+
+fn dump_pages(db: &Db, first: u64, _len: u64, s: &mut String) -> Result<()> {
+    let st = db.store();
+    let mut p = first;
+    let limit = st.len() / db.page_size() + 1;
+    let mut n = 0;
+    while p != 0 && n < limit {
+        let len = st.pg_u64(p + P_LENGTH)?.min(db.page_size() - PAGEHEAD_SIZE);
+        let mut b = vec![0u8; len as usize];
+        st.pg_read(p + PAGEHEAD_SIZE, &mut b)?;
+        let hex: Vec<String> = b.iter().map(|c| format!("{c:02x}")).collect();
+        let _ = writeln!(s, "                page({}) length = {len} : {}", ptr(p), hex.join(" "));
+        p = st.pg_u64(p + P_NEXT)?;
+        n += 1;
+    }
+    Ok(())
+}
+
+/// Figures of `k2h_get_state` / `k2h_print_state`.
+#[derive(Debug, Default, Clone)]
+pub struct State {
+    pub max_mask: u64,
+    pub min_mask: u64,
+    pub cur_mask: u64,
+    pub collision_mask: u64,
+    pub max_element_count: u64,
+    pub total_size: u64,
+    pub page_size: u64,
+    pub file_size: u64,
+    pub total_used_size: u64,
+    pub total_map_size: u64,
+    pub total_element_size: u64,
+    pub total_page_size: u64,
+    pub total_area_count: u64,
+    pub total_element_count: u64,
+    pub total_page_count: u64,
+    pub assigned_area_count: u64,
+    pub assigned_key_count: u64,
+    pub assigned_ckey_count: u64,
+    pub assigned_element_count: u64,
+    pub assigned_page_count: u64,
+    pub unassigned_element_count: u64,
+    pub unassigned_page_count: u64,
+    pub last_update: (u64, u64),
+    pub last_area_update: (u64, u64),
+    pub kindex_size: u64,
+    pub ckindex_size: u64,
+}
+
+pub fn state(db: &Db) -> Result<State> {
+    let _g = db.struct_guard();
+    let h = |o| db.header_u64(o);
+    let mut s = State {
+        max_mask: h(H_MAX_MASK)?,
+        min_mask: h(H_MIN_MASK)?,
+        cur_mask: h(H_CUR_MASK)?,
+        collision_mask: h(H_COLLISION_MASK)?,
+        max_element_count: h(H_MAX_ELEMENT_COUNT)?,
+        total_size: h(H_TOTAL_SIZE)?,
+        page_size: h(H_PAGE_SIZE)?,
+        file_size: h(H_UNASSIGN_AREA)?,
+        total_area_count: MAX_AREA_COUNT,
+        last_update: (h(H_LAST_UPDATE)?, h(H_LAST_UPDATE + 8)?),
+        last_area_update: (h(H_LAST_AREA_UPDATE)?, h(H_LAST_AREA_UPDATE + 8)?),
+        ..Default::default()
+    };
+    for (t, _, len) in db.areas()? {
+        s.assigned_area_count += 1;
+        s.total_used_size += len;
+        if t != AREA_PAGE || db.is_fullmap() {
+            s.total_map_size += len;
+        }
+        match t {
+            AREA_ELEMENT => s.total_element_size += len,
+            AREA_PAGE => s.total_page_size += len,
+            AREA_KINDEX => s.kindex_size += len,
+            AREA_CKINDEX => s.ckindex_size += len,
+            _ => {}
+        }
+    }
+    s.total_element_count = s.total_element_size / ELEMENT_SIZE;
+    s.total_page_count = s.total_page_size / s.page_size.max(1);
+    s.assigned_key_count = s.cur_mask + 1;
+    s.assigned_ckey_count = (s.cur_mask + 1) * (s.collision_mask + 1);
+    s.unassigned_element_count = h(H_FREE_ELEMENT_COUNT)?;
+    s.unassigned_page_count = h(H_FREE_PAGE_COUNT)?;
+    s.assigned_element_count = s.total_element_count.saturating_sub(s.unassigned_element_count);
+    s.assigned_page_count = s.total_page_count.saturating_sub(s.unassigned_page_count);
+    Ok(s)
+}
+
+/// The state block as the original tool prints it.
+pub fn state_text(s: &State) -> String {
+    let mut o = String::new();
+    let ps = s.page_size.max(1);
+    let payload = ps.saturating_sub(PAGEHEAD_SIZE);
+    let _ = writeln!(o, "Total File size         = {} byte", s.file_size);
+    let _ = writeln!(o, "Used size               = {} byte", s.total_used_size);
+    let _ = writeln!(o, "Total mmap size         = {} byte", s.total_map_size);
+    let _ = writeln!(o, "Assigned areas          = {} ( total {} )", s.assigned_area_count, s.total_area_count);
+    let _ = writeln!(o);
+    let _ = writeln!(o, "Total Key index         = {} ( {} byte )", s.assigned_key_count, s.kindex_size);
+    let _ = writeln!(o, "Total CKey index        = {} ( {} byte )", s.assigned_ckey_count, s.ckindex_size);
+    let _ = writeln!(o);
+    let _ = writeln!(o, "Total Element           = {} ( {} byte )", s.total_element_count, s.total_element_size);
+    let _ = writeln!(o, "  Assigned Element        = {} ( {} byte )", s.assigned_element_count, s.assigned_element_count * ELEMENT_SIZE);
+    let _ = writeln!(o, "  Free Element            = {} ( {} byte )", s.unassigned_element_count, s.unassigned_element_count * ELEMENT_SIZE);
+    let _ = writeln!(o);
+    let _ = writeln!(o, "Total Page              = {} ( {} byte )", s.total_page_count, s.total_page_size);
+    let _ = writeln!(o, "  Assigned Page           = {} ( {} byte )", s.assigned_page_count, s.assigned_page_count * ps);
+    let _ = writeln!(o, "  Free Page               = {} ( {} byte )", s.unassigned_page_count, s.unassigned_page_count * ps);
+    let _ = writeln!(o, "  Data ratio per Page     = {} % ( {} byte / {} byte)", payload * 100 / ps, payload, ps);
+    let _ = writeln!(o);
+    let sys = s.kindex_size + s.ckindex_size + s.total_element_size + s.total_page_count * PAGEHEAD_SIZE;
+    let real = s.total_page_count * payload;
+    let _ = writeln!(o, "Total Key count         = {}", s.total_element_count);
+    let _ = writeln!(o, "System usage            = {sys} byte");
+    let _ = writeln!(o, "Total real data size    = {real} byte");
+    let _ = writeln!(o, "real data ratio         = {} %", real * 100 / s.total_used_size.max(1));
+    o
+}

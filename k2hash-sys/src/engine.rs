@@ -1,0 +1,1349 @@
+//! The k2hash storage engine: byte-compatible with the original file format.
+//!
+//! Structure (all offsets are file offsets, see `format`): header → key index (KINDEX, grouped by
+//! mask bit length) → collision index (CKINDEX, 2^c per KINDEX) → binary tree of ELEMENTs ordered
+//! by the second hash, with `same` chains for equal second hashes → page chains holding key,
+//! value, serialized subkeys and serialized attributes.
+//!
+//! Locking (see `lock`): the structure lock is taken shared by every operation and exclusively
+//! for key-index growth and lazy migration; the CKINDEX stripe lock protects one tree and the
+//! elements and pages hanging off it; the allocation lock protects the free lists and area table.
+//! Order: structure → stripe(s) → allocation.
+use crate::error::{corrupt, invalid, K2hError, Result};
+use crate::format::*;
+use crate::hash;
+use crate::lock::{LockTable, ALLOC_LOCK, STRUCT_LOCK};
+use crate::store::Store;
+use std::collections::HashMap;
+use std::fs::OpenOptions;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, Weak};
+
+/// Layout parameters used when new storage is initialised.
+#[derive(Clone, Copy, Debug)]
+pub struct Layout {
+    pub mask_bits: i32,
+    pub cmask_bits: i32,
+    pub max_elements: i32,
+    pub page_size: usize,
+}
+
+impl Default for Layout {
+    fn default() -> Self {
+        Layout {
+            mask_bits: DEFAULT_MASK_BITCOUNT,
+            cmask_bits: DEFAULT_COLLISION_MASK_BITCOUNT,
+            max_elements: DEFAULT_MAX_ELEMENT_CNT,
+            page_size: DEFAULT_PAGE_SIZE,
+        }
+    }
+}
+
+impl Layout {
+    pub fn validate(&self) -> Result<()> {
+        if !(MIN_MASK_BITCOUNT..=MAX_MASK_BITCOUNT).contains(&self.mask_bits) {
+            return invalid(format!("mask bit count {} is not in 2..28", self.mask_bits));
+        }
+        if self.cmask_bits < 0 || self.cmask_bits > 28 {
+            return invalid(format!("collision mask bit count {} is out of range", self.cmask_bits));
+        }
+        if self.max_elements <= 0 {
+            return invalid("max element count must be positive");
+        }
+        if self.mask_bits + self.cmask_bits > 40 {
+            return invalid("mask and collision mask bit counts are too large together");
+        }
+        Ok(())
+    }
+}
+
+/// Parts of an element read by a lookup.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Element {
+    pub value: Vec<u8>,
+    pub subkeys: Vec<u8>,
+    pub attrs: Vec<u8>,
+}
+
+/// Which parts to read.
+#[derive(Clone, Copy)]
+pub struct Parts {
+    pub value: bool,
+    pub subkeys: bool,
+    pub attrs: bool,
+}
+
+impl Parts {
+    pub const ALL: Parts = Parts { value: true, subkeys: true, attrs: true };
+    pub const VALUE: Parts = Parts { value: true, subkeys: false, attrs: true };
+    pub const SUBKEYS: Parts = Parts { value: false, subkeys: true, attrs: true };
+    pub const ATTRS: Parts = Parts { value: false, subkeys: false, attrs: true };
+    pub const NONE: Parts = Parts { value: false, subkeys: false, attrs: false };
+}
+
+/// What `modify` does with the element.
+pub enum Change {
+    /// Leave everything as it is.
+    Keep,
+    /// Remove the element.
+    Delete,
+    /// Replace the whole element (the original's Set: remove, then insert a new element).
+    Set(Element),
+    /// Replace some parts in place (creating the key with an empty value when missing).
+    Replace { value: Option<Vec<u8>>, subkeys: Option<Vec<u8>>, attrs: Option<Vec<u8>> },
+}
+
+/// Identity of an attached file, used to share one `Db` between handles of a process.
+type FileId = (u64, u64, bool);
+
+fn registry() -> &'static Mutex<HashMap<FileId, Weak<Db>>> {
+    static R: std::sync::OnceLock<Mutex<HashMap<FileId, Weak<Db>>>> = std::sync::OnceLock::new();
+    R.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+pub struct Db {
+    pub(crate) st: Store,
+    locks: LockTable,
+    path: Option<PathBuf>,
+    temp: bool,
+    id: Option<FileId>,
+    cbits: u32,
+    cmask: u64,
+    page_size: u64,
+    payload: u64,
+}
+
+/// Current time from CLOCK_REALTIME_COARSE as (sec, nsec).
+pub fn now_coarse() -> (i64, i64) {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime writes into the timespec we pass.
+    unsafe { libc::clock_gettime(libc::CLOCK_REALTIME_COARSE, &mut ts) };
+    (ts.tv_sec, ts.tv_nsec)
+}
+
+impl Db {
+    // ------------------------------------------------------------------ open / create
+
+    /// Memory-only k2hash.
+    pub fn memory(layout: Layout) -> Result<Arc<Db>> {
+        layout.validate()?;
+        let st = Store::memory(0)?;
+        init_layout(&st, &layout)?;
+        Ok(Arc::new(Db::from_store(st, LockTable::anonymous()?, None, false, None)?))
+    }
+
+    /// Create (replacing any existing file) and initialise a k2hash file, then detach.
+    pub fn create_file(path: &Path, layout: Layout) -> Result<()> {
+        layout.validate()?;
+        match std::fs::remove_file(path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e.into()),
+        }
+        let f = OpenOptions::new().read(true).write(true).create(true).truncate(true).open(path)?;
+        let st = Store::file(f, false, true)?;
+        init_layout(&st, &layout)?;
+        st.sync();
+        Ok(())
+    }
+
+    /// Attach a file, creating it with `layout` when missing (unless read-only).
+    pub fn open_file(
+        path: &Path,
+        readonly: bool,
+        temp: bool,
+        fullmap: bool,
+        layout: Layout,
+    ) -> Result<Arc<Db>> {
+        let exists = path.exists();
+        if !exists && readonly {
+            return Err(K2hError::Invalid(format!("{} does not exist", path.display())));
+        }
+        let mut reg = registry().lock().unwrap_or_else(|e| e.into_inner());
+        if exists {
+            let md = std::fs::metadata(path)?;
+            let id = (md.dev(), md.ino(), readonly);
+            if let Some(db) = reg.get(&id).and_then(|w| w.upgrade()) {
+                return Ok(db);
+            }
+        }
+        let f = if readonly {
+            OpenOptions::new().read(true).open(path)?
+        } else {
+            OpenOptions::new().read(true).write(true).create(true).truncate(false).open(path)?
+        };
+        let md = f.metadata()?;
+        let fresh = md.len() == 0;
+        if fresh {
+            layout.validate()?;
+        } else if md.len() <= HEADER_SIZE {
+            return corrupt(format!("{} is too small to be a k2hash file", path.display()));
+        }
+        let id = (md.dev(), md.ino(), readonly);
+        let st = Store::file(f, readonly, fullmap)?;
+        let canon = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        let locks = LockTable::for_file(hash::builtin_hash(canon.as_os_str().as_encoded_bytes()))?;
+        if fresh {
+            let _g = locks.write(STRUCT_LOCK);
+            if st.len() == 0 || st.u64(H_UNASSIGN_AREA).unwrap_or(0) == 0 {
+                init_layout(&st, &layout)?;
+            }
+        }
+        let db = Arc::new(Db::from_store(st, locks, Some(canon), temp, Some(id))?);
+        reg.insert(id, Arc::downgrade(&db));
+        Ok(db)
+    }
+
+    fn from_store(
+        st: Store,
+        locks: LockTable,
+        path: Option<PathBuf>,
+        temp: bool,
+        id: Option<FileId>,
+    ) -> Result<Db> {
+        check_header(&st)?;
+        let cmask = st.u64(H_COLLISION_MASK)?;
+        let page_size = st.u64(H_PAGE_SIZE)?;
+        Ok(Db {
+            st,
+            locks,
+            path,
+            temp,
+            id,
+            cbits: mask_bits(cmask),
+            cmask,
+            page_size,
+            payload: page_size - PAGEHEAD_SIZE,
+        })
+    }
+
+    pub fn is_readonly(&self) -> bool {
+        self.st.is_readonly()
+    }
+    pub fn is_memory(&self) -> bool {
+        self.st.is_memory()
+    }
+    pub fn is_temp(&self) -> bool {
+        self.temp
+    }
+    pub fn is_fullmap(&self) -> bool {
+        self.st.is_fullmap()
+    }
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+    pub fn page_size(&self) -> u64 {
+        self.page_size
+    }
+    pub fn header_u64(&self, off: u64) -> Result<u64> {
+        self.st.u64(off)
+    }
+    pub fn store(&self) -> &Store {
+        &self.st
+    }
+
+    // ------------------------------------------------------------------ key index
+
+    fn kindex_at(&self, h: u64, mask: u64) -> Result<u64> {
+        let m = (h >> self.cbits) & mask;
+        let g = 64 - m.leading_zeros() as u64;
+        let j = if g > 1 { m & ((1u64 << (g - 1)) - 1) } else { 0 };
+        if g >= MAX_KINDEX_AREA_COUNT {
+            return corrupt("key index group out of range");
+        }
+        let base = self.st.u64(H_KEY_INDEX_AREA + 8 * g)?;
+        if base == 0 {
+            return corrupt(format!("key index group {g} is missing"));
+        }
+        Ok(base + KINDEX_SIZE * j)
+    }
+
+    /// First assigned KINDEX for `h` walking down from the current mask; `None` when the top one
+    /// is unassigned and `merge` asks for the lazy migration to run first.
+    fn resolve(&self, h: u64, merge: bool) -> Result<Option<u64>> {
+        let mut m = self.st.u64(H_CUR_MASK)?;
+        let mut last = None;
+        while m > 0 {
+            let ki = self.kindex_at(h, m)?;
+            if self.st.u64(ki + KI_ASSIGN)? == KINDEX_ASSIGNED {
+                return Ok(Some(ki));
+            }
+            if merge {
+                return Ok(None);
+            }
+            last = Some(ki);
+            m >>= 1;
+        }
+        match last {
+            Some(k) => Ok(Some(k)),
+            None => corrupt("no key index"),
+        }
+    }
+
+    fn ckindex(&self, ki: u64, h: u64) -> Result<u64> {
+        let base = self.st.u64(ki + KI_CKEY_LIST)?;
+        if base == 0 {
+            return corrupt("key index without collision index");
+        }
+        Ok(base + CKINDEX_SIZE * (h & self.cmask))
+    }
+
+    /// Run the lazy migration for `h` (exclusive structure lock).
+    fn merge(&self, h: u64) -> Result<()> {
+        let _g = self.locks.write(STRUCT_LOCK);
+        if self.resolve(h, true)?.is_some() {
+            return Ok(());
+        }
+        let cur = self.st.u64(H_CUR_MASK)?;
+        self.arrange(h, cur)
+    }
+
+    fn arrange(&self, h: u64, mask: u64) -> Result<()> {
+        let cur = self.st.u64(H_CUR_MASK)?;
+        if mask < 3 || mask > cur {
+            return Ok(());
+        }
+        self.arrange(h, mask >> 1)?;
+        let upper = self.kindex_at(h, mask)?;
+        let lower = self.kindex_at(h, mask >> 1)?;
+        if upper == lower || self.st.u64(upper + KI_ASSIGN)? == KINDEX_ASSIGNED {
+            return Ok(());
+        }
+        let target = (h >> self.cbits) & mask;
+        let lbase = self.st.u64(lower + KI_CKEY_LIST)?;
+        let ubase = self.st.u64(upper + KI_CKEY_LIST)?;
+        for slot in 0..=self.cmask {
+            let src = lbase + CKINDEX_SIZE * slot;
+            let dst = ubase + CKINDEX_SIZE * slot;
+            let root = self.st.u64(src + CK_LIST)?;
+            if root == 0 {
+                continue;
+            }
+            for e in self.post_order(root)? {
+                if (self.st.u64(e + E_HASH)? >> self.cbits) & mask == target {
+                    self.take_off(src, e)?;
+                    self.insert(dst, e)?;
+                }
+            }
+        }
+        self.st.set_u64(upper + KI_ASSIGN, KINDEX_ASSIGNED)
+    }
+
+    /// Elements of a tree in the original's migration order: same, small, big, then self.
+    fn post_order(&self, root: u64) -> Result<Vec<u64>> {
+        let limit = self.st.len() / ELEMENT_SIZE + 1;
+        let mut out = Vec::new();
+        let mut stack = vec![(root, false)];
+        while let Some((e, expanded)) = stack.pop() {
+            if expanded {
+                out.push(e);
+                continue;
+            }
+            if out.len() as u64 + stack.len() as u64 > limit {
+                return corrupt("element tree has a cycle");
+            }
+            stack.push((e, true));
+            for f in [E_BIG, E_SMALL, E_SAME] {
+                let c = self.st.u64(e + f)?;
+                if c != 0 && c != e {
+                    stack.push((c, false));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Grow the key index by one bit (exclusive structure lock held by the caller).
+    fn expand_kindex(&self) -> Result<()> {
+        let cur = self.st.u64(H_CUR_MASK)?;
+        if cur >= MAX_MASK {
+            return Ok(());
+        }
+        let b = mask_bits(cur) as u64;
+        let n = 1u64 << b;
+        let _a = self.locks.write(ALLOC_LOCK);
+        let cki = self.add_area(AREA_CKINDEX, CKINDEX_SIZE * n * (self.cmask + 1))?;
+        let ki = self.add_area(AREA_KINDEX, KINDEX_SIZE * n)?;
+        let newmask = (cur << 1) | 1;
+        let shifted = newmask << self.cbits;
+        let mut buf = vec![0u8; (KINDEX_SIZE * n) as usize];
+        for j in 0..n {
+            let o = (j * KINDEX_SIZE) as usize;
+            buf[o + 8..o + 16].copy_from_slice(&shifted.to_le_bytes());
+            buf[o + 16..o + 24].copy_from_slice(&(((n + j) << self.cbits) & shifted).to_le_bytes());
+            let ck = cki + j * CKINDEX_SIZE * (self.cmask + 1);
+            buf[o + 24..o + 32].copy_from_slice(&ck.to_le_bytes());
+        }
+        self.st.write(ki, &buf)?;
+        self.st.set_u64(H_KEY_INDEX_AREA + 8 * (b + 1), ki)?;
+        self.st.set_u64(H_CUR_MASK, newmask)?;
+        Ok(())
+    }
+
+    fn maybe_expand(&self, ck: u64) -> Result<()> {
+        let max = self.st.u64(H_MAX_ELEMENT_COUNT)?;
+        if self.st.u64(ck + CK_COUNT)? <= max || self.st.u64(H_CUR_MASK)? >= MAX_MASK {
+            return Ok(());
+        }
+        let _g = self.locks.write(STRUCT_LOCK);
+        if self.st.u64(ck + CK_COUNT)? > max {
+            self.expand_kindex()?;
+        }
+        Ok(())
+    }
+
+    // ------------------------------------------------------------------ locking helpers
+
+    /// Run `f` with the CKINDEX of `h` locked (shared or exclusive).
+    fn with_slot<R>(&self, h: u64, write: bool, f: impl FnOnce(u64) -> Result<R>) -> Result<R> {
+        let merge = !self.is_readonly();
+        loop {
+            let g = self.locks.read(STRUCT_LOCK);
+            let ki = match self.resolve(h, merge)? {
+                Some(k) => k,
+                None => {
+                    drop(g);
+                    self.merge(h)?;
+                    continue;
+                }
+            };
+            let ck = self.ckindex(ki, h)?;
+            let slot = LockTable::stripe(ck);
+            let _s = if write { self.locks.write(slot) } else { self.locks.read(slot) };
+            return f(ck);
+        }
+    }
+
+    fn with_two_slots<R>(
+        &self,
+        h1: u64,
+        h2: u64,
+        f: impl FnOnce(u64, u64) -> Result<R>,
+    ) -> Result<R> {
+        loop {
+            let g = self.locks.read(STRUCT_LOCK);
+            let (k1, k2) = match (self.resolve(h1, true)?, self.resolve(h2, true)?) {
+                (Some(a), Some(b)) => (a, b),
+                (a, _) => {
+                    drop(g);
+                    self.merge(if a.is_none() { h1 } else { h2 })?;
+                    continue;
+                }
+            };
+            let c1 = self.ckindex(k1, h1)?;
+            let c2 = self.ckindex(k2, h2)?;
+            let (s1, s2) = (LockTable::stripe(c1), LockTable::stripe(c2));
+            let _a = self.locks.write(s1.min(s2));
+            let _b = if s1 != s2 { Some(self.locks.write(s1.max(s2))) } else { None };
+            return f(c1, c2);
+        }
+    }
+
+    // ------------------------------------------------------------------ element tree
+
+    fn loop_limit(&self) -> u64 {
+        self.st.len() / ELEMENT_SIZE + 2
+    }
+
+    fn find_in(&self, ck: u64, h: u64, s: u64, key: &[u8]) -> Result<Option<u64>> {
+        let mut e = self.st.u64(ck + CK_LIST)?;
+        let limit = self.loop_limit();
+        let mut n = 0u64;
+        while e != 0 {
+            n += 1;
+            if n > limit {
+                return corrupt("element tree has a cycle");
+            }
+            let es = self.st.u64(e + E_SUBHASH)?;
+            if es == s {
+                break;
+            }
+            e = self.st.u64(e + if s < es { E_SMALL } else { E_BIG })?;
+        }
+        while e != 0 {
+            n += 1;
+            if n > limit {
+                return corrupt("element chain has a cycle");
+            }
+            if self.st.u64(e + E_HASH)? == h && self.key_eq(e, key)? {
+                return Ok(Some(e));
+            }
+            e = self.st.u64(e + E_SAME)?;
+        }
+        Ok(None)
+    }
+
+    fn key_eq(&self, e: u64, key: &[u8]) -> Result<bool> {
+        if self.st.u64(e + E_KEYLEN)? != key.len() as u64 {
+            return Ok(false);
+        }
+        let mut p = self.st.u64(e + E_KEY)?;
+        let mut rest = key;
+        let mut buf = vec![0u8; self.payload.min(key.len() as u64) as usize];
+        while p != 0 && !rest.is_empty() {
+            let len = self.st.pg_u64(p + P_LENGTH)?;
+            if len > self.payload || len as usize > rest.len() {
+                return Ok(false);
+            }
+            let chunk = &mut buf[..len as usize];
+            self.st.pg_read(p + PAGEHEAD_SIZE, chunk)?;
+            if chunk != &rest[..len as usize] {
+                return Ok(false);
+            }
+            rest = &rest[len as usize..];
+            p = self.st.pg_u64(p + P_NEXT)?;
+        }
+        Ok(rest.is_empty())
+    }
+
+    /// Insert an element into the tree of `ck` and count it.
+    fn insert(&self, ck: u64, e: u64) -> Result<()> {
+        for f in [E_SMALL, E_BIG, E_SAME, E_PARENT] {
+            self.st.set_u64(e + f, 0)?;
+        }
+        let s = self.st.u64(e + E_SUBHASH)?;
+        let root = self.st.u64(ck + CK_LIST)?;
+        if root == 0 {
+            self.st.set_u64(ck + CK_LIST, e)?;
+        } else {
+            self.hang(root, e, s)?;
+        }
+        let c = self.st.u64(ck + CK_COUNT)?;
+        self.st.set_u64(ck + CK_COUNT, c + 1)
+    }
+
+    /// Hang the subtree rooted at `e` (subhash `s`) below `root`.
+    fn hang(&self, root: u64, e: u64, s: u64) -> Result<()> {
+        let mut cur = root;
+        let limit = self.loop_limit();
+        for _ in 0..limit {
+            let cs = self.st.u64(cur + E_SUBHASH)?;
+            let field = if cs == s {
+                // append at the end of the same chain
+                let mut t = cur;
+                let mut n = 0;
+                loop {
+                    let nx = self.st.u64(t + E_SAME)?;
+                    if nx == 0 {
+                        break;
+                    }
+                    n += 1;
+                    if n > limit {
+                        return corrupt("element chain has a cycle");
+                    }
+                    t = nx;
+                }
+                self.st.set_u64(t + E_SAME, e)?;
+                return self.st.set_u64(e + E_PARENT, t);
+            } else if s < cs {
+                E_SMALL
+            } else {
+                E_BIG
+            };
+            let next = self.st.u64(cur + field)?;
+            if next == 0 {
+                self.st.set_u64(cur + field, e)?;
+                return self.st.set_u64(e + E_PARENT, cur);
+            }
+            cur = next;
+        }
+        corrupt("element tree has a cycle")
+    }
+
+    /// Find the link that points at `e`: (address of the link, owner element or 0 for the root).
+    fn locate(&self, ck: u64, e: u64) -> Result<Option<(u64, u64)>> {
+        let s = self.st.u64(e + E_SUBHASH)?;
+        let mut link = ck + CK_LIST;
+        let mut owner = 0u64;
+        let limit = self.loop_limit();
+        for _ in 0..limit {
+            let cur = self.st.u64(link)?;
+            if cur == 0 {
+                return Ok(None);
+            }
+            if cur == e {
+                return Ok(Some((link, owner)));
+            }
+            let cs = self.st.u64(cur + E_SUBHASH)?;
+            if cs == s {
+                let mut t = cur;
+                for _ in 0..limit {
+                    let nx = self.st.u64(t + E_SAME)?;
+                    if nx == 0 {
+                        return Ok(None);
+                    }
+                    if nx == e {
+                        return Ok(Some((t + E_SAME, t)));
+                    }
+                    t = nx;
+                }
+                return corrupt("element chain has a cycle");
+            }
+            owner = cur;
+            link = cur + if s < cs { E_SMALL } else { E_BIG };
+        }
+        corrupt("element tree has a cycle")
+    }
+
+    /// Unlink `e` from the tree of `ck` and uncount it.
+    fn take_off(&self, ck: u64, e: u64) -> Result<()> {
+        let Some((link, owner)) = self.locate(ck, e)? else {
+            return corrupt("element is not in its collision index");
+        };
+        let small = self.st.u64(e + E_SMALL)?;
+        let big = self.st.u64(e + E_BIG)?;
+        let same = self.st.u64(e + E_SAME)?;
+        if same != 0 {
+            self.st.set_u64(link, same)?;
+            self.st.set_u64(same + E_PARENT, owner)?;
+            self.st.set_u64(same + E_SMALL, small)?;
+            self.st.set_u64(same + E_BIG, big)?;
+            for c in [small, big] {
+                if c != 0 {
+                    self.st.set_u64(c + E_PARENT, same)?;
+                }
+            }
+        } else if small != 0 && big != 0 {
+            self.st.set_u64(link, big)?;
+            self.st.set_u64(big + E_PARENT, owner)?;
+            let root = self.st.u64(ck + CK_LIST)?;
+            let ss = self.st.u64(small + E_SUBHASH)?;
+            self.hang(root, small, ss)?;
+        } else if small != 0 || big != 0 {
+            let c = small | big;
+            self.st.set_u64(link, c)?;
+            self.st.set_u64(c + E_PARENT, owner)?;
+        } else {
+            self.st.set_u64(link, 0)?;
+        }
+        for f in [E_SMALL, E_BIG, E_PARENT, E_SAME] {
+            self.st.set_u64(e + f, 0)?;
+        }
+        let c = self.st.u64(ck + CK_COUNT)?;
+        let c = if self.st.u64(ck + CK_LIST)? == 0 { 0 } else { c.saturating_sub(1) };
+        self.st.set_u64(ck + CK_COUNT, c)
+    }
+
+    // ------------------------------------------------------------------ pages
+
+    fn read_chain(&self, first: u64, hint: u64) -> Result<Vec<u8>> {
+        let mut out = Vec::with_capacity(hint.min(1 << 30) as usize);
+        let mut p = first;
+        let limit = self.st.len() / self.page_size + 1;
+        let mut n = 0u64;
+        while p != 0 {
+            n += 1;
+            if n > limit {
+                return corrupt("page chain has a cycle");
+            }
+            let len = self.st.pg_u64(p + P_LENGTH)?;
+            if len > self.payload {
+                return corrupt(format!("page {p:#x} has length {len}"));
+            }
+            let at = out.len();
+            out.resize(at + len as usize, 0);
+            self.st.pg_read(p + PAGEHEAD_SIZE, &mut out[at..])?;
+            p = self.st.pg_u64(p + P_NEXT)?;
+        }
+        Ok(out)
+    }
+
+    /// Take pages for `len` bytes off the free list and fill them with `data`.
+    fn alloc_chain(&self, data: &[u8]) -> Result<u64> {
+        if data.is_empty() {
+            return Ok(0);
+        }
+        let need = (data.len() as u64).div_ceil(self.payload);
+        let pages = {
+            let _a = self.locks.write(ALLOC_LOCK);
+            self.reserve_pages(data.len() as u64, need)?
+        };
+        for (i, &p) in pages.iter().enumerate() {
+            let from = i * self.payload as usize;
+            let chunk = &data[from..(from + self.payload as usize).min(data.len())];
+            self.st.pg_set_u64(p + P_LENGTH, chunk.len() as u64)?;
+            self.st.pg_write(p + PAGEHEAD_SIZE, chunk)?;
+        }
+        Ok(pages[0])
+    }
+
+    fn reserve_pages(&self, len: u64, need: u64) -> Result<Vec<u64>> {
+        let mut tries = 0;
+        loop {
+            let count = self.st.u64(H_FREE_PAGE_COUNT)?;
+            if self.payload.saturating_mul(count) < len || self.st.u64(H_PFREE_PAGES)? == 0 {
+                self.expand_pages()?;
+                tries += 1;
+                if tries > 4096 {
+                    return Err(K2hError::NoSpace("cannot reserve pages".into()));
+                }
+                continue;
+            }
+            let mut pages = Vec::with_capacity(need as usize);
+            let mut p = self.st.u64(H_PFREE_PAGES)?;
+            while p != 0 && (pages.len() as u64) < need {
+                pages.push(p);
+                p = self.st.pg_u64(p + P_NEXT)?;
+            }
+            if (pages.len() as u64) < need {
+                // The counter over-counted: grow and try again.
+                self.expand_pages()?;
+                tries += 1;
+                if tries > 4096 {
+                    return Err(K2hError::NoSpace("cannot reserve pages".into()));
+                }
+                continue;
+            }
+            let last = pages[pages.len() - 1];
+            if p != 0 {
+                self.st.pg_set_u64(p + P_PREV, 0)?;
+                self.st.set_u64(H_PFREE_PAGES, p)?;
+                self.st.set_u64(H_FREE_PAGE_COUNT, count.saturating_sub(need))?;
+                self.st.pg_set_u64(last + P_NEXT, 0)?;
+            } else {
+                self.st.set_u64(H_PFREE_PAGES, 0)?;
+                self.st.set_u64(H_FREE_PAGE_COUNT, 0)?;
+            }
+            return Ok(pages);
+        }
+    }
+
+    /// Return a page chain to the free list.
+    fn free_chain(&self, first: u64) -> Result<()> {
+        if first == 0 {
+            return Ok(());
+        }
+        let _a = self.locks.write(ALLOC_LOCK);
+        let limit = self.st.len() / self.page_size + 1;
+        let mut p = first;
+        let mut last = first;
+        let mut n = 0u64;
+        while p != 0 {
+            n += 1;
+            if n > limit {
+                return corrupt("page chain has a cycle");
+            }
+            self.st.pg_set_u64(p + P_LENGTH, 0)?;
+            last = p;
+            p = self.st.pg_u64(p + P_NEXT)?;
+        }
+        let head = self.st.u64(H_PFREE_PAGES)?;
+        self.st.pg_set_u64(last + P_NEXT, head)?;
+        if head != 0 {
+            self.st.pg_set_u64(head + P_PREV, last)?;
+        }
+        self.st.set_u64(H_PFREE_PAGES, first)?;
+        let c = self.st.u64(H_FREE_PAGE_COUNT)?;
+        self.st.set_u64(H_FREE_PAGE_COUNT, c + n)
+    }
+
+    fn expand_count(&self, ratio: u64) -> Result<u64> {
+        let b = mask_bits(self.st.u64(H_CUR_MASK)?) as u64;
+        Ok(((1u64 << b) * (self.cmask + 1) * ratio).min(MAX_EXPAND_COUNT))
+    }
+
+    /// Append a page area (allocation lock held).
+    fn expand_pages(&self) -> Result<()> {
+        let count = self.expand_count(ELEMENT_CNT_RATIO * PAGE_CNT_RATIO)?;
+        let start = self.add_area(AREA_PAGE, self.page_size * count)?;
+        let head = self.st.u64(H_PFREE_PAGES)?;
+        write_page_list(&self.st, start, count, self.page_size, head)?;
+        if head != 0 {
+            self.st.pg_set_u64(head + P_PREV, start + (count - 1) * self.page_size)?;
+        }
+        self.st.set_u64(H_PFREE_PAGES, start)?;
+        let c = self.st.u64(H_FREE_PAGE_COUNT)?;
+        self.st.set_u64(H_FREE_PAGE_COUNT, c + count)
+    }
+
+    /// Append an element area (allocation lock held).
+    fn expand_elements(&self) -> Result<()> {
+        let count = self.expand_count(ELEMENT_CNT_RATIO)?;
+        let start = self.add_area(AREA_ELEMENT, ELEMENT_SIZE * count)?;
+        let head = self.st.u64(H_PFREE_ELEMENTS)?;
+        write_element_list(&self.st, start, count, head)?;
+        if head != 0 {
+            self.st.set_u64(head + E_PARENT, start + (count - 1) * ELEMENT_SIZE)?;
+        }
+        self.st.set_u64(H_PFREE_ELEMENTS, start)?;
+        let c = self.st.u64(H_FREE_ELEMENT_COUNT)?;
+        self.st.set_u64(H_FREE_ELEMENT_COUNT, c + count)
+    }
+
+    /// Append an area of `len` bytes (allocation lock held); returns its offset.
+    fn add_area(&self, kind: u64, len: u64) -> Result<u64> {
+        let unassign = self.st.u64(H_UNASSIGN_AREA)?;
+        let start = align_up(unassign);
+        let slot = (0..MAX_AREA_COUNT)
+            .find(|i| self.st.u64(H_AREAS + AREA_SIZE * i).map(|t| t == AREA_UNKNOWN).unwrap_or(false))
+            .ok_or_else(|| K2hError::NoSpace("all 2048 areas are used".into()))?;
+        let old_len = self.st.len();
+        self.st.grow_to(start + len)?;
+        if old_len > unassign {
+            // space left over beyond the logical end (e.g. after compaction) must read as zeros
+            self.st.zero(unassign, old_len.min(start + len) - unassign)?;
+        }
+        let a = H_AREAS + AREA_SIZE * slot;
+        self.st.set_u64(a + 8, start)?;
+        self.st.set_u64(a + 16, len)?;
+        self.st.set_u64(a, kind)?;
+        self.st.set_u64(H_UNASSIGN_AREA, start + len)?;
+        let (s, ns) = now_coarse();
+        for off in [H_LAST_UPDATE, H_LAST_AREA_UPDATE] {
+            self.st.set_u64(off, s as u64)?;
+            self.st.set_u64(off + 8, (ns / 1000) as u64)?;
+        }
+        Ok(start)
+    }
+
+    // ------------------------------------------------------------------ elements
+
+    fn reserve_element(&self) -> Result<u64> {
+        let _a = self.locks.write(ALLOC_LOCK);
+        if self.st.u64(H_PFREE_ELEMENTS)? == 0 {
+            self.expand_elements()?;
+        }
+        let e = self.st.u64(H_PFREE_ELEMENTS)?;
+        let next = self.st.u64(e + E_SAME)?;
+        if next != 0 {
+            self.st.set_u64(next + E_PARENT, 0)?;
+        }
+        self.st.set_u64(H_PFREE_ELEMENTS, next)?;
+        for f in [E_PARENT, E_SAME, E_SMALL, E_BIG] {
+            self.st.set_u64(e + f, 0)?;
+        }
+        let c = self.st.u64(H_FREE_ELEMENT_COUNT)?;
+        self.st.set_u64(H_FREE_ELEMENT_COUNT, c.saturating_sub(1))?;
+        Ok(e)
+    }
+
+    /// Free an element that is already off its tree, with whatever page chains it still owns.
+    fn free_element(&self, e: u64) -> Result<()> {
+        for f in [E_ATTRS, E_SUBKEYS, E_VALUE, E_KEY] {
+            let p = self.st.u64(e + f)?;
+            self.free_chain(p)?;
+        }
+        let _a = self.locks.write(ALLOC_LOCK);
+        let head = self.st.u64(H_PFREE_ELEMENTS)?;
+        if head != 0 {
+            self.st.set_u64(head + E_PARENT, e)?;
+        }
+        for f in [E_SMALL, E_BIG, E_PARENT] {
+            self.st.set_u64(e + f, 0)?;
+        }
+        self.st.set_u64(e + E_SAME, head)?;
+        for f in [E_HASH, E_SUBHASH, E_KEY, E_VALUE, E_SUBKEYS] {
+            self.st.set_u64(e + f, 0)?;
+        }
+        self.st.set_u64(H_PFREE_ELEMENTS, e)?;
+        let c = self.st.u64(H_FREE_ELEMENT_COUNT)?;
+        self.st.set_u64(H_FREE_ELEMENT_COUNT, c + 1)
+    }
+
+    fn new_element(&self, h: u64, s: u64, key: &[u8], el: &Element) -> Result<u64> {
+        let e = self.reserve_element()?;
+        let fill = || -> Result<()> {
+            let k = self.alloc_chain(key)?;
+            self.st.set_u64(e + E_KEY, k)?;
+            let v = self.alloc_chain(&el.value)?;
+            self.st.set_u64(e + E_VALUE, v)?;
+            let sk = self.alloc_chain(&el.subkeys)?;
+            self.st.set_u64(e + E_SUBKEYS, sk)?;
+            let a = self.alloc_chain(&el.attrs)?;
+            self.st.set_u64(e + E_ATTRS, a)?;
+            self.st.set_u64(e + E_HASH, h)?;
+            self.st.set_u64(e + E_SUBHASH, s)?;
+            self.st.set_u64(e + E_KEYLEN, key.len() as u64)?;
+            self.st.set_u64(e + E_VALLEN, el.value.len() as u64)?;
+            self.st.set_u64(e + E_SKEYLEN, el.subkeys.len() as u64)?;
+            self.st.set_u64(e + E_ATTRLEN, el.attrs.len() as u64)
+        };
+        if let Err(err) = fill() {
+            // give back what was taken so nothing leaks
+            let _ = self.free_element(e);
+            return Err(err);
+        }
+        Ok(e)
+    }
+
+    fn read_parts(&self, e: u64, parts: Parts) -> Result<Element> {
+        let mut el = Element::default();
+        if parts.value {
+            el.value = self.read_chain(self.st.u64(e + E_VALUE)?, self.st.u64(e + E_VALLEN)?)?;
+        }
+        if parts.subkeys {
+            el.subkeys = self.read_chain(self.st.u64(e + E_SUBKEYS)?, self.st.u64(e + E_SKEYLEN)?)?;
+        }
+        if parts.attrs {
+            el.attrs = self.read_chain(self.st.u64(e + E_ATTRS)?, self.st.u64(e + E_ATTRLEN)?)?;
+        }
+        Ok(el)
+    }
+
+    /// Replace one part of a live element in place: new pages first, then free the old ones.
+    fn replace_part(&self, e: u64, ptr: u64, lenf: u64, data: &[u8]) -> Result<()> {
+        let newp = self.alloc_chain(data)?;
+        let old = self.st.u64(e + ptr)?;
+        self.st.set_u64(e + ptr, newp)?;
+        self.st.set_u64(e + lenf, data.len() as u64)?;
+        self.free_chain(old)
+    }
+
+    fn touch(&self) -> Result<()> {
+        let (s, ns) = now_coarse();
+        self.st.set_u64(H_LAST_UPDATE, s as u64)?;
+        self.st.set_u64(H_LAST_UPDATE + 8, (ns / 1000) as u64)
+    }
+
+    // ------------------------------------------------------------------ public operations
+
+    fn check_key(key: &[u8]) -> Result<()> {
+        if key.is_empty() {
+            return invalid("empty key");
+        }
+        Ok(())
+    }
+
+    /// Read parts of the element stored under `key`.
+    pub fn get(&self, key: &[u8], parts: Parts) -> Result<Option<Element>> {
+        Self::check_key(key)?;
+        let h = hash::hash(key);
+        let s = hash::second_hash(key);
+        self.with_slot(h, false, |ck| match self.find_in(ck, h, s, key)? {
+            Some(e) => Ok(Some(self.read_parts(e, parts)?)),
+            None => Ok(None),
+        })
+    }
+
+    pub fn exists(&self, key: &[u8]) -> Result<bool> {
+        Ok(self.get(key, Parts::NONE)?.is_some())
+    }
+
+    /// Look at the current element (all parts) and apply the change `f` decides on, atomically
+    /// under the element's lock. Returns the previous element.
+    pub fn modify(
+        &self,
+        key: &[u8],
+        f: impl FnOnce(Option<&Element>) -> Result<Change>,
+    ) -> Result<Option<Element>> {
+        Self::check_key(key)?;
+        if self.is_readonly() {
+            return Err(K2hError::ReadOnly);
+        }
+        let h = hash::hash(key);
+        let s = hash::second_hash(key);
+        let mut grew = None;
+        let old = self.with_slot(h, true, |ck| {
+            let e = self.find_in(ck, h, s, key)?;
+            let old = match e {
+                Some(e) => Some(self.read_parts(e, Parts::ALL)?),
+                None => None,
+            };
+            match f(old.as_ref())? {
+                Change::Keep => return Ok(old),
+                Change::Delete => {
+                    if let Some(e) = e {
+                        self.take_off(ck, e)?;
+                        self.free_element(e)?;
+                    }
+                }
+                Change::Set(el) => {
+                    if let Some(e) = e {
+                        self.take_off(ck, e)?;
+                        self.free_element(e)?;
+                    }
+                    let ne = self.new_element(h, s, key, &el)?;
+                    self.insert(ck, ne)?;
+                    grew = Some(ck);
+                }
+                Change::Replace { value, subkeys, attrs } => match e {
+                    Some(e) => {
+                        if let Some(v) = value {
+                            self.replace_part(e, E_VALUE, E_VALLEN, &v)?;
+                        }
+                        if let Some(sk) = subkeys {
+                            self.replace_part(e, E_SUBKEYS, E_SKEYLEN, &sk)?;
+                        }
+                        if let Some(a) = attrs {
+                            self.replace_part(e, E_ATTRS, E_ATTRLEN, &a)?;
+                        }
+                    }
+                    None => {
+                        let el = Element {
+                            value: value.unwrap_or_default(),
+                            subkeys: subkeys.unwrap_or_default(),
+                            attrs: attrs.unwrap_or_default(),
+                        };
+                        let ne = self.new_element(h, s, key, &el)?;
+                        self.insert(ck, ne)?;
+                        grew = Some(ck);
+                    }
+                },
+            }
+            self.touch()?;
+            Ok(old)
+        })?;
+        if let Some(ck) = grew {
+            self.maybe_expand(ck)?;
+        }
+        Ok(old)
+    }
+
+    /// Store a whole element (value, serialized subkeys and attributes) under `key`.
+    pub fn set(&self, key: &[u8], el: Element) -> Result<Option<Element>> {
+        self.modify(key, |_| Ok(Change::Set(el)))
+    }
+
+    /// Remove `key`; returns the removed element.
+    pub fn remove(&self, key: &[u8]) -> Result<Option<Element>> {
+        self.modify(key, |old| Ok(if old.is_some() { Change::Delete } else { Change::Keep }))
+    }
+
+    /// Move the element of `old` to the name `new` (value, subkeys and attributes move along).
+    /// Like the original, an existing `new` is not replaced: a second element is inserted.
+    pub fn rename(&self, old: &[u8], new: &[u8]) -> Result<bool> {
+        Self::check_key(old)?;
+        Self::check_key(new)?;
+        if self.is_readonly() {
+            return Err(K2hError::ReadOnly);
+        }
+        let (oh, os) = (hash::hash(old), hash::second_hash(old));
+        let (nh, ns) = (hash::hash(new), hash::second_hash(new));
+        let mut grew = None;
+        let found = self.with_two_slots(oh, nh, |ock, nck| {
+            let Some(e) = self.find_in(ock, oh, os, old)? else {
+                return Ok(false);
+            };
+            let ne = self.new_element(nh, ns, new, &Element::default())?;
+            for (p, l) in [(E_VALUE, E_VALLEN), (E_SUBKEYS, E_SKEYLEN), (E_ATTRS, E_ATTRLEN)] {
+                self.st.set_u64(ne + p, self.st.u64(e + p)?)?;
+                self.st.set_u64(ne + l, self.st.u64(e + l)?)?;
+                self.st.set_u64(e + p, 0)?;
+            }
+            self.take_off(ock, e)?;
+            self.free_element(e)?;
+            self.insert(nck, ne)?;
+            grew = Some(nck);
+            self.touch()?;
+            Ok(true)
+        })?;
+        if let Some(ck) = grew {
+            self.maybe_expand(ck)?;
+        }
+        Ok(found)
+    }
+
+    // ------------------------------------------------------------------ iteration
+
+    /// Offsets of the element areas in ascending file order.
+    pub fn element_areas(&self) -> Result<Vec<(u64, u64)>> {
+        let mut v = Vec::new();
+        for (t, off, len) in self.areas()? {
+            if t == AREA_ELEMENT {
+                v.push((off, len));
+            }
+        }
+        v.sort_unstable();
+        Ok(v)
+    }
+
+    /// The area table up to the first unused slot: (type, offset, length).
+    pub fn areas(&self) -> Result<Vec<(u64, u64, u64)>> {
+        let mut v = Vec::new();
+        for i in 0..MAX_AREA_COUNT {
+            let a = H_AREAS + AREA_SIZE * i;
+            let t = self.st.u64(a)?;
+            if t == AREA_UNKNOWN {
+                break;
+            }
+            v.push((t, self.st.u64(a + 8)?, self.st.u64(a + 16)?));
+        }
+        Ok(v)
+    }
+
+    /// The first live element after offset `after` (0 = from the start), with its key and parts.
+    pub fn next_element(&self, after: u64, parts: Parts) -> Result<Option<(u64, Vec<u8>, Element)>> {
+        for (off, len) in self.element_areas()? {
+            if off + len <= after {
+                continue;
+            }
+            let mut e = if after < off { off } else { off + (after - off) / ELEMENT_SIZE * ELEMENT_SIZE + ELEMENT_SIZE };
+            while e + ELEMENT_SIZE <= off + len {
+                if self.st.u64(e + E_KEY)? != 0 {
+                    if let Some(r) = self.read_live(e, parts)? {
+                        return Ok(Some((e, r.0, r.1)));
+                    }
+                }
+                e += ELEMENT_SIZE;
+            }
+        }
+        Ok(None)
+    }
+
+    /// Read key and parts of the element at `e` under its lock, if it is still live.
+    pub fn read_live(&self, e: u64, parts: Parts) -> Result<Option<(Vec<u8>, Element)>> {
+        let h = self.st.u64(e + E_HASH)?;
+        let _g = self.locks.read(STRUCT_LOCK);
+        let ki = self.resolve(h, false)?.unwrap_or(0);
+        let ck = if ki != 0 { self.ckindex(ki, h)? } else { 0 };
+        let _s = self.locks.read(LockTable::stripe(ck));
+        if self.st.u64(e + E_KEY)? == 0 || self.st.u64(e + E_HASH)? != h {
+            return Ok(None);
+        }
+        let key = self.read_chain(self.st.u64(e + E_KEY)?, self.st.u64(e + E_KEYLEN)?)?;
+        Ok(Some((key, self.read_parts(e, parts)?)))
+    }
+
+    /// All live keys in physical order.
+    pub fn keys(&self) -> Result<Vec<Vec<u8>>> {
+        let mut out = Vec::new();
+        let mut pos = 0;
+        while let Some((e, k, _)) = self.next_element(pos, Parts::NONE)? {
+            out.push(k);
+            pos = e;
+        }
+        Ok(out)
+    }
+
+    /// Check the free lists and trees (used by tests): returns the number of live elements.
+    pub fn verify(&self) -> Result<u64> {
+        let _g = self.locks.write(STRUCT_LOCK);
+        let mut live = 0;
+        for (off, len) in self.element_areas()? {
+            let mut e = off;
+            while e + ELEMENT_SIZE <= off + len {
+                if self.st.u64(e + E_KEY)? != 0 {
+                    live += 1;
+                    let key = self.read_chain(self.st.u64(e + E_KEY)?, 0)?;
+                    if key.len() as u64 != self.st.u64(e + E_KEYLEN)? {
+                        return corrupt("key length mismatch");
+                    }
+                    let h = self.st.u64(e + E_HASH)?;
+                    let ki = self.resolve(h, false)?.unwrap_or(0);
+                    let ck = self.ckindex(ki, h)?;
+                    if self.locate(ck, e)?.is_none() {
+                        return corrupt(format!("live element {e:#x} is not reachable"));
+                    }
+                }
+                e += ELEMENT_SIZE;
+            }
+        }
+        Ok(live)
+    }
+
+    /// Lock the structure for a consistent dump.
+    pub fn struct_guard(&self) -> crate::lock::Guard<'_> {
+        self.locks.read(STRUCT_LOCK)
+    }
+
+    pub fn sync(&self) {
+        self.st.sync();
+    }
+
+    /// Number of live elements in each CKINDEX reachable now (for dumps).
+    pub fn ckindex_of(&self, h: u64) -> Result<u64> {
+        let ki = self.resolve(h, false)?.unwrap_or(0);
+        self.ckindex(ki, h)
+    }
+}
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        if let Some(id) = self.id {
+            let mut reg = registry().lock().unwrap_or_else(|e| e.into_inner());
+            if reg.get(&id).map(|w| w.strong_count() == 0).unwrap_or(false) {
+                reg.remove(&id);
+            }
+        }
+        self.st.sync();
+        if self.temp {
+            if let Some(p) = &self.path {
+                let _ = std::fs::remove_file(p);
+            }
+        }
+    }
+}
+
+fn check_header(st: &Store) -> Result<()> {
+    if st.len() <= HEADER_SIZE {
+        return corrupt("file is smaller than the k2hash header");
+    }
+    let mut v = [0u8; VERSION_LEN];
+    st.read(H_VERSION, &mut v)?;
+    if cstr_bytes(&v) != VERSION_STR {
+        return corrupt(format!("unknown k2hash version {:?}", String::from_utf8_lossy(cstr_bytes(&v))));
+    }
+    let mut hv = [0u8; HASH_VERSION_LEN];
+    st.read(H_HASH_VERSION, &mut hv)?;
+    let want = hash::header_version();
+    if cstr_bytes(&hv) != want.as_bytes() {
+        return corrupt(format!(
+            "hash function {:?} of the file differs from {want:?}",
+            String::from_utf8_lossy(cstr_bytes(&hv))
+        ));
+    }
+    let page = st.u64(H_PAGE_SIZE)?;
+    if !(MIN_PAGE_SIZE..=(1 << 30)).contains(&page) {
+        return corrupt(format!("page size {page} is invalid"));
+    }
+    let cmask = st.u64(H_COLLISION_MASK)?;
+    let cur = st.u64(H_CUR_MASK)?;
+    for (name, m) in [("collision", cmask), ("current", cur)] {
+        if m & m.wrapping_add(1) != 0 || m > MAX_MASK {
+            return corrupt(format!("{name} mask {m:#x} is invalid"));
+        }
+    }
+    let len = st.len();
+    for i in 0..MAX_AREA_COUNT {
+        let a = H_AREAS + AREA_SIZE * i;
+        let t = st.u64(a)?;
+        if t == AREA_UNKNOWN {
+            break;
+        }
+        let (off, l) = (st.u64(a + 8)?, st.u64(a + 16)?);
+        if ![AREA_KINDEX, AREA_CKINDEX, AREA_ELEMENT, AREA_PAGE].contains(&t)
+            || off < HEADER_SIZE
+            || off.checked_add(l).map(|e| e > len).unwrap_or(true)
+        {
+            return corrupt(format!("area {i} ({t}, {off:#x}, {l}) is invalid or beyond the end of the file"));
+        }
+    }
+    for g in 0..=mask_bits(cur) as u64 {
+        let k = st.u64(H_KEY_INDEX_AREA + 8 * g)?;
+        if k == 0 || k >= len {
+            return corrupt(format!("key index group {g} is invalid"));
+        }
+    }
+    Ok(())
+}
+
+fn cstr_bytes(b: &[u8]) -> &[u8] {
+    let n = b.iter().position(|&c| c == 0).unwrap_or(b.len());
+    &b[..n]
+}
+
+fn write_element_list(st: &Store, start: u64, count: u64, tail: u64) -> Result<()> {
+    const CH: u64 = 4096;
+    let mut i = 0;
+    while i < count {
+        let n = CH.min(count - i);
+        let mut buf = vec![0u8; (n * ELEMENT_SIZE) as usize];
+        for j in 0..n {
+            let idx = i + j;
+            let me = start + idx * ELEMENT_SIZE;
+            let parent = if idx == 0 { 0 } else { me - ELEMENT_SIZE };
+            let same = if idx + 1 == count { tail } else { me + ELEMENT_SIZE };
+            let o = (j * ELEMENT_SIZE) as usize;
+            buf[o + 16..o + 24].copy_from_slice(&parent.to_le_bytes());
+            buf[o + 24..o + 32].copy_from_slice(&same.to_le_bytes());
+        }
+        st.write(start + i * ELEMENT_SIZE, &buf)?;
+        i += n;
+    }
+    Ok(())
+}
+
+fn write_page_list(st: &Store, start: u64, count: u64, psize: u64, tail: u64) -> Result<()> {
+    const CH: u64 = 4096;
+    let mut i = 0;
+    while i < count {
+        let n = CH.min(count - i);
+        let mut buf = vec![0u8; (n * psize) as usize];
+        for j in 0..n {
+            let idx = i + j;
+            let me = start + idx * psize;
+            let prev = if idx == 0 { 0 } else { me - psize };
+            let next = if idx + 1 == count { tail } else { me + psize };
+            let o = (j * psize) as usize;
+            buf[o..o + 8].copy_from_slice(&prev.to_le_bytes());
+            buf[o + 8..o + 16].copy_from_slice(&next.to_le_bytes());
+        }
+        st.pg_write(start + i * psize, &buf)?;
+        i += n;
+    }
+    Ok(())
+}
+
+/// Lay out a new k2hash in `st` exactly as the original's initialisation does.
+fn init_layout(st: &Store, l: &Layout) -> Result<()> {
+    let n = l.mask_bits as u32;
+    let c = l.cmask_bits as u32;
+    let psize = (l.page_size as u64).max(MIN_PAGE_SIZE);
+    let keys = 1u64 << n;
+    let ckeys = keys << c;
+    let ki_off = align_up(HEADER_SIZE);
+    let ki_len = KINDEX_SIZE * keys;
+    let cki_off = align_up(ki_off + ki_len);
+    let cki_len = CKINDEX_SIZE * ckeys;
+    let el_off = align_up(cki_off + cki_len);
+    let el_cnt = ckeys * ELEMENT_CNT_RATIO;
+    let el_len = ELEMENT_SIZE * el_cnt;
+    let pg_off = align_up(el_off + el_len);
+    let pg_cnt = el_cnt * PAGE_CNT_RATIO;
+    let pg_len = psize * pg_cnt;
+    let total = pg_off + pg_len;
+    st.grow_to(total)?;
+
+    let mut head = vec![0u8; HEADER_SIZE as usize];
+    let put = |h: &mut Vec<u8>, off: u64, v: u64| {
+        h[off as usize..off as usize + 8].copy_from_slice(&v.to_le_bytes())
+    };
+    head[..VERSION_STR.len()].copy_from_slice(VERSION_STR);
+    let hv = hash::header_version();
+    let hvb = hv.as_bytes();
+    let n_hv = hvb.len().min(HASH_VERSION_LEN - 1);
+    head[8..8 + n_hv].copy_from_slice(&hvb[..n_hv]);
+    put(&mut head, H_TOTAL_SIZE, total);
+    put(&mut head, H_PAGE_SIZE, psize);
+    put(&mut head, H_MAX_MASK, MAX_MASK);
+    put(&mut head, H_MIN_MASK, MIN_MASK);
+    put(&mut head, H_CUR_MASK, make_mask(n));
+    put(&mut head, H_COLLISION_MASK, make_mask(c));
+    put(&mut head, H_MAX_ELEMENT_COUNT, l.max_elements as u64);
+    let (s, ns) = now_coarse();
+    put(&mut head, H_LAST_AREA_UPDATE, s as u64);
+    put(&mut head, H_LAST_AREA_UPDATE + 8, (ns / 1000) as u64);
+    for (i, (t, o, len)) in [
+        (AREA_KINDEX, ki_off, ki_len),
+        (AREA_CKINDEX, cki_off, cki_len),
+        (AREA_ELEMENT, el_off, el_len),
+        (AREA_PAGE, pg_off, pg_len),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let a = H_AREAS + AREA_SIZE * i as u64;
+        put(&mut head, a, t);
+        put(&mut head, a + 8, o);
+        put(&mut head, a + 16, len);
+    }
+    for g in 0..=n as u64 {
+        let idx = if g == 0 { 0 } else { 1u64 << (g - 1) };
+        put(&mut head, H_KEY_INDEX_AREA + 8 * g, ki_off + KINDEX_SIZE * idx);
+    }
+    put(&mut head, H_FREE_ELEMENT_COUNT, el_cnt);
+    put(&mut head, H_PFREE_ELEMENTS, el_off);
+    put(&mut head, H_FREE_PAGE_COUNT, pg_cnt);
+    put(&mut head, H_PFREE_PAGES, pg_off);
+    put(&mut head, H_UNASSIGN_AREA, total);
+
+    // key index
+    let mask = make_mask(n);
+    let shifted = mask << c;
+    let mut ki = vec![0u8; ki_len as usize];
+    for i in 0..keys {
+        let o = (i * KINDEX_SIZE) as usize;
+        ki[o..o + 8].copy_from_slice(&KINDEX_ASSIGNED.to_le_bytes());
+        ki[o + 8..o + 16].copy_from_slice(&shifted.to_le_bytes());
+        ki[o + 16..o + 24].copy_from_slice(&((i << c) & shifted).to_le_bytes());
+        let ck = cki_off + CKINDEX_SIZE * (1u64 << c) * i;
+        ki[o + 24..o + 32].copy_from_slice(&ck.to_le_bytes());
+    }
+    st.write(ki_off, &ki)?;
+    write_element_list(st, el_off, el_cnt, 0)?;
+    write_page_list(st, pg_off, pg_cnt, psize, 0)?;
+    // the header last, so a half-written file never looks valid
+    st.write(0, &head)?;
+    Ok(())
+}

@@ -1,0 +1,131 @@
+//! The built-in hash functions (FNV-1a 64 over sign-extended bytes, as the original computes it
+//! on x86-64) and the resolution of the active functions: a program may define its own
+//! `k2h_hash`/`k2h_second_hash`/`k2h_hash_version` (looked up with `dlsym(RTLD_DEFAULT)`).
+use std::ffi::CStr;
+use std::sync::OnceLock;
+
+pub const BUILTIN_VERSION: &str = "FNV-1A BUILTIN";
+const FNV_OFFSET: u64 = 0xCBF2_9CE4_8422_2325;
+const FNV_PRIME: u64 = 0x0000_0100_0000_01B3;
+
+#[inline]
+pub fn fnv1a_signed(data: &[u8]) -> u64 {
+    let mut h = FNV_OFFSET;
+    for &b in data {
+        h ^= b as i8 as i64 as u64;
+        h = h.wrapping_mul(FNV_PRIME);
+    }
+    h
+}
+
+#[inline]
+pub fn builtin_hash(data: &[u8]) -> u64 {
+    if data.is_empty() {
+        0
+    } else {
+        fnv1a_signed(data)
+    }
+}
+
+#[inline]
+pub fn builtin_second_hash(data: &[u8]) -> u64 {
+    match data.len() {
+        0 => 0,
+        1 => fnv1a_signed(data),
+        n => fnv1a_signed(&data[..n - 1]),
+    }
+}
+
+pub type HashFn = unsafe extern "C" fn(*const libc::c_void, libc::size_t) -> u64;
+pub type VersionFn = unsafe extern "C" fn() -> *const libc::c_char;
+
+#[derive(Clone, Copy)]
+pub struct HashFuncs {
+    pub hash: HashFn,
+    pub second: HashFn,
+    pub version: VersionFn,
+}
+
+/// Functions defined by the program itself (interposition), if any.
+fn interposed() -> Option<HashFuncs> {
+    static CELL: OnceLock<Option<HashFuncs>> = OnceLock::new();
+    *CELL.get_or_init(|| {
+        // SAFETY: dlsym with constant NUL-terminated names; the results are compared to our own
+        // exported functions so that only foreign definitions are used.
+        unsafe {
+            let h = libc::dlsym(libc::RTLD_DEFAULT, c"k2h_hash".as_ptr());
+            let s = libc::dlsym(libc::RTLD_DEFAULT, c"k2h_second_hash".as_ptr());
+            let v = libc::dlsym(libc::RTLD_DEFAULT, c"k2h_hash_version".as_ptr());
+            let own = crate::capi::hashfn::k2h_hash as *mut libc::c_void;
+            if h.is_null() || s.is_null() || v.is_null() || h == own {
+                None
+            } else {
+                Some(HashFuncs {
+                    hash: std::mem::transmute::<*mut libc::c_void, HashFn>(h),
+                    second: std::mem::transmute::<*mut libc::c_void, HashFn>(s),
+                    version: std::mem::transmute::<*mut libc::c_void, VersionFn>(v),
+                })
+            }
+        }
+    })
+}
+
+fn call(f: HashFn, data: &[u8]) -> u64 {
+    // SAFETY: calling a C hash function with a valid buffer and its length.
+    unsafe { f(data.as_ptr() as *const libc::c_void, data.len()) }
+}
+
+fn version_of(f: VersionFn) -> String {
+    // SAFETY: the function returns a NUL-terminated static string (or NULL).
+    unsafe {
+        let p = f();
+        if p.is_null() {
+            String::new()
+        } else {
+            CStr::from_ptr(p).to_string_lossy().into_owned()
+        }
+    }
+}
+
+pub fn hash(data: &[u8]) -> u64 {
+    match interposed() {
+        Some(f) => call(f.hash, data),
+        None => builtin_hash(data),
+    }
+}
+
+pub fn second_hash(data: &[u8]) -> u64 {
+    match interposed() {
+        Some(f) => call(f.second, data),
+        None => builtin_second_hash(data),
+    }
+}
+
+/// Version string stored in file headers: that of the global symbol (built-in or interposed),
+/// as the original does (a dlopen'ed library does not change it).
+pub fn header_version() -> String {
+    match interposed() {
+        Some(f) => version_of(f.version),
+        None => BUILTIN_VERSION.to_string(),
+    }
+}
+
+/// Version of the hash functions in use (reported by k2h_get_state).
+pub fn active_version() -> String {
+    header_version()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn known_values() {
+        assert_eq!(builtin_hash(b"key1\0"), 0x7172B3F29643AA65);
+        assert_eq!(builtin_second_hash(b"key1\0"), 0x5819C5D75CBDA787);
+        assert_eq!(builtin_hash(&[0x80, 0xff, 0x41]), 0xad095f1974fb9993);
+        assert_eq!(builtin_hash(b"a\0"), 0x089be207b544f1e4);
+        assert_eq!(builtin_hash(&[0x80, 0xff]), 0x08ea0b07b58758e0);
+        assert_eq!(builtin_second_hash(b"a\0"), 0xaf63dc4c8601ec8c);
+        assert_eq!(builtin_hash(b""), 0);
+    }
+}

@@ -1,0 +1,388 @@
+//! A k2hash handle: one attached storage plus per-handle attribute settings, with the semantics
+//! of the original's public operations (values, subkeys, attributes, history, encryption).
+use crate::attrs::{self, AttrConf, AttrKind};
+use crate::engine::{Change, Db, Element, Layout, Parts};
+use crate::error::{K2hError, Result};
+use crate::lists::{self, Attr};
+use parking_lot::Mutex;
+use std::path::Path;
+use std::sync::Arc;
+
+pub struct K2h {
+    pub db: Arc<Db>,
+    readonly: bool,
+    conf: Mutex<Option<AttrConf>>,
+}
+
+/// How a getter treats attributes.
+#[derive(Clone, Copy)]
+pub enum Protect<'a> {
+    /// Hide expired and history keys, decrypt with this pass (or the handle's pass list).
+    Yes(Option<&'a str>),
+    /// Raw stored bytes.
+    No,
+}
+
+impl K2h {
+    fn from_db(db: Arc<Db>, readonly: bool) -> K2h {
+        K2h { db, readonly, conf: Mutex::new(None) }
+    }
+
+    pub fn open_mem(layout: Layout) -> Result<K2h> {
+        Ok(Self::from_db(Db::memory(layout)?, false))
+    }
+
+    pub fn open_file(path: &Path, readonly: bool, temp: bool, fullmap: bool, layout: Layout) -> Result<K2h> {
+        Ok(Self::from_db(Db::open_file(path, readonly, temp, fullmap, layout)?, readonly))
+    }
+
+    pub fn is_readonly(&self) -> bool {
+        self.readonly || self.db.is_readonly()
+    }
+
+    fn writable(&self) -> Result<()> {
+        if self.is_readonly() {
+            Err(K2hError::ReadOnly)
+        } else {
+            Ok(())
+        }
+    }
+
+    // ------------------------------------------------------------------ attribute settings
+
+    /// Current settings (initialised from the environment on first use).
+    pub fn conf(&self) -> AttrConf {
+        let mut g = self.conf.lock();
+        if g.is_none() {
+            match AttrConf::from_env() {
+                Ok(c) => *g = Some(c),
+                Err(e) => {
+                    log::error!("K2HATTR_* environment: {e}");
+                    return AttrConf::default();
+                }
+            }
+        }
+        g.clone().unwrap_or_default()
+    }
+
+    /// k2h_set_common_attr: re-apply the environment, then the given settings; on failure the
+    /// handle's settings are dropped.
+    pub fn set_common_attr(
+        &self,
+        mtime: Option<bool>,
+        defenc: Option<bool>,
+        passfile: Option<&str>,
+        history: Option<bool>,
+        expire: Option<i64>,
+    ) -> Result<()> {
+        let mut g = self.conf.lock();
+        let r = (|| {
+            let mut c = g.clone().unwrap_or_default();
+            c.apply_env()?;
+            if let Some(m) = mtime {
+                c.mtime = m;
+            }
+            if let Some(h) = history {
+                c.history = h;
+            }
+            if let Some(e) = expire {
+                if e <= 0 {
+                    return crate::error::invalid("expire must be positive");
+                }
+                c.expire = Some(e);
+            }
+            if let Some(f) = passfile.filter(|f| !f.is_empty()) {
+                c.passes = attrs::read_pass_file(f)?;
+            }
+            if let Some(d) = defenc {
+                c.defenc = d;
+            }
+            if c.defenc && c.passes.is_empty() {
+                return crate::error::invalid("default encryption needs a pass phrase");
+            }
+            Ok(c)
+        })();
+        match r {
+            Ok(c) => {
+                *g = Some(c);
+                Ok(())
+            }
+            Err(e) => {
+                *g = None;
+                Err(e)
+            }
+        }
+    }
+
+    pub fn clean_common_attr(&self) {
+        *self.conf.lock() = Some(AttrConf::default());
+    }
+
+    pub fn add_crypt_pass(&self, pass: &str, default: bool) -> Result<()> {
+        if pass.is_empty() {
+            return crate::error::invalid("empty pass phrase");
+        }
+        let mut c = self.conf();
+        c.add_pass(pass, default);
+        *self.conf.lock() = Some(c);
+        Ok(())
+    }
+
+    // ------------------------------------------------------------------ reads
+
+    fn visible(attrs: &[Attr]) -> bool {
+        !attrs::is_history(attrs) && !attrs::is_expired(attrs)
+    }
+
+    /// The value of `key`; empty values read as missing.
+    pub fn get(&self, key: &[u8], p: Protect) -> Result<Option<Vec<u8>>> {
+        let parts = match p {
+            Protect::Yes(_) => Parts::VALUE,
+            Protect::No => Parts { value: true, subkeys: false, attrs: false },
+        };
+        let Some(el) = self.db.get(key, parts)? else { return Ok(None) };
+        let value = match p {
+            Protect::No => el.value,
+            Protect::Yes(pass) => {
+                let a = lists::parse_attrs(&el.attrs);
+                if !Self::visible(&a) {
+                    return Ok(None);
+                }
+                if el.value.is_empty() {
+                    return Ok(None);
+                }
+                match self.conf().decrypt(&a, el.value, pass) {
+                    Some(v) => v,
+                    None => return Ok(None),
+                }
+            }
+        };
+        Ok(if value.is_empty() { None } else { Some(value) })
+    }
+
+    /// The subkey list of `key` (None when missing or empty).
+    pub fn get_subkeys(&self, key: &[u8], protect: bool) -> Result<Option<Vec<Vec<u8>>>> {
+        let Some(el) = self.db.get(key, Parts::SUBKEYS)? else { return Ok(None) };
+        if protect && !Self::visible(&lists::parse_attrs(&el.attrs)) {
+            return Ok(None);
+        }
+        let v = lists::parse_subkeys(&el.subkeys);
+        Ok(if v.is_empty() { None } else { Some(v) })
+    }
+
+    pub fn get_attrs(&self, key: &[u8]) -> Result<Option<Vec<Attr>>> {
+        let Some(el) = self.db.get(key, Parts::ATTRS)? else { return Ok(None) };
+        let v = lists::parse_attrs(&el.attrs);
+        Ok(if v.is_empty() { None } else { Some(v) })
+    }
+
+    // ------------------------------------------------------------------ writes
+
+    /// With history on: copy the current version of `key` to its history key and return the
+    /// uniqid that becomes the new version's parent id.
+    fn save_history(&self, key: &[u8], conf: &AttrConf) -> Result<Option<Vec<u8>>> {
+        if !conf.history {
+            return Ok(None);
+        }
+        let Some(old) = self.db.get(key, Parts::ALL)? else { return Ok(None) };
+        let mut a = lists::parse_attrs(&old.attrs);
+        if attrs::is_history(&a) {
+            return Ok(None);
+        }
+        let uniq = lists::get_attr(&a, attrs::ATTR_UNIQID).map(<[u8]>::to_vec).unwrap_or_else(attrs::new_uniqid);
+        lists::set_attr(&mut a, attrs::ATTR_UNIQID, &uniq);
+        lists::set_attr(&mut a, attrs::ATTR_HISMARK, &[1]);
+        let mut hkey = key.to_vec();
+        hkey.push(0);
+        hkey.extend_from_slice(uniq.strip_suffix(b"\0").unwrap_or(&uniq));
+        hkey.push(0);
+        self.db.set(&hkey, Element { value: old.value, subkeys: old.subkeys, attrs: lists::serialize_attrs(&a) })?;
+        Ok(Some(uniq))
+    }
+
+    fn history_attrs(a: &mut Vec<Attr>, parent: &Option<Vec<u8>>) {
+        if let Some(p) = parent {
+            lists::del_attr(a, attrs::ATTR_UNIQID);
+            lists::set_attr(a, attrs::ATTR_PUNIQID, p);
+        }
+    }
+
+    /// Overwrite the value; existing subkeys and attributes are kept, built-ins refreshed.
+    pub fn set_value(&self, key: &[u8], value: &[u8], pass: Option<&str>, expire: Option<i64>) -> Result<()> {
+        self.writable()?;
+        let conf = self.conf();
+        let parent = self.save_history(key, &conf)?;
+        self.db.modify(key, |old| {
+            let mut a = old.map(|o| lists::parse_attrs(&o.attrs)).unwrap_or_default();
+            Self::history_attrs(&mut a, &parent);
+            let v = conf.update(&mut a, value.to_vec(), pass, expire, AttrKind::Normal)?;
+            let subkeys = old.map(|o| o.subkeys.clone()).unwrap_or_default();
+            Ok(Change::Set(Element { value: v, subkeys, attrs: lists::serialize_attrs(&a) }))
+        })?;
+        Ok(())
+    }
+
+    /// Replace the key completely; children dropped from the subkey list are removed.
+    pub fn set_all(
+        &self,
+        key: &[u8],
+        value: &[u8],
+        subkeys: &[Vec<u8>],
+        pass: Option<&str>,
+        expire: Option<i64>,
+    ) -> Result<()> {
+        let old = self.write_fresh(key, value, subkeys, pass, expire)?;
+        if let Some(old) = old {
+            let keep: std::collections::HashSet<&[u8]> = subkeys.iter().map(|k| k.as_slice()).collect();
+            for k in lists::parse_subkeys(&old.subkeys) {
+                if !keep.contains(k.as_slice()) {
+                    self.remove_all(&k)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Write a brand-new element (attributes rebuilt from scratch); returns the old one.
+    fn write_fresh(
+        &self,
+        key: &[u8],
+        value: &[u8],
+        subkeys: &[Vec<u8>],
+        pass: Option<&str>,
+        expire: Option<i64>,
+    ) -> Result<Option<Element>> {
+        self.writable()?;
+        let conf = self.conf();
+        let parent = self.save_history(key, &conf)?;
+        self.db.modify(key, |_| {
+            let mut a = Vec::new();
+            Self::history_attrs(&mut a, &parent);
+            let v = conf.update(&mut a, value.to_vec(), pass, expire, AttrKind::Normal)?;
+            Ok(Change::Set(Element {
+                value: v,
+                subkeys: lists::serialize_subkeys(subkeys),
+                attrs: lists::serialize_attrs(&a),
+            }))
+        })
+    }
+
+    /// A new element with an empty value, the given subkeys/attributes and the built-ins.
+    fn create_empty(&self, conf: &AttrConf, subkeys: Vec<u8>, mut a: Vec<Attr>) -> Result<Change> {
+        let v = conf.update(&mut a, Vec::new(), None, None, AttrKind::Normal)?;
+        Ok(Change::Set(Element { value: v, subkeys, attrs: lists::serialize_attrs(&a) }))
+    }
+
+    /// Replace only the subkey list (no built-in processing on an existing key).
+    pub fn set_subkeys(&self, key: &[u8], subkeys: &[Vec<u8>]) -> Result<()> {
+        self.writable()?;
+        let conf = self.conf();
+        let sk = lists::serialize_subkeys(subkeys);
+        self.db.modify(key, |old| match old {
+            Some(_) => Ok(Change::Replace { value: None, subkeys: Some(sk), attrs: None }),
+            None => self.create_empty(&conf, sk, Vec::new()),
+        })?;
+        Ok(())
+    }
+
+    /// Set `child` as a fresh key with `value`, then list it under `parent`.
+    pub fn add_subkey(
+        &self,
+        parent: &[u8],
+        child: &[u8],
+        value: &[u8],
+        pass: Option<&str>,
+        expire: Option<i64>,
+    ) -> Result<()> {
+        if child.is_empty() {
+            return crate::error::invalid("empty subkey");
+        }
+        self.write_fresh(child, value, &[], pass, expire)?;
+        let conf = self.conf();
+        self.db.modify(parent, |old| {
+            let mut list = old.map(|o| lists::parse_subkeys(&o.subkeys)).unwrap_or_default();
+            if list.iter().any(|k| k == child) && old.is_some() {
+                return Ok(Change::Keep);
+            }
+            list.push(child.to_vec());
+            let sk = lists::serialize_subkeys(&list);
+            match old {
+                Some(_) => Ok(Change::Replace { value: None, subkeys: Some(sk), attrs: None }),
+                None => self.create_empty(&conf, sk, Vec::new()),
+            }
+        })?;
+        Ok(())
+    }
+
+    /// Add or replace one raw attribute.
+    pub fn add_attr(&self, key: &[u8], name: &[u8], value: &[u8]) -> Result<()> {
+        self.writable()?;
+        if name.is_empty() {
+            return crate::error::invalid("empty attribute name");
+        }
+        let conf = self.conf();
+        self.db.modify(key, |old| match old {
+            Some(o) => {
+                let mut a = lists::parse_attrs(&o.attrs);
+                lists::set_attr(&mut a, name, value);
+                Ok(Change::Replace { value: None, subkeys: None, attrs: Some(lists::serialize_attrs(&a)) })
+            }
+            None => {
+                let mut a = Vec::new();
+                lists::set_attr(&mut a, name, value);
+                self.create_empty(&conf, Vec::new(), a)
+            }
+        })?;
+        Ok(())
+    }
+
+    /// Remove one key (children survive). Removing a missing key succeeds.
+    pub fn remove(&self, key: &[u8]) -> Result<Option<Element>> {
+        self.writable()?;
+        let conf = self.conf();
+        self.save_history(key, &conf)?;
+        self.db.remove(key)
+    }
+
+    /// Remove a key and, recursively, every key in its subkey list.
+    pub fn remove_all(&self, key: &[u8]) -> Result<()> {
+        let mut work = vec![key.to_vec()];
+        let mut done = 0usize;
+        while let Some(k) = work.pop() {
+            done += 1;
+            if done > 10_000_000 {
+                return Err(K2hError::Corrupt("subkey graph too large".into()));
+            }
+            if let Some(old) = self.remove(&k)? {
+                work.extend(lists::parse_subkeys(&old.subkeys).into_iter().rev());
+            }
+        }
+        Ok(())
+    }
+
+    /// Unlist `child` from `parent` and remove it recursively, if `parent` lists it.
+    pub fn remove_subkey(&self, parent: &[u8], child: &[u8]) -> Result<()> {
+        self.writable()?;
+        let mut listed = false;
+        self.db.modify(parent, |old| {
+            let Some(o) = old else { return Ok(Change::Keep) };
+            let mut list = lists::parse_subkeys(&o.subkeys);
+            let before = list.len();
+            list.retain(|k| k != child);
+            if list.len() == before {
+                return Ok(Change::Keep);
+            }
+            listed = true;
+            Ok(Change::Replace { value: None, subkeys: Some(lists::serialize_subkeys(&list)), attrs: None })
+        })?;
+        if listed {
+            self.remove_all(child)?;
+        }
+        Ok(())
+    }
+
+    pub fn rename(&self, old: &[u8], new: &[u8]) -> Result<bool> {
+        self.writable()?;
+        self.db.rename(old, new)
+    }
+}

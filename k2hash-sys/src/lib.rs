@@ -1,0 +1,20 @@
+//! k2hash: a memory-safe, file-compatible reimplementation of Yahoo! JAPAN's k2hash library.
+//!
+//! The safe core (`engine`, `k2h`, `attrs`, `lists`, `crypt`, `hash`) is usable from Rust; the
+//! `capi` module exports the original C ABI of `libk2hash.so.1`.
+pub mod attrs;
+pub mod capi;
+pub mod crypt;
+pub mod dump;
+pub mod engine;
+pub mod error;
+pub mod format;
+pub mod hash;
+pub mod k2h;
+pub mod lists;
+pub mod lock;
+pub mod store;
+
+pub use engine::{Db, Element, Layout, Parts};
+pub use error::{K2hError, Result};
+pub use k2h::{K2h, Protect};

@@ -1,0 +1,263 @@
+//! Process-shared reader/writer locks for one k2hash.
+//!
+//! The original keys fullock locks on offsets of the k2hash file; we keep one table of lock words
+//! per k2hash instead: slot 0 guards the key index structure (`cur_mask`, migration), slot 1 the
+//! free lists and the area table, and the remaining slots are stripes over the collision index
+//! (CKINDEX) offsets. For a file the table lives in a small side file mapped `MAP_SHARED`, so
+//! threads and processes of ours share it; for memory mode it is anonymous shared memory.
+//!
+//! Lock word: bit 31 = writer, bit 30 = waiters, bits 0..29 = readers. Waiters sleep on a futex
+//! with a timeout; a writer records its pid next to the word so that a waiter can break the lock
+//! of a writer process that died.
+use crate::error::Result;
+use std::fs::{File, OpenOptions};
+use std::os::unix::io::AsRawFd;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+pub const STRUCT_LOCK: usize = 0;
+pub const ALLOC_LOCK: usize = 1;
+const FIRST_STRIPE: usize = 2;
+pub const STRIPES: usize = 4096;
+const SLOTS: usize = FIRST_STRIPE + STRIPES;
+const TABLE_BYTES: usize = SLOTS * 8;
+
+const WRITER: u32 = 1 << 31;
+const WAITERS: u32 = 1 << 30;
+const READERS: u32 = WAITERS - 1;
+
+pub struct LockTable {
+    base: *mut u8,
+    _file: Option<File>,
+}
+
+// SAFETY: the table is shared memory used only through atomics.
+unsafe impl Send for LockTable {}
+// SAFETY: as above.
+unsafe impl Sync for LockTable {}
+
+fn lock_dir() -> std::path::PathBuf {
+    if let Ok(d) = std::env::var("K2H_LOCKDIR") {
+        if !d.is_empty() {
+            return d.into();
+        }
+    }
+    let ap = std::path::Path::new("/var/lib/antpickax");
+    if ap.is_dir() {
+        return ap.into();
+    }
+    std::env::temp_dir()
+}
+
+impl LockTable {
+    pub fn anonymous() -> Result<LockTable> {
+        // SAFETY: anonymous shared mapping, checked below.
+        let p = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                TABLE_BYTES,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            return Err(std::io::Error::last_os_error().into());
+        }
+        Ok(LockTable { base: p as *mut u8, _file: None })
+    }
+
+    /// The table shared by every process attaching the file whose identity hash is `id`.
+    pub fn for_file(id: u64) -> Result<LockTable> {
+        let path = lock_dir().join(format!(".k2hrs_{id:x}.lck"));
+        let f = OpenOptions::new().read(true).write(true).create(true).open(&path);
+        let f = match f {
+            Ok(f) => f,
+            Err(e) => {
+                log::warn!("cannot open lock table {}: {e}; using process-local locks", path.display());
+                return Self::anonymous();
+            }
+        };
+        // SAFETY: flock on our own descriptor, serialising the first sizing of the file.
+        unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) };
+        if f.metadata()?.len() < TABLE_BYTES as u64 {
+            f.set_len(TABLE_BYTES as u64)?;
+        }
+        // SAFETY: as above.
+        unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_UN) };
+        // SAFETY: shared mapping of the sized side file, checked below.
+        let p = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                TABLE_BYTES,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED,
+                f.as_raw_fd(),
+                0,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            return Err(std::io::Error::last_os_error().into());
+        }
+        Ok(LockTable { base: p as *mut u8, _file: Some(f) })
+    }
+
+    #[inline]
+    fn word(&self, slot: usize) -> (&AtomicU32, &AtomicU32) {
+        let slot = slot % SLOTS;
+        // SAFETY: slot < SLOTS so both words lie inside the 8*SLOTS byte mapping; they are
+        // 4-byte aligned because the mapping is page aligned.
+        unsafe {
+            let p = self.base.add(slot * 8) as *const AtomicU32;
+            (&*p, &*p.add(1))
+        }
+    }
+
+    /// Stripe lock slot for a CKINDEX offset.
+    #[inline]
+    pub fn stripe(ckindex_off: u64) -> usize {
+        FIRST_STRIPE + ((ckindex_off / 16) as usize % STRIPES)
+    }
+
+    pub fn read(&self, slot: usize) -> Guard<'_> {
+        let (w, owner) = self.word(slot);
+        let mut spins = 0u32;
+        loop {
+            let s = w.load(Ordering::Relaxed);
+            if s & WRITER == 0 && (s & READERS) < READERS {
+                if w
+                    .compare_exchange_weak(s, s + 1, Ordering::Acquire, Ordering::Relaxed)
+                    .is_ok()
+                {
+                    return Guard { t: self, slot, write: false };
+                }
+                continue;
+            }
+            wait(w, owner, s, &mut spins);
+        }
+    }
+
+    pub fn write(&self, slot: usize) -> Guard<'_> {
+        let (w, owner) = self.word(slot);
+        let mut spins = 0u32;
+        loop {
+            let s = w.load(Ordering::Relaxed);
+            if s & (WRITER | READERS) == 0 {
+                if w
+                    .compare_exchange_weak(s, s | WRITER, Ordering::Acquire, Ordering::Relaxed)
+                    .is_ok()
+                {
+                    owner.store(std::process::id(), Ordering::Relaxed);
+                    return Guard { t: self, slot, write: true };
+                }
+                continue;
+            }
+            wait(w, owner, s, &mut spins);
+        }
+    }
+
+    fn unlock(&self, slot: usize, write: bool) {
+        let (w, owner) = self.word(slot);
+        let old = if write {
+            owner.store(0, Ordering::Relaxed);
+            w.fetch_and(!(WRITER | WAITERS), Ordering::Release)
+        } else {
+            let old = w.fetch_sub(1, Ordering::Release);
+            if old & READERS != 1 || old & WAITERS == 0 {
+                return;
+            }
+            // Last reader with waiters: clear the waiter bit if nothing changed meanwhile.
+            if w
+                .compare_exchange(WAITERS, 0, Ordering::Relaxed, Ordering::Relaxed)
+                .is_err()
+            {
+                return;
+            }
+            old
+        };
+        if old & WAITERS != 0 {
+            futex_wake(w);
+        }
+    }
+}
+
+fn wait(w: &AtomicU32, owner: &AtomicU32, s: u32, spins: &mut u32) {
+    if *spins < 64 {
+        *spins += 1;
+        std::hint::spin_loop();
+        return;
+    }
+    if *spins < 80 {
+        *spins += 1;
+        std::thread::yield_now();
+        return;
+    }
+    if s & WAITERS == 0
+        && w
+            .compare_exchange(s, s | WAITERS, Ordering::Relaxed, Ordering::Relaxed)
+            .is_err()
+    {
+        return;
+    }
+    let timed_out = futex_wait(w, s | WAITERS, 20);
+    if timed_out && s & WRITER != 0 {
+        // Break the lock of a writer process that no longer exists.
+        let pid = owner.load(Ordering::Relaxed);
+        if pid != 0 && pid != std::process::id() && !pid_alive(pid) {
+            log::warn!("breaking k2hash lock held by dead process {pid}");
+            if w
+                .compare_exchange(w.load(Ordering::Relaxed), 0, Ordering::AcqRel, Ordering::Relaxed)
+                .is_ok()
+            {
+                owner.store(0, Ordering::Relaxed);
+                futex_wake(w);
+            }
+        }
+    }
+}
+
+fn pid_alive(pid: u32) -> bool {
+    // SAFETY: signal 0 only checks for the existence of the process.
+    let r = unsafe { libc::kill(pid as libc::pid_t, 0) };
+    r == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+}
+
+fn futex_wait(w: &AtomicU32, expected: u32, ms: i64) -> bool {
+    let ts = libc::timespec { tv_sec: 0, tv_nsec: ms * 1_000_000 };
+    // SAFETY: futex on a valid 4-byte aligned shared word with a relative timeout.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_futex,
+            w.as_ptr(),
+            libc::FUTEX_WAIT,
+            expected,
+            &ts as *const libc::timespec,
+        )
+    };
+    r != 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::ETIMEDOUT)
+}
+
+fn futex_wake(w: &AtomicU32) {
+    // SAFETY: waking waiters of a valid shared futex word.
+    unsafe { libc::syscall(libc::SYS_futex, w.as_ptr(), libc::FUTEX_WAKE, i32::MAX) };
+}
+
+/// Releases its lock when dropped.
+pub struct Guard<'a> {
+    t: &'a LockTable,
+    slot: usize,
+    write: bool,
+}
+
+impl Drop for Guard<'_> {
+    fn drop(&mut self) {
+        self.t.unlock(self.slot, self.write);
+    }
+}
+
+impl Drop for LockTable {
+    fn drop(&mut self) {
+        // SAFETY: unmapping the table mapped in the constructor.
+        unsafe { libc::munmap(self.base as *mut libc::c_void, TABLE_BYTES) };
+    }
+}

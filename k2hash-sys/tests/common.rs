@@ -1,0 +1,104 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+use std::path::PathBuf;
+
+/// ../shared/fixtures beside the checkout.
+pub fn fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/k2hash")
+}
+
+/// A private lock directory so tests never touch /tmp/.k2hrs_* of other runs.
+pub fn tempdir() -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    std::env::set_var("K2H_LOCKDIR", d.path());
+    d
+}
+
+/// Decode the escaped strings of the fixture listings ("abc\x00\"").
+pub fn unescape(s: &str) -> Vec<u8> {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\' && i + 1 < b.len() {
+            match b[i + 1] {
+                b'x' => {
+                    out.push(u8::from_str_radix(&s[i + 2..i + 4], 16).unwrap());
+                    i += 4;
+                }
+                b'n' => {
+                    out.push(b'\n');
+                    i += 2;
+                }
+                b't' => {
+                    out.push(b'\t');
+                    i += 2;
+                }
+                b'r' => {
+                    out.push(b'\r');
+                    i += 2;
+                }
+                c => {
+                    out.push(c);
+                    i += 2;
+                }
+            }
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+#[derive(Default, Debug)]
+pub struct Expected {
+    pub key: Vec<u8>,
+    pub hash: u64,
+    pub subhash: u64,
+    pub raw: Option<Vec<u8>>,
+    pub get: Option<Vec<u8>>,
+    pub wp: Option<Vec<u8>>,
+    pub subkeys: Vec<Vec<u8>>,
+    pub attrs: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+/// The quoted string after `len=N ` in a listing line.
+fn quoted(line: &str) -> Vec<u8> {
+    let start = line.find('"').unwrap();
+    let end = line.rfind('"').unwrap();
+    unescape(&line[start + 1..end])
+}
+
+/// Parse the "Full per-key dump" section of a fixture listing.
+pub fn parse_listing(text: &str) -> Vec<Expected> {
+    let mut v: Vec<Expected> = Vec::new();
+    for line in text.lines() {
+        let t = line.trim_start();
+        if let Some(rest) = t.strip_prefix("KEY len=") {
+            let _ = rest;
+            v.push(Expected { key: quoted(t), ..Default::default() });
+            continue;
+        }
+        let Some(cur) = v.last_mut() else { continue };
+        if let Some(r) = t.strip_prefix("hash=") {
+            let mut it = r.split_whitespace();
+            cur.hash = u64::from_str_radix(it.next().unwrap().trim_start_matches("0x"), 16).unwrap();
+            cur.subhash =
+                u64::from_str_radix(it.next().unwrap().trim_start_matches("subhash=0x"), 16).unwrap();
+        } else if t.starts_with("value(np,raw)") {
+            cur.raw = Some(quoted(t));
+        } else if t.starts_with("value(get)") {
+            cur.get = if t.contains("<not returned>") { None } else { Some(quoted(t)) };
+        } else if t.starts_with("value(wp:") {
+            cur.wp = if t.contains("<not returned>") { None } else { Some(quoted(t)) };
+        } else if t.starts_with("subkey[") {
+            cur.subkeys.push(quoted(t));
+        } else if t.starts_with("attr[") {
+            let eq = t.find("\" = len=").unwrap();
+            let (a, b) = t.split_at(eq + 1);
+            cur.attrs.push((quoted(a), quoted(b)));
+        }
+    }
+    v
+}
