@@ -160,13 +160,16 @@ impl AttrConf {
             None => {}
         }
         let mut out = value;
-        let pass = pass.filter(|p| !p.is_empty()).map(String::from).or_else(|| {
-            if self.defenc && kind != AttrKind::TransQueue {
-                self.passes.first().cloned()
-            } else {
-                None
-            }
-        });
+        let pass = pass
+            .filter(|p| !p.is_empty())
+            .map(String::from)
+            .or_else(|| {
+                if self.defenc && kind != AttrKind::TransQueue {
+                    self.passes.first().cloned()
+                } else {
+                    None
+                }
+            });
         let mut encrypted = false;
         match pass {
             Some(p) if !out.is_empty() && kind != AttrKind::TransQueue => {
@@ -178,7 +181,10 @@ impl AttrConf {
             }
             _ => del_attr(attrs, self.marker()),
         }
-        if self.history && kind == AttrKind::Normal && (encrypted || get_attr(attrs, ATTR_UNIQID).is_none()) {
+        if self.history
+            && kind == AttrKind::Normal
+            && (encrypted || get_attr(attrs, ATTR_UNIQID).is_none())
+        {
             set_attr(attrs, ATTR_UNIQID, &new_uniqid());
         }
         Ok(out)
@@ -186,12 +192,21 @@ impl AttrConf {
 
     /// Decrypt a stored value when it carries an encryption marker.
     pub fn decrypt(&self, attrs: &[Attr], value: Vec<u8>, pass: Option<&str>) -> Option<Vec<u8>> {
-        for (marker, kind) in [(crypt::ATTR_PBKDF2, EncType::Pbkdf2), (crypt::ATTR_PBKDF1, EncType::Pbkdf1)] {
-            let Some(d) = get_attr(attrs, marker) else { continue };
+        for (marker, kind) in [
+            (crypt::ATTR_PBKDF2, EncType::Pbkdf2),
+            (crypt::ATTR_PBKDF1, EncType::Pbkdf1),
+        ] {
+            let Some(d) = get_attr(attrs, marker) else {
+                continue;
+            };
             let d = d.strip_suffix(b"\0").unwrap_or(d);
             let p = match pass.filter(|p| !p.is_empty()) {
                 Some(p) => (crypt::pass_digest(p).as_bytes() == d).then(|| p.to_string()),
-                None => self.passes.iter().find(|p| crypt::pass_digest(p).as_bytes() == d).cloned(),
+                None => self
+                    .passes
+                    .iter()
+                    .find(|p| crypt::pass_digest(p).as_bytes() == d)
+                    .cloned(),
             }?;
             return crypt::decrypt(kind, &p, &value).ok();
         }
@@ -217,7 +232,9 @@ pub fn timespec(s: i64, ns: i64) -> Vec<u8> {
 
 /// True when the attributes say the key expired.
 pub fn is_expired(attrs: &[Attr]) -> bool {
-    let Some(e) = get_attr(attrs, ATTR_EXPIRE) else { return false };
+    let Some(e) = get_attr(attrs, ATTR_EXPIRE) else {
+        return false;
+    };
     if e.len() < 16 {
         return false;
     }
@@ -247,7 +264,9 @@ pub fn new_uniqid() -> Vec<u8> {
     // SAFETY: gethostname writes at most len bytes into our buffer.
     unsafe { libc::gethostname(host.as_mut_ptr() as *mut libc::c_char, host.len()) };
     h.update(&host[..host.iter().position(|&c| c == 0).unwrap_or(0)]);
-    let mut v = base64::engine::general_purpose::STANDARD.encode(h.finalize()).into_bytes();
+    let mut v = base64::engine::general_purpose::STANDARD
+        .encode(h.finalize())
+        .into_bytes();
     v.push(0);
     v
 }

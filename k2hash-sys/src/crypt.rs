@@ -111,7 +111,9 @@ mod tests {
         for k in [EncType::Pbkdf1, EncType::Pbkdf2] {
             let c = encrypt(k, "pw", 1000, b"plaintext\0").unwrap();
             assert_eq!(decrypt(k, "pw", &c).unwrap(), b"plaintext\0");
-            assert!(decrypt(k, "other", &c).map(|v| v != b"plaintext\0").unwrap_or(true));
+            assert!(decrypt(k, "other", &c)
+                .map(|v| v != b"plaintext\0")
+                .unwrap_or(true));
         }
         let c = encrypt(EncType::Pbkdf2, "pw", 1000, b"1234567").unwrap();
         assert_eq!(c.len(), 64);

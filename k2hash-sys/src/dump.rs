@@ -4,7 +4,7 @@
 use crate::engine::Db;
 use crate::error::Result;
 use crate::format::*;
-use std::fmt::Write;
+use std::io::Write;
 
 pub const DUMP_HEAD: u32 = 0;
 pub const DUMP_KINDEX: u32 = 1;
@@ -30,7 +30,10 @@ fn ctime(sec: i64) -> String {
         return String::new();
     }
     // SAFETY: ctime_r returned a NUL-terminated string in buf.
-    unsafe { std::ffi::CStr::from_ptr(buf.as_ptr()) }.to_string_lossy().trim_end().to_string()
+    unsafe { std::ffi::CStr::from_ptr(buf.as_ptr()) }
+        .to_string_lossy()
+        .trim_end()
+        .to_string()
 }
 
 fn cstr_at(db: &Db, off: u64, len: usize) -> Result<String> {
@@ -40,24 +43,40 @@ fn cstr_at(db: &Db, off: u64, len: usize) -> Result<String> {
     Ok(String::from_utf8_lossy(&b[..n]).into_owned())
 }
 
-pub fn dump(db: &Db, mode: u32) -> Result<String> {
+pub fn dump(db: &Db, mode: u32) -> Result<Vec<u8>> {
     let _g = db.struct_guard();
     let st = db.store();
     let base = st.base_addr() as u64;
     let h = |o| db.header_u64(o);
-    let mut s = String::new();
+    let mut s: Vec<u8> = Vec::new();
     let _ = writeln!(s, "K2H({})     = {{", ptr(base));
-    let _ = writeln!(s, "  Version                 = {}", cstr_at(db, H_VERSION, VERSION_LEN)?);
-    let _ = writeln!(s, "  Hash func Version       = {}", cstr_at(db, H_HASH_VERSION, HASH_VERSION_LEN)?);
+    let _ = writeln!(
+        s,
+        "  Version                 = {}",
+        cstr_at(db, H_VERSION, VERSION_LEN)?
+    );
+    let _ = writeln!(
+        s,
+        "  Hash func Version       = {}",
+        cstr_at(db, H_HASH_VERSION, HASH_VERSION_LEN)?
+    );
     let _ = writeln!(s, "  Total Size              = {}", h(H_TOTAL_SIZE)?);
     let _ = writeln!(s, "  Page Size               = {}", h(H_PAGE_SIZE)?);
-    for (name, off) in [("Maximum Mask", H_MAX_MASK), ("Minimum Mask", H_MIN_MASK), ("Current Mask", H_CUR_MASK), ("Collision Mask", H_COLLISION_MASK)] {
+    for (name, off) in [
+        ("Maximum Mask", H_MAX_MASK),
+        ("Minimum Mask", H_MIN_MASK),
+        ("Current Mask", H_CUR_MASK),
+        ("Collision Mask", H_COLLISION_MASK),
+    ] {
         let v = h(off)?;
         let _ = writeln!(s, "  {name:<24}= {}({v:x})", ptr(v));
     }
     let v = h(H_MAX_ELEMENT_COUNT)?;
     let _ = writeln!(s, "  Max element cnt         = {}({v})", ptr(v));
-    for (name, off) in [("Last update", H_LAST_UPDATE), ("Last area update", H_LAST_AREA_UPDATE)] {
+    for (name, off) in [
+        ("Last update", H_LAST_UPDATE),
+        ("Last area update", H_LAST_AREA_UPDATE),
+    ] {
         let sec = h(off)? as i64;
         let _ = writeln!(s, "  {name} {{");
         let _ = writeln!(s, "    Date                    = {}", ctime(sec));
@@ -79,48 +98,37 @@ pub fn dump(db: &Db, mode: u32) -> Result<String> {
     let _ = writeln!(s, "  }}");
     let ua = h(H_UNASSIGN_AREA)?;
     let _ = writeln!(s, "  Unassigned area         {}({ua})", ptr(ua));
-    let _ = writeln!(s, "  Extra pointer           {}({})", ptr(h(H_PEXTRA)?), h(H_PEXTRA)?);
+    let _ = writeln!(
+        s,
+        "  Extra pointer           {}({})",
+        ptr(h(H_PEXTRA)?),
+        h(H_PEXTRA)?
+    );
     // free lists
     let fe = h(H_FREE_ELEMENT_COUNT)?;
     let _ = writeln!(s, "  Free Element Area = [{fe}] {{");
+    let mut free = Vec::new();
     let mut e = h(H_PFREE_ELEMENTS)?;
-    let mut n = 0u64;
-    let limit = st.len() / ELEMENT_SIZE + 1;
-    let mut line = String::new();
-    while e != 0 && n < limit {
-        let _ = write!(line, "{} ", ptr(base + e));
-        n += 1;
-        if n % 5 == 0 {
-            let _ = writeln!(s, "                            {line}");
-            line.clear();
-        }
+    let limit = st.valid_len() / ELEMENT_SIZE + 1;
+    while e != 0 && (free.len() as u64) < limit {
+        free.push(base + e);
         e = st.u64(e + E_SAME)?;
     }
-    if !line.is_empty() {
-        let _ = writeln!(s, "                            {line}");
-    }
-    let _ = writeln!(s, "  }} = [{n}]");
+    addr_lines(&mut s, 28, &free);
+    let _ = writeln!(s, "  }} = [{}]", free.len());
     let fp = h(H_FREE_PAGE_COUNT)?;
     let _ = writeln!(s, "  Free Pages Area = [{fp}] {{");
-    let mut n = 0u64;
+    let mut free = Vec::new();
     if db.is_fullmap() {
         let mut p = h(H_PFREE_PAGES)?;
-        let limit = st.len() / db.page_size() + 1;
-        line.clear();
-        while p != 0 && n < limit {
-            let _ = write!(line, "{} ", ptr(base + p));
-            n += 1;
-            if n % 5 == 0 {
-                let _ = writeln!(s, "                            {line}");
-                line.clear();
-            }
+        let limit = st.valid_len() / db.page_size() + 1;
+        while p != 0 && (free.len() as u64) < limit {
+            free.push(base + p);
             p = st.pg_u64(p + P_NEXT)?;
         }
-        if !line.is_empty() {
-            let _ = writeln!(s, "                            {line}");
-        }
+        addr_lines(&mut s, 28, &free);
     }
-    let _ = writeln!(s, "  }} = [{n}]");
+    let _ = writeln!(s, "  }} = [{}]", free.len());
     // key index
     let cur = h(H_CUR_MASK)?;
     let cmask = h(H_COLLISION_MASK)?;
@@ -136,24 +144,36 @@ pub fn dump(db: &Db, mode: u32) -> Result<String> {
             let ki = ka + KINDEX_SIZE * j;
             let assign = st.u64(ki + KI_ASSIGN)?;
             let _ = writeln!(s, "    Key Index Pointer[{g}][{j}] = {{");
-            let _ = writeln!(s, "      Assign                  = {}", if assign == KINDEX_ASSIGNED { "Assigned" } else { "Not Assigned" });
+            let _ = writeln!(
+                s,
+                "      Assign                  = {}",
+                if assign == KINDEX_ASSIGNED {
+                    "Assigned"
+                } else {
+                    "Not Assigned"
+                }
+            );
             let sm = st.u64(ki + KI_SHIFTED_MASK)?;
             let mh = st.u64(ki + KI_MASKED_HASH)?;
             let _ = writeln!(s, "      Shifted Mask            = {}({sm:#x})", ptr(sm));
             let _ = writeln!(s, "      Masked Hash             = {}({mh:#x})", ptr(mh));
-            if mode & DUMP_CKINDEX == DUMP_CKINDEX {
-                let cl = st.u64(ki + KI_CKEY_LIST)?;
+            let cl = st.u64(ki + KI_CKEY_LIST)?;
+            if mode & DUMP_CKINDEX != DUMP_CKINDEX {
+                let name = format!("CKey Index[{}]", cmask + 1);
+                let _ = writeln!(s, "      {name:<24}= {}({})", ptr(base + cl), base + cl);
+            } else {
                 let _ = writeln!(s, "      CKey Index = [{}] {{", cmask + 1);
                 for c in 0..=cmask {
                     let ck = cl + CKINDEX_SIZE * c;
                     let count = st.u64(ck + CK_COUNT)?;
                     let _ = writeln!(s, "        [{c}] = {{");
-                    let _ = writeln!(s, "          element count           = {}({count})", ptr(count));
+                    let _ = writeln!(
+                        s,
+                        "          element count           = {}({count})",
+                        ptr(count)
+                    );
                     let _ = writeln!(s, "          element_list {{");
-                    let mut shown = 0u64;
-                    if mode & DUMP_ELEMENT == DUMP_ELEMENT {
-                        shown = dump_tree(db, st.u64(ck + CK_LIST)?, mode, &mut s)?;
-                    }
+                    let shown = dump_tree(db, st.u64(ck + CK_LIST)?, mode, &mut s)?;
                     let _ = writeln!(s, "          }} = [{shown}]");
                     let _ = writeln!(s, "        }}");
                 }
@@ -166,53 +186,101 @@ pub fn dump(db: &Db, mode: u32) -> Result<String> {
     Ok(s)
 }
 
-fn dump_tree(db: &Db, root: u64, mode: u32, s: &mut String) -> Result<u64> {
+/// Elements of one collision index: their addresses (CKINDEX mode), their fields (ELEMENT mode)
+/// or their fields and data (full mode).
+fn dump_tree(db: &Db, root: u64, mode: u32, s: &mut Vec<u8>) -> Result<u64> {
     let st = db.store();
-    let mut n = 0u64;
+    let base = st.base_addr() as u64;
+    let mut order = Vec::new();
     let mut stack = vec![root];
-    let limit = st.len() / ELEMENT_SIZE + 1;
+    let limit = st.valid_len() / ELEMENT_SIZE + 1;
     while let Some(e) = stack.pop() {
-        if e == 0 || n > limit {
+        if e == 0 || order.len() as u64 > limit {
             continue;
         }
+        order.push(e);
+        for f in [E_BIG, E_SMALL, E_SAME] {
+            stack.push(st.u64(e + f)?);
+        }
+    }
+    if mode & DUMP_ELEMENT != DUMP_ELEMENT {
+        let addrs: Vec<u64> = order.iter().map(|e| base + e).collect();
+        addr_lines(s, 36, &addrs);
+        return Ok(order.len() as u64);
+    }
+    let full = mode & DUMP_PAGE == DUMP_PAGE;
+    for (n, &e) in order.iter().enumerate() {
         let _ = writeln!(s, "            [{n}] = {{");
         for (name, f) in [("hash", E_HASH), ("subhash", E_SUBHASH)] {
             let v = st.u64(e + f)?;
             let _ = writeln!(s, "              {name:<24}= {}({v:#x})", ptr(v));
         }
-        for (name, f, l) in [("key(offset)", E_KEY, E_KEYLEN), ("value(offset)", E_VALUE, E_VALLEN), ("subkeys(offset)", E_SUBKEYS, E_SKEYLEN), ("attrs(offset)", E_ATTRS, E_ATTRLEN)] {
+        for (name, f, l) in [
+            ("key", E_KEY, E_KEYLEN),
+            ("value", E_VALUE, E_VALLEN),
+            ("subkeys", E_SUBKEYS, E_SKEYLEN),
+            ("attrs", E_ATTRS, E_ATTRLEN),
+        ] {
             let v = st.u64(e + f)?;
-            if v != 0 {
-                let _ = writeln!(s, "              {name:<24}= {}({v})", ptr(v));
-                if mode & DUMP_PAGE == DUMP_PAGE {
-                    dump_pages(db, v, st.u64(e + l)?, s)?;
-                }
+            if v == 0 {
+                continue;
+            }
+            if full {
+                let _ = writeln!(s, "              {name} = {{");
+                hex_block(s, &db.chain_bytes(v, st.u64(e + l)?)?);
+                let _ = writeln!(s, "              }}");
+            } else if db.is_fullmap() {
+                let _ = writeln!(
+                    s,
+                    "              {name:<24}= {}({})",
+                    ptr(base + v),
+                    base + v
+                );
+            } else {
+                let label = format!("{name}(offset)");
+                let _ = writeln!(s, "              {label:<24}= {}({v})", ptr(v));
             }
         }
         let _ = writeln!(s, "            }}");
-        n += 1;
-        for f in [E_BIG, E_SMALL, E_SAME] {
-            stack.push(st.u64(e + f)?);
-        }
     }
-    Ok(n)
+    Ok(order.len() as u64)
 }
 
-fn dump_pages(db: &Db, first: u64, _len: u64, s: &mut String) -> Result<()> {
-    let st = db.store();
-    let mut p = first;
-    let limit = st.len() / db.page_size() + 1;
-    let mut n = 0;
-    while p != 0 && n < limit {
-        let len = st.pg_u64(p + P_LENGTH)?.min(db.page_size() - PAGEHEAD_SIZE);
-        let mut b = vec![0u8; len as usize];
-        st.pg_read(p + PAGEHEAD_SIZE, &mut b)?;
-        let hex: Vec<String> = b.iter().map(|c| format!("{c:02x}")).collect();
-        let _ = writeln!(s, "                page({}) length = {len} : {}", ptr(p), hex.join(" "));
-        p = st.pg_u64(p + P_NEXT)?;
-        n += 1;
+/// Addresses, five a line, after `indent` spaces.
+fn addr_lines(s: &mut Vec<u8>, indent: usize, addrs: &[u64]) {
+    for chunk in addrs.chunks(5) {
+        let _ = write!(s, "{:indent$}", "");
+        for a in chunk {
+            let _ = write!(s, "{} ", ptr(*a));
+        }
+        let _ = writeln!(s);
     }
-    Ok(())
+}
+
+/// Data as the original prints it: 8 bytes a line in hex, then the printable characters
+/// (NUL as a space, other unprintable bytes as 0xFF).
+fn hex_block(s: &mut Vec<u8>, data: &[u8]) {
+    for chunk in data.chunks(8) {
+        let mut hex = String::new();
+        for (i, b) in chunk.iter().enumerate() {
+            let _ = std::fmt::Write::write_fmt(&mut hex, format_args!("{b:02X} "));
+            if i == 3 && chunk.len() > 4 {
+                hex.push(' ');
+            }
+        }
+        let _ = write!(s, "{:40}{hex:<29}- ", "");
+        for i in 0..8 {
+            if i == 4 {
+                s.push(b' ');
+            }
+            s.push(match chunk.get(i) {
+                None | Some(0) => b' ',
+                Some(&c) if (0x20..0x7f).contains(&c) => c,
+                Some(_) => 0xff,
+            });
+        }
+        s.push(b'\n');
+    }
 }
 
 /// Figures of `k2h_get_state` / `k2h_print_state`.
@@ -283,38 +351,92 @@ pub fn state(db: &Db) -> Result<State> {
     s.assigned_ckey_count = (s.cur_mask + 1) * (s.collision_mask + 1);
     s.unassigned_element_count = h(H_FREE_ELEMENT_COUNT)?;
     s.unassigned_page_count = h(H_FREE_PAGE_COUNT)?;
-    s.assigned_element_count = s.total_element_count.saturating_sub(s.unassigned_element_count);
+    s.assigned_element_count = s
+        .total_element_count
+        .saturating_sub(s.unassigned_element_count);
     s.assigned_page_count = s.total_page_count.saturating_sub(s.unassigned_page_count);
     Ok(s)
 }
 
 /// The state block as the original tool prints it.
 pub fn state_text(s: &State) -> String {
+    use std::fmt::Write as _;
     let mut o = String::new();
     let ps = s.page_size.max(1);
     let payload = ps.saturating_sub(PAGEHEAD_SIZE);
     let _ = writeln!(o, "Total File size         = {} byte", s.file_size);
     let _ = writeln!(o, "Used size               = {} byte", s.total_used_size);
     let _ = writeln!(o, "Total mmap size         = {} byte", s.total_map_size);
-    let _ = writeln!(o, "Assigned areas          = {} ( total {} )", s.assigned_area_count, s.total_area_count);
+    let _ = writeln!(
+        o,
+        "Assigned areas          = {} ( total {} )",
+        s.assigned_area_count, s.total_area_count
+    );
     let _ = writeln!(o);
-    let _ = writeln!(o, "Total Key index         = {} ( {} byte )", s.assigned_key_count, s.kindex_size);
-    let _ = writeln!(o, "Total CKey index        = {} ( {} byte )", s.assigned_ckey_count, s.ckindex_size);
+    let _ = writeln!(
+        o,
+        "Total Key index         = {} ( {} byte )",
+        s.assigned_key_count, s.kindex_size
+    );
+    let _ = writeln!(
+        o,
+        "Total CKey index        = {} ( {} byte )",
+        s.assigned_ckey_count, s.ckindex_size
+    );
     let _ = writeln!(o);
-    let _ = writeln!(o, "Total Element           = {} ( {} byte )", s.total_element_count, s.total_element_size);
-    let _ = writeln!(o, "  Assigned Element        = {} ( {} byte )", s.assigned_element_count, s.assigned_element_count * ELEMENT_SIZE);
-    let _ = writeln!(o, "  Free Element            = {} ( {} byte )", s.unassigned_element_count, s.unassigned_element_count * ELEMENT_SIZE);
+    let _ = writeln!(
+        o,
+        "Total Element           = {} ( {} byte )",
+        s.total_element_count, s.total_element_size
+    );
+    let _ = writeln!(
+        o,
+        "  Assigned Element        = {} ( {} byte )",
+        s.assigned_element_count,
+        s.assigned_element_count * ELEMENT_SIZE
+    );
+    let _ = writeln!(
+        o,
+        "  Free Element            = {} ( {} byte )",
+        s.unassigned_element_count,
+        s.unassigned_element_count * ELEMENT_SIZE
+    );
     let _ = writeln!(o);
-    let _ = writeln!(o, "Total Page              = {} ( {} byte )", s.total_page_count, s.total_page_size);
-    let _ = writeln!(o, "  Assigned Page           = {} ( {} byte )", s.assigned_page_count, s.assigned_page_count * ps);
-    let _ = writeln!(o, "  Free Page               = {} ( {} byte )", s.unassigned_page_count, s.unassigned_page_count * ps);
-    let _ = writeln!(o, "  Data ratio per Page     = {} % ( {} byte / {} byte)", payload * 100 / ps, payload, ps);
+    let _ = writeln!(
+        o,
+        "Total Page              = {} ( {} byte )",
+        s.total_page_count, s.total_page_size
+    );
+    let _ = writeln!(
+        o,
+        "  Assigned Page           = {} ( {} byte )",
+        s.assigned_page_count,
+        s.assigned_page_count * ps
+    );
+    let _ = writeln!(
+        o,
+        "  Free Page               = {} ( {} byte )",
+        s.unassigned_page_count,
+        s.unassigned_page_count * ps
+    );
+    let _ = writeln!(
+        o,
+        "  Data ratio per Page     = {} % ( {} byte / {} byte)",
+        payload * 100 / ps,
+        payload,
+        ps
+    );
     let _ = writeln!(o);
-    let sys = s.kindex_size + s.ckindex_size + s.total_element_size + s.total_page_count * PAGEHEAD_SIZE;
+    let sys =
+        s.kindex_size + s.ckindex_size + s.total_element_size + s.total_page_count * PAGEHEAD_SIZE;
     let real = s.total_page_count * payload;
     let _ = writeln!(o, "Total Key count         = {}", s.total_element_count);
     let _ = writeln!(o, "System usage            = {sys} byte");
     let _ = writeln!(o, "Total real data size    = {real} byte");
-    let _ = writeln!(o, "real data ratio         = {} %", real * 100 / s.total_used_size.max(1));
+    let _ = writeln!(
+        o,
+        "real data ratio         = {} %",
+        real * 100 / s.total_used_size.max(1)
+    );
     o
 }

@@ -46,7 +46,10 @@ impl Layout {
             return invalid(format!("mask bit count {} is not in 2..28", self.mask_bits));
         }
         if self.cmask_bits < 0 || self.cmask_bits > 28 {
-            return invalid(format!("collision mask bit count {} is out of range", self.cmask_bits));
+            return invalid(format!(
+                "collision mask bit count {} is out of range",
+                self.cmask_bits
+            ));
         }
         if self.max_elements <= 0 {
             return invalid("max element count must be positive");
@@ -75,11 +78,31 @@ pub struct Parts {
 }
 
 impl Parts {
-    pub const ALL: Parts = Parts { value: true, subkeys: true, attrs: true };
-    pub const VALUE: Parts = Parts { value: true, subkeys: false, attrs: true };
-    pub const SUBKEYS: Parts = Parts { value: false, subkeys: true, attrs: true };
-    pub const ATTRS: Parts = Parts { value: false, subkeys: false, attrs: true };
-    pub const NONE: Parts = Parts { value: false, subkeys: false, attrs: false };
+    pub const ALL: Parts = Parts {
+        value: true,
+        subkeys: true,
+        attrs: true,
+    };
+    pub const VALUE: Parts = Parts {
+        value: true,
+        subkeys: false,
+        attrs: true,
+    };
+    pub const SUBKEYS: Parts = Parts {
+        value: false,
+        subkeys: true,
+        attrs: true,
+    };
+    pub const ATTRS: Parts = Parts {
+        value: false,
+        subkeys: false,
+        attrs: true,
+    };
+    pub const NONE: Parts = Parts {
+        value: false,
+        subkeys: false,
+        attrs: false,
+    };
 }
 
 /// What `modify` does with the element.
@@ -91,7 +114,11 @@ pub enum Change {
     /// Replace the whole element (the original's Set: remove, then insert a new element).
     Set(Element),
     /// Replace some parts in place (creating the key with an empty value when missing).
-    Replace { value: Option<Vec<u8>>, subkeys: Option<Vec<u8>>, attrs: Option<Vec<u8>> },
+    Replace {
+        value: Option<Vec<u8>>,
+        subkeys: Option<Vec<u8>>,
+        attrs: Option<Vec<u8>>,
+    },
 }
 
 /// Identity of an attached file, used to share one `Db` between handles of a process.
@@ -116,7 +143,10 @@ pub struct Db {
 
 /// Current time from CLOCK_REALTIME_COARSE as (sec, nsec).
 pub fn now_coarse() -> (i64, i64) {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     // SAFETY: clock_gettime writes into the timespec we pass.
     unsafe { libc::clock_gettime(libc::CLOCK_REALTIME_COARSE, &mut ts) };
     (ts.tv_sec, ts.tv_nsec)
@@ -130,7 +160,13 @@ impl Db {
         layout.validate()?;
         let st = Store::memory(0)?;
         init_layout(&st, &layout)?;
-        Ok(Arc::new(Db::from_store(st, LockTable::anonymous()?, None, false, None)?))
+        Ok(Arc::new(Db::from_store(
+            st,
+            LockTable::anonymous()?,
+            None,
+            false,
+            None,
+        )?))
     }
 
     /// Create (replacing any existing file) and initialise a k2hash file, then detach.
@@ -141,7 +177,12 @@ impl Db {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(e.into()),
         }
-        let f = OpenOptions::new().read(true).write(true).create(true).truncate(true).open(path)?;
+        let f = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(path)?;
         let st = Store::file(f, false, true)?;
         init_layout(&st, &layout)?;
         st.sync();
@@ -158,7 +199,10 @@ impl Db {
     ) -> Result<Arc<Db>> {
         let exists = path.exists();
         if !exists && readonly {
-            return Err(K2hError::Invalid(format!("{} does not exist", path.display())));
+            return Err(K2hError::Invalid(format!(
+                "{} does not exist",
+                path.display()
+            )));
         }
         let mut reg = registry().lock().unwrap_or_else(|e| e.into_inner());
         if exists {
@@ -171,14 +215,22 @@ impl Db {
         let f = if readonly {
             OpenOptions::new().read(true).open(path)?
         } else {
-            OpenOptions::new().read(true).write(true).create(true).truncate(false).open(path)?
+            OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(path)?
         };
         let md = f.metadata()?;
         let fresh = md.len() == 0;
         if fresh {
             layout.validate()?;
         } else if md.len() <= HEADER_SIZE {
-            return corrupt(format!("{} is too small to be a k2hash file", path.display()));
+            return corrupt(format!(
+                "{} is too small to be a k2hash file",
+                path.display()
+            ));
         }
         let id = (md.dev(), md.ino(), readonly);
         let st = Store::file(f, readonly, fullmap)?;
@@ -186,7 +238,7 @@ impl Db {
         let locks = LockTable::for_file(hash::builtin_hash(canon.as_os_str().as_encoded_bytes()))?;
         if fresh {
             let _g = locks.write(STRUCT_LOCK);
-            if st.len() == 0 || st.u64(H_UNASSIGN_AREA).unwrap_or(0) == 0 {
+            if st.valid_len() == 0 || st.u64(H_UNASSIGN_AREA).unwrap_or(0) == 0 {
                 init_layout(&st, &layout)?;
             }
         }
@@ -248,7 +300,11 @@ impl Db {
     fn kindex_at(&self, h: u64, mask: u64) -> Result<u64> {
         let m = (h >> self.cbits) & mask;
         let g = 64 - m.leading_zeros() as u64;
-        let j = if g > 1 { m & ((1u64 << (g - 1)) - 1) } else { 0 };
+        let j = if g > 1 {
+            m & ((1u64 << (g - 1)) - 1)
+        } else {
+            0
+        };
         if g >= MAX_KINDEX_AREA_COUNT {
             return corrupt("key index group out of range");
         }
@@ -332,7 +388,7 @@ impl Db {
 
     /// Elements of a tree in the original's migration order: same, small, big, then self.
     fn post_order(&self, root: u64) -> Result<Vec<u64>> {
-        let limit = self.st.len() / ELEMENT_SIZE + 1;
+        let limit = self.st.valid_len() / ELEMENT_SIZE + 1;
         let mut out = Vec::new();
         let mut stack = vec![(root, false)];
         while let Some((e, expanded)) = stack.pop() {
@@ -410,7 +466,11 @@ impl Db {
             };
             let ck = self.ckindex(ki, h)?;
             let slot = LockTable::stripe(ck);
-            let _s = if write { self.locks.write(slot) } else { self.locks.read(slot) };
+            let _s = if write {
+                self.locks.write(slot)
+            } else {
+                self.locks.read(slot)
+            };
             return f(ck);
         }
     }
@@ -435,7 +495,11 @@ impl Db {
             let c2 = self.ckindex(k2, h2)?;
             let (s1, s2) = (LockTable::stripe(c1), LockTable::stripe(c2));
             let _a = self.locks.write(s1.min(s2));
-            let _b = if s1 != s2 { Some(self.locks.write(s1.max(s2))) } else { None };
+            let _b = if s1 != s2 {
+                Some(self.locks.write(s1.max(s2)))
+            } else {
+                None
+            };
             return f(c1, c2);
         }
     }
@@ -443,7 +507,7 @@ impl Db {
     // ------------------------------------------------------------------ element tree
 
     fn loop_limit(&self) -> u64 {
-        self.st.len() / ELEMENT_SIZE + 2
+        self.st.valid_len() / ELEMENT_SIZE + 2
     }
 
     fn find_in(&self, ck: u64, h: u64, s: u64, key: &[u8]) -> Result<Option<u64>> {
@@ -621,16 +685,25 @@ impl Db {
             self.st.set_u64(e + f, 0)?;
         }
         let c = self.st.u64(ck + CK_COUNT)?;
-        let c = if self.st.u64(ck + CK_LIST)? == 0 { 0 } else { c.saturating_sub(1) };
+        let c = if self.st.u64(ck + CK_LIST)? == 0 {
+            0
+        } else {
+            c.saturating_sub(1)
+        };
         self.st.set_u64(ck + CK_COUNT, c)
     }
 
     // ------------------------------------------------------------------ pages
 
+    /// Bytes of the page chain starting at `first` (for dumps).
+    pub fn chain_bytes(&self, first: u64, hint: u64) -> Result<Vec<u8>> {
+        self.read_chain(first, hint)
+    }
+
     fn read_chain(&self, first: u64, hint: u64) -> Result<Vec<u8>> {
         let mut out = Vec::with_capacity(hint.min(1 << 30) as usize);
         let mut p = first;
-        let limit = self.st.len() / self.page_size + 1;
+        let limit = self.st.valid_len() / self.page_size + 1;
         let mut n = 0u64;
         while p != 0 {
             n += 1;
@@ -699,7 +772,8 @@ impl Db {
             if p != 0 {
                 self.st.pg_set_u64(p + P_PREV, 0)?;
                 self.st.set_u64(H_PFREE_PAGES, p)?;
-                self.st.set_u64(H_FREE_PAGE_COUNT, count.saturating_sub(need))?;
+                self.st
+                    .set_u64(H_FREE_PAGE_COUNT, count.saturating_sub(need))?;
                 self.st.pg_set_u64(last + P_NEXT, 0)?;
             } else {
                 self.st.set_u64(H_PFREE_PAGES, 0)?;
@@ -715,7 +789,7 @@ impl Db {
             return Ok(());
         }
         let _a = self.locks.write(ALLOC_LOCK);
-        let limit = self.st.len() / self.page_size + 1;
+        let limit = self.st.valid_len() / self.page_size + 1;
         let mut p = first;
         let mut last = first;
         let mut n = 0u64;
@@ -750,7 +824,8 @@ impl Db {
         let head = self.st.u64(H_PFREE_PAGES)?;
         write_page_list(&self.st, start, count, self.page_size, head)?;
         if head != 0 {
-            self.st.pg_set_u64(head + P_PREV, start + (count - 1) * self.page_size)?;
+            self.st
+                .pg_set_u64(head + P_PREV, start + (count - 1) * self.page_size)?;
         }
         self.st.set_u64(H_PFREE_PAGES, start)?;
         let c = self.st.u64(H_FREE_PAGE_COUNT)?;
@@ -764,7 +839,8 @@ impl Db {
         let head = self.st.u64(H_PFREE_ELEMENTS)?;
         write_element_list(&self.st, start, count, head)?;
         if head != 0 {
-            self.st.set_u64(head + E_PARENT, start + (count - 1) * ELEMENT_SIZE)?;
+            self.st
+                .set_u64(head + E_PARENT, start + (count - 1) * ELEMENT_SIZE)?;
         }
         self.st.set_u64(H_PFREE_ELEMENTS, start)?;
         let c = self.st.u64(H_FREE_ELEMENT_COUNT)?;
@@ -776,13 +852,19 @@ impl Db {
         let unassign = self.st.u64(H_UNASSIGN_AREA)?;
         let start = align_up(unassign);
         let slot = (0..MAX_AREA_COUNT)
-            .find(|i| self.st.u64(H_AREAS + AREA_SIZE * i).map(|t| t == AREA_UNKNOWN).unwrap_or(false))
+            .find(|i| {
+                self.st
+                    .u64(H_AREAS + AREA_SIZE * i)
+                    .map(|t| t == AREA_UNKNOWN)
+                    .unwrap_or(false)
+            })
             .ok_or_else(|| K2hError::NoSpace("all 2048 areas are used".into()))?;
-        let old_len = self.st.len();
+        let old_len = self.st.valid_len();
         self.st.grow_to(start + len)?;
         if old_len > unassign {
             // space left over beyond the logical end (e.g. after compaction) must read as zeros
-            self.st.zero(unassign, old_len.min(start + len) - unassign)?;
+            self.st
+                .zero(unassign, old_len.min(start + len) - unassign)?;
         }
         let a = H_AREAS + AREA_SIZE * slot;
         self.st.set_u64(a + 8, start)?;
@@ -873,7 +955,8 @@ impl Db {
             el.value = self.read_chain(self.st.u64(e + E_VALUE)?, self.st.u64(e + E_VALLEN)?)?;
         }
         if parts.subkeys {
-            el.subkeys = self.read_chain(self.st.u64(e + E_SUBKEYS)?, self.st.u64(e + E_SKEYLEN)?)?;
+            el.subkeys =
+                self.read_chain(self.st.u64(e + E_SUBKEYS)?, self.st.u64(e + E_SKEYLEN)?)?;
         }
         if parts.attrs {
             el.attrs = self.read_chain(self.st.u64(e + E_ATTRS)?, self.st.u64(e + E_ATTRLEN)?)?;
@@ -957,7 +1040,11 @@ impl Db {
                     self.insert(ck, ne)?;
                     grew = Some(ck);
                 }
-                Change::Replace { value, subkeys, attrs } => match e {
+                Change::Replace {
+                    value,
+                    subkeys,
+                    attrs,
+                } => match e {
                     Some(e) => {
                         if let Some(v) = value {
                             self.replace_part(e, E_VALUE, E_VALLEN, &v)?;
@@ -997,7 +1084,13 @@ impl Db {
 
     /// Remove `key`; returns the removed element.
     pub fn remove(&self, key: &[u8]) -> Result<Option<Element>> {
-        self.modify(key, |old| Ok(if old.is_some() { Change::Delete } else { Change::Keep }))
+        self.modify(key, |old| {
+            Ok(if old.is_some() {
+                Change::Delete
+            } else {
+                Change::Keep
+            })
+        })
     }
 
     /// Move the element of `old` to the name `new` (value, subkeys and attributes move along).
@@ -1016,7 +1109,11 @@ impl Db {
                 return Ok(false);
             };
             let ne = self.new_element(nh, ns, new, &Element::default())?;
-            for (p, l) in [(E_VALUE, E_VALLEN), (E_SUBKEYS, E_SKEYLEN), (E_ATTRS, E_ATTRLEN)] {
+            for (p, l) in [
+                (E_VALUE, E_VALLEN),
+                (E_SUBKEYS, E_SKEYLEN),
+                (E_ATTRS, E_ATTRLEN),
+            ] {
                 self.st.set_u64(ne + p, self.st.u64(e + p)?)?;
                 self.st.set_u64(ne + l, self.st.u64(e + l)?)?;
                 self.st.set_u64(e + p, 0)?;
@@ -1063,12 +1160,20 @@ impl Db {
     }
 
     /// The first live element after offset `after` (0 = from the start), with its key and parts.
-    pub fn next_element(&self, after: u64, parts: Parts) -> Result<Option<(u64, Vec<u8>, Element)>> {
+    pub fn next_element(
+        &self,
+        after: u64,
+        parts: Parts,
+    ) -> Result<Option<(u64, Vec<u8>, Element)>> {
         for (off, len) in self.element_areas()? {
             if off + len <= after {
                 continue;
             }
-            let mut e = if after < off { off } else { off + (after - off) / ELEMENT_SIZE * ELEMENT_SIZE + ELEMENT_SIZE };
+            let mut e = if after < off {
+                off
+            } else {
+                off + (after - off) / ELEMENT_SIZE * ELEMENT_SIZE + ELEMENT_SIZE
+            };
             while e + ELEMENT_SIZE <= off + len {
                 if self.st.u64(e + E_KEY)? != 0 {
                     if let Some(r) = self.read_live(e, parts)? {
@@ -1166,13 +1271,16 @@ impl Drop for Db {
 }
 
 fn check_header(st: &Store) -> Result<()> {
-    if st.len() <= HEADER_SIZE {
+    if st.valid_len() <= HEADER_SIZE {
         return corrupt("file is smaller than the k2hash header");
     }
     let mut v = [0u8; VERSION_LEN];
     st.read(H_VERSION, &mut v)?;
     if cstr_bytes(&v) != VERSION_STR {
-        return corrupt(format!("unknown k2hash version {:?}", String::from_utf8_lossy(cstr_bytes(&v))));
+        return corrupt(format!(
+            "unknown k2hash version {:?}",
+            String::from_utf8_lossy(cstr_bytes(&v))
+        ));
     }
     let mut hv = [0u8; HASH_VERSION_LEN];
     st.read(H_HASH_VERSION, &mut hv)?;
@@ -1194,7 +1302,7 @@ fn check_header(st: &Store) -> Result<()> {
             return corrupt(format!("{name} mask {m:#x} is invalid"));
         }
     }
-    let len = st.len();
+    let len = st.valid_len();
     for i in 0..MAX_AREA_COUNT {
         let a = H_AREAS + AREA_SIZE * i;
         let t = st.u64(a)?;
@@ -1206,7 +1314,9 @@ fn check_header(st: &Store) -> Result<()> {
             || off < HEADER_SIZE
             || off.checked_add(l).map(|e| e > len).unwrap_or(true)
         {
-            return corrupt(format!("area {i} ({t}, {off:#x}, {l}) is invalid or beyond the end of the file"));
+            return corrupt(format!(
+                "area {i} ({t}, {off:#x}, {l}) is invalid or beyond the end of the file"
+            ));
         }
     }
     for g in 0..=mask_bits(cur) as u64 {
@@ -1233,7 +1343,11 @@ fn write_element_list(st: &Store, start: u64, count: u64, tail: u64) -> Result<(
             let idx = i + j;
             let me = start + idx * ELEMENT_SIZE;
             let parent = if idx == 0 { 0 } else { me - ELEMENT_SIZE };
-            let same = if idx + 1 == count { tail } else { me + ELEMENT_SIZE };
+            let same = if idx + 1 == count {
+                tail
+            } else {
+                me + ELEMENT_SIZE
+            };
             let o = (j * ELEMENT_SIZE) as usize;
             buf[o + 16..o + 24].copy_from_slice(&parent.to_le_bytes());
             buf[o + 24..o + 32].copy_from_slice(&same.to_le_bytes());
@@ -1320,7 +1434,11 @@ fn init_layout(st: &Store, l: &Layout) -> Result<()> {
     }
     for g in 0..=n as u64 {
         let idx = if g == 0 { 0 } else { 1u64 << (g - 1) };
-        put(&mut head, H_KEY_INDEX_AREA + 8 * g, ki_off + KINDEX_SIZE * idx);
+        put(
+            &mut head,
+            H_KEY_INDEX_AREA + 8 * g,
+            ki_off + KINDEX_SIZE * idx,
+        );
     }
     put(&mut head, H_FREE_ELEMENT_COUNT, el_cnt);
     put(&mut head, H_PFREE_ELEMENTS, el_off);

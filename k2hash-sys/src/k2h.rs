@@ -25,15 +25,28 @@ pub enum Protect<'a> {
 
 impl K2h {
     fn from_db(db: Arc<Db>, readonly: bool) -> K2h {
-        K2h { db, readonly, conf: Mutex::new(None) }
+        K2h {
+            db,
+            readonly,
+            conf: Mutex::new(None),
+        }
     }
 
     pub fn open_mem(layout: Layout) -> Result<K2h> {
         Ok(Self::from_db(Db::memory(layout)?, false))
     }
 
-    pub fn open_file(path: &Path, readonly: bool, temp: bool, fullmap: bool, layout: Layout) -> Result<K2h> {
-        Ok(Self::from_db(Db::open_file(path, readonly, temp, fullmap, layout)?, readonly))
+    pub fn open_file(
+        path: &Path,
+        readonly: bool,
+        temp: bool,
+        fullmap: bool,
+        layout: Layout,
+    ) -> Result<K2h> {
+        Ok(Self::from_db(
+            Db::open_file(path, readonly, temp, fullmap, layout)?,
+            readonly,
+        ))
     }
 
     pub fn is_readonly(&self) -> bool {
@@ -138,9 +151,15 @@ impl K2h {
     pub fn get(&self, key: &[u8], p: Protect) -> Result<Option<Vec<u8>>> {
         let parts = match p {
             Protect::Yes(_) => Parts::VALUE,
-            Protect::No => Parts { value: true, subkeys: false, attrs: false },
+            Protect::No => Parts {
+                value: true,
+                subkeys: false,
+                attrs: false,
+            },
         };
-        let Some(el) = self.db.get(key, parts)? else { return Ok(None) };
+        let Some(el) = self.db.get(key, parts)? else {
+            return Ok(None);
+        };
         let value = match p {
             Protect::No => el.value,
             Protect::Yes(pass) => {
@@ -162,7 +181,9 @@ impl K2h {
 
     /// The subkey list of `key` (None when missing or empty).
     pub fn get_subkeys(&self, key: &[u8], protect: bool) -> Result<Option<Vec<Vec<u8>>>> {
-        let Some(el) = self.db.get(key, Parts::SUBKEYS)? else { return Ok(None) };
+        let Some(el) = self.db.get(key, Parts::SUBKEYS)? else {
+            return Ok(None);
+        };
         if protect && !Self::visible(&lists::parse_attrs(&el.attrs)) {
             return Ok(None);
         }
@@ -171,7 +192,9 @@ impl K2h {
     }
 
     pub fn get_attrs(&self, key: &[u8]) -> Result<Option<Vec<Attr>>> {
-        let Some(el) = self.db.get(key, Parts::ATTRS)? else { return Ok(None) };
+        let Some(el) = self.db.get(key, Parts::ATTRS)? else {
+            return Ok(None);
+        };
         let v = lists::parse_attrs(&el.attrs);
         Ok(if v.is_empty() { None } else { Some(v) })
     }
@@ -184,19 +207,30 @@ impl K2h {
         if !conf.history {
             return Ok(None);
         }
-        let Some(old) = self.db.get(key, Parts::ALL)? else { return Ok(None) };
+        let Some(old) = self.db.get(key, Parts::ALL)? else {
+            return Ok(None);
+        };
         let mut a = lists::parse_attrs(&old.attrs);
         if attrs::is_history(&a) {
             return Ok(None);
         }
-        let uniq = lists::get_attr(&a, attrs::ATTR_UNIQID).map(<[u8]>::to_vec).unwrap_or_else(attrs::new_uniqid);
+        let uniq = lists::get_attr(&a, attrs::ATTR_UNIQID)
+            .map(<[u8]>::to_vec)
+            .unwrap_or_else(attrs::new_uniqid);
         lists::set_attr(&mut a, attrs::ATTR_UNIQID, &uniq);
         lists::set_attr(&mut a, attrs::ATTR_HISMARK, &[1]);
         let mut hkey = key.to_vec();
         hkey.push(0);
         hkey.extend_from_slice(uniq.strip_suffix(b"\0").unwrap_or(&uniq));
         hkey.push(0);
-        self.db.set(&hkey, Element { value: old.value, subkeys: old.subkeys, attrs: lists::serialize_attrs(&a) })?;
+        self.db.set(
+            &hkey,
+            Element {
+                value: old.value,
+                subkeys: old.subkeys,
+                attrs: lists::serialize_attrs(&a),
+            },
+        )?;
         Ok(Some(uniq))
     }
 
@@ -208,16 +242,28 @@ impl K2h {
     }
 
     /// Overwrite the value; existing subkeys and attributes are kept, built-ins refreshed.
-    pub fn set_value(&self, key: &[u8], value: &[u8], pass: Option<&str>, expire: Option<i64>) -> Result<()> {
+    pub fn set_value(
+        &self,
+        key: &[u8],
+        value: &[u8],
+        pass: Option<&str>,
+        expire: Option<i64>,
+    ) -> Result<()> {
         self.writable()?;
         let conf = self.conf();
         let parent = self.save_history(key, &conf)?;
         self.db.modify(key, |old| {
-            let mut a = old.map(|o| lists::parse_attrs(&o.attrs)).unwrap_or_default();
+            let mut a = old
+                .map(|o| lists::parse_attrs(&o.attrs))
+                .unwrap_or_default();
             Self::history_attrs(&mut a, &parent);
             let v = conf.update(&mut a, value.to_vec(), pass, expire, AttrKind::Normal)?;
             let subkeys = old.map(|o| o.subkeys.clone()).unwrap_or_default();
-            Ok(Change::Set(Element { value: v, subkeys, attrs: lists::serialize_attrs(&a) }))
+            Ok(Change::Set(Element {
+                value: v,
+                subkeys,
+                attrs: lists::serialize_attrs(&a),
+            }))
         })?;
         Ok(())
     }
@@ -233,7 +279,8 @@ impl K2h {
     ) -> Result<()> {
         let old = self.write_fresh(key, value, subkeys, pass, expire)?;
         if let Some(old) = old {
-            let keep: std::collections::HashSet<&[u8]> = subkeys.iter().map(|k| k.as_slice()).collect();
+            let keep: std::collections::HashSet<&[u8]> =
+                subkeys.iter().map(|k| k.as_slice()).collect();
             for k in lists::parse_subkeys(&old.subkeys) {
                 if !keep.contains(k.as_slice()) {
                     self.remove_all(&k)?;
@@ -270,7 +317,11 @@ impl K2h {
     /// A new element with an empty value, the given subkeys/attributes and the built-ins.
     fn create_empty(&self, conf: &AttrConf, subkeys: Vec<u8>, mut a: Vec<Attr>) -> Result<Change> {
         let v = conf.update(&mut a, Vec::new(), None, None, AttrKind::Normal)?;
-        Ok(Change::Set(Element { value: v, subkeys, attrs: lists::serialize_attrs(&a) }))
+        Ok(Change::Set(Element {
+            value: v,
+            subkeys,
+            attrs: lists::serialize_attrs(&a),
+        }))
     }
 
     /// Replace only the subkey list (no built-in processing on an existing key).
@@ -279,7 +330,11 @@ impl K2h {
         let conf = self.conf();
         let sk = lists::serialize_subkeys(subkeys);
         self.db.modify(key, |old| match old {
-            Some(_) => Ok(Change::Replace { value: None, subkeys: Some(sk), attrs: None }),
+            Some(_) => Ok(Change::Replace {
+                value: None,
+                subkeys: Some(sk),
+                attrs: None,
+            }),
             None => self.create_empty(&conf, sk, Vec::new()),
         })?;
         Ok(())
@@ -300,14 +355,20 @@ impl K2h {
         self.write_fresh(child, value, &[], pass, expire)?;
         let conf = self.conf();
         self.db.modify(parent, |old| {
-            let mut list = old.map(|o| lists::parse_subkeys(&o.subkeys)).unwrap_or_default();
+            let mut list = old
+                .map(|o| lists::parse_subkeys(&o.subkeys))
+                .unwrap_or_default();
             if list.iter().any(|k| k == child) && old.is_some() {
                 return Ok(Change::Keep);
             }
             list.push(child.to_vec());
             let sk = lists::serialize_subkeys(&list);
             match old {
-                Some(_) => Ok(Change::Replace { value: None, subkeys: Some(sk), attrs: None }),
+                Some(_) => Ok(Change::Replace {
+                    value: None,
+                    subkeys: Some(sk),
+                    attrs: None,
+                }),
                 None => self.create_empty(&conf, sk, Vec::new()),
             }
         })?;
@@ -325,7 +386,11 @@ impl K2h {
             Some(o) => {
                 let mut a = lists::parse_attrs(&o.attrs);
                 lists::set_attr(&mut a, name, value);
-                Ok(Change::Replace { value: None, subkeys: None, attrs: Some(lists::serialize_attrs(&a)) })
+                Ok(Change::Replace {
+                    value: None,
+                    subkeys: None,
+                    attrs: Some(lists::serialize_attrs(&a)),
+                })
             }
             None => {
                 let mut a = Vec::new();
@@ -365,7 +430,9 @@ impl K2h {
         self.writable()?;
         let mut listed = false;
         self.db.modify(parent, |old| {
-            let Some(o) = old else { return Ok(Change::Keep) };
+            let Some(o) = old else {
+                return Ok(Change::Keep);
+            };
             let mut list = lists::parse_subkeys(&o.subkeys);
             let before = list.len();
             list.retain(|k| k != child);
@@ -373,7 +440,11 @@ impl K2h {
                 return Ok(Change::Keep);
             }
             listed = true;
-            Ok(Change::Replace { value: None, subkeys: Some(lists::serialize_subkeys(&list)), attrs: None })
+            Ok(Change::Replace {
+                value: None,
+                subkeys: Some(lists::serialize_subkeys(&list)),
+                attrs: None,
+            })
         })?;
         if listed {
             self.remove_all(child)?;

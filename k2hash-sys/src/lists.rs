@@ -14,7 +14,9 @@ pub fn parse_subkeys(b: &[u8]) -> Vec<Vec<u8>> {
     let Some(n) = rd(b, &mut o) else { return out };
     for _ in 0..n {
         let Some(l) = rd(b, &mut o) else { break };
-        let Some(end) = o.checked_add(l as usize) else { break };
+        let Some(end) = o.checked_add(l as usize) else {
+            break;
+        };
         let Some(k) = b.get(o..end) else { break };
         out.push(k.to_vec());
         o = end;
@@ -26,7 +28,11 @@ pub fn parse_subkeys(b: &[u8]) -> Vec<Vec<u8>> {
 
 /// Serialize (sorted, deduplicated); an empty list is stored as nothing.
 pub fn serialize_subkeys<T: AsRef<[u8]>>(keys: &[T]) -> Vec<u8> {
-    let mut v: Vec<&[u8]> = keys.iter().map(|k| k.as_ref()).filter(|k| !k.is_empty()).collect();
+    let mut v: Vec<&[u8]> = keys
+        .iter()
+        .map(|k| k.as_ref())
+        .filter(|k| !k.is_empty())
+        .collect();
     v.sort();
     v.dedup();
     if v.is_empty() {
@@ -48,10 +54,18 @@ pub fn parse_attrs(b: &[u8]) -> Vec<Attr> {
     let mut o = 0;
     let Some(n) = rd(b, &mut o) else { return out };
     for _ in 0..n {
-        let (Some(kl), Some(vl)) = (rd(b, &mut o), rd(b, &mut o)) else { break };
-        let Some(kend) = o.checked_add(kl as usize) else { break };
-        let Some(vend) = kend.checked_add(vl as usize) else { break };
-        let (Some(k), Some(v)) = (b.get(o..kend), b.get(kend..vend)) else { break };
+        let (Some(kl), Some(vl)) = (rd(b, &mut o), rd(b, &mut o)) else {
+            break;
+        };
+        let Some(kend) = o.checked_add(kl as usize) else {
+            break;
+        };
+        let Some(vend) = kend.checked_add(vl as usize) else {
+            break;
+        };
+        let (Some(k), Some(v)) = (b.get(o..kend), b.get(kend..vend)) else {
+            break;
+        };
         set_attr(&mut out, k, v);
         o = vend;
     }
@@ -73,7 +87,9 @@ pub fn del_attr(list: &mut Vec<Attr>, k: &[u8]) {
 }
 
 pub fn get_attr<'a>(list: &'a [Attr], k: &[u8]) -> Option<&'a [u8]> {
-    list.binary_search_by(|a| a.0.as_slice().cmp(k)).ok().map(|i| list[i].1.as_slice())
+    list.binary_search_by(|a| a.0.as_slice().cmp(k))
+        .ok()
+        .map(|i| list[i].1.as_slice())
 }
 
 pub fn serialize_attrs(list: &[Attr]) -> Vec<u8> {
@@ -96,9 +112,17 @@ mod tests {
     use super::*;
     #[test]
     fn subkeys_sorted_dedup() {
-        let s = serialize_subkeys(&[b"child1\0".to_vec(), b"ch\0".to_vec(), b"child0\0".to_vec(), b"ch\0".to_vec()]);
+        let s = serialize_subkeys(&[
+            b"child1\0".to_vec(),
+            b"ch\0".to_vec(),
+            b"child0\0".to_vec(),
+            b"ch\0".to_vec(),
+        ]);
         assert_eq!(s.len(), 49);
-        assert_eq!(parse_subkeys(&s), vec![b"ch\0".to_vec(), b"child0\0".to_vec(), b"child1\0".to_vec()]);
+        assert_eq!(
+            parse_subkeys(&s),
+            vec![b"ch\0".to_vec(), b"child0\0".to_vec(), b"child1\0".to_vec()]
+        );
         assert!(serialize_subkeys::<Vec<u8>>(&[]).is_empty());
         // truncated input keeps the complete entries
         assert_eq!(parse_subkeys(&s[..34]).len(), 2);
@@ -111,6 +135,9 @@ mod tests {
         set_attr(&mut l, b"a", b"");
         set_attr(&mut l, b"b", b"3");
         let s = serialize_attrs(&l);
-        assert_eq!(parse_attrs(&s), vec![(b"a".to_vec(), vec![]), (b"b".to_vec(), b"3".to_vec())]);
+        assert_eq!(
+            parse_attrs(&s),
+            vec![(b"a".to_vec(), vec![]), (b"b".to_vec(), b"3".to_vec())]
+        );
     }
 }

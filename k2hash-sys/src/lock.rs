@@ -64,17 +64,28 @@ impl LockTable {
         if p == libc::MAP_FAILED {
             return Err(std::io::Error::last_os_error().into());
         }
-        Ok(LockTable { base: p as *mut u8, _file: None })
+        Ok(LockTable {
+            base: p as *mut u8,
+            _file: None,
+        })
     }
 
     /// The table shared by every process attaching the file whose identity hash is `id`.
     pub fn for_file(id: u64) -> Result<LockTable> {
         let path = lock_dir().join(format!(".k2hrs_{id:x}.lck"));
-        let f = OpenOptions::new().read(true).write(true).create(true).open(&path);
+        let f = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path);
         let f = match f {
             Ok(f) => f,
             Err(e) => {
-                log::warn!("cannot open lock table {}: {e}; using process-local locks", path.display());
+                log::warn!(
+                    "cannot open lock table {}: {e}; using process-local locks",
+                    path.display()
+                );
                 return Self::anonymous();
             }
         };
@@ -99,7 +110,10 @@ impl LockTable {
         if p == libc::MAP_FAILED {
             return Err(std::io::Error::last_os_error().into());
         }
-        Ok(LockTable { base: p as *mut u8, _file: Some(f) })
+        Ok(LockTable {
+            base: p as *mut u8,
+            _file: Some(f),
+        })
     }
 
     #[inline]
@@ -125,11 +139,14 @@ impl LockTable {
         loop {
             let s = w.load(Ordering::Relaxed);
             if s & WRITER == 0 && (s & READERS) < READERS {
-                if w
-                    .compare_exchange_weak(s, s + 1, Ordering::Acquire, Ordering::Relaxed)
+                if w.compare_exchange_weak(s, s + 1, Ordering::Acquire, Ordering::Relaxed)
                     .is_ok()
                 {
-                    return Guard { t: self, slot, write: false };
+                    return Guard {
+                        t: self,
+                        slot,
+                        write: false,
+                    };
                 }
                 continue;
             }
@@ -143,12 +160,15 @@ impl LockTable {
         loop {
             let s = w.load(Ordering::Relaxed);
             if s & (WRITER | READERS) == 0 {
-                if w
-                    .compare_exchange_weak(s, s | WRITER, Ordering::Acquire, Ordering::Relaxed)
+                if w.compare_exchange_weak(s, s | WRITER, Ordering::Acquire, Ordering::Relaxed)
                     .is_ok()
                 {
                     owner.store(std::process::id(), Ordering::Relaxed);
-                    return Guard { t: self, slot, write: true };
+                    return Guard {
+                        t: self,
+                        slot,
+                        write: true,
+                    };
                 }
                 continue;
             }
@@ -167,8 +187,7 @@ impl LockTable {
                 return;
             }
             // Last reader with waiters: clear the waiter bit if nothing changed meanwhile.
-            if w
-                .compare_exchange(WAITERS, 0, Ordering::Relaxed, Ordering::Relaxed)
+            if w.compare_exchange(WAITERS, 0, Ordering::Relaxed, Ordering::Relaxed)
                 .is_err()
             {
                 return;
@@ -193,8 +212,7 @@ fn wait(w: &AtomicU32, owner: &AtomicU32, s: u32, spins: &mut u32) {
         return;
     }
     if s & WAITERS == 0
-        && w
-            .compare_exchange(s, s | WAITERS, Ordering::Relaxed, Ordering::Relaxed)
+        && w.compare_exchange(s, s | WAITERS, Ordering::Relaxed, Ordering::Relaxed)
             .is_err()
     {
         return;
@@ -205,9 +223,13 @@ fn wait(w: &AtomicU32, owner: &AtomicU32, s: u32, spins: &mut u32) {
         let pid = owner.load(Ordering::Relaxed);
         if pid != 0 && pid != std::process::id() && !pid_alive(pid) {
             log::warn!("breaking k2hash lock held by dead process {pid}");
-            if w
-                .compare_exchange(w.load(Ordering::Relaxed), 0, Ordering::AcqRel, Ordering::Relaxed)
-                .is_ok()
+            if w.compare_exchange(
+                w.load(Ordering::Relaxed),
+                0,
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            )
+            .is_ok()
             {
                 owner.store(0, Ordering::Relaxed);
                 futex_wake(w);
@@ -223,7 +245,10 @@ fn pid_alive(pid: u32) -> bool {
 }
 
 fn futex_wait(w: &AtomicU32, expected: u32, ms: i64) -> bool {
-    let ts = libc::timespec { tv_sec: 0, tv_nsec: ms * 1_000_000 };
+    let ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: ms * 1_000_000,
+    };
     // SAFETY: futex on a valid 4-byte aligned shared word with a relative timeout.
     let r = unsafe {
         libc::syscall(

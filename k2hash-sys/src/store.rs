@@ -110,7 +110,7 @@ impl Store {
         self.base as usize
     }
 
-    pub fn len(&self) -> u64 {
+    pub fn valid_len(&self) -> u64 {
         self.valid.load(Ordering::Acquire)
     }
 
@@ -121,7 +121,7 @@ impl Store {
                 self.valid.fetch_max(l, Ordering::AcqRel);
             }
         }
-        self.len()
+        self.valid_len()
     }
 
     #[inline]
@@ -129,12 +129,12 @@ impl Store {
         let end = off
             .checked_add(len)
             .ok_or_else(|| K2hError::Corrupt(format!("offset overflow {off:#x}")))?;
-        if end <= self.len() || end <= self.refresh() {
+        if end <= self.valid_len() || end <= self.refresh() {
             Ok(())
         } else {
             corrupt(format!(
                 "offset {off:#x}+{len} beyond the end of the data ({:#x})",
-                self.len()
+                self.valid_len()
             ))
         }
     }
@@ -301,7 +301,11 @@ impl Store {
         if self.file.is_some() && !self.readonly {
             // SAFETY: msync over the valid part of our own mapping.
             unsafe {
-                libc::msync(self.base as *mut libc::c_void, self.len() as usize, libc::MS_ASYNC)
+                libc::msync(
+                    self.base as *mut libc::c_void,
+                    self.valid_len() as usize,
+                    libc::MS_ASYNC,
+                )
             };
         }
     }

@@ -77,21 +77,34 @@ pub fn parse_listing(text: &str) -> Vec<Expected> {
         let t = line.trim_start();
         if let Some(rest) = t.strip_prefix("KEY len=") {
             let _ = rest;
-            v.push(Expected { key: quoted(t), ..Default::default() });
+            v.push(Expected {
+                key: quoted(t),
+                ..Default::default()
+            });
             continue;
         }
         let Some(cur) = v.last_mut() else { continue };
         if let Some(r) = t.strip_prefix("hash=") {
             let mut it = r.split_whitespace();
-            cur.hash = u64::from_str_radix(it.next().unwrap().trim_start_matches("0x"), 16).unwrap();
+            cur.hash =
+                u64::from_str_radix(it.next().unwrap().trim_start_matches("0x"), 16).unwrap();
             cur.subhash =
-                u64::from_str_radix(it.next().unwrap().trim_start_matches("subhash=0x"), 16).unwrap();
+                u64::from_str_radix(it.next().unwrap().trim_start_matches("subhash=0x"), 16)
+                    .unwrap();
         } else if t.starts_with("value(np,raw)") {
             cur.raw = Some(quoted(t));
         } else if t.starts_with("value(get)") {
-            cur.get = if t.contains("<not returned>") { None } else { Some(quoted(t)) };
+            cur.get = if t.contains("<not returned>") {
+                None
+            } else {
+                Some(quoted(t))
+            };
         } else if t.starts_with("value(wp:") {
-            cur.wp = if t.contains("<not returned>") { None } else { Some(quoted(t)) };
+            cur.wp = if t.contains("<not returned>") {
+                None
+            } else {
+                Some(quoted(t))
+            };
         } else if t.starts_with("subkey[") {
             cur.subkeys.push(quoted(t));
         } else if t.starts_with("attr[") {

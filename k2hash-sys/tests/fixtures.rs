@@ -20,12 +20,30 @@ fn check(name: &str, pass: Option<&str>, fullmap: bool) {
     for e in &exp {
         assert_eq!(k2hash::hash::builtin_hash(&e.key), e.hash);
         assert_eq!(k2hash::hash::builtin_second_hash(&e.key), e.subhash);
-        assert_eq!(k.get(&e.key, Protect::No).unwrap(), e.raw, "raw {:?}", e.key);
-        assert_eq!(k.get(&e.key, Protect::Yes(None)).unwrap(), e.get, "get {:?}", e.key);
+        assert_eq!(
+            k.get(&e.key, Protect::No).unwrap(),
+            e.raw,
+            "raw {:?}",
+            e.key
+        );
+        assert_eq!(
+            k.get(&e.key, Protect::Yes(None)).unwrap(),
+            e.get,
+            "get {:?}",
+            e.key
+        );
         if let Some(p) = pass {
-            assert_eq!(k.get(&e.key, Protect::Yes(Some(p))).unwrap(), e.wp, "wp {:?}", e.key);
+            assert_eq!(
+                k.get(&e.key, Protect::Yes(Some(p))).unwrap(),
+                e.wp,
+                "wp {:?}",
+                e.key
+            );
         }
-        assert_eq!(k.get_subkeys(&e.key, false).unwrap().unwrap_or_default(), e.subkeys);
+        assert_eq!(
+            k.get_subkeys(&e.key, false).unwrap().unwrap_or_default(),
+            e.subkeys
+        );
         assert_eq!(k.get_attrs(&e.key).unwrap().unwrap_or_default(), e.attrs);
     }
     assert_eq!(k.db.verify().unwrap(), exp.len() as u64);
@@ -63,12 +81,24 @@ fn upstream_removed_key_absent_and_writable() {
     assert_eq!(k.get(b"removed\0", Protect::No).unwrap(), None);
     // write into an original file, reopen, everything still there
     for i in 0..500u32 {
-        k.set_value(format!("new{i}\0").as_bytes(), &vec![b'v'; (i % 300) as usize + 1], None, None).unwrap();
+        k.set_value(
+            format!("new{i}\0").as_bytes(),
+            &vec![b'v'; (i % 300) as usize + 1],
+            None,
+            None,
+        )
+        .unwrap();
     }
     drop(k);
     let k = K2h::open_file(&path, false, false, false, Layout::default()).unwrap();
     for i in 0..500u32 {
-        assert_eq!(k.get(format!("new{i}\0").as_bytes(), Protect::No).unwrap().unwrap().len(), (i % 300) as usize + 1);
+        assert_eq!(
+            k.get(format!("new{i}\0").as_bytes(), Protect::No)
+                .unwrap()
+                .unwrap()
+                .len(),
+            (i % 300) as usize + 1
+        );
     }
     assert_eq!(k.get(b"key1\0", Protect::No).unwrap().unwrap(), b"value1\0");
     assert_eq!(k.db.verify().unwrap(), 513);

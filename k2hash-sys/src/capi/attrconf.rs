@@ -21,11 +21,19 @@ pub extern "C" fn k2h_set_common_attr(
 ) -> bool {
     let name = "k2h_set_common_attr";
     guard(name, false, || {
-        let Some(k) = crate::capi::ffi::handle(name, handle) else { return false };
+        let Some(k) = crate::capi::ffi::handle(name, handle) else {
+            return false;
+        };
         // SAFETY: non-NULL pointer to time_t supplied by the caller.
         let exp = (!expire.is_null()).then(|| unsafe { *expire });
         let pf = opt_str(passfile);
-        match k.set_common_attr(opt_bool(is_mtime), opt_bool(is_defenc), pf.as_deref(), opt_bool(is_history), exp) {
+        match k.set_common_attr(
+            opt_bool(is_mtime),
+            opt_bool(is_defenc),
+            pf.as_deref(),
+            opt_bool(is_history),
+            exp,
+        ) {
             Ok(()) => true,
             Err(e) => fail(name, e, false),
         }
@@ -34,21 +42,33 @@ pub extern "C" fn k2h_set_common_attr(
 
 #[no_mangle]
 pub extern "C" fn k2h_clean_common_attr(handle: k2h_h) -> bool {
-    guard("k2h_clean_common_attr", false, || match crate::capi::ffi::handle("k2h_clean_common_attr", handle) {
-        Some(k) => {
-            k.clean_common_attr();
-            true
-        }
-        None => false,
-    })
+    guard(
+        "k2h_clean_common_attr",
+        false,
+        || match crate::capi::ffi::handle("k2h_clean_common_attr", handle) {
+            Some(k) => {
+                k.clean_common_attr();
+                true
+            }
+            None => false,
+        },
+    )
 }
 
 #[no_mangle]
-pub extern "C" fn k2h_add_attr_crypt_pass(handle: k2h_h, pass: *const c_char, is_default_encrypt: bool) -> bool {
+pub extern "C" fn k2h_add_attr_crypt_pass(
+    handle: k2h_h,
+    pass: *const c_char,
+    is_default_encrypt: bool,
+) -> bool {
     let name = "k2h_add_attr_crypt_pass";
     guard(name, false, || {
-        let Some(p) = opt_str(pass) else { return fail(name, "pass phrase is empty", false) };
-        let Some(k) = crate::capi::ffi::handle(name, handle) else { return false };
+        let Some(p) = opt_str(pass) else {
+            return fail(name, "pass phrase is empty", false);
+        };
+        let Some(k) = crate::capi::ffi::handle(name, handle) else {
+            return false;
+        };
         match k.add_crypt_pass(&p, is_default_encrypt) {
             Ok(()) => true,
             Err(e) => fail(name, e, false),
@@ -62,29 +82,50 @@ pub extern "C" fn k2h_print_attr_version(handle: k2h_h, stream: *mut FILE) -> bo
         if crate::capi::ffi::handle("k2h_print_attr_version", handle).is_none() {
             return false;
         }
-        write_stream(stream, &format!("K2HASH attribute libraries:\n  {}", crate::attrs::BUILTIN_VERSION))
+        write_stream(
+            stream,
+            &format!(
+                "K2HASH attribute libraries:\n  {}",
+                crate::attrs::BUILTIN_VERSION
+            ),
+        )
     })
 }
 
 #[no_mangle]
 pub extern "C" fn k2h_print_attr_information(handle: k2h_h, stream: *mut FILE) -> bool {
     guard("k2h_print_attr_information", false, || {
-        let Some(k) = crate::capi::ffi::handle("k2h_print_attr_information", handle) else { return false };
+        let Some(k) = crate::capi::ffi::handle("k2h_print_attr_information", handle) else {
+            return false;
+        };
         let c = k.conf();
         let yn = |b: bool| if b { "yes" } else { "no" };
         let mut s = String::new();
         s.push_str("K2HASH attribute libraries:\n");
-        s.push_str(&format!("  Attribute library Version:   {}\n", crate::attrs::BUILTIN_VERSION));
+        s.push_str(&format!(
+            "  Attribute library Version:   {}\n",
+            crate::attrs::BUILTIN_VERSION
+        ));
         s.push_str(&format!("    Attribute mtime:           {}\n", yn(c.mtime)));
-        s.push_str(&format!("    Attribute history:         {}\n", yn(c.history)));
+        s.push_str(&format!(
+            "    Attribute history:         {}\n",
+            yn(c.history)
+        ));
         match c.expire {
             Some(e) => s.push_str(&format!("    Attribute expire:          {e} (s)\n")),
             None => s.push_str("    Attribute expire:          no expire\n"),
         }
-        s.push_str(&format!("    Attribute default encrypt: {}\n", yn(c.defenc)));
+        s.push_str(&format!(
+            "    Attribute default encrypt: {}\n",
+            yn(c.defenc)
+        ));
         s.push_str(&format!(
             "    Attribute encrypt type:    {}\n",
-            if c.enc_type == EncType::Pbkdf1 { "AES256_PBKDF1" } else { "AES256_PBKDF2" }
+            if c.enc_type == EncType::Pbkdf1 {
+                "AES256_PBKDF1"
+            } else {
+                "AES256_PBKDF2"
+            }
         ));
         for (i, p) in c.passes.iter().enumerate() {
             s.push_str(&format!(

@@ -26,7 +26,16 @@ pub static mut k2h_dbg_fp: *mut FILE = std::ptr::null_mut();
 
 /// Commit hash shown by k2h_print_version.
 #[no_mangle]
-pub static k2h_commit_hash: [c_char; 8] = [b'k' as c_char, b'2' as c_char, b'h' as c_char, b'r' as c_char, b's' as c_char, 0, 0, 0];
+pub static k2h_commit_hash: [c_char; 8] = [
+    b'k' as c_char,
+    b'2' as c_char,
+    b'h' as c_char,
+    b'r' as c_char,
+    b's' as c_char,
+    0,
+    0,
+    0,
+];
 
 static ENV_ONCE: Once = Once::new();
 static FILE_LOCK: parking_lot::Mutex<()> = parking_lot::const_mutex(());
@@ -88,7 +97,9 @@ fn load_env() -> bool {
 }
 
 fn open_file(path: &str) -> bool {
-    let Ok(c) = std::ffi::CString::new(path) else { return false };
+    let Ok(c) = std::ffi::CString::new(path) else {
+        return false;
+    };
     let _g = FILE_LOCK.lock();
     // SAFETY: fopen with valid C strings; the previous stream (ours) is closed first.
     unsafe {
@@ -164,7 +175,9 @@ pub extern "C" fn SetK2hDbgMode(mode: K2hDbgMode) -> K2hDbgMode {
 /// Cycle the level, returning the previous one.
 #[no_mangle]
 pub extern "C" fn BumpupK2hDbgMode() -> K2hDbgMode {
-    guard("BumpupK2hDbgMode", level(), || set_level(next_level(level())))
+    guard("BumpupK2hDbgMode", level(), || {
+        set_level(next_level(level()))
+    })
 }
 
 /// The current level.
@@ -182,9 +195,11 @@ pub extern "C" fn LoadK2hDbgEnv() -> bool {
 /// Send debug output to a file (NULL or "" fails).
 #[no_mangle]
 pub extern "C" fn SetK2hDbgFile(filepath: *const c_char) -> bool {
-    guard("SetK2hDbgFile", false, || match crate::capi::ffi::opt_str(filepath) {
-        Some(p) => open_file(&p),
-        None => false,
+    guard("SetK2hDbgFile", false, || {
+        match crate::capi::ffi::opt_str(filepath) {
+            Some(p) => open_file(&p),
+            None => false,
+        }
     })
 }
 

@@ -6,7 +6,9 @@ use libc::FILE;
 
 fn dump_to(name: &str, h: k2h_h, stream: *mut FILE, mode: u32) -> bool {
     guard(name, false, || {
-        let Some(k) = handle(name, h) else { return false };
+        let Some(k) = handle(name, h) else {
+            return false;
+        };
         match dump::dump(&k.db, mode) {
             Ok(s) => write_stream(stream, &s),
             Err(e) => fail(name, e, false),
@@ -39,7 +41,9 @@ pub extern "C" fn k2h_dump_full(handle: k2h_h, stream: *mut FILE) -> bool {
 pub extern "C" fn k2h_print_state(handle: k2h_h, stream: *mut FILE) -> bool {
     let name = "k2h_print_state";
     guard(name, false, || {
-        let Some(k) = crate::capi::ffi::handle(name, handle) else { return false };
+        let Some(k) = crate::capi::ffi::handle(name, handle) else {
+            return false;
+        };
         match dump::state(&k.db) {
             Ok(s) => write_stream(stream, &dump::state_text(&s)),
             Err(e) => fail(name, e, false),
@@ -83,7 +87,9 @@ fn fill(dst: &mut [libc::c_char], s: &str) {
 pub extern "C" fn k2h_get_state(handle: k2h_h) -> PK2HSTATE {
     let name = "k2h_get_state";
     guard(name, std::ptr::null_mut(), || {
-        let Some(k) = crate::capi::ffi::handle(name, handle) else { return std::ptr::null_mut() };
+        let Some(k) = crate::capi::ffi::handle(name, handle) else {
+            return std::ptr::null_mut();
+        };
         let s = match dump::state(&k.db) {
             Ok(s) => s,
             Err(e) => return fail(name, e, std::ptr::null_mut()),
@@ -121,8 +127,14 @@ pub extern "C" fn k2h_get_state(handle: k2h_h) -> PK2HSTATE {
             st.assigned_page_count = s.assigned_page_count as i64;
             st.unassigned_element_count = s.unassigned_element_count as i64;
             st.unassigned_page_count = s.unassigned_page_count as i64;
-            st.last_update = libc::timeval { tv_sec: s.last_update.0 as i64, tv_usec: s.last_update.1 as i64 };
-            st.last_area_update = libc::timeval { tv_sec: s.last_area_update.0 as i64, tv_usec: s.last_area_update.1 as i64 };
+            st.last_update = libc::timeval {
+                tv_sec: s.last_update.0 as i64,
+                tv_usec: s.last_update.1 as i64,
+            };
+            st.last_area_update = libc::timeval {
+                tv_sec: s.last_area_update.0 as i64,
+                tv_usec: s.last_area_update.1 as i64,
+            };
             std::ptr::write_unaligned(p, st);
             p
         }

@@ -72,14 +72,14 @@ pub fn opt_str(p: *const libc::c_char) -> Option<String> {
 }
 
 /// `const time_t* expire`: NULL = default, negative = invalid.
-pub fn expire(p: *const libc::time_t) -> Result<Option<i64>, ()> {
+pub fn expire(p: *const libc::time_t) -> Result<Option<i64>, &'static str> {
     if p.is_null() {
         return Ok(None);
     }
     // SAFETY: non-NULL pointer to a time_t supplied by the caller.
     let v = unsafe { *p };
     if v < 0 {
-        Err(())
+        Err("expire is negative")
     } else {
         Ok(Some(v))
     }
@@ -142,12 +142,16 @@ pub fn malloc_copy(data: &[u8]) -> *mut u8 {
 pub fn malloc_keypack(keys: &[Vec<u8>]) -> *mut K2HKEYPCK {
     // SAFETY: calloc of `n` packs; every element is written before return.
     unsafe {
-        let arr = libc::calloc(keys.len().max(1), std::mem::size_of::<K2HKEYPCK>()) as *mut K2HKEYPCK;
+        let arr =
+            libc::calloc(keys.len().max(1), std::mem::size_of::<K2HKEYPCK>()) as *mut K2HKEYPCK;
         if arr.is_null() {
             return arr;
         }
         for (i, k) in keys.iter().enumerate() {
-            *arr.add(i) = K2HKEYPCK { pkey: malloc_copy(k), length: k.len() };
+            *arr.add(i) = K2HKEYPCK {
+                pkey: malloc_copy(k),
+                length: k.len(),
+            };
         }
         arr
     }
@@ -157,7 +161,8 @@ pub fn malloc_keypack(keys: &[Vec<u8>]) -> *mut K2HKEYPCK {
 pub fn malloc_strarray(keys: &[Vec<u8>]) -> *mut *mut libc::c_char {
     // SAFETY: calloc of n+1 pointers (the last stays NULL).
     unsafe {
-        let arr = libc::calloc(keys.len() + 1, std::mem::size_of::<*mut libc::c_char>()) as *mut *mut libc::c_char;
+        let arr = libc::calloc(keys.len() + 1, std::mem::size_of::<*mut libc::c_char>())
+            as *mut *mut libc::c_char;
         if arr.is_null() {
             return arr;
         }
@@ -172,7 +177,8 @@ pub fn malloc_strarray(keys: &[Vec<u8>]) -> *mut *mut libc::c_char {
 pub fn malloc_attrpack(attrs: &[(Vec<u8>, Vec<u8>)]) -> *mut K2HATTRPCK {
     // SAFETY: calloc of `n` packs; every element is written before return.
     unsafe {
-        let arr = libc::calloc(attrs.len().max(1), std::mem::size_of::<K2HATTRPCK>()) as *mut K2HATTRPCK;
+        let arr =
+            libc::calloc(attrs.len().max(1), std::mem::size_of::<K2HATTRPCK>()) as *mut K2HATTRPCK;
         if arr.is_null() {
             return arr;
         }
@@ -180,7 +186,11 @@ pub fn malloc_attrpack(attrs: &[(Vec<u8>, Vec<u8>)]) -> *mut K2HATTRPCK {
             *arr.add(i) = K2HATTRPCK {
                 pkey: malloc_copy(k),
                 keylength: k.len(),
-                pval: if v.is_empty() { std::ptr::null_mut() } else { malloc_copy(v) },
+                pval: if v.is_empty() {
+                    std::ptr::null_mut()
+                } else {
+                    malloc_copy(v)
+                },
                 vallength: v.len(),
             };
         }
@@ -222,7 +232,10 @@ pub struct Registry<T> {
 
 impl<T> Registry<T> {
     pub const fn new(base: u64) -> Self {
-        Registry { map: parking_lot::const_rwlock(BTreeMap::new()), next: AtomicU64::new(base) }
+        Registry {
+            map: parking_lot::const_rwlock(BTreeMap::new()),
+            next: AtomicU64::new(base),
+        }
     }
     pub fn insert(&self, v: T) -> u64 {
         let id = self.next.fetch_add(1, Ordering::Relaxed);
@@ -259,7 +272,8 @@ extern "C" {
 }
 
 /// Write text to a C stream (NULL = stdout) and flush it.
-pub fn write_stream(stream: *mut libc::FILE, text: &str) -> bool {
+pub fn write_stream(stream: *mut libc::FILE, text: impl AsRef<[u8]>) -> bool {
+    let text = text.as_ref();
     // SAFETY: writing a buffer of known length to a caller-supplied (or the process) stream.
     unsafe {
         let fp = if stream.is_null() { stdout } else { stream };

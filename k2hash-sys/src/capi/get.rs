@@ -13,48 +13,83 @@ struct Mode {
     ext: *mut c_void,
 }
 
-const PLAIN: Mode = Mode { protect: true, pass: std::ptr::null(), cb: None, ext: std::ptr::null_mut() };
-const RAW: Mode = Mode { protect: false, pass: std::ptr::null(), cb: None, ext: std::ptr::null_mut() };
+const PLAIN: Mode = Mode {
+    protect: true,
+    pass: std::ptr::null(),
+    cb: None,
+    ext: std::ptr::null_mut(),
+};
+const RAW: Mode = Mode {
+    protect: false,
+    pass: std::ptr::null(),
+    cb: None,
+    ext: std::ptr::null_mut(),
+};
 
 fn wp(pass: *const c_char) -> Mode {
     Mode { pass, ..PLAIN }
 }
 fn ext(protect: bool, pass: *const c_char, cb: k2h_get_trial_callback, e: *mut c_void) -> Mode {
-    Mode { protect, pass, cb, ext: e }
+    Mode {
+        protect,
+        pass,
+        cb,
+        ext: e,
+    }
 }
 
 /// Read the value and return it malloc'd (pointer, length).
 fn fetch(name: &str, h: k2h_h, key: &[u8], m: Mode) -> Option<(*mut u8, usize)> {
     let k = handle(name, h)?;
     let pass = opt_str(m.pass);
-    let p = if m.protect { Protect::Yes(pass.as_deref()) } else { Protect::No };
+    let p = if m.protect {
+        Protect::Yes(pass.as_deref())
+    } else {
+        Protect::No
+    };
     let v = match k.get(key, p) {
         Ok(Some(v)) => v,
         Ok(None) => return None,
         Err(e) => return fail(name, e, None),
     };
-    let Some(cb) = m.cb else {
+    if m.cb.is_none() {
         return Some((malloc_copy(&v), v.len()));
-    };
-    run_trial(name, &k, key, v, cb, m.ext, pass.as_deref(), m.protect)
+    }
+    run_trial(name, &k, key, v, &m, pass.as_deref())
 }
 
+/// Hand the value to the trial callback and act on its answer.
 fn run_trial(
     name: &str,
     k: &K2h,
     key: &[u8],
     v: Vec<u8>,
-    cb: unsafe extern "C" fn(*const u8, size_t, *const u8, size_t, *mut *mut u8, *mut size_t, PK2HATTRPCK, c_int, *mut c_void) -> K2HGETCBRES,
-    e: *mut c_void,
+    m: &Mode,
     pass: Option<&str>,
-    protect: bool,
 ) -> Option<(*mut u8, usize)> {
+    let (cb, e, protect) = (m.cb?, m.ext, m.protect);
     let attrs = k.get_attrs(key).ok().flatten().unwrap_or_default();
-    let ap = if attrs.is_empty() { std::ptr::null_mut() } else { malloc_attrpack(&attrs) };
+    let ap = if attrs.is_empty() {
+        std::ptr::null_mut()
+    } else {
+        malloc_attrpack(&attrs)
+    };
     let mut nv: *mut u8 = std::ptr::null_mut();
     let mut nl: size_t = 0;
     // SAFETY: calling the caller's callback with valid buffers for the duration of the call.
-    let r = unsafe { cb(key.as_ptr(), key.len(), v.as_ptr(), v.len(), &mut nv, &mut nl, ap, attrs.len() as c_int, e) };
+    let r = unsafe {
+        cb(
+            key.as_ptr(),
+            key.len(),
+            v.as_ptr(),
+            v.len(),
+            &mut nv,
+            &mut nl,
+            ap,
+            attrs.len() as c_int,
+            e,
+        )
+    };
     free_attrpack(ap, attrs.len() as c_int);
     match r {
         K2HGETCBRES::K2HGETCB_RES_OVERWRITE if !nv.is_null() && nl > 0 => {
@@ -85,9 +120,19 @@ fn run_trial(
     }
 }
 
-fn out_bin(name: &str, h: k2h_h, pkey: *const u8, keylen: size_t, ppval: *mut *mut u8, plen: *mut size_t, m: Mode) -> bool {
+fn out_bin(
+    name: &str,
+    h: k2h_h,
+    pkey: *const u8,
+    keylen: size_t,
+    ppval: *mut *mut u8,
+    plen: *mut size_t,
+    m: Mode,
+) -> bool {
     guard(name, false, || {
-        let Some(k) = key(pkey, keylen) else { return fail(name, "key is empty", false) };
+        let Some(k) = key(pkey, keylen) else {
+            return fail(name, "key is empty", false);
+        };
         if ppval.is_null() || plen.is_null() {
             return fail(name, "output pointer is NULL", false);
         }
@@ -104,7 +149,14 @@ fn out_bin(name: &str, h: k2h_h, pkey: *const u8, keylen: size_t, ppval: *mut *m
     })
 }
 
-fn direct_bin(name: &str, h: k2h_h, pkey: *const u8, keylen: size_t, plen: *mut size_t, m: Mode) -> *mut u8 {
+fn direct_bin(
+    name: &str,
+    h: k2h_h,
+    pkey: *const u8,
+    keylen: size_t,
+    plen: *mut size_t,
+    m: Mode,
+) -> *mut u8 {
     let mut p = std::ptr::null_mut();
     if out_bin(name, h, pkey, keylen, &mut p, plen, m) {
         p
@@ -115,7 +167,9 @@ fn direct_bin(name: &str, h: k2h_h, pkey: *const u8, keylen: size_t, plen: *mut 
 
 fn out_str(name: &str, h: k2h_h, pkey: *const c_char, ppval: *mut *mut c_char, m: Mode) -> bool {
     guard(name, false, || {
-        let Some(k) = str_key(pkey) else { return fail(name, "key is empty", false) };
+        let Some(k) = str_key(pkey) else {
+            return fail(name, "key is empty", false);
+        };
         if ppval.is_null() {
             return fail(name, "output pointer is NULL", false);
         }
@@ -140,15 +194,45 @@ fn direct_str(name: &str, h: k2h_h, pkey: *const c_char, m: Mode) -> *mut c_char
 }
 
 #[no_mangle]
-pub extern "C" fn k2h_get_value(handle: k2h_h, pkey: *const u8, keylength: size_t, ppval: *mut *mut u8, pvallength: *mut size_t) -> bool {
-    out_bin("k2h_get_value", handle, pkey, keylength, ppval, pvallength, PLAIN)
+pub extern "C" fn k2h_get_value(
+    handle: k2h_h,
+    pkey: *const u8,
+    keylength: size_t,
+    ppval: *mut *mut u8,
+    pvallength: *mut size_t,
+) -> bool {
+    out_bin(
+        "k2h_get_value",
+        handle,
+        pkey,
+        keylength,
+        ppval,
+        pvallength,
+        PLAIN,
+    )
 }
 #[no_mangle]
-pub extern "C" fn k2h_get_direct_value(handle: k2h_h, pkey: *const u8, keylength: size_t, pvallength: *mut size_t) -> *mut u8 {
-    direct_bin("k2h_get_direct_value", handle, pkey, keylength, pvallength, PLAIN)
+pub extern "C" fn k2h_get_direct_value(
+    handle: k2h_h,
+    pkey: *const u8,
+    keylength: size_t,
+    pvallength: *mut size_t,
+) -> *mut u8 {
+    direct_bin(
+        "k2h_get_direct_value",
+        handle,
+        pkey,
+        keylength,
+        pvallength,
+        PLAIN,
+    )
 }
 #[no_mangle]
-pub extern "C" fn k2h_get_str_value(handle: k2h_h, pkey: *const c_char, ppval: *mut *mut c_char) -> bool {
+pub extern "C" fn k2h_get_str_value(
+    handle: k2h_h,
+    pkey: *const c_char,
+    ppval: *mut *mut c_char,
+) -> bool {
     out_str("k2h_get_str_value", handle, pkey, ppval, PLAIN)
 }
 #[no_mangle]
@@ -156,31 +240,98 @@ pub extern "C" fn k2h_get_str_direct_value(handle: k2h_h, pkey: *const c_char) -
     direct_str("k2h_get_str_direct_value", handle, pkey, PLAIN)
 }
 #[no_mangle]
-pub extern "C" fn k2h_get_value_wp(handle: k2h_h, pkey: *const u8, keylength: size_t, ppval: *mut *mut u8, pvallength: *mut size_t, pass: *const c_char) -> bool {
-    out_bin("k2h_get_value_wp", handle, pkey, keylength, ppval, pvallength, wp(pass))
+pub extern "C" fn k2h_get_value_wp(
+    handle: k2h_h,
+    pkey: *const u8,
+    keylength: size_t,
+    ppval: *mut *mut u8,
+    pvallength: *mut size_t,
+    pass: *const c_char,
+) -> bool {
+    out_bin(
+        "k2h_get_value_wp",
+        handle,
+        pkey,
+        keylength,
+        ppval,
+        pvallength,
+        wp(pass),
+    )
 }
 #[no_mangle]
-pub extern "C" fn k2h_get_direct_value_wp(handle: k2h_h, pkey: *const u8, keylength: size_t, pvallength: *mut size_t, pass: *const c_char) -> *mut u8 {
-    direct_bin("k2h_get_direct_value_wp", handle, pkey, keylength, pvallength, wp(pass))
+pub extern "C" fn k2h_get_direct_value_wp(
+    handle: k2h_h,
+    pkey: *const u8,
+    keylength: size_t,
+    pvallength: *mut size_t,
+    pass: *const c_char,
+) -> *mut u8 {
+    direct_bin(
+        "k2h_get_direct_value_wp",
+        handle,
+        pkey,
+        keylength,
+        pvallength,
+        wp(pass),
+    )
 }
 #[no_mangle]
-pub extern "C" fn k2h_get_str_value_wp(handle: k2h_h, pkey: *const c_char, ppval: *mut *mut c_char, pass: *const c_char) -> bool {
+pub extern "C" fn k2h_get_str_value_wp(
+    handle: k2h_h,
+    pkey: *const c_char,
+    ppval: *mut *mut c_char,
+    pass: *const c_char,
+) -> bool {
     out_str("k2h_get_str_value_wp", handle, pkey, ppval, wp(pass))
 }
 #[no_mangle]
-pub extern "C" fn k2h_get_str_direct_value_wp(handle: k2h_h, pkey: *const c_char, pass: *const c_char) -> *mut c_char {
+pub extern "C" fn k2h_get_str_direct_value_wp(
+    handle: k2h_h,
+    pkey: *const c_char,
+    pass: *const c_char,
+) -> *mut c_char {
     direct_str("k2h_get_str_direct_value_wp", handle, pkey, wp(pass))
 }
 #[no_mangle]
-pub extern "C" fn k2h_get_value_np(handle: k2h_h, pkey: *const u8, keylength: size_t, ppval: *mut *mut u8, pvallength: *mut size_t) -> bool {
-    out_bin("k2h_get_value_np", handle, pkey, keylength, ppval, pvallength, RAW)
+pub extern "C" fn k2h_get_value_np(
+    handle: k2h_h,
+    pkey: *const u8,
+    keylength: size_t,
+    ppval: *mut *mut u8,
+    pvallength: *mut size_t,
+) -> bool {
+    out_bin(
+        "k2h_get_value_np",
+        handle,
+        pkey,
+        keylength,
+        ppval,
+        pvallength,
+        RAW,
+    )
 }
 #[no_mangle]
-pub extern "C" fn k2h_get_direct_value_np(handle: k2h_h, pkey: *const u8, keylength: size_t, pvallength: *mut size_t) -> *mut u8 {
-    direct_bin("k2h_get_direct_value_np", handle, pkey, keylength, pvallength, RAW)
+pub extern "C" fn k2h_get_direct_value_np(
+    handle: k2h_h,
+    pkey: *const u8,
+    keylength: size_t,
+    pvallength: *mut size_t,
+) -> *mut u8 {
+    direct_bin(
+        "k2h_get_direct_value_np",
+        handle,
+        pkey,
+        keylength,
+        pvallength,
+        RAW,
+    )
 }
 #[no_mangle]
-pub extern "C" fn k2h_get_str_value_np(handle: k2h_h, pkey: *const c_char, ppval: *mut *mut c_char) -> bool {
+pub extern "C" fn k2h_get_str_value_np(
+    handle: k2h_h,
+    pkey: *const c_char,
+    ppval: *mut *mut c_char,
+) -> bool {
     out_str("k2h_get_str_value_np", handle, pkey, ppval, RAW)
 }
 #[no_mangle]
@@ -188,52 +339,212 @@ pub extern "C" fn k2h_get_str_direct_value_np(handle: k2h_h, pkey: *const c_char
     direct_str("k2h_get_str_direct_value_np", handle, pkey, RAW)
 }
 #[no_mangle]
-pub extern "C" fn k2h_get_value_ext(handle: k2h_h, pkey: *const u8, keylength: size_t, ppval: *mut *mut u8, pvallength: *mut size_t, fp: k2h_get_trial_callback, pExtData: *mut c_void) -> bool {
-    out_bin("k2h_get_value_ext", handle, pkey, keylength, ppval, pvallength, ext(true, std::ptr::null(), fp, pExtData))
+pub extern "C" fn k2h_get_value_ext(
+    handle: k2h_h,
+    pkey: *const u8,
+    keylength: size_t,
+    ppval: *mut *mut u8,
+    pvallength: *mut size_t,
+    fp: k2h_get_trial_callback,
+    pExtData: *mut c_void,
+) -> bool {
+    out_bin(
+        "k2h_get_value_ext",
+        handle,
+        pkey,
+        keylength,
+        ppval,
+        pvallength,
+        ext(true, std::ptr::null(), fp, pExtData),
+    )
 }
 #[no_mangle]
-pub extern "C" fn k2h_get_direct_value_ext(handle: k2h_h, pkey: *const u8, keylength: size_t, pvallength: *mut size_t, fp: k2h_get_trial_callback, pExtData: *mut c_void) -> *mut u8 {
-    direct_bin("k2h_get_direct_value_ext", handle, pkey, keylength, pvallength, ext(true, std::ptr::null(), fp, pExtData))
+pub extern "C" fn k2h_get_direct_value_ext(
+    handle: k2h_h,
+    pkey: *const u8,
+    keylength: size_t,
+    pvallength: *mut size_t,
+    fp: k2h_get_trial_callback,
+    pExtData: *mut c_void,
+) -> *mut u8 {
+    direct_bin(
+        "k2h_get_direct_value_ext",
+        handle,
+        pkey,
+        keylength,
+        pvallength,
+        ext(true, std::ptr::null(), fp, pExtData),
+    )
 }
 #[no_mangle]
-pub extern "C" fn k2h_get_str_value_ext(handle: k2h_h, pkey: *const c_char, ppval: *mut *mut c_char, fp: k2h_get_trial_callback, pExtData: *mut c_void) -> bool {
-    out_str("k2h_get_str_value_ext", handle, pkey, ppval, ext(true, std::ptr::null(), fp, pExtData))
+pub extern "C" fn k2h_get_str_value_ext(
+    handle: k2h_h,
+    pkey: *const c_char,
+    ppval: *mut *mut c_char,
+    fp: k2h_get_trial_callback,
+    pExtData: *mut c_void,
+) -> bool {
+    out_str(
+        "k2h_get_str_value_ext",
+        handle,
+        pkey,
+        ppval,
+        ext(true, std::ptr::null(), fp, pExtData),
+    )
 }
 #[no_mangle]
-pub extern "C" fn k2h_get_str_direct_value_ext(handle: k2h_h, pkey: *const c_char, fp: k2h_get_trial_callback, pExtData: *mut c_void) -> *mut c_char {
-    direct_str("k2h_get_str_direct_value_ext", handle, pkey, ext(true, std::ptr::null(), fp, pExtData))
+pub extern "C" fn k2h_get_str_direct_value_ext(
+    handle: k2h_h,
+    pkey: *const c_char,
+    fp: k2h_get_trial_callback,
+    pExtData: *mut c_void,
+) -> *mut c_char {
+    direct_str(
+        "k2h_get_str_direct_value_ext",
+        handle,
+        pkey,
+        ext(true, std::ptr::null(), fp, pExtData),
+    )
 }
 #[no_mangle]
-pub extern "C" fn k2h_get_value_wp_ext(handle: k2h_h, pkey: *const u8, keylength: size_t, ppval: *mut *mut u8, pvallength: *mut size_t, fp: k2h_get_trial_callback, pExtData: *mut c_void, pass: *const c_char) -> bool {
-    out_bin("k2h_get_value_wp_ext", handle, pkey, keylength, ppval, pvallength, ext(true, pass, fp, pExtData))
+pub extern "C" fn k2h_get_value_wp_ext(
+    handle: k2h_h,
+    pkey: *const u8,
+    keylength: size_t,
+    ppval: *mut *mut u8,
+    pvallength: *mut size_t,
+    fp: k2h_get_trial_callback,
+    pExtData: *mut c_void,
+    pass: *const c_char,
+) -> bool {
+    out_bin(
+        "k2h_get_value_wp_ext",
+        handle,
+        pkey,
+        keylength,
+        ppval,
+        pvallength,
+        ext(true, pass, fp, pExtData),
+    )
 }
 #[no_mangle]
-pub extern "C" fn k2h_get_direct_value_wp_ext(handle: k2h_h, pkey: *const u8, keylength: size_t, pvallength: *mut size_t, fp: k2h_get_trial_callback, pExtData: *mut c_void, pass: *const c_char) -> *mut u8 {
-    direct_bin("k2h_get_direct_value_wp_ext", handle, pkey, keylength, pvallength, ext(true, pass, fp, pExtData))
+pub extern "C" fn k2h_get_direct_value_wp_ext(
+    handle: k2h_h,
+    pkey: *const u8,
+    keylength: size_t,
+    pvallength: *mut size_t,
+    fp: k2h_get_trial_callback,
+    pExtData: *mut c_void,
+    pass: *const c_char,
+) -> *mut u8 {
+    direct_bin(
+        "k2h_get_direct_value_wp_ext",
+        handle,
+        pkey,
+        keylength,
+        pvallength,
+        ext(true, pass, fp, pExtData),
+    )
 }
 #[no_mangle]
-pub extern "C" fn k2h_get_str_value_wp_ext(handle: k2h_h, pkey: *const c_char, ppval: *mut *mut c_char, fp: k2h_get_trial_callback, pExtData: *mut c_void, pass: *const c_char) -> bool {
-    out_str("k2h_get_str_value_wp_ext", handle, pkey, ppval, ext(true, pass, fp, pExtData))
+pub extern "C" fn k2h_get_str_value_wp_ext(
+    handle: k2h_h,
+    pkey: *const c_char,
+    ppval: *mut *mut c_char,
+    fp: k2h_get_trial_callback,
+    pExtData: *mut c_void,
+    pass: *const c_char,
+) -> bool {
+    out_str(
+        "k2h_get_str_value_wp_ext",
+        handle,
+        pkey,
+        ppval,
+        ext(true, pass, fp, pExtData),
+    )
 }
 #[no_mangle]
-pub extern "C" fn k2h_get_str_direct_value_wp_ext(handle: k2h_h, pkey: *const c_char, fp: k2h_get_trial_callback, pExtData: *mut c_void, pass: *const c_char) -> *mut c_char {
-    direct_str("k2h_get_str_direct_value_wp_ext", handle, pkey, ext(true, pass, fp, pExtData))
+pub extern "C" fn k2h_get_str_direct_value_wp_ext(
+    handle: k2h_h,
+    pkey: *const c_char,
+    fp: k2h_get_trial_callback,
+    pExtData: *mut c_void,
+    pass: *const c_char,
+) -> *mut c_char {
+    direct_str(
+        "k2h_get_str_direct_value_wp_ext",
+        handle,
+        pkey,
+        ext(true, pass, fp, pExtData),
+    )
 }
 #[no_mangle]
-pub extern "C" fn k2h_get_value_np_ext(handle: k2h_h, pkey: *const u8, keylength: size_t, ppval: *mut *mut u8, pvallength: *mut size_t, fp: k2h_get_trial_callback, pExtData: *mut c_void) -> bool {
-    out_bin("k2h_get_value_np_ext", handle, pkey, keylength, ppval, pvallength, ext(false, std::ptr::null(), fp, pExtData))
+pub extern "C" fn k2h_get_value_np_ext(
+    handle: k2h_h,
+    pkey: *const u8,
+    keylength: size_t,
+    ppval: *mut *mut u8,
+    pvallength: *mut size_t,
+    fp: k2h_get_trial_callback,
+    pExtData: *mut c_void,
+) -> bool {
+    out_bin(
+        "k2h_get_value_np_ext",
+        handle,
+        pkey,
+        keylength,
+        ppval,
+        pvallength,
+        ext(false, std::ptr::null(), fp, pExtData),
+    )
 }
 #[no_mangle]
-pub extern "C" fn k2h_get_direct_value_np_ext(handle: k2h_h, pkey: *const u8, keylength: size_t, pvallength: *mut size_t, fp: k2h_get_trial_callback, pExtData: *mut c_void) -> *mut u8 {
-    direct_bin("k2h_get_direct_value_np_ext", handle, pkey, keylength, pvallength, ext(false, std::ptr::null(), fp, pExtData))
+pub extern "C" fn k2h_get_direct_value_np_ext(
+    handle: k2h_h,
+    pkey: *const u8,
+    keylength: size_t,
+    pvallength: *mut size_t,
+    fp: k2h_get_trial_callback,
+    pExtData: *mut c_void,
+) -> *mut u8 {
+    direct_bin(
+        "k2h_get_direct_value_np_ext",
+        handle,
+        pkey,
+        keylength,
+        pvallength,
+        ext(false, std::ptr::null(), fp, pExtData),
+    )
 }
 #[no_mangle]
-pub extern "C" fn k2h_get_str_value_np_ext(handle: k2h_h, pkey: *const c_char, ppval: *mut *mut c_char, fp: k2h_get_trial_callback, pExtData: *mut c_void) -> bool {
-    out_str("k2h_get_str_value_np_ext", handle, pkey, ppval, ext(false, std::ptr::null(), fp, pExtData))
+pub extern "C" fn k2h_get_str_value_np_ext(
+    handle: k2h_h,
+    pkey: *const c_char,
+    ppval: *mut *mut c_char,
+    fp: k2h_get_trial_callback,
+    pExtData: *mut c_void,
+) -> bool {
+    out_str(
+        "k2h_get_str_value_np_ext",
+        handle,
+        pkey,
+        ppval,
+        ext(false, std::ptr::null(), fp, pExtData),
+    )
 }
 #[no_mangle]
-pub extern "C" fn k2h_get_str_direct_value_np_ext(handle: k2h_h, pkey: *const c_char, fp: k2h_get_trial_callback, pExtData: *mut c_void) -> *mut c_char {
-    direct_str("k2h_get_str_direct_value_np_ext", handle, pkey, ext(false, std::ptr::null(), fp, pExtData))
+pub extern "C" fn k2h_get_str_direct_value_np_ext(
+    handle: k2h_h,
+    pkey: *const c_char,
+    fp: k2h_get_trial_callback,
+    pExtData: *mut c_void,
+) -> *mut c_char {
+    direct_str(
+        "k2h_get_str_direct_value_np_ext",
+        handle,
+        pkey,
+        ext(false, std::ptr::null(), fp, pExtData),
+    )
 }
 
 // ---------------------------------------------------------------- subkeys (G)
@@ -246,9 +557,19 @@ fn subkeys(name: &str, h: k2h_h, k: &[u8], protect: bool) -> Option<Vec<Vec<u8>>
     }
 }
 
-fn subkeys_pack(name: &str, h: k2h_h, pkey: *const u8, keylen: size_t, pp: *mut PK2HKEYPCK, pcnt: *mut c_int, protect: bool) -> bool {
+fn subkeys_pack(
+    name: &str,
+    h: k2h_h,
+    pkey: *const u8,
+    keylen: size_t,
+    pp: *mut PK2HKEYPCK,
+    pcnt: *mut c_int,
+    protect: bool,
+) -> bool {
     guard(name, false, || {
-        let Some(k) = key(pkey, keylen) else { return fail(name, "key is empty", false) };
+        let Some(k) = key(pkey, keylen) else {
+            return fail(name, "key is empty", false);
+        };
         if pp.is_null() || pcnt.is_null() {
             return fail(name, "output pointer is NULL", false);
         }
@@ -265,7 +586,14 @@ fn subkeys_pack(name: &str, h: k2h_h, pkey: *const u8, keylen: size_t, pp: *mut 
     })
 }
 
-fn subkeys_direct(name: &str, h: k2h_h, pkey: *const u8, keylen: size_t, pcnt: *mut c_int, protect: bool) -> PK2HKEYPCK {
+fn subkeys_direct(
+    name: &str,
+    h: k2h_h,
+    pkey: *const u8,
+    keylen: size_t,
+    pcnt: *mut c_int,
+    protect: bool,
+) -> PK2HKEYPCK {
     let mut p = std::ptr::null_mut();
     if subkeys_pack(name, h, pkey, keylen, &mut p, pcnt, protect) {
         p
@@ -274,9 +602,17 @@ fn subkeys_direct(name: &str, h: k2h_h, pkey: *const u8, keylen: size_t, pcnt: *
     }
 }
 
-fn subkeys_str(name: &str, h: k2h_h, pkey: *const c_char, pp: *mut *mut *mut c_char, protect: bool) -> c_int {
+fn subkeys_str(
+    name: &str,
+    h: k2h_h,
+    pkey: *const c_char,
+    pp: *mut *mut *mut c_char,
+    protect: bool,
+) -> c_int {
     guard(name, -1, || {
-        let Some(k) = str_key(pkey) else { return fail(name, "key is empty", -1) };
+        let Some(k) = str_key(pkey) else {
+            return fail(name, "key is empty", -1);
+        };
         if pp.is_null() {
             return fail(name, "output pointer is NULL", -1);
         }
@@ -291,7 +627,12 @@ fn subkeys_str(name: &str, h: k2h_h, pkey: *const c_char, pp: *mut *mut *mut c_c
     })
 }
 
-fn subkeys_str_direct(name: &str, h: k2h_h, pkey: *const c_char, protect: bool) -> *mut *mut c_char {
+fn subkeys_str_direct(
+    name: &str,
+    h: k2h_h,
+    pkey: *const c_char,
+    protect: bool,
+) -> *mut *mut c_char {
     let mut p = std::ptr::null_mut();
     if subkeys_str(name, h, pkey, &mut p, protect) > 0 {
         p
@@ -301,35 +642,101 @@ fn subkeys_str_direct(name: &str, h: k2h_h, pkey: *const c_char, protect: bool) 
 }
 
 #[no_mangle]
-pub extern "C" fn k2h_get_subkeys(handle: k2h_h, pkey: *const u8, keylength: size_t, ppskeypck: *mut PK2HKEYPCK, pskeypckcnt: *mut c_int) -> bool {
-    subkeys_pack("k2h_get_subkeys", handle, pkey, keylength, ppskeypck, pskeypckcnt, true)
+pub extern "C" fn k2h_get_subkeys(
+    handle: k2h_h,
+    pkey: *const u8,
+    keylength: size_t,
+    ppskeypck: *mut PK2HKEYPCK,
+    pskeypckcnt: *mut c_int,
+) -> bool {
+    subkeys_pack(
+        "k2h_get_subkeys",
+        handle,
+        pkey,
+        keylength,
+        ppskeypck,
+        pskeypckcnt,
+        true,
+    )
 }
 #[no_mangle]
-pub extern "C" fn k2h_get_direct_subkeys(handle: k2h_h, pkey: *const u8, keylength: size_t, pskeypckcnt: *mut c_int) -> PK2HKEYPCK {
-    subkeys_direct("k2h_get_direct_subkeys", handle, pkey, keylength, pskeypckcnt, true)
+pub extern "C" fn k2h_get_direct_subkeys(
+    handle: k2h_h,
+    pkey: *const u8,
+    keylength: size_t,
+    pskeypckcnt: *mut c_int,
+) -> PK2HKEYPCK {
+    subkeys_direct(
+        "k2h_get_direct_subkeys",
+        handle,
+        pkey,
+        keylength,
+        pskeypckcnt,
+        true,
+    )
 }
 #[no_mangle]
-pub extern "C" fn k2h_get_str_subkeys(handle: k2h_h, pkey: *const c_char, ppskeyarray: *mut *mut *mut c_char) -> c_int {
+pub extern "C" fn k2h_get_str_subkeys(
+    handle: k2h_h,
+    pkey: *const c_char,
+    ppskeyarray: *mut *mut *mut c_char,
+) -> c_int {
     subkeys_str("k2h_get_str_subkeys", handle, pkey, ppskeyarray, true)
 }
 #[no_mangle]
-pub extern "C" fn k2h_get_str_direct_subkeys(handle: k2h_h, pkey: *const c_char) -> *mut *mut c_char {
+pub extern "C" fn k2h_get_str_direct_subkeys(
+    handle: k2h_h,
+    pkey: *const c_char,
+) -> *mut *mut c_char {
     subkeys_str_direct("k2h_get_str_direct_subkeys", handle, pkey, true)
 }
 #[no_mangle]
-pub extern "C" fn k2h_get_subkeys_np(handle: k2h_h, pkey: *const u8, keylength: size_t, ppskeypck: *mut PK2HKEYPCK, pskeypckcnt: *mut c_int) -> bool {
-    subkeys_pack("k2h_get_subkeys_np", handle, pkey, keylength, ppskeypck, pskeypckcnt, false)
+pub extern "C" fn k2h_get_subkeys_np(
+    handle: k2h_h,
+    pkey: *const u8,
+    keylength: size_t,
+    ppskeypck: *mut PK2HKEYPCK,
+    pskeypckcnt: *mut c_int,
+) -> bool {
+    subkeys_pack(
+        "k2h_get_subkeys_np",
+        handle,
+        pkey,
+        keylength,
+        ppskeypck,
+        pskeypckcnt,
+        false,
+    )
 }
 #[no_mangle]
-pub extern "C" fn k2h_get_direct_subkeys_np(handle: k2h_h, pkey: *const u8, keylength: size_t, pskeypckcnt: *mut c_int) -> PK2HKEYPCK {
-    subkeys_direct("k2h_get_direct_subkeys_np", handle, pkey, keylength, pskeypckcnt, false)
+pub extern "C" fn k2h_get_direct_subkeys_np(
+    handle: k2h_h,
+    pkey: *const u8,
+    keylength: size_t,
+    pskeypckcnt: *mut c_int,
+) -> PK2HKEYPCK {
+    subkeys_direct(
+        "k2h_get_direct_subkeys_np",
+        handle,
+        pkey,
+        keylength,
+        pskeypckcnt,
+        false,
+    )
 }
 #[no_mangle]
-pub extern "C" fn k2h_get_str_subkeys_np(handle: k2h_h, pkey: *const c_char, ppskeyarray: *mut *mut *mut c_char) -> c_int {
+pub extern "C" fn k2h_get_str_subkeys_np(
+    handle: k2h_h,
+    pkey: *const c_char,
+    ppskeyarray: *mut *mut *mut c_char,
+) -> c_int {
     subkeys_str("k2h_get_str_subkeys_np", handle, pkey, ppskeyarray, false)
 }
 #[no_mangle]
-pub extern "C" fn k2h_get_str_direct_subkeys_np(handle: k2h_h, pkey: *const c_char) -> *mut *mut c_char {
+pub extern "C" fn k2h_get_str_direct_subkeys_np(
+    handle: k2h_h,
+    pkey: *const c_char,
+) -> *mut *mut c_char {
     subkeys_str_direct("k2h_get_str_direct_subkeys_np", handle, pkey, false)
 }
 
@@ -369,15 +776,25 @@ pub extern "C" fn k2h_free_keyarray(pkeys: *mut *mut c_char) -> bool {
 
 // ---------------------------------------------------------------- attributes (H)
 
-fn attrs_pack(name: &str, h: k2h_h, k: Option<&[u8]>, pp: *mut PK2HATTRPCK, pcnt: *mut c_int) -> bool {
+fn attrs_pack(
+    name: &str,
+    h: k2h_h,
+    k: Option<&[u8]>,
+    pp: *mut PK2HATTRPCK,
+    pcnt: *mut c_int,
+) -> bool {
     guard(name, false, || {
-        let Some(k) = k else { return fail(name, "key is empty", false) };
+        let Some(k) = k else {
+            return fail(name, "key is empty", false);
+        };
         if pp.is_null() || pcnt.is_null() {
             return fail(name, "output pointer is NULL", false);
         }
         set_out(pp, std::ptr::null_mut());
         set_out(pcnt, 0);
-        let Some(kh) = handle(name, h) else { return false };
+        let Some(kh) = handle(name, h) else {
+            return false;
+        };
         match kh.get_attrs(k) {
             Ok(Some(v)) => {
                 set_out(pp, malloc_attrpack(&v));
@@ -391,25 +808,58 @@ fn attrs_pack(name: &str, h: k2h_h, k: Option<&[u8]>, pp: *mut PK2HATTRPCK, pcnt
 }
 
 #[no_mangle]
-pub extern "C" fn k2h_get_attrs(handle: k2h_h, pkey: *const u8, keylength: size_t, ppattrspck: *mut PK2HATTRPCK, pattrspckcnt: *mut c_int) -> bool {
-    attrs_pack("k2h_get_attrs", handle, key(pkey, keylength), ppattrspck, pattrspckcnt)
+pub extern "C" fn k2h_get_attrs(
+    handle: k2h_h,
+    pkey: *const u8,
+    keylength: size_t,
+    ppattrspck: *mut PK2HATTRPCK,
+    pattrspckcnt: *mut c_int,
+) -> bool {
+    attrs_pack(
+        "k2h_get_attrs",
+        handle,
+        key(pkey, keylength),
+        ppattrspck,
+        pattrspckcnt,
+    )
 }
 #[no_mangle]
-pub extern "C" fn k2h_get_direct_attrs(handle: k2h_h, pkey: *const u8, keylength: size_t, pattrspckcnt: *mut c_int) -> PK2HATTRPCK {
+pub extern "C" fn k2h_get_direct_attrs(
+    handle: k2h_h,
+    pkey: *const u8,
+    keylength: size_t,
+    pattrspckcnt: *mut c_int,
+) -> PK2HATTRPCK {
     let mut p = std::ptr::null_mut();
-    if attrs_pack("k2h_get_direct_attrs", handle, key(pkey, keylength), &mut p, pattrspckcnt) {
+    if attrs_pack(
+        "k2h_get_direct_attrs",
+        handle,
+        key(pkey, keylength),
+        &mut p,
+        pattrspckcnt,
+    ) {
         p
     } else {
         std::ptr::null_mut()
     }
 }
 #[no_mangle]
-pub extern "C" fn k2h_get_str_direct_attrs(handle: k2h_h, pkey: *const c_char, pattrspckcnt: *mut c_int) -> PK2HATTRPCK {
+pub extern "C" fn k2h_get_str_direct_attrs(
+    handle: k2h_h,
+    pkey: *const c_char,
+    pattrspckcnt: *mut c_int,
+) -> PK2HATTRPCK {
     if pkey.is_null() {
         return std::ptr::null_mut();
     }
     let mut p = std::ptr::null_mut();
-    if attrs_pack("k2h_get_str_direct_attrs", handle, str_key(pkey), &mut p, pattrspckcnt) {
+    if attrs_pack(
+        "k2h_get_str_direct_attrs",
+        handle,
+        str_key(pkey),
+        &mut p,
+        pattrspckcnt,
+    ) {
         p
     } else {
         std::ptr::null_mut()

@@ -28,14 +28,26 @@ pub extern "C" fn k2h_hash_version() -> *const c_char {
 
 /// pread until `count` bytes or end of file; -1 on error.
 #[no_mangle]
-pub unsafe extern "C" fn k2h_pread(fd: c_int, buf: *mut c_void, count: size_t, offset: off_t) -> ssize_t {
+pub unsafe extern "C" fn k2h_pread(
+    fd: c_int,
+    buf: *mut c_void,
+    count: size_t,
+    offset: off_t,
+) -> ssize_t {
     if buf.is_null() || fd < 0 || offset < 0 {
         return -1;
     }
     let mut done = 0usize;
     while done < count {
         // SAFETY: the caller's buffer has `count` bytes; we write into its unfilled tail.
-        let r = unsafe { libc::pread(fd, (buf as *mut u8).add(done) as *mut c_void, count - done, offset + done as off_t) };
+        let r = unsafe {
+            libc::pread(
+                fd,
+                (buf as *mut u8).add(done) as *mut c_void,
+                count - done,
+                offset + done as off_t,
+            )
+        };
         if r < 0 {
             if std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
                 continue;
@@ -52,14 +64,26 @@ pub unsafe extern "C" fn k2h_pread(fd: c_int, buf: *mut c_void, count: size_t, o
 
 /// pwrite until `count` bytes are written; -1 on error.
 #[no_mangle]
-pub unsafe extern "C" fn k2h_pwrite(fd: c_int, buf: *const c_void, count: size_t, offset: off_t) -> ssize_t {
+pub unsafe extern "C" fn k2h_pwrite(
+    fd: c_int,
+    buf: *const c_void,
+    count: size_t,
+    offset: off_t,
+) -> ssize_t {
     if buf.is_null() || fd < 0 || offset < 0 {
         return -1;
     }
     let mut done = 0usize;
     while done < count {
         // SAFETY: the caller's buffer has `count` readable bytes.
-        let r = unsafe { libc::pwrite(fd, (buf as *const u8).add(done) as *const c_void, count - done, offset + done as off_t) };
+        let r = unsafe {
+            libc::pwrite(
+                fd,
+                (buf as *const u8).add(done) as *const c_void,
+                count - done,
+                offset + done as off_t,
+            )
+        };
         if r < 0 {
             if std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
                 continue;
@@ -73,7 +97,12 @@ pub unsafe extern "C" fn k2h_pwrite(fd: c_int, buf: *const c_void, count: size_t
 
 /// Compare two byte strings: memcmp over the common length, then shorter first.
 #[no_mangle]
-pub unsafe extern "C" fn k2hbincmp(bysrc: *const u8, srclen: size_t, bydest: *const u8, destlen: size_t) -> c_int {
+pub unsafe extern "C" fn k2hbincmp(
+    bysrc: *const u8,
+    srclen: size_t,
+    bydest: *const u8,
+    destlen: size_t,
+) -> c_int {
     match (key(bysrc, srclen), key(bydest, destlen)) {
         (None, None) => 0,
         (None, Some(_)) => -1,
@@ -105,7 +134,10 @@ pub unsafe extern "C" fn k2hbinappend(
     length: *mut size_t,
 ) -> *mut u8 {
     guard("k2hbinappend", std::ptr::null_mut(), || {
-        if length.is_null() || (bybase.is_null() != (blength == 0)) || (byappend.is_null() != (alength == 0)) {
+        if length.is_null()
+            || (bybase.is_null() != (blength == 0))
+            || (byappend.is_null() != (alength == 0))
+        {
             return std::ptr::null_mut();
         }
         let mut v = key(bybase, blength).unwrap_or(&[]).to_vec();

@@ -1,6 +1,13 @@
 //! The C ABI of libk2hash.so.1. This module is the only place that converts raw pointers
 //! (`ffi`) and allocates with the C allocator (`ffi::malloc_*`); the families live in submodules.
-#![allow(non_camel_case_types, non_snake_case, clippy::missing_safety_doc)]
+// The exported functions take raw pointers because the C ABI does; C callers cannot see Rust's
+// `unsafe`, and every pointer is validated (NULL, length) in `ffi` before use.
+#![allow(
+    non_camel_case_types,
+    non_snake_case,
+    clippy::missing_safety_doc,
+    clippy::not_unsafe_ptr_arg_deref
+)]
 
 pub mod attrconf;
 pub mod debug;

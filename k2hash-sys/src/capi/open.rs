@@ -6,7 +6,12 @@ use crate::k2h::K2h;
 use libc::{c_char, c_int, c_long, size_t};
 
 fn layout(mask: c_int, cmask: c_int, maxel: c_int, pagesize: size_t) -> Layout {
-    Layout { mask_bits: mask, cmask_bits: cmask, max_elements: maxel, page_size: pagesize }
+    Layout {
+        mask_bits: mask,
+        cmask_bits: cmask,
+        max_elements: maxel,
+        page_size: pagesize,
+    }
 }
 
 /// Create an initialised k2hash file (an existing file is replaced) and detach.
@@ -63,7 +68,16 @@ pub extern "C" fn k2h_open_rw(
     maxelementcnt: c_int,
     pagesize: size_t,
 ) -> k2h_h {
-    k2h_open(filepath, false, false, fullmap, maskbitcnt, cmaskbitcnt, maxelementcnt, pagesize)
+    k2h_open(
+        filepath,
+        false,
+        false,
+        fullmap,
+        maskbitcnt,
+        cmaskbitcnt,
+        maxelementcnt,
+        pagesize,
+    )
 }
 
 #[no_mangle]
@@ -75,7 +89,16 @@ pub extern "C" fn k2h_open_ro(
     maxelementcnt: c_int,
     pagesize: size_t,
 ) -> k2h_h {
-    k2h_open(filepath, true, false, fullmap, maskbitcnt, cmaskbitcnt, maxelementcnt, pagesize)
+    k2h_open(
+        filepath,
+        true,
+        false,
+        fullmap,
+        maskbitcnt,
+        cmaskbitcnt,
+        maxelementcnt,
+        pagesize,
+    )
 }
 
 #[no_mangle]
@@ -87,12 +110,35 @@ pub extern "C" fn k2h_open_tempfile(
     maxelementcnt: c_int,
     pagesize: size_t,
 ) -> k2h_h {
-    k2h_open(filepath, false, true, fullmap, maskbitcnt, cmaskbitcnt, maxelementcnt, pagesize)
+    k2h_open(
+        filepath,
+        false,
+        true,
+        fullmap,
+        maskbitcnt,
+        cmaskbitcnt,
+        maxelementcnt,
+        pagesize,
+    )
 }
 
 #[no_mangle]
-pub extern "C" fn k2h_open_mem(maskbitcnt: c_int, cmaskbitcnt: c_int, maxelementcnt: c_int, pagesize: size_t) -> k2h_h {
-    k2h_open(std::ptr::null(), false, false, true, maskbitcnt, cmaskbitcnt, maxelementcnt, pagesize)
+pub extern "C" fn k2h_open_mem(
+    maskbitcnt: c_int,
+    cmaskbitcnt: c_int,
+    maxelementcnt: c_int,
+    pagesize: size_t,
+) -> k2h_h {
+    k2h_open(
+        std::ptr::null(),
+        false,
+        false,
+        true,
+        maskbitcnt,
+        cmaskbitcnt,
+        maxelementcnt,
+        pagesize,
+    )
 }
 
 #[no_mangle]
@@ -109,7 +155,11 @@ pub extern "C" fn k2h_close_wait(handle: k2h_h, waitms: c_long) -> bool {
         }
         match K2H.remove(handle) {
             Some(_) => true,
-            None => fail("k2h_close_wait", format!("invalid k2hash handle {handle:#x}"), false),
+            None => fail(
+                "k2h_close_wait",
+                format!("invalid k2hash handle {handle:#x}"),
+                false,
+            ),
         }
     })
 }

@@ -135,4 +135,3 @@ pub type k2h_q_remove_trial_callback = Option<
         pExtData: *mut libc::c_void,
     ) -> K2HQRMCBRES,
 >;
-
