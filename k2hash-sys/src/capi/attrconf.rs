@@ -84,7 +84,7 @@ pub extern "C" fn k2h_print_attr_version(handle: k2h_h, stream: *mut FILE) -> bo
         }
         write_stream(
             stream,
-            &format!(
+            format!(
                 "K2HASH attribute libraries:\n  {}",
                 crate::attrs::BUILTIN_VERSION
             ),

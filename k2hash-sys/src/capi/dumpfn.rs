@@ -45,7 +45,7 @@ pub extern "C" fn k2h_print_state(handle: k2h_h, stream: *mut FILE) -> bool {
             return false;
         };
         match dump::state(&k.db) {
-            Ok(s) => write_stream(stream, &dump::state_text(&s)),
+            Ok(s) => write_stream(stream, dump::state_text(&s)),
             Err(e) => fail(name, e, false),
         }
     })
@@ -72,7 +72,7 @@ pub fn version_text() -> String {
 #[no_mangle]
 pub extern "C" fn k2h_print_version(stream: *mut FILE) {
     guard("k2h_print_version", (), || {
-        write_stream(stream, &version_text());
+        write_stream(stream, version_text());
     })
 }
 
