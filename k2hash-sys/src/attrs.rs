@@ -95,7 +95,7 @@ impl AttrConf {
         }
         if let Ok(v) = std::env::var("K2HATTR_ENC_ITER") {
             if let Ok(n) = v.trim().parse::<u32>() {
-                if n >= 1 && self.enc_type == EncType::Pbkdf2 {
+                if (1..=crypt::MAX_ITER).contains(&n) && self.enc_type == EncType::Pbkdf2 {
                     self.iter = n;
                 }
             }

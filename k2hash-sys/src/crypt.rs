@@ -11,6 +11,9 @@ type Dec = cbc::Decryptor<aes::Aes256>;
 pub const ATTR_PBKDF2: &[u8] = b"aes256_cbc_pad.pbkdf2.sha256\0";
 pub const ATTR_PBKDF1: &[u8] = b"aes256md5\0";
 pub const DEFAULT_ITER: u32 = 1000;
+/// Most PBKDF2 iterations accepted (about a second of work); a larger count in a stored value
+/// is treated as damage instead of hanging the reader.
+pub const MAX_ITER: u32 = 1_000_000;
 const MAGIC: &[u8] = b"Salted__";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -96,6 +99,11 @@ pub fn decrypt(kind: EncType, pass: &str, data: &[u8]) -> Result<Vec<u8>> {
             }
             let iv: [u8; 16] = data[16..32].try_into().map_err(|_| bad())?;
             let iter = u32::from_le_bytes(data[32..36].try_into().map_err(|_| bad())?);
+            if iter == 0 || iter > MAX_ITER {
+                return Err(K2hError::Crypt(format!(
+                    "iteration count {iter} is out of range"
+                )));
+            }
             let k = pbkdf2_key(pass.as_bytes(), salt, iter);
             Dec::new(&k.into(), &iv.into()).decrypt_padded_vec_mut::<Pkcs7>(&data[48..])
         }

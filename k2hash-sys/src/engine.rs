@@ -54,6 +54,12 @@ impl Layout {
         if self.max_elements <= 0 {
             return invalid("max element count must be positive");
         }
+        if self.page_size as u64 > MAX_PAGE_SIZE {
+            return invalid(format!(
+                "page size {} is larger than {MAX_PAGE_SIZE}",
+                self.page_size
+            ));
+        }
         if self.mask_bits + self.cmask_bits > 40 {
             return invalid("mask and collision mask bit counts are too large together");
         }
@@ -139,6 +145,8 @@ pub struct Db {
     cmask: u64,
     page_size: u64,
     payload: u64,
+    /// Sorted (start, end, type) of the areas, refreshed when the area table grows.
+    area_cache: parking_lot::RwLock<Vec<(u64, u64, u64)>>,
 }
 
 /// Current time from CLOCK_REALTIME_COARSE as (sec, nsec).
@@ -267,6 +275,7 @@ impl Db {
             cmask,
             page_size,
             payload: page_size - PAGEHEAD_SIZE,
+            area_cache: parking_lot::RwLock::new(Vec::new()),
         })
     }
 
@@ -293,6 +302,71 @@ impl Db {
     }
     pub fn store(&self) -> &Store {
         &self.st
+    }
+
+    // ------------------------------------------------------------------ offset validation
+
+    /// The area of `off` with its type, from the cached area table.
+    fn area_of(&self, off: u64) -> Option<(u64, u64, u64)> {
+        let find = |v: &Vec<(u64, u64, u64)>| {
+            let i = v.partition_point(|a| a.0 <= off);
+            (i > 0 && off < v[i - 1].1).then(|| v[i - 1])
+        };
+        {
+            let c = self.area_cache.read();
+            let n = c.len() as u64;
+            let fresh = n < MAX_AREA_COUNT
+                && self
+                    .st
+                    .u64(H_AREAS + AREA_SIZE * n)
+                    .map(|t| t == AREA_UNKNOWN)
+                    .unwrap_or(true);
+            if fresh && n > 0 {
+                return find(&c);
+            }
+        }
+        let mut v: Vec<(u64, u64, u64)> = self
+            .areas()
+            .ok()?
+            .into_iter()
+            .map(|(t, o, l)| (o, o.saturating_add(l), t))
+            .collect();
+        v.sort_unstable();
+        let r = find(&v);
+        *self.area_cache.write() = v;
+        r
+    }
+
+    /// `e` must be an element slot: inside an element area, on a 112-byte boundary.
+    fn check_elem(&self, e: u64) -> Result<u64> {
+        match self.area_of(e) {
+            Some((start, _, AREA_ELEMENT)) if (e - start).is_multiple_of(ELEMENT_SIZE) => Ok(e),
+            _ => corrupt(format!("{e:#x} is not an element")),
+        }
+    }
+
+    /// `p` must be a page: inside a page area, on a page boundary.
+    fn check_page(&self, p: u64) -> Result<u64> {
+        match self.area_of(p) {
+            Some((start, _, AREA_PAGE)) if (p - start).is_multiple_of(self.page_size) => Ok(p),
+            _ => corrupt(format!("{p:#x} is not a page")),
+        }
+    }
+
+    /// Read an element link and check it (0 stays 0).
+    fn link(&self, e: u64, field: u64) -> Result<u64> {
+        match self.st.u64(e + field)? {
+            0 => Ok(0),
+            v => self.check_elem(v),
+        }
+    }
+
+    /// Root element of a collision index (checked).
+    fn root(&self, ck: u64) -> Result<u64> {
+        match self.st.u64(ck + CK_LIST)? {
+            0 => Ok(0),
+            v => self.check_elem(v),
+        }
     }
 
     // ------------------------------------------------------------------ key index
@@ -339,10 +413,13 @@ impl Db {
 
     fn ckindex(&self, ki: u64, h: u64) -> Result<u64> {
         let base = self.st.u64(ki + KI_CKEY_LIST)?;
-        if base == 0 {
-            return corrupt("key index without collision index");
+        let ck = base.wrapping_add(CKINDEX_SIZE * (h & self.cmask));
+        match self.area_of(ck) {
+            Some((start, _, AREA_CKINDEX)) if (ck - start) % CKINDEX_SIZE == 0 => Ok(ck),
+            _ => corrupt(format!(
+                "key index {ki:#x} points at {base:#x}, not a collision index"
+            )),
         }
-        Ok(base + CKINDEX_SIZE * (h & self.cmask))
     }
 
     /// Run the lazy migration for `h` (exclusive structure lock).
@@ -401,7 +478,7 @@ impl Db {
             }
             stack.push((e, true));
             for f in [E_BIG, E_SMALL, E_SAME] {
-                let c = self.st.u64(e + f)?;
+                let c = self.link(e, f)?;
                 if c != 0 && c != e {
                     stack.push((c, false));
                 }
@@ -443,7 +520,36 @@ impl Db {
             return Ok(());
         }
         let _g = self.locks.write(STRUCT_LOCK);
-        if self.st.u64(ck + CK_COUNT)? > max {
+        // Trust the counter only after recounting the tree (a damaged counter would otherwise
+        // grow the key index on every insert).
+        let root = self.root(ck)?;
+        let elems = if root == 0 {
+            Vec::new()
+        } else {
+            self.post_order(root)?
+        };
+        let actual = elems.len() as u64;
+        if actual != self.st.u64(ck + CK_COUNT)? {
+            log::warn!("collision index {ck:#x}: element count repaired to {actual}");
+            self.st.set_u64(ck + CK_COUNT, actual)?;
+        }
+        // Growing only helps when the hash bits above the current mask tell the elements apart;
+        // equal hashes (duplicates from rename, or hostile keys) would grow the index forever.
+        let shift = self.cbits + mask_bits(self.st.u64(H_CUR_MASK)?);
+        let mut high = elems.iter().map(|&e| {
+            self.st
+                .u64(e + E_HASH)
+                .map(|h| h.checked_shr(shift).unwrap_or(0))
+        });
+        let first = high.next().transpose()?;
+        let mut splits = false;
+        for h in high {
+            if Some(h?) != first {
+                splits = true;
+                break;
+            }
+        }
+        if actual > max && splits {
             self.expand_kindex()?;
         }
         Ok(())
@@ -511,7 +617,7 @@ impl Db {
     }
 
     fn find_in(&self, ck: u64, h: u64, s: u64, key: &[u8]) -> Result<Option<u64>> {
-        let mut e = self.st.u64(ck + CK_LIST)?;
+        let mut e = self.root(ck)?;
         let limit = self.loop_limit();
         let mut n = 0u64;
         while e != 0 {
@@ -523,7 +629,7 @@ impl Db {
             if es == s {
                 break;
             }
-            e = self.st.u64(e + if s < es { E_SMALL } else { E_BIG })?;
+            e = self.link(e, if s < es { E_SMALL } else { E_BIG })?;
         }
         while e != 0 {
             n += 1;
@@ -533,7 +639,7 @@ impl Db {
             if self.st.u64(e + E_HASH)? == h && self.key_eq(e, key)? {
                 return Ok(Some(e));
             }
-            e = self.st.u64(e + E_SAME)?;
+            e = self.link(e, E_SAME)?;
         }
         Ok(None)
     }
@@ -566,8 +672,8 @@ impl Db {
         for f in [E_SMALL, E_BIG, E_SAME, E_PARENT] {
             self.st.set_u64(e + f, 0)?;
         }
-        let s = self.st.u64(e + E_SUBHASH)?;
-        let root = self.st.u64(ck + CK_LIST)?;
+        let s = self.st.u64(self.check_elem(e)? + E_SUBHASH)?;
+        let root = self.root(ck)?;
         if root == 0 {
             self.st.set_u64(ck + CK_LIST, e)?;
         } else {
@@ -588,7 +694,7 @@ impl Db {
                 let mut t = cur;
                 let mut n = 0;
                 loop {
-                    let nx = self.st.u64(t + E_SAME)?;
+                    let nx = self.link(t, E_SAME)?;
                     if nx == 0 {
                         break;
                     }
@@ -605,7 +711,7 @@ impl Db {
             } else {
                 E_BIG
             };
-            let next = self.st.u64(cur + field)?;
+            let next = self.link(cur, field)?;
             if next == 0 {
                 self.st.set_u64(cur + field, e)?;
                 return self.st.set_u64(e + E_PARENT, cur);
@@ -622,10 +728,10 @@ impl Db {
         let mut owner = 0u64;
         let limit = self.loop_limit();
         for _ in 0..limit {
-            let cur = self.st.u64(link)?;
-            if cur == 0 {
-                return Ok(None);
-            }
+            let cur = match self.st.u64(link)? {
+                0 => return Ok(None),
+                v => self.check_elem(v)?,
+            };
             if cur == e {
                 return Ok(Some((link, owner)));
             }
@@ -633,7 +739,7 @@ impl Db {
             if cs == s {
                 let mut t = cur;
                 for _ in 0..limit {
-                    let nx = self.st.u64(t + E_SAME)?;
+                    let nx = self.link(t, E_SAME)?;
                     if nx == 0 {
                         return Ok(None);
                     }
@@ -655,9 +761,9 @@ impl Db {
         let Some((link, owner)) = self.locate(ck, e)? else {
             return corrupt("element is not in its collision index");
         };
-        let small = self.st.u64(e + E_SMALL)?;
-        let big = self.st.u64(e + E_BIG)?;
-        let same = self.st.u64(e + E_SAME)?;
+        let small = self.link(e, E_SMALL)?;
+        let big = self.link(e, E_BIG)?;
+        let same = self.link(e, E_SAME)?;
         if same != 0 {
             self.st.set_u64(link, same)?;
             self.st.set_u64(same + E_PARENT, owner)?;
@@ -671,7 +777,7 @@ impl Db {
         } else if small != 0 && big != 0 {
             self.st.set_u64(link, big)?;
             self.st.set_u64(big + E_PARENT, owner)?;
-            let root = self.st.u64(ck + CK_LIST)?;
+            let root = self.root(ck)?;
             let ss = self.st.u64(small + E_SUBHASH)?;
             self.hang(root, small, ss)?;
         } else if small != 0 || big != 0 {
@@ -701,7 +807,7 @@ impl Db {
     }
 
     fn read_chain(&self, first: u64, hint: u64) -> Result<Vec<u8>> {
-        let mut out = Vec::with_capacity(hint.min(1 << 30) as usize);
+        let mut out = Vec::with_capacity(hint.min(self.st.valid_len()).min(1 << 24) as usize);
         let mut p = first;
         let limit = self.st.valid_len() / self.page_size + 1;
         let mut n = 0u64;
@@ -744,28 +850,40 @@ impl Db {
     fn reserve_pages(&self, len: u64, need: u64) -> Result<Vec<u64>> {
         let mut tries = 0;
         loop {
+            tries += 1;
+            if tries > 64 {
+                return Err(K2hError::NoSpace("cannot reserve pages".into()));
+            }
             let count = self.st.u64(H_FREE_PAGE_COUNT)?;
             if self.payload.saturating_mul(count) < len || self.st.u64(H_PFREE_PAGES)? == 0 {
                 self.expand_pages()?;
-                tries += 1;
-                if tries > 4096 {
-                    return Err(K2hError::NoSpace("cannot reserve pages".into()));
-                }
                 continue;
             }
             let mut pages = Vec::with_capacity(need as usize);
             let mut p = self.st.u64(H_PFREE_PAGES)?;
-            while p != 0 && (pages.len() as u64) < need {
-                pages.push(p);
-                p = self.st.pg_u64(p + P_NEXT)?;
-            }
+            let walk = (|| -> Result<u64> {
+                while p != 0 && (pages.len() as u64) < need {
+                    pages.push(self.check_page(p)?);
+                    p = self.st.pg_u64(p + P_NEXT)?;
+                }
+                if p != 0 {
+                    self.check_page(p)?;
+                }
+                Ok(p)
+            })();
+            let p = match walk {
+                Ok(p) => p,
+                Err(e) => {
+                    // A damaged free list: abandon it (its pages leak) and start a fresh one.
+                    log::warn!("k2hash free page list is damaged ({e}); starting a new one");
+                    self.st.set_u64(H_PFREE_PAGES, 0)?;
+                    self.st.set_u64(H_FREE_PAGE_COUNT, 0)?;
+                    continue;
+                }
+            };
             if (pages.len() as u64) < need {
                 // The counter over-counted: grow and try again.
                 self.expand_pages()?;
-                tries += 1;
-                if tries > 4096 {
-                    return Err(K2hError::NoSpace("cannot reserve pages".into()));
-                }
                 continue;
             }
             let last = pages[pages.len() - 1];
@@ -783,33 +901,37 @@ impl Db {
         }
     }
 
-    /// Return a page chain to the free list.
+    /// Return a page chain to the free list. A damaged chain is left alone (its pages leak).
     fn free_chain(&self, first: u64) -> Result<()> {
         if first == 0 {
             return Ok(());
         }
-        let _a = self.locks.write(ALLOC_LOCK);
         let limit = self.st.valid_len() / self.page_size + 1;
+        let mut pages = Vec::new();
         let mut p = first;
-        let mut last = first;
-        let mut n = 0u64;
         while p != 0 {
-            n += 1;
-            if n > limit {
+            if pages.len() as u64 >= limit {
                 return corrupt("page chain has a cycle");
             }
-            self.st.pg_set_u64(p + P_LENGTH, 0)?;
-            last = p;
+            pages.push(self.check_page(p)?);
             p = self.st.pg_u64(p + P_NEXT)?;
         }
-        let head = self.st.u64(H_PFREE_PAGES)?;
+        let _a = self.locks.write(ALLOC_LOCK);
+        for &p in &pages {
+            self.st.pg_set_u64(p + P_LENGTH, 0)?;
+        }
+        let last = pages[pages.len() - 1];
+        let head = match self.st.u64(H_PFREE_PAGES)? {
+            0 => 0,
+            h => self.check_page(h).unwrap_or(0),
+        };
         self.st.pg_set_u64(last + P_NEXT, head)?;
         if head != 0 {
             self.st.pg_set_u64(head + P_PREV, last)?;
         }
         self.st.set_u64(H_PFREE_PAGES, first)?;
         let c = self.st.u64(H_FREE_PAGE_COUNT)?;
-        self.st.set_u64(H_FREE_PAGE_COUNT, c + n)
+        self.st.set_u64(H_FREE_PAGE_COUNT, c + pages.len() as u64)
     }
 
     fn expand_count(&self, ratio: u64) -> Result<u64> {
@@ -883,31 +1005,51 @@ impl Db {
 
     fn reserve_element(&self) -> Result<u64> {
         let _a = self.locks.write(ALLOC_LOCK);
-        if self.st.u64(H_PFREE_ELEMENTS)? == 0 {
-            self.expand_elements()?;
+        for _ in 0..2 {
+            if self.st.u64(H_PFREE_ELEMENTS)? == 0 {
+                self.expand_elements()?;
+            }
+            let head = self.st.u64(H_PFREE_ELEMENTS)?;
+            let (e, next) = match self
+                .check_elem(head)
+                .and_then(|e| Ok((e, self.link(e, E_SAME)?)))
+            {
+                Ok(v) => v,
+                Err(err) => {
+                    log::warn!("k2hash free element list is damaged ({err}); starting a new one");
+                    self.st.set_u64(H_PFREE_ELEMENTS, 0)?;
+                    self.st.set_u64(H_FREE_ELEMENT_COUNT, 0)?;
+                    continue;
+                }
+            };
+            if next != 0 {
+                self.st.set_u64(next + E_PARENT, 0)?;
+            }
+            self.st.set_u64(H_PFREE_ELEMENTS, next)?;
+            for f in [E_PARENT, E_SAME, E_SMALL, E_BIG] {
+                self.st.set_u64(e + f, 0)?;
+            }
+            let c = self.st.u64(H_FREE_ELEMENT_COUNT)?;
+            self.st.set_u64(H_FREE_ELEMENT_COUNT, c.saturating_sub(1))?;
+            return Ok(e);
         }
-        let e = self.st.u64(H_PFREE_ELEMENTS)?;
-        let next = self.st.u64(e + E_SAME)?;
-        if next != 0 {
-            self.st.set_u64(next + E_PARENT, 0)?;
-        }
-        self.st.set_u64(H_PFREE_ELEMENTS, next)?;
-        for f in [E_PARENT, E_SAME, E_SMALL, E_BIG] {
-            self.st.set_u64(e + f, 0)?;
-        }
-        let c = self.st.u64(H_FREE_ELEMENT_COUNT)?;
-        self.st.set_u64(H_FREE_ELEMENT_COUNT, c.saturating_sub(1))?;
-        Ok(e)
+        Err(K2hError::NoSpace("cannot reserve an element".into()))
     }
 
     /// Free an element that is already off its tree, with whatever page chains it still owns.
     fn free_element(&self, e: u64) -> Result<()> {
+        self.check_elem(e)?;
         for f in [E_ATTRS, E_SUBKEYS, E_VALUE, E_KEY] {
             let p = self.st.u64(e + f)?;
-            self.free_chain(p)?;
+            if let Err(err) = self.free_chain(p) {
+                log::warn!("page chain of element {e:#x} not freed: {err}");
+            }
         }
         let _a = self.locks.write(ALLOC_LOCK);
-        let head = self.st.u64(H_PFREE_ELEMENTS)?;
+        let head = match self.st.u64(H_PFREE_ELEMENTS)? {
+            0 => 0,
+            h => self.check_elem(h).unwrap_or(0),
+        };
         if head != 0 {
             self.st.set_u64(head + E_PARENT, e)?;
         }
@@ -1292,17 +1434,22 @@ fn check_header(st: &Store) -> Result<()> {
         ));
     }
     let page = st.u64(H_PAGE_SIZE)?;
-    if !(MIN_PAGE_SIZE..=(1 << 30)).contains(&page) {
+    if !(MIN_PAGE_SIZE..=MAX_PAGE_SIZE).contains(&page) {
         return corrupt(format!("page size {page} is invalid"));
     }
     let cmask = st.u64(H_COLLISION_MASK)?;
     let cur = st.u64(H_CUR_MASK)?;
+    let maxel = st.u64(H_MAX_ELEMENT_COUNT)?;
+    if maxel == 0 || maxel > i32::MAX as u64 {
+        return corrupt(format!("max element count {maxel} is invalid"));
+    }
     for (name, m) in [("collision", cmask), ("current", cur)] {
         if m & m.wrapping_add(1) != 0 || m > MAX_MASK {
             return corrupt(format!("{name} mask {m:#x} is invalid"));
         }
     }
     let len = st.valid_len();
+    let (mut ki_total, mut cki_total) = (0u64, 0u64);
     for i in 0..MAX_AREA_COUNT {
         let a = H_AREAS + AREA_SIZE * i;
         let t = st.u64(a)?;
@@ -1318,6 +1465,23 @@ fn check_header(st: &Store) -> Result<()> {
                 "area {i} ({t}, {off:#x}, {l}) is invalid or beyond the end of the file"
             ));
         }
+        match t {
+            AREA_KINDEX => ki_total += l,
+            AREA_CKINDEX => cki_total += l,
+            _ => {}
+        }
+    }
+    // Every valid file (initial layout plus each key-index growth) satisfies these exactly.
+    let keys = cur.wrapping_add(1);
+    if ki_total != KINDEX_SIZE.saturating_mul(keys)
+        || cki_total
+            != CKINDEX_SIZE
+                .saturating_mul(keys)
+                .saturating_mul(cmask.wrapping_add(1))
+    {
+        return corrupt(format!(
+            "index areas ({ki_total}, {cki_total} bytes) do not match the masks {cur:#x}/{cmask:#x}"
+        ));
     }
     for g in 0..=mask_bits(cur) as u64 {
         let k = st.u64(H_KEY_INDEX_AREA + 8 * g)?;
@@ -1359,10 +1523,10 @@ fn write_element_list(st: &Store, start: u64, count: u64, tail: u64) -> Result<(
 }
 
 fn write_page_list(st: &Store, start: u64, count: u64, psize: u64, tail: u64) -> Result<()> {
-    const CH: u64 = 4096;
+    let ch: u64 = ((4 << 20) / psize).max(1);
     let mut i = 0;
     while i < count {
-        let n = CH.min(count - i);
+        let n = ch.min(count - i);
         let mut buf = vec![0u8; (n * psize) as usize];
         for j in 0..n {
             let idx = i + j;

@@ -77,6 +77,9 @@ pub const MIN_MASK: u64 = 0x3;
 pub const MIN_MASK_BITCOUNT: i32 = 2;
 pub const MAX_MASK_BITCOUNT: i32 = 28;
 pub const MIN_PAGE_SIZE: u64 = 128;
+/// Largest page size we attach (the original has no limit; larger values only appear in
+/// damaged headers).
+pub const MAX_PAGE_SIZE: u64 = 16 << 20;
 pub const ELEMENT_CNT_RATIO: u64 = 4;
 pub const PAGE_CNT_RATIO: u64 = 2;
 pub const MAX_EXPAND_COUNT: u64 = 1_048_576;

@@ -56,8 +56,13 @@ fn interposed() -> Option<HashFuncs> {
             let h = libc::dlsym(libc::RTLD_DEFAULT, c"k2h_hash".as_ptr());
             let s = libc::dlsym(libc::RTLD_DEFAULT, c"k2h_second_hash".as_ptr());
             let v = libc::dlsym(libc::RTLD_DEFAULT, c"k2h_hash_version".as_ptr());
-            let own = crate::capi::hashfn::k2h_hash as *mut libc::c_void;
-            if h.is_null() || s.is_null() || v.is_null() || h == own {
+            // The address of an exported function is canonical (it resolves to the interposer),
+            // so tell our own definition apart by the object that contains it.
+            if h.is_null()
+                || s.is_null()
+                || v.is_null()
+                || same_object(h, interposed as *const () as *mut libc::c_void)
+            {
                 None
             } else {
                 Some(HashFuncs {
@@ -68,6 +73,18 @@ fn interposed() -> Option<HashFuncs> {
             }
         }
     })
+}
+
+/// True when both addresses lie in the same loaded object.
+fn same_object(a: *mut libc::c_void, b: *mut libc::c_void) -> bool {
+    // SAFETY: dladdr only inspects the loader's tables; the info structs are plain data.
+    unsafe {
+        let mut ia: libc::Dl_info = std::mem::zeroed();
+        let mut ib: libc::Dl_info = std::mem::zeroed();
+        libc::dladdr(a, &mut ia) != 0
+            && libc::dladdr(b, &mut ib) != 0
+            && ia.dli_fbase == ib.dli_fbase
+    }
 }
 
 fn call(f: HashFn, data: &[u8]) -> u64 {
