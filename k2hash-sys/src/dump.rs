@@ -150,7 +150,7 @@ pub fn dump(db: &Db, mode: u32) -> Result<Vec<u8>> {
                 if assign == KINDEX_ASSIGNED {
                     "Assigned"
                 } else {
-                    "Not Assigned"
+                    "Not assigned"
                 }
             );
             let sm = st.u64(ki + KI_SHIFTED_MASK)?;

@@ -67,3 +67,22 @@ fn small_fixture_dump_matches_original() {
 fn custom_fixture_dump_matches_original() {
     check("upstream-custom");
 }
+
+#[test]
+fn grown_index_prints_unassigned_entries_as_the_original() {
+    let k = K2h::open_mem(Layout {
+        mask_bits: 2,
+        cmask_bits: 1,
+        max_elements: 2,
+        page_size: 128,
+    })
+    .unwrap();
+    for i in 0..200 {
+        k.set_value(format!("k{i}\0").as_bytes(), b"v", None, None)
+            .unwrap();
+    }
+    let text = String::from_utf8(dump::dump(&k.db, dump::DUMP_KINDEX).unwrap()).unwrap();
+    assert!(text.contains("      Assign                  = Not assigned\n"));
+    assert!(text.contains("      Assign                  = Assigned\n"));
+    assert!(text.contains("      CKey Index[2]           = 0x"));
+}
