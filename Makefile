@@ -43,11 +43,16 @@ uninstall:
 
 # Tools the tests need beyond the Rust toolchain (installed when missing and we are root).
 deps:
-	@command -v pkg-config >/dev/null 2>&1 || { \
+	@missing=""; \
+	command -v pkg-config >/dev/null 2>&1 || missing="$$missing pkg-config"; \
+	command -v $(CC) >/dev/null 2>&1 || missing="$$missing gcc"; \
+	command -v c++ >/dev/null 2>&1 || missing="$$missing g++"; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pkg-config >/dev/null; \
-	  else echo "pkg-config is missing: install it"; exit 1; fi; }
-	@command -v $(CC) >/dev/null 2>&1 || { echo "a C compiler ($(CC)) is needed"; exit 1; }
+	    echo "installing$$missing"; (apt-get update -qq || true) && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "missing tools:$$missing (install them)"; exit 1; fi; \
+	fi
 
 # Install into a private prefix and build C programs exactly as a user would.
 stage: deps build

@@ -4,6 +4,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <signal.h>
+#include <fcntl.h>
 #include <time.h>
 #include "k2hash.h"
 #include "k2hdbg.h"
@@ -325,6 +326,13 @@ static void test_hash_and_utils(void)
     CHECK(c && len == 5 && memcmp(c, "xyzw", 5) == 0);
     free(c); free(d);
     CHECK(k2hbindup(NULL, 3) == NULL);
+    char p[512], rb[16] = {0};
+    path_in_tmp(p, sizeof p, "io.bin");
+    int fd = open(p, O_RDWR | O_CREAT, 0600);
+    CHECK(fd >= 0 && k2h_pwrite(fd, "0123456789", 10, 4) == 10);
+    CHECK(k2h_pread(fd, rb, 16, 6) == 8 && memcmp(rb, "23456789", 8) == 0);
+    CHECK(k2h_pread(-1, rb, 1, 0) == -1 && k2h_pwrite(fd, NULL, 1, 0) == -1);
+    close(fd);
 }
 
 static void test_debug(void)

@@ -329,15 +329,26 @@ impl K2h {
         self.writable()?;
         let conf = self.conf();
         let sk = lists::serialize_subkeys(subkeys);
-        self.db.modify(key, |old| match old {
+        self.db
+            .modify(key, |old| self.subkeys_change(&conf, old, sk))?;
+        Ok(())
+    }
+
+    /// Replace the subkey list of an existing element, or create one with an empty value.
+    fn subkeys_change(
+        &self,
+        conf: &AttrConf,
+        old: Option<&Element>,
+        sk: Vec<u8>,
+    ) -> Result<Change> {
+        match old {
             Some(_) => Ok(Change::Replace {
                 value: None,
                 subkeys: Some(sk),
                 attrs: None,
             }),
-            None => self.create_empty(&conf, sk, Vec::new()),
-        })?;
-        Ok(())
+            None => self.create_empty(conf, sk, Vec::new()),
+        }
     }
 
     /// Set `child` as a fresh key with `value`, then list it under `parent`.
@@ -362,15 +373,7 @@ impl K2h {
                 return Ok(Change::Keep);
             }
             list.push(child.to_vec());
-            let sk = lists::serialize_subkeys(&list);
-            match old {
-                Some(_) => Ok(Change::Replace {
-                    value: None,
-                    subkeys: Some(sk),
-                    attrs: None,
-                }),
-                None => self.create_empty(&conf, sk, Vec::new()),
-            }
+            self.subkeys_change(&conf, old, lists::serialize_subkeys(&list))
         })?;
         Ok(())
     }

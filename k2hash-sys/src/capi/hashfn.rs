@@ -26,28 +26,12 @@ pub extern "C" fn k2h_hash_version() -> *const c_char {
     c"FNV-1A BUILTIN".as_ptr()
 }
 
-/// pread until `count` bytes or end of file; -1 on error.
-#[no_mangle]
-pub unsafe extern "C" fn k2h_pread(
-    fd: c_int,
-    buf: *mut c_void,
-    count: size_t,
-    offset: off_t,
-) -> ssize_t {
-    if buf.is_null() || fd < 0 || offset < 0 {
-        return -1;
-    }
+/// Repeat a partial I/O call until `count` bytes are done, end of file, or an error (-1);
+/// EINTR is retried.
+fn io_loop(count: size_t, mut step: impl FnMut(usize) -> ssize_t) -> ssize_t {
     let mut done = 0usize;
     while done < count {
-        // SAFETY: the caller's buffer has `count` bytes; we write into its unfilled tail.
-        let r = unsafe {
-            libc::pread(
-                fd,
-                (buf as *mut u8).add(done) as *mut c_void,
-                count - done,
-                offset + done as off_t,
-            )
-        };
+        let r = step(done);
         if r < 0 {
             if std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
                 continue;
@@ -62,6 +46,30 @@ pub unsafe extern "C" fn k2h_pread(
     done as ssize_t
 }
 
+/// pread until `count` bytes or end of file; -1 on error.
+#[no_mangle]
+pub unsafe extern "C" fn k2h_pread(
+    fd: c_int,
+    buf: *mut c_void,
+    count: size_t,
+    offset: off_t,
+) -> ssize_t {
+    if buf.is_null() || fd < 0 || offset < 0 {
+        return -1;
+    }
+    io_loop(count, |done| {
+        // SAFETY: the caller's buffer has `count` bytes; we fill its unfilled tail.
+        unsafe {
+            libc::pread(
+                fd,
+                (buf as *mut u8).add(done) as *mut c_void,
+                count - done,
+                offset + done as off_t,
+            )
+        }
+    })
+}
+
 /// pwrite until `count` bytes are written; -1 on error.
 #[no_mangle]
 pub unsafe extern "C" fn k2h_pwrite(
@@ -73,26 +81,17 @@ pub unsafe extern "C" fn k2h_pwrite(
     if buf.is_null() || fd < 0 || offset < 0 {
         return -1;
     }
-    let mut done = 0usize;
-    while done < count {
+    io_loop(count, |done| {
         // SAFETY: the caller's buffer has `count` readable bytes.
-        let r = unsafe {
+        unsafe {
             libc::pwrite(
                 fd,
                 (buf as *const u8).add(done) as *const c_void,
                 count - done,
                 offset + done as off_t,
             )
-        };
-        if r < 0 {
-            if std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
-                continue;
-            }
-            return -1;
         }
-        done += r as usize;
-    }
-    done as ssize_t
+    })
 }
 
 /// Compare two byte strings: memcmp over the common length, then shorter first.
