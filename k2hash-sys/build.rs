@@ -32,6 +32,7 @@ const K2HASH_SOURCES: &[&str] = &[
     "types.rs",
     "open.rs",
     "attrconf.rs",
+    "queue.rs",
     "get.rs",
     "set.rs",
     "find.rs",

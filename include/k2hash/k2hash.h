@@ -52,7 +52,7 @@ typedef enum k2h_q_remove_trial_cb_result {
 
 typedef uint64_t k2h_h;
 
-typedef enum k2h_get_trial_cb_result K2HGETCBRES;
+typedef uint64_t k2h_q_h;
 
 /**
  * An attribute name and value.
@@ -67,6 +67,18 @@ typedef struct k2h_attr_pack {
 typedef struct k2h_attr_pack K2HATTRPCK;
 
 typedef K2HATTRPCK *PK2HATTRPCK;
+
+typedef enum k2h_q_remove_trial_cb_result K2HQRMCBRES;
+
+typedef K2HQRMCBRES (*k2h_q_remove_trial_callback)(const uint8_t *bydata,
+                                                   size_t datalen,
+                                                   PK2HATTRPCK pattrs,
+                                                   int attrscnt,
+                                                   void *pExtData);
+
+typedef uint64_t k2h_keyq_h;
+
+typedef enum k2h_get_trial_cb_result K2HGETCBRES;
 
 typedef K2HGETCBRES (*k2h_get_trial_callback)(const uint8_t *byKey,
                                               size_t keylen,
@@ -146,19 +158,7 @@ typedef K2HBIN *PK2HBIN;
 
 typedef enum _k2h_da_mode K2HDAMODE;
 
-typedef enum k2h_q_remove_trial_cb_result K2HQRMCBRES;
-
-typedef K2HQRMCBRES (*k2h_q_remove_trial_callback)(const uint8_t *bydata,
-                                                   size_t datalen,
-                                                   PK2HATTRPCK pattrs,
-                                                   int attrscnt,
-                                                   void *pExtData);
-
 typedef uint64_t k2h_da_h;
-
-typedef uint64_t k2h_q_h;
-
-typedef uint64_t k2h_keyq_h;
 
 typedef uint64_t k2h_arrpos_t;
 
@@ -234,6 +234,213 @@ bool k2h_add_attr_crypt_pass(k2h_h handle, const char *pass, bool is_default_enc
 bool k2h_print_attr_version(k2h_h handle, FILE *stream);
 
 bool k2h_print_attr_information(k2h_h handle, FILE *stream);
+
+k2h_q_h k2h_q_handle(k2h_h handle, bool is_fifo);
+
+k2h_q_h k2h_q_handle_prefix(k2h_h handle, bool is_fifo, const uint8_t *pref, size_t preflen);
+
+k2h_q_h k2h_q_handle_str_prefix(k2h_h handle, bool is_fifo, const char *pref);
+
+bool k2h_q_free(k2h_q_h qhandle);
+
+bool k2h_q_empty(k2h_q_h qhandle);
+
+int k2h_q_count(k2h_q_h qhandle);
+
+bool k2h_q_read(k2h_q_h qhandle, uint8_t **ppdata, size_t *pdatalen, int pos);
+
+bool k2h_q_str_read(k2h_q_h qhandle, char **ppdata, int pos);
+
+bool k2h_q_read_wp(k2h_q_h qhandle,
+                   uint8_t **ppdata,
+                   size_t *pdatalen,
+                   int pos,
+                   const char *encpass);
+
+bool k2h_q_str_read_wp(k2h_q_h qhandle, char **ppdata, int pos, const char *encpass);
+
+bool k2h_q_push(k2h_q_h qhandle, const uint8_t *bydata, size_t datalen);
+
+bool k2h_q_str_push(k2h_q_h qhandle, const char *pdata);
+
+bool k2h_q_push_wa(k2h_q_h qhandle,
+                   const uint8_t *bydata,
+                   size_t datalen,
+                   PK2HATTRPCK pattrspck,
+                   int attrspckcnt,
+                   const char *encpass,
+                   const time_t *expire);
+
+bool k2h_q_str_push_wa(k2h_q_h qhandle,
+                       const char *pdata,
+                       PK2HATTRPCK pattrspck,
+                       int attrspckcnt,
+                       const char *encpass,
+                       const time_t *expire);
+
+bool k2h_q_pop(k2h_q_h qhandle, uint8_t **ppdata, size_t *pdatalen);
+
+bool k2h_q_str_pop(k2h_q_h qhandle, char **ppdata);
+
+bool k2h_q_pop_wa(k2h_q_h qhandle,
+                  uint8_t **ppdata,
+                  size_t *pdatalen,
+                  PK2HATTRPCK *ppattrspck,
+                  int *pattrspckcnt,
+                  const char *encpass);
+
+bool k2h_q_str_pop_wa(k2h_q_h qhandle,
+                      char **ppdata,
+                      PK2HATTRPCK *ppattrspck,
+                      int *pattrspckcnt,
+                      const char *encpass);
+
+bool k2h_q_pop_wp(k2h_q_h qhandle, uint8_t **ppdata, size_t *pdatalen, const char *encpass);
+
+bool k2h_q_str_pop_wp(k2h_q_h qhandle, char **ppdata, const char *encpass);
+
+bool k2h_q_remove(k2h_q_h qhandle, int count);
+
+int k2h_q_remove_ext(k2h_q_h qhandle, int count, k2h_q_remove_trial_callback fp, void *pextdata);
+
+bool k2h_q_remove_wp(k2h_q_h qhandle, int count, const char *encpass);
+
+int k2h_q_remove_wp_ext(k2h_q_h qhandle,
+                        int count,
+                        k2h_q_remove_trial_callback fp,
+                        void *pextdata,
+                        const char *encpass);
+
+bool k2h_q_dump(k2h_q_h qhandle, FILE *stream);
+
+k2h_keyq_h k2h_keyq_handle(k2h_h handle, bool is_fifo);
+
+k2h_keyq_h k2h_keyq_handle_prefix(k2h_h handle, bool is_fifo, const uint8_t *pref, size_t preflen);
+
+k2h_keyq_h k2h_keyq_handle_str_prefix(k2h_h handle, bool is_fifo, const char *pref);
+
+bool k2h_keyq_free(k2h_keyq_h keyqhandle);
+
+bool k2h_keyq_empty(k2h_keyq_h keyqhandle);
+
+int k2h_keyq_count(k2h_keyq_h keyqhandle);
+
+bool k2h_keyq_read(k2h_keyq_h keyqhandle, uint8_t **ppdata, size_t *pdatalen, int pos);
+
+bool k2h_keyq_read_keyval(k2h_keyq_h keyqhandle,
+                          uint8_t **ppkey,
+                          size_t *pkeylen,
+                          uint8_t **ppval,
+                          size_t *pvallen,
+                          int pos);
+
+bool k2h_keyq_str_read(k2h_keyq_h keyqhandle, char **ppdata, int pos);
+
+bool k2h_keyq_str_read_keyval(k2h_keyq_h keyqhandle, char **ppkey, char **ppval, int pos);
+
+bool k2h_keyq_read_wp(k2h_keyq_h keyqhandle,
+                      uint8_t **ppdata,
+                      size_t *pdatalen,
+                      int pos,
+                      const char *encpass);
+
+bool k2h_keyq_read_keyval_wp(k2h_keyq_h keyqhandle,
+                             uint8_t **ppkey,
+                             size_t *pkeylen,
+                             uint8_t **ppval,
+                             size_t *pvallen,
+                             int pos,
+                             const char *encpass);
+
+bool k2h_keyq_str_read_wp(k2h_keyq_h keyqhandle, char **ppdata, int pos, const char *encpass);
+
+bool k2h_keyq_str_read_keyval_wp(k2h_keyq_h keyqhandle,
+                                 char **ppkey,
+                                 char **ppval,
+                                 int pos,
+                                 const char *encpass);
+
+bool k2h_keyq_push(k2h_keyq_h keyqhandle, const uint8_t *bykey, size_t keylen);
+
+bool k2h_keyq_push_keyval(k2h_keyq_h keyqhandle,
+                          const uint8_t *bykey,
+                          size_t keylen,
+                          const uint8_t *byval,
+                          size_t vallen);
+
+bool k2h_keyq_str_push(k2h_keyq_h keyqhandle, const char *pkey);
+
+bool k2h_keyq_str_push_keyval(k2h_keyq_h keyqhandle, const char *pkey, const char *pval);
+
+bool k2h_keyq_push_wa(k2h_keyq_h keyqhandle,
+                      const uint8_t *bykey,
+                      size_t keylen,
+                      const char *encpass,
+                      const time_t *expire);
+
+bool k2h_keyq_push_keyval_wa(k2h_keyq_h keyqhandle,
+                             const uint8_t *bykey,
+                             size_t keylen,
+                             const uint8_t *byval,
+                             size_t vallen,
+                             const char *encpass,
+                             const time_t *expire);
+
+bool k2h_keyq_str_push_wa(k2h_keyq_h keyqhandle,
+                          const char *pkey,
+                          const char *encpass,
+                          const time_t *expire);
+
+bool k2h_keyq_str_push_keyval_wa(k2h_keyq_h keyqhandle,
+                                 const char *pkey,
+                                 const char *pval,
+                                 const char *encpass,
+                                 const time_t *expire);
+
+bool k2h_keyq_pop(k2h_keyq_h keyqhandle, uint8_t **ppval, size_t *pvallen);
+
+bool k2h_keyq_pop_keyval(k2h_keyq_h keyqhandle,
+                         uint8_t **ppkey,
+                         size_t *pkeylen,
+                         uint8_t **ppval,
+                         size_t *pvallen);
+
+bool k2h_keyq_str_pop(k2h_keyq_h keyqhandle, char **ppval);
+
+bool k2h_keyq_str_pop_keyval(k2h_keyq_h keyqhandle, char **ppkey, char **ppval);
+
+bool k2h_keyq_pop_wp(k2h_keyq_h keyqhandle, uint8_t **ppval, size_t *pvallen, const char *encpass);
+
+bool k2h_keyq_pop_keyval_wp(k2h_keyq_h keyqhandle,
+                            uint8_t **ppkey,
+                            size_t *pkeylen,
+                            uint8_t **ppval,
+                            size_t *pvallen,
+                            const char *encpass);
+
+bool k2h_keyq_str_pop_wp(k2h_keyq_h keyqhandle, char **ppval, const char *encpass);
+
+bool k2h_keyq_str_pop_keyval_wp(k2h_keyq_h keyqhandle,
+                                char **ppkey,
+                                char **ppval,
+                                const char *encpass);
+
+bool k2h_keyq_remove(k2h_keyq_h keyqhandle, int count);
+
+int k2h_keyq_remove_ext(k2h_keyq_h keyqhandle,
+                        int count,
+                        k2h_q_remove_trial_callback fp,
+                        void *pextdata);
+
+bool k2h_keyq_remove_wp(k2h_keyq_h keyqhandle, int count, const char *encpass);
+
+int k2h_keyq_remove_wp_ext(k2h_keyq_h keyqhandle,
+                           int count,
+                           k2h_q_remove_trial_callback fp,
+                           void *pextdata,
+                           const char *encpass);
+
+bool k2h_keyq_dump(k2h_keyq_h keyqhandle, FILE *stream);
 
 bool k2h_get_value(k2h_h handle,
                    const uint8_t *pkey,

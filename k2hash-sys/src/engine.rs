@@ -1379,6 +1379,11 @@ impl Db {
         Ok(live)
     }
 
+    /// Exclusive queue lock (outermost: taken before any other lock of this k2hash).
+    pub fn queue_guard(&self) -> crate::lock::Guard<'_> {
+        self.locks.write(crate::lock::QUEUE_LOCK)
+    }
+
     /// Lock the structure for a consistent dump.
     pub fn struct_guard(&self) -> crate::lock::Guard<'_> {
         self.locks.read(STRUCT_LOCK)

@@ -53,7 +53,8 @@ impl K2h {
         self.readonly || self.db.is_readonly()
     }
 
-    fn writable(&self) -> Result<()> {
+    /// Fail with ReadOnly when writes are not allowed.
+    pub fn check_writable(&self) -> Result<()> {
         if self.is_readonly() {
             Err(K2hError::ReadOnly)
         } else {
@@ -249,7 +250,7 @@ impl K2h {
         pass: Option<&str>,
         expire: Option<i64>,
     ) -> Result<()> {
-        self.writable()?;
+        self.check_writable()?;
         let conf = self.conf();
         let parent = self.save_history(key, &conf)?;
         self.db.modify(key, |old| {
@@ -299,7 +300,7 @@ impl K2h {
         pass: Option<&str>,
         expire: Option<i64>,
     ) -> Result<Option<Element>> {
-        self.writable()?;
+        self.check_writable()?;
         let conf = self.conf();
         let parent = self.save_history(key, &conf)?;
         self.db.modify(key, |_| {
@@ -326,7 +327,7 @@ impl K2h {
 
     /// Replace only the subkey list (no built-in processing on an existing key).
     pub fn set_subkeys(&self, key: &[u8], subkeys: &[Vec<u8>]) -> Result<()> {
-        self.writable()?;
+        self.check_writable()?;
         let conf = self.conf();
         let sk = lists::serialize_subkeys(subkeys);
         self.db
@@ -380,7 +381,7 @@ impl K2h {
 
     /// Add or replace one raw attribute.
     pub fn add_attr(&self, key: &[u8], name: &[u8], value: &[u8]) -> Result<()> {
-        self.writable()?;
+        self.check_writable()?;
         if name.is_empty() {
             return crate::error::invalid("empty attribute name");
         }
@@ -406,7 +407,7 @@ impl K2h {
 
     /// Remove one key (children survive). Removing a missing key succeeds.
     pub fn remove(&self, key: &[u8]) -> Result<Option<Element>> {
-        self.writable()?;
+        self.check_writable()?;
         let conf = self.conf();
         self.save_history(key, &conf)?;
         self.db.remove(key)
@@ -430,7 +431,7 @@ impl K2h {
 
     /// Unlist `child` from `parent` and remove it recursively, if `parent` lists it.
     pub fn remove_subkey(&self, parent: &[u8], child: &[u8]) -> Result<()> {
-        self.writable()?;
+        self.check_writable()?;
         let mut listed = false;
         self.db.modify(parent, |old| {
             let Some(o) = old else {
@@ -456,7 +457,7 @@ impl K2h {
     }
 
     pub fn rename(&self, old: &[u8], new: &[u8]) -> Result<bool> {
-        self.writable()?;
+        self.check_writable()?;
         self.db.rename(old, new)
     }
 }

@@ -13,6 +13,7 @@ pub mod hash;
 pub mod k2h;
 pub mod lists;
 pub mod lock;
+pub mod queue;
 pub mod store;
 
 pub use engine::{Db, Element, Layout, Parts};

@@ -17,6 +17,7 @@ pub mod find;
 pub mod get;
 pub mod hashfn;
 pub mod open;
+pub mod queue;
 pub mod set;
 pub mod types;
 pub mod util;
