@@ -11,7 +11,7 @@ INCDIR    = $(DESTDIR)$(PREFIX)/include
 STAGE    := $(CURDIR)/target/stage
 CARGO    ?= cargo
 CC       ?= cc
-HEADERS   = k2hash.h k2hdbg.h k2hashfunc.h
+HEADERS   = k2hash.h k2hdbg.h k2hashfunc.h k2htransfunc.h
 
 .PHONY: all build headers install uninstall test test-rust test-c run deps clean check-headers
 
@@ -69,6 +69,9 @@ test-rust:
 
 test-c: stage
 	@set -e; mkdir -p target/c-tests; \
+	for src in c-tests/plugins/*.c; do \
+	  $(CC) -std=c11 -Wall -Werror -shared -fPIC -o target/c-tests/lib$$(basename $$src .c).so $$src; \
+	done; \
 	for src in c-tests/*.c; do \
 	  exe=target/c-tests/$$(basename $$src .c); \
 	  $(CC) -std=c11 -Wall -Wextra -Werror -o $$exe $$src $$($(PKG) --cflags --libs libk2hash) -Wl,-rpath,$(STAGE)/usr/lib; \

@@ -33,6 +33,7 @@ const K2HASH_SOURCES: &[&str] = &[
     "open.rs",
     "attrconf.rs",
     "queue.rs",
+    "trans.rs",
     "get.rs",
     "set.rs",
     "find.rs",
@@ -114,6 +115,7 @@ fn main() {
     for (file, guard, src) in [
         ("k2hdbg.h", "K2HDBG_H", "src/capi/debug.rs"),
         ("k2hashfunc.h", "K2HASHFUNC_H", "src/capi/hashfn.rs"),
+        ("k2htransfunc.h", "K2HTRANSFUNC_H", "src/capi/transfunc.rs"),
     ] {
         let mut cfg = config(
             guard,
@@ -122,6 +124,9 @@ fn main() {
         );
         if file == "k2hashfunc.h" {
             cfg.after_includes = Some("typedef uint64_t k2h_hash_t;".into());
+        }
+        if file == "k2htransfunc.h" {
+            cfg.after_includes = Some("typedef uint64_t k2h_h;".into());
         }
         cbindgen::Builder::new()
             .with_src(PathBuf::from(&crate_dir).join(src))

@@ -442,6 +442,75 @@ int k2h_keyq_remove_wp_ext(k2h_keyq_h keyqhandle,
 
 bool k2h_keyq_dump(k2h_keyq_h keyqhandle, FILE *stream);
 
+bool k2h_load_hash_library(const char *libpath);
+
+bool k2h_unload_hash_library(void);
+
+bool k2h_load_transaction_library(const char *libpath);
+
+bool k2h_unload_transaction_library(void);
+
+bool k2h_transaction_param_we(k2h_h handle,
+                              bool enable,
+                              const char *transfile,
+                              const uint8_t *pprefix,
+                              size_t prefixlen,
+                              const uint8_t *pparam,
+                              size_t paramlen,
+                              const time_t *expire);
+
+bool k2h_transaction(k2h_h handle, bool enable, const char *transfile);
+
+bool k2h_transaction_prefix(k2h_h handle,
+                            bool enable,
+                            const char *transfile,
+                            const uint8_t *pprefix,
+                            size_t prefixlen);
+
+bool k2h_transaction_param(k2h_h handle,
+                           bool enable,
+                           const char *transfile,
+                           const uint8_t *pprefix,
+                           size_t prefixlen,
+                           const uint8_t *pparam,
+                           size_t paramlen);
+
+bool k2h_enable_transaction(k2h_h handle, const char *transfile);
+
+bool k2h_enable_transaction_prefix(k2h_h handle,
+                                   const char *transfile,
+                                   const uint8_t *pprefix,
+                                   size_t prefixlen);
+
+bool k2h_enable_transaction_param(k2h_h handle,
+                                  const char *transfile,
+                                  const uint8_t *pprefix,
+                                  size_t prefixlen,
+                                  const uint8_t *pparam,
+                                  size_t paramlen);
+
+bool k2h_enable_transaction_param_we(k2h_h handle,
+                                     const char *transfile,
+                                     const uint8_t *pprefix,
+                                     size_t prefixlen,
+                                     const uint8_t *pparam,
+                                     size_t paramlen,
+                                     const time_t *expire);
+
+bool k2h_disable_transaction(k2h_h handle);
+
+int k2h_get_transaction_archive_fd(k2h_h handle);
+
+bool k2h_load_archive(k2h_h handle, const char *filepath, bool errskip);
+
+bool k2h_put_archive(k2h_h handle, const char *filepath, bool errskip);
+
+int k2h_get_transaction_thread_pool(void);
+
+bool k2h_set_transaction_thread_pool(int count);
+
+bool k2h_unset_transaction_thread_pool(void);
+
 bool k2h_get_value(k2h_h handle,
                    const uint8_t *pkey,
                    size_t keylength,

@@ -1380,8 +1380,12 @@ impl Db {
     }
 
     /// Exclusive queue lock (outermost: taken before any other lock of this k2hash).
-    pub fn queue_guard(&self) -> crate::lock::Guard<'_> {
-        self.locks.write(crate::lock::QUEUE_LOCK)
+    pub fn queue_guard(&self, trans: bool) -> crate::lock::Guard<'_> {
+        self.locks.write(if trans {
+            crate::lock::TRANS_QUEUE_LOCK
+        } else {
+            crate::lock::QUEUE_LOCK
+        })
     }
 
     /// Lock the structure for a consistent dump.

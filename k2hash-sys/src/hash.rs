@@ -46,6 +46,25 @@ pub struct HashFuncs {
     pub version: VersionFn,
 }
 
+/// Functions of a library loaded with `k2h_load_hash_library` (they win over everything else).
+pub static LOADED: parking_lot::RwLock<Option<HashFuncs>> = parking_lot::const_rwlock(None);
+static HAS_LOADED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Install or clear the loaded hash functions.
+pub fn set_loaded(f: Option<HashFuncs>) {
+    let mut g = LOADED.write();
+    HAS_LOADED.store(f.is_some(), std::sync::atomic::Ordering::Release);
+    *g = f;
+}
+
+fn loaded() -> Option<HashFuncs> {
+    if HAS_LOADED.load(std::sync::atomic::Ordering::Acquire) {
+        *LOADED.read()
+    } else {
+        None
+    }
+}
+
 /// Functions defined by the program itself (interposition), if any.
 fn interposed() -> Option<HashFuncs> {
     static CELL: OnceLock<Option<HashFuncs>> = OnceLock::new();
@@ -76,7 +95,7 @@ fn interposed() -> Option<HashFuncs> {
 }
 
 /// True when both addresses lie in the same loaded object.
-fn same_object(a: *mut libc::c_void, b: *mut libc::c_void) -> bool {
+pub(crate) fn same_object(a: *mut libc::c_void, b: *mut libc::c_void) -> bool {
     // SAFETY: dladdr only inspects the loader's tables; the info structs are plain data.
     unsafe {
         let mut ia: libc::Dl_info = std::mem::zeroed();
@@ -105,6 +124,9 @@ fn version_of(f: VersionFn) -> String {
 }
 
 pub fn hash(data: &[u8]) -> u64 {
+    if let Some(f) = loaded() {
+        return call(f.hash, data);
+    }
     match interposed() {
         Some(f) => call(f.hash, data),
         None => builtin_hash(data),
@@ -112,6 +134,9 @@ pub fn hash(data: &[u8]) -> u64 {
 }
 
 pub fn second_hash(data: &[u8]) -> u64 {
+    if let Some(f) = loaded() {
+        return call(f.second, data);
+    }
     match interposed() {
         Some(f) => call(f.second, data),
         None => builtin_second_hash(data),
@@ -129,6 +154,9 @@ pub fn header_version() -> String {
 
 /// Version of the hash functions in use (reported by k2h_get_state).
 pub fn active_version() -> String {
+    if let Some(f) = loaded() {
+        return version_of(f.version);
+    }
     header_version()
 }
 

@@ -1,5 +1,6 @@
 //! A k2hash handle: one attached storage plus per-handle attribute settings, with the semantics
 //! of the original's public operations (values, subkeys, attributes, history, encryption).
+use crate::archive::{Kind, Record};
 use crate::attrs::{self, AttrConf, AttrKind};
 use crate::engine::{Change, Db, Element, Layout, Parts};
 use crate::error::{K2hError, Result};
@@ -12,6 +13,8 @@ pub struct K2h {
     pub db: Arc<Db>,
     readonly: bool,
     conf: Mutex<Option<AttrConf>>,
+    /// Transaction logging of this handle (see `trans`).
+    pub trans: crate::trans::TransSlot,
 }
 
 /// How a getter treats attributes.
@@ -29,6 +32,7 @@ impl K2h {
             db,
             readonly,
             conf: Mutex::new(None),
+            trans: Default::default(),
         }
     }
 
@@ -224,7 +228,7 @@ impl K2h {
         hkey.push(0);
         hkey.extend_from_slice(uniq.strip_suffix(b"\0").unwrap_or(&uniq));
         hkey.push(0);
-        self.db.set(
+        self.put(
             &hkey,
             Element {
                 value: old.value,
@@ -253,7 +257,7 @@ impl K2h {
         self.check_writable()?;
         let conf = self.conf();
         let parent = self.save_history(key, &conf)?;
-        self.db.modify(key, |old| {
+        self.modify(key, |old| {
             let mut a = old
                 .map(|o| lists::parse_attrs(&o.attrs))
                 .unwrap_or_default();
@@ -303,7 +307,7 @@ impl K2h {
         self.check_writable()?;
         let conf = self.conf();
         let parent = self.save_history(key, &conf)?;
-        self.db.modify(key, |_| {
+        self.modify(key, |_| {
             let mut a = Vec::new();
             Self::history_attrs(&mut a, &parent);
             let v = conf.update(&mut a, value.to_vec(), pass, expire, AttrKind::Normal)?;
@@ -366,7 +370,7 @@ impl K2h {
         }
         self.write_fresh(child, value, &[], pass, expire)?;
         let conf = self.conf();
-        self.db.modify(parent, |old| {
+        self.modify(parent, |old| {
             let mut list = old
                 .map(|o| lists::parse_subkeys(&o.subkeys))
                 .unwrap_or_default();
@@ -386,7 +390,7 @@ impl K2h {
             return crate::error::invalid("empty attribute name");
         }
         let conf = self.conf();
-        self.db.modify(key, |old| match old {
+        self.modify(key, |old| match old {
             Some(o) => {
                 let mut a = lists::parse_attrs(&o.attrs);
                 lists::set_attr(&mut a, name, value);
@@ -410,7 +414,7 @@ impl K2h {
         self.check_writable()?;
         let conf = self.conf();
         self.save_history(key, &conf)?;
-        self.db.remove(key)
+        self.delete(key)
     }
 
     /// Remove a key and, recursively, every key in its subkey list.
@@ -433,7 +437,7 @@ impl K2h {
     pub fn remove_subkey(&self, parent: &[u8], child: &[u8]) -> Result<()> {
         self.check_writable()?;
         let mut listed = false;
-        self.db.modify(parent, |old| {
+        self.modify(parent, |old| {
             let Some(o) = old else {
                 return Ok(Change::Keep);
             };
@@ -458,6 +462,130 @@ impl K2h {
 
     pub fn rename(&self, old: &[u8], new: &[u8]) -> Result<bool> {
         self.check_writable()?;
-        self.db.rename(old, new)
+        let done = self.db.rename(old, new)?;
+        if done && self.trans.active() {
+            let mut r = Record::new(Kind::Rename, old);
+            r.exdata = new.to_vec();
+            self.trans.emit(self, &r);
+        }
+        Ok(done)
+    }
+
+    // ------------------------------------------------------------------ logged mutations
+    //
+    // Every write of this handle goes through these, so that an enabled transaction log gets
+    // one record per change, as the original writes them.
+
+    /// `Db::modify`, with the change recorded in the transaction log.
+    pub fn modify(
+        &self,
+        key: &[u8],
+        f: impl FnOnce(Option<&Element>) -> Result<Change>,
+    ) -> Result<Option<Element>> {
+        if !self.trans.active() || self.trans.exempt(key) {
+            return self.db.modify(key, f);
+        }
+        let mut recs: Vec<Record> = Vec::new();
+        let old = self.db.modify(key, |old| {
+            let c = f(old)?;
+            match (&c, old) {
+                (Change::Keep, _) | (Change::Delete, None) => {}
+                (Change::Delete, Some(_)) => recs.push(Record::new(Kind::DelKey, key)),
+                (Change::Set(el), _) => recs.push(Record::set_all(key, el)),
+                (
+                    Change::Replace {
+                        value,
+                        subkeys,
+                        attrs,
+                    },
+                    None,
+                ) => recs.push(Record::set_all(
+                    key,
+                    &Element {
+                        value: value.clone().unwrap_or_default(),
+                        subkeys: subkeys.clone().unwrap_or_default(),
+                        attrs: attrs.clone().unwrap_or_default(),
+                    },
+                )),
+                (
+                    Change::Replace {
+                        value,
+                        subkeys,
+                        attrs,
+                    },
+                    Some(_),
+                ) => {
+                    // one record per replaced part
+                    if let Some(x) = value {
+                        recs.push(Record {
+                            value: x.clone(),
+                            ..Record::new(Kind::ReplaceVal, key)
+                        });
+                    }
+                    if let Some(x) = subkeys {
+                        recs.push(Record {
+                            subkeys: x.clone(),
+                            ..Record::new(Kind::ReplaceSkey, key)
+                        });
+                    }
+                    if let Some(x) = attrs {
+                        recs.push(Record {
+                            attrs: x.clone(),
+                            ..Record::new(Kind::ReplaceAttrs, key)
+                        });
+                    }
+                }
+            }
+            Ok(c)
+        })?;
+        for r in &recs {
+            self.trans.emit(self, r);
+        }
+        Ok(old)
+    }
+
+    /// Store a whole element as given (no attribute processing).
+    pub fn put(&self, key: &[u8], el: Element) -> Result<Option<Element>> {
+        self.modify(key, |_| Ok(Change::Set(el)))
+    }
+
+    /// Remove one element (no history, children untouched).
+    pub fn delete(&self, key: &[u8]) -> Result<Option<Element>> {
+        self.modify(key, |old| {
+            Ok(if old.is_some() {
+                Change::Delete
+            } else {
+                Change::Keep
+            })
+        })
+    }
+
+    /// Overwrite part of a value at `offset` (extending it as needed; a gap reads as zeros).
+    pub fn overwrite_value(&self, key: &[u8], offset: usize, data: &[u8]) -> Result<()> {
+        self.check_writable()?;
+        let end = offset
+            .checked_add(data.len())
+            .ok_or_else(|| K2hError::Invalid("offset too large".into()))?;
+        self.db.modify(key, |old| {
+            let mut v = old.map(|o| o.value.clone()).unwrap_or_default();
+            if v.len() < end {
+                v.resize(end, 0);
+            }
+            v[offset..end].copy_from_slice(data);
+            Ok(Change::Replace {
+                value: Some(v),
+                subkeys: None,
+                attrs: None,
+            })
+        })?;
+        if self.trans.active() && !self.trans.exempt(key) {
+            let mut r = Record {
+                value: data.to_vec(),
+                ..Record::new(Kind::OwVal, key)
+            };
+            r.exdata = (offset as i64).to_le_bytes().to_vec();
+            self.trans.emit(self, &r);
+        }
+        Ok(())
     }
 }

@@ -2,6 +2,7 @@
 //!
 //! The safe core (`engine`, `k2h`, `attrs`, `lists`, `crypt`, `hash`) is usable from Rust; the
 //! `capi` module exports the original C ABI of `libk2hash.so.1`.
+pub mod archive;
 pub mod attrs;
 pub mod capi;
 pub mod crypt;
@@ -15,6 +16,7 @@ pub mod lists;
 pub mod lock;
 pub mod queue;
 pub mod store;
+pub mod trans;
 
 pub use engine::{Db, Element, Layout, Parts};
 pub use error::{K2hError, Result};

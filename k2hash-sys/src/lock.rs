@@ -2,7 +2,7 @@
 //!
 //! The original keys fullock locks on offsets of the k2hash file; we keep one table of lock words
 //! per k2hash instead: slot 0 guards the key index structure (`cur_mask`, migration), slot 1 the
-//! free lists and the area table, slot 2 the queues (marker and entry chain), and the remaining
+//! free lists and the area table, slot 2 the queues (marker and entry chain), slot 3 the transaction queue, and the remaining
 //! slots are stripes over the collision index
 //! (CKINDEX) offsets. For a file the table lives in a small side file mapped `MAP_SHARED`, so
 //! threads and processes of ours share it; for memory mode it is anonymous shared memory.
@@ -18,7 +18,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 pub const STRUCT_LOCK: usize = 0;
 pub const ALLOC_LOCK: usize = 1;
 pub const QUEUE_LOCK: usize = 2;
-const FIRST_STRIPE: usize = 3;
+pub const TRANS_QUEUE_LOCK: usize = 3;
+const FIRST_STRIPE: usize = 4;
 pub const STRIPES: usize = 4096;
 const SLOTS: usize = FIRST_STRIPE + STRIPES;
 const TABLE_BYTES: usize = SLOTS * 8;

@@ -27,6 +27,8 @@ pub enum Trial {
 pub struct Queue {
     pub prefix: Vec<u8>,
     pub fifo: bool,
+    /// The transaction queue (own lock, entries get the transaction attribute mask).
+    pub trans: bool,
 }
 
 /// Process-wide counter for entry names: starts at the realtime clock, +1 ns per entry.
@@ -99,6 +101,16 @@ impl Queue {
                 .unwrap_or(DEFAULT_PREFIX)
                 .to_vec(),
             fifo,
+            trans: false,
+        }
+    }
+
+    /// The queue of pending transaction records under `prefix`.
+    pub fn transactions(prefix: &[u8], fifo: bool) -> Queue {
+        Queue {
+            prefix: prefix.to_vec(),
+            fifo,
+            trans: true,
         }
     }
 
@@ -129,7 +141,7 @@ impl Queue {
     }
 
     fn set_marker(&self, k: &K2h, m: &Marker) -> Result<()> {
-        k.db.set(
+        k.put(
             &self.marker_key(),
             Element {
                 value: m.encode(),
@@ -150,7 +162,7 @@ impl Queue {
         let sk = next
             .map(|n| lists::serialize_subkeys(&[n]))
             .unwrap_or_default();
-        k.db.modify(entry, |old| {
+        k.modify(entry, |old| {
             Ok(match old {
                 Some(_) => Change::Replace {
                     value: None,
@@ -183,7 +195,7 @@ impl Queue {
 
     /// Number of entries, expired ones included.
     pub fn count(&self, k: &K2h) -> Result<usize> {
-        let _q = k.db.queue_guard();
+        let _q = k.db.queue_guard(self.trans);
         Ok(self.entries(k, usize::MAX)?.len())
     }
 
@@ -197,7 +209,7 @@ impl Queue {
         expire: Option<i64>,
     ) -> Result<()> {
         k.check_writable()?;
-        let _q = k.db.queue_guard();
+        let _q = k.db.queue_guard(self.trans);
         let mut attrs: Vec<Attr> = Vec::new();
         for (n, v) in extra {
             lists::set_attr(&mut attrs, n, v);
@@ -209,7 +221,7 @@ impl Queue {
         let mut m = self.marker(k)?;
         let attrs = lists::serialize_attrs(&attrs);
         if self.fifo || m.start.is_empty() {
-            k.db.set(
+            k.put(
                 &key,
                 Element {
                     value,
@@ -226,7 +238,7 @@ impl Queue {
             m.end = key;
         } else {
             let subkeys = lists::serialize_subkeys(&[m.start.as_slice()]);
-            k.db.set(
+            k.put(
                 &key,
                 Element {
                     value,
@@ -256,7 +268,7 @@ impl Queue {
 
     /// Data of the entry at `pos`, decrypted; None when missing, expired or unreadable.
     pub fn read(&self, k: &K2h, pos: i32, pass: Option<&str>) -> Result<Option<Vec<u8>>> {
-        let _q = k.db.queue_guard();
+        let _q = k.db.queue_guard(self.trans);
         match self.entry_at(k, pos)? {
             Some(e) => k.get(&e, Protect::Yes(pass)),
             None => Ok(None),
@@ -267,7 +279,7 @@ impl Queue {
     /// `Some(None)`: an entry was consumed but its data could not be read.
     pub fn pop(&self, k: &K2h, pass: Option<&str>) -> Result<Option<Option<Vec<u8>>>> {
         k.check_writable()?;
-        let _q = k.db.queue_guard();
+        let _q = k.db.queue_guard(self.trans);
         loop {
             let mut m = self.marker(k)?;
             if m.start.is_empty() {
@@ -280,7 +292,7 @@ impl Queue {
                 .and_then(|e| lists::parse_subkeys(&e.subkeys).into_iter().next())
                 .unwrap_or_default();
             self.set_marker(k, &m)?;
-            k.db.remove(&head)?;
+            k.delete(&head)?;
             let Some(el) = el else { return Ok(Some(None)) };
             let a = lists::parse_attrs(&el.attrs);
             if crate::attrs::is_expired(&a) {
@@ -306,7 +318,7 @@ impl Queue {
         mut trial: impl FnMut(&[u8], &[Attr]) -> Trial,
     ) -> Result<Option<usize>> {
         k.check_writable()?;
-        let _q = k.db.queue_guard();
+        let _q = k.db.queue_guard(self.trans);
         let entries = self.entries(k, count)?;
         let mut m = self.marker(k)?;
         let mut prev: Option<Vec<u8>> = None;
@@ -342,7 +354,7 @@ impl Queue {
                     m.end = p.clone();
                 }
             }
-            k.db.remove(&e)?;
+            k.delete(&e)?;
             if let Some(d) = data {
                 k.remove_all(&d)?;
             }
@@ -354,7 +366,7 @@ impl Queue {
 
     /// Text listing of the queue for debugging.
     pub fn dump(&self, k: &K2h) -> Result<String> {
-        let _q = k.db.queue_guard();
+        let _q = k.db.queue_guard(self.trans);
         let m = self.marker(k)?;
         let mut s = format!(
             "K2HQueue(prefix {:?}, {}) = {{\n  marker start = {:?}\n  marker end   = {:?}\n",
@@ -402,7 +414,7 @@ impl Queue {
         pass: Option<&str>,
     ) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
         let name = {
-            let _q = k.db.queue_guard();
+            let _q = k.db.queue_guard(self.trans);
             match self.entry_at(k, pos)? {
                 Some(e) => k.get(&e, Protect::No)?,
                 None => None,

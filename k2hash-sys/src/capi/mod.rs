@@ -19,6 +19,8 @@ pub mod hashfn;
 pub mod open;
 pub mod queue;
 pub mod set;
+pub mod trans;
+pub mod transfunc;
 pub mod types;
 pub mod util;
 

@@ -53,7 +53,15 @@ pub extern "C" fn k2h_open(
             Some(p) => K2h::open_file(&p, readonly, removefile, fullmap, l),
         };
         match r {
-            Ok(k) => K2H.insert(k),
+            Ok(k) => {
+                let id = K2H.insert(k);
+                if let Some(k) = K2H.get(id) {
+                    k.trans
+                        .handle_id
+                        .store(id, std::sync::atomic::Ordering::Relaxed);
+                }
+                id
+            }
             Err(e) => fail("k2h_open", e, K2H_INVALID_HANDLE),
         }
     })
@@ -154,7 +162,12 @@ pub extern "C" fn k2h_close_wait(handle: k2h_h, waitms: c_long) -> bool {
             return fail("k2h_close_wait", "wait time must be -1 or more", false);
         }
         match K2H.remove(handle) {
-            Some(_) => true,
+            Some(k) => {
+                // drain (as asked) and stop the transaction workers, then stop logging
+                k.trans.stop_pool(&k, waitms);
+                k.trans.disable();
+                true
+            }
             None => fail(
                 "k2h_close_wait",
                 format!("invalid k2hash handle {handle:#x}"),
