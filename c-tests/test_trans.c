@@ -174,6 +174,24 @@ static void test_plugins(const char *libdir)
     CHECK(f && fscanf(f, "%d %d", &recs, &ctl) == 2);
     if (f) fclose(f);
     CHECK(recs == 3 && ctl == 2);
+    /* attribute plugin: runs on every write of the handle that loaded it */
+    char ap[512];
+    snprintf(ap, sizeof ap, "%s/libtestattr.so", libdir);
+    h = k2h_open_mem(8, 4, 32, 128);
+    CHECK(!k2h_add_attr_plugin_library(h, NULL) && !k2h_add_attr_plugin_library(h, in_dir("nope.so")));
+    CHECK(!k2h_add_attr_plugin_library(0, ap));
+    CHECK(k2h_add_attr_plugin_library(h, ap));
+    CHECK(k2h_set_str_value(h, "pk", "hello"));
+    int cnt = 0;
+    PK2HATTRPCK a = k2h_get_str_direct_attrs(h, "pk", &cnt);
+    CHECK(a && cnt == 1 && a[0].keylength == 5 && memcmp(a[0].pkey, "vlen", 5) == 0 && strcmp((char*)a[0].pval, "6") == 0);
+    k2h_free_attrpack(a, cnt);
+    CHECK(k2h_set_str_value(h, "pk", "nox"));
+    CHECK(k2h_get_str_direct_attrs(h, "pk", &cnt) == NULL);
+    CHECK(k2h_clean_common_attr(h));
+    CHECK(k2h_set_str_value(h, "pk2", "hello"));
+    CHECK(k2h_get_str_direct_attrs(h, "pk2", &cnt) == NULL);
+    CHECK(k2h_close(h));
     /* back to the built-in: enabling without a file fails again */
     h = k2h_open_mem(8, 4, 32, 128);
     CHECK(!k2h_enable_transaction(h, NULL));

@@ -235,6 +235,11 @@ bool k2h_print_attr_version(k2h_h handle, FILE *stream);
 
 bool k2h_print_attr_information(k2h_h handle, FILE *stream);
 
+/**
+ * Load an attribute plugin for this handle: `k2hattr_update` then runs on every write.
+ */
+bool k2h_add_attr_plugin_library(k2h_h handle, const char *libpath);
+
 k2h_q_h k2h_q_handle(k2h_h handle, bool is_fifo);
 
 k2h_q_h k2h_q_handle_prefix(k2h_h handle, bool is_fifo, const uint8_t *pref, size_t preflen);

@@ -15,6 +15,16 @@ pub struct K2h {
     conf: Mutex<Option<AttrConf>>,
     /// Transaction logging of this handle (see `trans`).
     pub trans: crate::trans::TransSlot,
+    /// Attribute plugins of this handle, run before the built-in attributes on every write.
+    pub hooks: Mutex<Vec<Arc<AttrHook>>>,
+}
+
+/// An attribute plugin: on each write it computes attribute `name` from key and (plain) value;
+/// `None` removes the attribute.
+pub struct AttrHook {
+    pub name: Vec<u8>,
+    pub version: String,
+    pub update: Box<dyn Fn(&[u8], &[u8]) -> Option<Vec<u8>> + Send + Sync>,
 }
 
 /// How a getter treats attributes.
@@ -33,6 +43,7 @@ impl K2h {
             readonly,
             conf: Mutex::new(None),
             trans: Default::default(),
+            hooks: Mutex::new(Vec::new()),
         }
     }
 
@@ -134,6 +145,18 @@ impl K2h {
 
     pub fn clean_common_attr(&self) {
         *self.conf.lock() = Some(AttrConf::default());
+        self.hooks.lock().clear();
+    }
+
+    /// Run the attribute plugins for a write of `value` to `key`.
+    pub fn run_hooks(&self, key: &[u8], value: &[u8], attrs: &mut Vec<Attr>) {
+        let hooks: Vec<Arc<AttrHook>> = self.hooks.lock().clone();
+        for h in hooks {
+            match (h.update)(key, value) {
+                Some(v) => lists::set_attr(attrs, &h.name, &v),
+                None => lists::del_attr(attrs, &h.name),
+            }
+        }
     }
 
     pub fn add_crypt_pass(&self, pass: &str, default: bool) -> Result<()> {
@@ -262,6 +285,7 @@ impl K2h {
                 .map(|o| lists::parse_attrs(&o.attrs))
                 .unwrap_or_default();
             Self::history_attrs(&mut a, &parent);
+            self.run_hooks(key, value, &mut a);
             let v = conf.update(&mut a, value.to_vec(), pass, expire, AttrKind::Normal)?;
             let subkeys = old.map(|o| o.subkeys.clone()).unwrap_or_default();
             Ok(Change::Set(Element {
@@ -310,6 +334,7 @@ impl K2h {
         self.modify(key, |_| {
             let mut a = Vec::new();
             Self::history_attrs(&mut a, &parent);
+            self.run_hooks(key, value, &mut a);
             let v = conf.update(&mut a, value.to_vec(), pass, expire, AttrKind::Normal)?;
             Ok(Change::Set(Element {
                 value: v,
@@ -320,7 +345,14 @@ impl K2h {
     }
 
     /// A new element with an empty value, the given subkeys/attributes and the built-ins.
-    fn create_empty(&self, conf: &AttrConf, subkeys: Vec<u8>, mut a: Vec<Attr>) -> Result<Change> {
+    fn create_empty(
+        &self,
+        key: &[u8],
+        conf: &AttrConf,
+        subkeys: Vec<u8>,
+        mut a: Vec<Attr>,
+    ) -> Result<Change> {
+        self.run_hooks(key, &[], &mut a);
         let v = conf.update(&mut a, Vec::new(), None, None, AttrKind::Normal)?;
         Ok(Change::Set(Element {
             value: v,
@@ -335,13 +367,14 @@ impl K2h {
         let conf = self.conf();
         let sk = lists::serialize_subkeys(subkeys);
         self.db
-            .modify(key, |old| self.subkeys_change(&conf, old, sk))?;
+            .modify(key, |old| self.subkeys_change(key, &conf, old, sk))?;
         Ok(())
     }
 
     /// Replace the subkey list of an existing element, or create one with an empty value.
     fn subkeys_change(
         &self,
+        key: &[u8],
         conf: &AttrConf,
         old: Option<&Element>,
         sk: Vec<u8>,
@@ -352,7 +385,7 @@ impl K2h {
                 subkeys: Some(sk),
                 attrs: None,
             }),
-            None => self.create_empty(conf, sk, Vec::new()),
+            None => self.create_empty(key, conf, sk, Vec::new()),
         }
     }
 
@@ -378,7 +411,7 @@ impl K2h {
                 return Ok(Change::Keep);
             }
             list.push(child.to_vec());
-            self.subkeys_change(&conf, old, lists::serialize_subkeys(&list))
+            self.subkeys_change(parent, &conf, old, lists::serialize_subkeys(&list))
         })?;
         Ok(())
     }
@@ -403,7 +436,7 @@ impl K2h {
             None => {
                 let mut a = Vec::new();
                 lists::set_attr(&mut a, name, value);
-                self.create_empty(&conf, Vec::new(), a)
+                self.create_empty(key, &conf, Vec::new(), a)
             }
         })?;
         Ok(())

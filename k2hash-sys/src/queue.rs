@@ -214,10 +214,16 @@ impl Queue {
         for (n, v) in extra {
             lists::set_attr(&mut attrs, n, v);
         }
+        let key = self.new_entry_key();
+        k.run_hooks(&key, data, &mut attrs);
+        let kind = if self.trans {
+            AttrKind::TransQueue
+        } else {
+            AttrKind::Queue
+        };
         let value = k
             .conf()
-            .update(&mut attrs, data.to_vec(), pass, expire, AttrKind::Queue)?;
-        let key = self.new_entry_key();
+            .update(&mut attrs, data.to_vec(), pass, expire, kind)?;
         let mut m = self.marker(k)?;
         let attrs = lists::serialize_attrs(&attrs);
         if self.fifo || m.start.is_empty() {

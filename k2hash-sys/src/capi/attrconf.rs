@@ -79,16 +79,15 @@ pub extern "C" fn k2h_add_attr_crypt_pass(
 #[no_mangle]
 pub extern "C" fn k2h_print_attr_version(handle: k2h_h, stream: *mut FILE) -> bool {
     guard("k2h_print_attr_version", false, || {
-        if crate::capi::ffi::handle("k2h_print_attr_version", handle).is_none() {
+        let Some(k) = crate::capi::ffi::handle("k2h_print_attr_version", handle) else {
             return false;
+        };
+        let mut text = String::from("K2HASH attribute libraries:");
+        for h in k.hooks.lock().iter() {
+            text.push_str(&format!("\n  {}", h.version));
         }
-        write_stream(
-            stream,
-            format!(
-                "K2HASH attribute libraries:\n  {}",
-                crate::attrs::BUILTIN_VERSION
-            ),
-        )
+        text.push_str(&format!("\n  {}", crate::attrs::BUILTIN_VERSION));
+        write_stream(stream, text)
     })
 }
 
@@ -135,5 +134,94 @@ pub extern "C" fn k2h_print_attr_information(handle: k2h_h, stream: *mut FILE) -
             ));
         }
         write_stream(stream, &s)
+    })
+}
+
+type InitFn = unsafe extern "C" fn() -> bool;
+type StrFn = unsafe extern "C" fn() -> *const c_char;
+type UpdateFn = unsafe extern "C" fn(
+    *mut libc::size_t,
+    *const u8,
+    libc::size_t,
+    *const u8,
+    libc::size_t,
+) -> *mut u8;
+
+/// Closes the plugin library when the last hook using it goes away.
+struct PluginLib(crate::capi::trans::Lib);
+impl Drop for PluginLib {
+    fn drop(&mut self) {
+        crate::capi::trans::dl_close(crate::capi::trans::Lib(self.0 .0));
+    }
+}
+
+fn cstring(f: StrFn) -> Option<Vec<u8>> {
+    // SAFETY: the plugin returns a NUL-terminated string or NULL.
+    unsafe {
+        let p = f();
+        (!p.is_null()).then(|| std::ffi::CStr::from_ptr(p).to_bytes().to_vec())
+    }
+}
+
+/// Load an attribute plugin for this handle: `k2hattr_update` then runs on every write.
+#[no_mangle]
+pub extern "C" fn k2h_add_attr_plugin_library(handle: k2h_h, libpath: *const c_char) -> bool {
+    let name = "k2h_add_attr_plugin_library";
+    guard(name, false, || {
+        let Some(k) = crate::capi::ffi::handle(name, handle) else {
+            return false;
+        };
+        let syms = [
+            c"k2hattr_initialize",
+            c"k2hattr_get_version",
+            c"k2hattr_get_key_name",
+            c"k2hattr_update",
+        ];
+        let Some((lib, s)) = crate::capi::trans::dl_load(name, libpath, &syms) else {
+            return false;
+        };
+        let lib = std::sync::Arc::new(PluginLib(lib));
+        // SAFETY: the symbols have the prototypes of k2hattrfunc.h.
+        let (init, version, keyname, update) = unsafe {
+            (
+                std::mem::transmute::<*mut libc::c_void, InitFn>(s[0]),
+                std::mem::transmute::<*mut libc::c_void, StrFn>(s[1]),
+                std::mem::transmute::<*mut libc::c_void, StrFn>(s[2]),
+                std::mem::transmute::<*mut libc::c_void, UpdateFn>(s[3]),
+            )
+        };
+        // SAFETY: calling the plugin's initializer, which takes no arguments.
+        if !unsafe { init() } {
+            return fail(name, "the plugin's k2hattr_initialize failed", false);
+        }
+        let Some(mut attr) = cstring(keyname) else {
+            return fail(name, "the plugin has no attribute name", false);
+        };
+        attr.push(0);
+        let ver = cstring(version)
+            .map(|v| String::from_utf8_lossy(&v).into_owned())
+            .unwrap_or_default();
+        let hold = lib.clone();
+        let hook = crate::k2h::AttrHook {
+            name: attr,
+            version: ver,
+            update: Box::new(move |key: &[u8], value: &[u8]| {
+                let _keep = &hold;
+                let mut n: libc::size_t = 0;
+                // SAFETY: buffers valid for the call; the result is malloc'd by the plugin.
+                let p =
+                    unsafe { update(&mut n, key.as_ptr(), key.len(), value.as_ptr(), value.len()) };
+                if p.is_null() {
+                    return None;
+                }
+                // SAFETY: the plugin returned `n` bytes at `p`, which we copy and free.
+                let v = unsafe { std::slice::from_raw_parts(p, n).to_vec() };
+                // SAFETY: freeing the plugin's malloc'd buffer once.
+                unsafe { libc::free(p as *mut libc::c_void) };
+                Some(v)
+            }),
+        };
+        k.hooks.lock().push(std::sync::Arc::new(hook));
+        true
     })
 }

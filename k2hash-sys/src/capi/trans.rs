@@ -20,13 +20,13 @@ struct TransFns {
 }
 
 /// A dlopen'ed library (the handle is only passed back to dlclose).
-struct Lib(usize);
+pub(crate) struct Lib(pub(crate) usize);
 
 static HASH_DL: Mutex<Option<Lib>> = parking_lot::const_mutex(None);
 static TRANS_DL: Mutex<Option<(Lib, TransFns)>> = parking_lot::const_mutex(None);
 
 /// dlopen `path` and look up `names`; None (and nothing kept open) on any failure.
-fn dl_load(
+pub(crate) fn dl_load(
     name: &str,
     path: *const c_char,
     names: &[&std::ffi::CStr],
@@ -56,7 +56,7 @@ fn dl_load(
     }
 }
 
-fn dl_close(l: Lib) {
+pub(crate) fn dl_close(l: Lib) {
     // SAFETY: closing a handle returned by dlopen, once.
     unsafe { libc::dlclose(l.0 as *mut c_void) };
 }
