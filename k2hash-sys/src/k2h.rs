@@ -19,12 +19,15 @@ pub struct K2h {
     pub hooks: Mutex<Vec<Arc<AttrHook>>>,
 }
 
+/// Computes an attribute value from key and value (`None`: no attribute).
+pub type AttrFn = Box<dyn Fn(&[u8], &[u8]) -> Option<Vec<u8>> + Send + Sync>;
+
 /// An attribute plugin: on each write it computes attribute `name` from key and (plain) value;
 /// `None` removes the attribute.
 pub struct AttrHook {
     pub name: Vec<u8>,
     pub version: String,
-    pub update: Box<dyn Fn(&[u8], &[u8]) -> Option<Vec<u8>> + Send + Sync>,
+    pub update: AttrFn,
 }
 
 /// How a getter treats attributes.
