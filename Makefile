@@ -13,7 +13,7 @@ CARGO    ?= cargo
 CC       ?= cc
 HEADERS   = k2hash.h k2hdbg.h k2hashfunc.h k2htransfunc.h
 
-.PHONY: all build headers install uninstall test test-rust test-c run deps clean check-headers
+.PHONY: all build headers install uninstall test test-rust test-c test-python run deps clean check-headers
 
 all: build
 
@@ -47,6 +47,8 @@ deps:
 	command -v pkg-config >/dev/null 2>&1 || missing="$$missing pkg-config"; \
 	command -v $(CC) >/dev/null 2>&1 || missing="$$missing gcc"; \
 	command -v c++ >/dev/null 2>&1 || missing="$$missing g++"; \
+	command -v python3 >/dev/null 2>&1 || missing="$$missing python3"; \
+	python3 -m pip --version >/dev/null 2>&1 || missing="$$missing python3-pip"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "installing$$missing"; (apt-get update -qq || true) && \
@@ -62,7 +64,16 @@ stage: deps build
 
 PKG = PKG_CONFIG_PATH=$(STAGE)/usr/lib/pkgconfig pkg-config
 
-test: check-headers test-rust test-c
+test: check-headers test-rust test-c test-python
+
+# The PyPI k2hash binding (pure Python, ctypes) run against the staged library.
+PYBINDING = k2hash==1.0.1
+test-python: stage
+	@set -e; if [ ! -d target/pylib/k2hash ]; then \
+	  rm -rf target/pywheel target/pylib; mkdir -p target/pywheel target/pylib; \
+	  python3 -m pip download --no-deps -q -d target/pywheel '$(PYBINDING)'; \
+	  python3 -m zipfile -e target/pywheel/*.whl target/pylib; fi
+	LD_LIBRARY_PATH=$(STAGE)/usr/lib PYTHONPATH=target/pylib python3 -m unittest -v tests/python/test_binding.py
 
 test-rust:
 	$(CARGO) test --release --workspace
