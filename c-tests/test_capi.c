@@ -67,6 +67,13 @@ static K2HGETCBRES trial(const unsigned char *k, size_t kl, const unsigned char 
     return K2HGETCB_RES_OVERWRITE;
 }
 
+static K2HGETCBRES bogus(const unsigned char *k, size_t kl, const unsigned char *v, size_t vl,
+                         unsigned char **nv, size_t *nl, const PK2HATTRPCK a, int ac, void *ext)
+{
+    (void)k; (void)kl; (void)v; (void)vl; (void)nv; (void)nl; (void)a; (void)ac; (void)ext;
+    return (K2HGETCBRES)42;   /* not a defined result: treated as an error */
+}
+
 static void test_callback(k2h_h h)
 {
     int calls = 0;
@@ -77,6 +84,7 @@ static void test_callback(k2h_h h)
     CHECK(calls == 1);
     CHECK_STR(k2h_get_str_direct_value(h, "cb"), "replaced");
     CHECK(k2h_get_str_direct_value_ext(h, "no-such-key", trial, &calls) == NULL);
+    CHECK(k2h_get_str_direct_value_ext(h, "cb", bogus, NULL) == NULL);
     CHECK(calls == 1);
 }
 
@@ -363,6 +371,7 @@ static void test_debug(void)
     CHECK(GetK2hDbgMode() == K2HDBG_ERR);
     k2h_set_debug_level_silent();
     CHECK(SetK2hDbgMode(K2HDBG_WARN) == K2HDBG_SILENT);
+    CHECK(SetK2hDbgMode((K2hDbgMode)5) == K2HDBG_WARN && GetK2hDbgMode() == K2HDBG_WARN);
     CHECK(!SetK2hDbgFile(""));
     k2h_set_debug_level_silent();
 }

@@ -18,6 +18,12 @@ static K2HQRMCBRES keep_b(const unsigned char *d, size_t l, const PK2HATTRPCK a,
     return d[0] == 'b' ? K2HQRMCB_RES_CON_NOTRM : K2HQRMCB_RES_CON_RM;
 }
 
+static K2HQRMCBRES bogus_rm(const unsigned char *d, size_t l, const PK2HATTRPCK a, int c, void *e)
+{
+    (void)d; (void)l; (void)a; (void)c; (void)e;
+    return (K2HQRMCBRES)99;
+}
+
 static void test_queue(k2h_h h)
 {
     k2h_q_h q = k2h_q_handle(h, true);
@@ -91,6 +97,9 @@ static void test_queue(k2h_h h)
     CHECK(k2h_q_str_pop(lq, &s)); CHECK_STR(s, "b"); free(s);
     CHECK(k2h_q_str_pop(lq, &s)); CHECK_STR(s, "a"); free(s);
     CHECK(k2h_q_dump(lq, NULL));
+    CHECK(k2h_q_str_push(lq, "z"));
+    CHECK(k2h_q_remove_ext(lq, 1, bogus_rm, NULL) == -1 && k2h_q_count(lq) == 1);
+    CHECK(k2h_q_remove(lq, 1) && k2h_q_empty(lq));
     CHECK(k2h_q_free(lq));
     /* prefixes: a string prefix has no NUL */
     k2h_q_h p1 = k2h_q_handle_str_prefix(h, true, "PX");

@@ -34,6 +34,7 @@ const K2HASH_SOURCES: &[&str] = &[
     "attrconf.rs",
     "queue.rs",
     "trans.rs",
+    "daccess.rs",
     "get.rs",
     "set.rs",
     "find.rs",
@@ -89,6 +90,12 @@ fn main() {
     let mut main_cfg = config("K2HASH_H", &std_inc, "#define K2H_INVALID_HANDLE 0UL");
     main_cfg.export.exclude = K2HASH_EXCLUDE.iter().map(|s| s.to_string()).collect();
     main_cfg.export.exclude.push("K2H_INVALID_HANDLE".into());
+    // the mode argument arrives as a plain int (see capi::daccess::DaMode)
+    main_cfg.export.exclude.push("DaMode".into());
+    main_cfg
+        .export
+        .rename
+        .insert("DaMode".into(), "K2HDAMODE".into());
     main_cfg.export.include = [
         "K2HDAMODE",
         "K2HQRMCBRES",
@@ -122,6 +129,10 @@ fn main() {
             &["stdio.h", "stdint.h", "stdbool.h", "sys/types.h"],
             "",
         );
+        cfg.export.exclude.push("DbgModeArg".into());
+        cfg.export
+            .rename
+            .insert("DbgModeArg".into(), "K2hDbgMode".into());
         if file == "k2hashfunc.h" {
             cfg.after_includes = Some("typedef uint64_t k2h_hash_t;".into());
         }

@@ -22,6 +22,11 @@
 #define K2H_HASH_FUNC_VER_LENGTH 32
 
 /**
+ * Default chunk size of the file copy functions.
+ */
+#define FILE_IO_BLOCK 409600
+
+/**
  * Direct access modes.
  */
 typedef enum _k2h_da_mode {
@@ -77,6 +82,8 @@ typedef K2HQRMCBRES (*k2h_q_remove_trial_callback)(const uint8_t *bydata,
                                                    void *pExtData);
 
 typedef uint64_t k2h_keyq_h;
+
+typedef uint64_t k2h_da_h;
 
 typedef enum k2h_get_trial_cb_result K2HGETCBRES;
 
@@ -157,8 +164,6 @@ typedef struct k2hash_binary_data K2HBIN;
 typedef K2HBIN *PK2HBIN;
 
 typedef enum _k2h_da_mode K2HDAMODE;
-
-typedef uint64_t k2h_da_h;
 
 typedef uint64_t k2h_arrpos_t;
 
@@ -515,6 +520,68 @@ int k2h_get_transaction_thread_pool(void);
 bool k2h_set_transaction_thread_pool(int count);
 
 bool k2h_unset_transaction_thread_pool(void);
+
+k2h_da_h k2h_da_handle(k2h_h handle, const uint8_t *pkey, size_t keylength, K2HDAMODE mode);
+
+k2h_da_h k2h_da_handle_read(k2h_h handle, const uint8_t *pkey, size_t keylength);
+
+k2h_da_h k2h_da_handle_write(k2h_h handle, const uint8_t *pkey, size_t keylength);
+
+k2h_da_h k2h_da_handle_rw(k2h_h handle, const uint8_t *pkey, size_t keylength);
+
+k2h_da_h k2h_da_str_handle(k2h_h handle, const char *pkey, K2HDAMODE mode);
+
+k2h_da_h k2h_da_str_handle_read(k2h_h handle, const char *pkey);
+
+k2h_da_h k2h_da_str_handle_write(k2h_h handle, const char *pkey);
+
+k2h_da_h k2h_da_str_handle_rw(k2h_h handle, const char *pkey);
+
+bool k2h_da_free(k2h_da_h dahandle);
+
+ssize_t k2h_da_get_length(k2h_da_h dahandle);
+
+ssize_t k2h_da_get_buf_size(k2h_da_h dahandle);
+
+bool k2h_da_set_buf_size(k2h_da_h dahandle, size_t bufsize);
+
+off_t k2h_da_get_offset(k2h_da_h dahandle, bool is_read);
+
+off_t k2h_da_get_read_offset(k2h_da_h dahandle);
+
+off_t k2h_da_get_write_offset(k2h_da_h dahandle);
+
+bool k2h_da_set_offset(k2h_da_h dahandle, off_t offset, bool is_read);
+
+bool k2h_da_set_read_offset(k2h_da_h dahandle, off_t offset);
+
+bool k2h_da_set_write_offset(k2h_da_h dahandle, off_t offset);
+
+bool k2h_da_get_value(k2h_da_h dahandle, uint8_t **ppval, size_t *pvallength);
+
+bool k2h_da_get_value_offset(k2h_da_h dahandle, uint8_t **ppval, size_t *pvallength, off_t offset);
+
+uint8_t *k2h_da_read(k2h_da_h dahandle, size_t *pvallength);
+
+uint8_t *k2h_da_read_offset(k2h_da_h dahandle, size_t *pvallength, off_t offset);
+
+/**
+ * The rest of the value from the read offset, as a malloc'd string.
+ */
+char *k2h_da_read_str(k2h_da_h dahandle);
+
+bool k2h_da_get_value_to_file(k2h_da_h dahandle, int fd, size_t *pvallength);
+
+bool k2h_da_set_value(k2h_da_h dahandle, const uint8_t *pval, size_t vallength);
+
+bool k2h_da_set_value_offset(k2h_da_h dahandle,
+                             const uint8_t *pval,
+                             size_t vallength,
+                             off_t offset);
+
+bool k2h_da_set_value_str(k2h_da_h dahandle, const char *pval);
+
+bool k2h_da_set_value_from_file(k2h_da_h dahandle, int fd, size_t *pvallength);
 
 bool k2h_get_value(k2h_h handle,
                    const uint8_t *pkey,

@@ -40,7 +40,7 @@ extern FILE *k2h_dbg_fp;
 extern const char k2h_commit_hash[8];
 
 /**
- * Set the level, returning the previous one.
+ * Set the level, returning the previous one (an undefined value leaves the level alone).
  */
 K2hDbgMode SetK2hDbgMode(K2hDbgMode mode);
 

@@ -166,10 +166,26 @@ extern "C" fn on_sigusr1(_: libc::c_int) {
 
 // ---------------------------------------------------------------- k2hdbg.h functions
 
-/// Set the level, returning the previous one.
+/// A K2hDbgMode argument as received (any int; shown as K2hDbgMode in the header).
+#[repr(transparent)]
+#[derive(Clone, Copy)]
+pub struct DbgModeArg(pub libc::c_int);
+
+/// Set the level, returning the previous one (an undefined value leaves the level alone).
 #[no_mangle]
-pub extern "C" fn SetK2hDbgMode(mode: K2hDbgMode) -> K2hDbgMode {
-    guard("SetK2hDbgMode", mode, || set_level(mode))
+pub extern "C" fn SetK2hDbgMode(mode: DbgModeArg) -> K2hDbgMode {
+    use k2h_dbg_mode::*;
+    let m = match mode.0 {
+        0 => K2HDBG_SILENT,
+        1 => K2HDBG_ERR,
+        3 => K2HDBG_WARN,
+        7 => K2HDBG_MSG,
+        _ => {
+            err("SetK2hDbgMode", &format!("unknown debug mode {}", mode.0));
+            return level();
+        }
+    };
+    set_level(m)
 }
 
 /// Cycle the level, returning the previous one.

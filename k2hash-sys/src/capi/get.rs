@@ -68,6 +68,8 @@ fn run_trial(
     pass: Option<&str>,
 ) -> Option<(*mut u8, usize)> {
     let (cb, e, protect) = (m.cb?, m.ext, m.protect);
+    // SAFETY: same ABI; the result is read as an int and matched, never as the enum.
+    let cb = unsafe { std::mem::transmute::<_, GetTrialRaw>(cb) };
     let attrs = k.get_attrs(key).ok().flatten().unwrap_or_default();
     let ap = if attrs.is_empty() {
         std::ptr::null_mut()
@@ -92,7 +94,7 @@ fn run_trial(
     };
     free_attrpack(ap, attrs.len() as c_int);
     match r {
-        K2HGETCBRES::K2HGETCB_RES_OVERWRITE if !nv.is_null() && nl > 0 => {
+        1 if !nv.is_null() && nl > 0 => {
             // SAFETY: the callback returns a malloc'd buffer of `nl` bytes.
             let newv = unsafe { std::slice::from_raw_parts(nv, nl) };
             let pass = if protect { pass } else { None };
@@ -103,7 +105,8 @@ fn run_trial(
             }
             Some((nv, nl))
         }
-        K2HGETCBRES::K2HGETCB_RES_ERROR => {
+        // K2HGETCB_RES_ERROR, or anything not defined
+        r if r != 0 && r != 1 => {
             if !nv.is_null() {
                 // SAFETY: freeing the callback's malloc'd buffer.
                 unsafe { libc::free(nv as *mut c_void) };

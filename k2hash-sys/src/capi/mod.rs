@@ -10,6 +10,7 @@
 )]
 
 pub mod attrconf;
+pub mod daccess;
 pub mod debug;
 pub mod dumpfn;
 pub mod ffi;

@@ -103,6 +103,8 @@ fn trial_fn(
 ) -> impl FnMut(&[u8], &[Attr]) -> Trial {
     move |data, attrs| {
         let Some(cb) = fp else { return Trial::Remove };
+        // SAFETY: same ABI; the result is read as an int and matched, never as the enum.
+        let cb = unsafe { std::mem::transmute::<_, QRemoveTrialRaw>(cb) };
         let ap = if attrs.is_empty() {
             std::ptr::null_mut()
         } else {
@@ -112,11 +114,9 @@ fn trial_fn(
         let r = unsafe { cb(data.as_ptr(), data.len(), ap, attrs.len() as c_int, ext) };
         crate::capi::get::k2h_free_attrpack(ap, attrs.len() as c_int);
         match r {
-            K2HQRMCBRES::K2HQRMCB_RES_CON_RM | K2HQRMCBRES::K2HQRMCB_RES_FIN_RM => Trial::Remove,
-            K2HQRMCBRES::K2HQRMCB_RES_CON_NOTRM | K2HQRMCBRES::K2HQRMCB_RES_FIN_NOTRM => {
-                Trial::Keep
-            }
-            K2HQRMCBRES::K2HQRMCB_RES_ERROR => Trial::Stop,
+            0 | 2 => Trial::Remove, // CON_RM, FIN_RM
+            1 | 3 => Trial::Keep,   // CON_NOTRM, FIN_NOTRM
+            _ => Trial::Stop,       // ERROR, or anything not defined
         }
     }
 }

@@ -135,3 +135,21 @@ pub type k2h_q_remove_trial_callback = Option<
         pExtData: *mut libc::c_void,
     ) -> K2HQRMCBRES,
 >;
+
+/// The get-trial callback seen as returning a plain int (same ABI as the enum), so that an
+/// undefined value returned by C code is not undefined behaviour in Rust.
+pub type GetTrialRaw = unsafe extern "C" fn(
+    *const u8,
+    size_t,
+    *const u8,
+    size_t,
+    *mut *mut u8,
+    *mut size_t,
+    PK2HATTRPCK,
+    c_int,
+    *mut libc::c_void,
+) -> c_int;
+
+/// The queue remove-trial callback seen as returning a plain int.
+pub type QRemoveTrialRaw =
+    unsafe extern "C" fn(*const u8, size_t, PK2HATTRPCK, c_int, *mut libc::c_void) -> c_int;
