@@ -67,9 +67,9 @@ fn run_trial(
     m: &Mode,
     pass: Option<&str>,
 ) -> Option<(*mut u8, usize)> {
-    let (cb, e, protect) = (m.cb?, m.ext, m.protect);
     // SAFETY: same ABI; the result is read as an int and matched, never as the enum.
-    let cb = unsafe { std::mem::transmute::<_, GetTrialRaw>(cb) };
+    let cb = unsafe { std::mem::transmute::<k2h_get_trial_callback, Option<GetTrialRaw>>(m.cb) };
+    let (cb, e, protect) = (cb?, m.ext, m.protect);
     let attrs = k.get_attrs(key).ok().flatten().unwrap_or_default();
     let ap = if attrs.is_empty() {
         std::ptr::null_mut()

@@ -102,9 +102,11 @@ fn trial_fn(
     ext: *mut c_void,
 ) -> impl FnMut(&[u8], &[Attr]) -> Trial {
     move |data, attrs| {
-        let Some(cb) = fp else { return Trial::Remove };
         // SAFETY: same ABI; the result is read as an int and matched, never as the enum.
-        let cb = unsafe { std::mem::transmute::<_, QRemoveTrialRaw>(cb) };
+        let raw = unsafe {
+            std::mem::transmute::<k2h_q_remove_trial_callback, Option<QRemoveTrialRaw>>(fp)
+        };
+        let Some(cb) = raw else { return Trial::Remove };
         let ap = if attrs.is_empty() {
             std::ptr::null_mut()
         } else {
