@@ -35,6 +35,7 @@ const K2HASH_SOURCES: &[&str] = &[
     "queue.rs",
     "trans.rs",
     "daccess.rs",
+    "replicate.rs",
     "get.rs",
     "set.rs",
     "find.rs",

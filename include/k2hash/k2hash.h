@@ -85,6 +85,20 @@ typedef uint64_t k2h_keyq_h;
 
 typedef uint64_t k2h_da_h;
 
+typedef uint64_t k2h_hash_t;
+
+/**
+ * A binary blob.
+ */
+typedef struct k2hash_binary_data {
+  uint8_t *byptr;
+  size_t length;
+} k2hash_binary_data;
+
+typedef struct k2hash_binary_data K2HBIN;
+
+typedef K2HBIN *PK2HBIN;
+
 typedef enum k2h_get_trial_cb_result K2HGETCBRES;
 
 typedef K2HGETCBRES (*k2h_get_trial_callback)(const uint8_t *byKey,
@@ -110,8 +124,6 @@ typedef struct k2h_key_pack K2HKEYPCK;
 typedef K2HKEYPCK *PK2HKEYPCK;
 
 typedef uint64_t k2h_find_h;
-
-typedef uint64_t k2h_hash_t;
 
 /**
  * State snapshot (packed, 284 bytes).
@@ -150,18 +162,6 @@ typedef struct __attribute__((packed)) k2h_state {
 typedef struct k2h_state K2HSTATE;
 
 typedef K2HSTATE *PK2HSTATE;
-
-/**
- * A binary blob.
- */
-typedef struct k2hash_binary_data {
-  uint8_t *byptr;
-  size_t length;
-} k2hash_binary_data;
-
-typedef struct k2hash_binary_data K2HBIN;
-
-typedef K2HBIN *PK2HBIN;
 
 typedef enum _k2h_da_mode K2HDAMODE;
 
@@ -582,6 +582,30 @@ bool k2h_da_set_value_offset(k2h_da_h dahandle,
 bool k2h_da_set_value_str(k2h_da_h dahandle, const char *pval);
 
 bool k2h_da_set_value_from_file(k2h_da_h dahandle, int fd, size_t *pvallength);
+
+/**
+ * Elements of the first slot from `starthash` on that pass the filters, as a malloc'd K2HBIN
+ * array of RALLEDATA blobs (free with free_k2hbins); `*pnexthash` = slot to continue from.
+ */
+bool k2h_get_elements_by_hash(k2h_h handle,
+                              k2h_hash_t starthash,
+                              struct timespec startts,
+                              struct timespec endts,
+                              k2h_hash_t target_hash,
+                              k2h_hash_t target_max_hash,
+                              k2h_hash_t old_hash,
+                              k2h_hash_t old_max_hash,
+                              long target_hash_range,
+                              bool is_expire_check,
+                              k2h_hash_t *pnexthash,
+                              PK2HBIN *ppbindatas,
+                              size_t *pdatacnt);
+
+/**
+ * Store one element produced by k2h_get_elements_by_hash (hashes taken from the data) unless
+ * the stored one is at least as new.
+ */
+bool k2h_set_element_by_binary(k2h_h handle, PK2HBIN pbindatas, const struct timespec *pts);
 
 bool k2h_get_value(k2h_h handle,
                    const uint8_t *pkey,

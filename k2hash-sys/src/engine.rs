@@ -111,6 +111,9 @@ impl Parts {
     };
 }
 
+/// An element read by slot: (hash, subhash, key, all parts).
+pub type SlotElement = (u64, u64, Vec<u8>, Element);
+
 /// What `modify` does with the element.
 pub enum Change {
     /// Leave everything as it is.
@@ -1152,12 +1155,21 @@ impl Db {
         key: &[u8],
         f: impl FnOnce(Option<&Element>) -> Result<Change>,
     ) -> Result<Option<Element>> {
+        self.modify_hashed(key, hash::hash(key), hash::second_hash(key), f)
+    }
+
+    /// `modify` with the hashes given instead of computed (replication keeps the sender's).
+    pub fn modify_hashed(
+        &self,
+        key: &[u8],
+        h: u64,
+        s: u64,
+        f: impl FnOnce(Option<&Element>) -> Result<Change>,
+    ) -> Result<Option<Element>> {
         Self::check_key(key)?;
         if self.is_readonly() {
             return Err(K2hError::ReadOnly);
         }
-        let h = hash::hash(key);
-        let s = hash::second_hash(key);
         let mut grew = None;
         let old = self.with_slot(h, true, |ck| {
             let e = self.find_in(ck, h, s, key)?;
@@ -1386,6 +1398,46 @@ impl Db {
         } else {
             crate::lock::QUEUE_LOCK
         })
+    }
+
+    /// Highest hash value that selects a distinct collision index now:
+    /// `(cur_mask << collision bits) | collision_mask`.
+    pub fn max_slot_hash(&self) -> Result<u64> {
+        Ok((self.st.u64(H_CUR_MASK)? << self.cbits) | self.cmask)
+    }
+
+    /// Elements of the collision index that `h` selects (no migration), in the original's order:
+    /// each node, then its same chain, then the small and the big subtree. Returns
+    /// (hash, subhash, key, all parts) of each.
+    pub fn slot_elements(&self, h: u64) -> Result<Vec<SlotElement>> {
+        let _g = self.locks.read(STRUCT_LOCK);
+        let Some(ki) = self.resolve(h, false)? else {
+            return Ok(Vec::new());
+        };
+        let ck = self.ckindex(ki, h)?;
+        let _s = self.locks.read(LockTable::stripe(ck));
+        let mut out = Vec::new();
+        let mut stack = vec![self.root(ck)?];
+        let limit = self.loop_limit() as usize;
+        while let Some(e) = stack.pop() {
+            if e == 0 {
+                continue;
+            }
+            if out.len() > limit {
+                return corrupt("element tree has a cycle");
+            }
+            let key = self.read_chain(self.st.u64(e + E_KEY)?, self.st.u64(e + E_KEYLEN)?)?;
+            out.push((
+                self.st.u64(e + E_HASH)?,
+                self.st.u64(e + E_SUBHASH)?,
+                key,
+                self.read_parts(e, Parts::ALL)?,
+            ));
+            for f in [E_BIG, E_SMALL, E_SAME] {
+                stack.push(self.link(e, f)?);
+            }
+        }
+        Ok(out)
     }
 
     /// Lock the structure for a consistent dump.

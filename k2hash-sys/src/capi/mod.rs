@@ -19,6 +19,7 @@ pub mod get;
 pub mod hashfn;
 pub mod open;
 pub mod queue;
+pub mod replicate;
 pub mod set;
 pub mod trans;
 pub mod transfunc;
