@@ -130,6 +130,17 @@ pub enum Change {
     },
 }
 
+impl Change {
+    /// Delete when there is an element, otherwise leave things alone.
+    pub fn delete_existing(old: Option<&Element>) -> Change {
+        if old.is_some() {
+            Change::Delete
+        } else {
+            Change::Keep
+        }
+    }
+}
+
 /// Identity of an attached file, used to share one `Db` between handles of a process.
 type FileId = (u64, u64, bool);
 
@@ -1238,13 +1249,7 @@ impl Db {
 
     /// Remove `key`; returns the removed element.
     pub fn remove(&self, key: &[u8]) -> Result<Option<Element>> {
-        self.modify(key, |old| {
-            Ok(if old.is_some() {
-                Change::Delete
-            } else {
-                Change::Keep
-            })
-        })
+        self.modify(key, |old| Ok(Change::delete_existing(old)))
     }
 
     /// Move the element of `old` to the name `new` (value, subkeys and attributes move along).

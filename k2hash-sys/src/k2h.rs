@@ -587,13 +587,7 @@ impl K2h {
 
     /// Remove one element (no history, children untouched).
     pub fn delete(&self, key: &[u8]) -> Result<Option<Element>> {
-        self.modify(key, |old| {
-            Ok(if old.is_some() {
-                Change::Delete
-            } else {
-                Change::Keep
-            })
-        })
+        self.modify(key, |old| Ok(Change::delete_existing(old)))
     }
 
     /// Overwrite part of a value at `offset` (extending it as needed; a gap reads as zeros).

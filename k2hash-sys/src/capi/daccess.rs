@@ -335,6 +335,17 @@ pub extern "C" fn k2h_da_read_str(dahandle: k2h_da_h) -> *mut c_char {
     k2h_da_read(dahandle, &mut l) as *mut c_char
 }
 
+/// Check the descriptor and the in/out length; returns the length asked for (OUT reset to 0).
+fn take_len(fd: c_int, plen: *mut size_t) -> Option<size_t> {
+    if fd < 0 || plen.is_null() {
+        return None;
+    }
+    // SAFETY: non-NULL in/out length supplied by the caller.
+    let want = unsafe { *plen };
+    set_out(plen, 0);
+    Some(want)
+}
+
 /// Current position of a descriptor.
 fn fd_pos(fd: c_int) -> Option<off_t> {
     // SAFETY: lseek without moving (SEEK_CUR 0) on the caller's descriptor.
@@ -348,12 +359,9 @@ pub extern "C" fn k2h_da_get_value_to_file(
     fd: c_int,
     pvallength: *mut size_t,
 ) -> bool {
-    if fd < 0 || pvallength.is_null() {
+    let Some(want) = take_len(fd, pvallength) else {
         return false;
-    }
-    // SAFETY: non-NULL in/out length.
-    let want = unsafe { *pvallength };
-    set_out(pvallength, 0);
+    };
     if want == 0 {
         return false;
     }
@@ -409,12 +417,9 @@ pub extern "C" fn k2h_da_set_value_from_file(
     fd: c_int,
     pvallength: *mut size_t,
 ) -> bool {
-    if fd < 0 || pvallength.is_null() {
+    let Some(want) = take_len(fd, pvallength) else {
         return false;
-    }
-    // SAFETY: non-NULL in/out length.
-    let want = unsafe { *pvallength };
-    set_out(pvallength, 0);
+    };
     let Some(pos) = fd_pos(fd) else { return false };
     with("k2h_da_set_value_from_file", dahandle, false, |d| {
         let mut done = 0usize;
