@@ -260,7 +260,7 @@ impl Db {
         let locks = LockTable::for_file(hash::builtin_hash(canon.as_os_str().as_encoded_bytes()))?;
         if fresh {
             let _g = locks.write(STRUCT_LOCK);
-            if st.valid_len() == 0 || st.u64(H_UNASSIGN_AREA).unwrap_or(0) == 0 {
+            if st.refreshed_len() == 0 || st.u64(H_UNASSIGN_AREA).unwrap_or(0) == 0 {
                 init_layout(&st, &layout)?;
             }
         }
@@ -276,7 +276,13 @@ impl Db {
         temp: bool,
         id: Option<FileId>,
     ) -> Result<Db> {
-        check_header(&st)?;
+        {
+            // consistent with growth in other processes: area table and masks change only under
+            // these two locks
+            let _g = locks.read(STRUCT_LOCK);
+            let _a = locks.write(ALLOC_LOCK);
+            check_header(&st)?;
+        }
         let cmask = st.u64(H_COLLISION_MASK)?;
         let page_size = st.u64(H_PAGE_SIZE)?;
         Ok(Db {
@@ -1479,7 +1485,7 @@ impl Drop for Db {
 }
 
 fn check_header(st: &Store) -> Result<()> {
-    if st.valid_len() <= HEADER_SIZE {
+    if st.refreshed_len() <= HEADER_SIZE {
         return corrupt("file is smaller than the k2hash header");
     }
     let mut v = [0u8; VERSION_LEN];
@@ -1514,7 +1520,7 @@ fn check_header(st: &Store) -> Result<()> {
             return corrupt(format!("{name} mask {m:#x} is invalid"));
         }
     }
-    let len = st.valid_len();
+    let len = st.refreshed_len();
     let (mut ki_total, mut cki_total) = (0u64, 0u64);
     for i in 0..MAX_AREA_COUNT {
         let a = H_AREAS + AREA_SIZE * i;

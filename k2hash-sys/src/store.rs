@@ -114,6 +114,11 @@ impl Store {
         self.valid.load(Ordering::Acquire)
     }
 
+    /// The valid length after re-reading the file size (another process may have grown it).
+    pub fn refreshed_len(&self) -> u64 {
+        self.refresh()
+    }
+
     fn refresh(&self) -> u64 {
         if let Some(f) = &self.file {
             if let Ok(m) = f.metadata() {
