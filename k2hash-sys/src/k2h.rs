@@ -153,7 +153,13 @@ impl K2h {
 
     /// Run the attribute plugins for a write of `value` to `key`.
     pub fn run_hooks(&self, key: &[u8], value: &[u8], attrs: &mut Vec<Attr>) {
-        let hooks: Vec<Arc<AttrHook>> = self.hooks.lock().clone();
+        let hooks: Vec<Arc<AttrHook>> = {
+            let g = self.hooks.lock();
+            if g.is_empty() {
+                return;
+            }
+            g.clone()
+        };
         for h in hooks {
             match (h.update)(key, value) {
                 Some(v) => lists::set_attr(attrs, &h.name, &v),
