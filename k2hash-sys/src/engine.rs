@@ -302,17 +302,8 @@ impl Db {
     pub fn is_readonly(&self) -> bool {
         self.st.is_readonly()
     }
-    pub fn is_memory(&self) -> bool {
-        self.st.is_memory()
-    }
-    pub fn is_temp(&self) -> bool {
-        self.temp
-    }
     pub fn is_fullmap(&self) -> bool {
         self.st.is_fullmap()
-    }
-    pub fn path(&self) -> Option<&Path> {
-        self.path.as_deref()
     }
     pub fn page_size(&self) -> u64 {
         self.page_size
@@ -1253,11 +1244,6 @@ impl Db {
         self.modify(key, |_| Ok(Change::Set(el)))
     }
 
-    /// Remove `key`; returns the removed element.
-    pub fn remove(&self, key: &[u8]) -> Result<Option<Element>> {
-        self.modify(key, |old| Ok(Change::delete_existing(old)))
-    }
-
     /// Move the element of `old` to the name `new` (value, subkeys and attributes move along).
     /// Like the original, an existing `new` is not replaced: a second element is inserted.
     pub fn rename(&self, old: &[u8], new: &[u8]) -> Result<bool> {
@@ -1454,16 +1440,6 @@ impl Db {
     /// Lock the structure for a consistent dump.
     pub fn struct_guard(&self) -> crate::lock::Guard<'_> {
         self.locks.read(STRUCT_LOCK)
-    }
-
-    pub fn sync(&self) {
-        self.st.sync();
-    }
-
-    /// Number of live elements in each CKINDEX reachable now (for dumps).
-    pub fn ckindex_of(&self, h: u64) -> Result<u64> {
-        let ki = self.resolve(h, false)?.unwrap_or(0);
-        self.ckindex(ki, h)
     }
 }
 

@@ -93,17 +93,11 @@ impl Store {
         })
     }
 
-    pub fn is_memory(&self) -> bool {
-        self.file.is_none()
-    }
     pub fn is_readonly(&self) -> bool {
         self.readonly
     }
     pub fn is_fullmap(&self) -> bool {
         self.fullmap
-    }
-    pub fn raw_fd(&self) -> i32 {
-        self.file.as_ref().map(|f| f.as_raw_fd()).unwrap_or(-1)
     }
     /// Address of the mapping (used only for printing, as the original dump shows addresses).
     pub fn base_addr(&self) -> usize {
@@ -187,14 +181,6 @@ impl Store {
             std::ptr::copy_nonoverlapping(data.as_ptr(), self.base.add(off as usize), data.len())
         };
         Ok(())
-    }
-
-    /// Borrow bytes of the mapping for comparison (mapped areas only).
-    pub fn with_slice<R>(&self, off: u64, len: u64, f: impl FnOnce(&[u8]) -> R) -> Result<R> {
-        self.check(off, len)?;
-        // SAFETY: bounds checked; the slice does not outlive this call.
-        let s = unsafe { std::slice::from_raw_parts(self.base.add(off as usize), len as usize) };
-        Ok(f(s))
     }
 
     // ---- data page access: pread/pwrite in partial mapping mode ----
@@ -290,14 +276,6 @@ impl Store {
             let n = ((end - o) as usize).min(CH);
             self.pg_write(o, &z[..n])?;
             o += n as u64;
-        }
-        Ok(())
-    }
-
-    pub fn truncate(&self, len: u64) -> Result<()> {
-        if let Some(f) = &self.file {
-            f.set_len(len)?;
-            self.valid.store(len, Ordering::Release);
         }
         Ok(())
     }

@@ -30,7 +30,7 @@ pub extern "C" fn k2h_get_elements_by_hash(
         set_out(pnexthash, 0);
         set_out(ppbindatas, std::ptr::null_mut());
         set_out(pdatacnt, 0);
-        let Some(k) = handle_of(name, handle) else {
+        let Some(k) = crate::capi::ffi::handle(name, handle) else {
             return false;
         };
         let f = ScanFilter {
@@ -90,7 +90,7 @@ pub extern "C" fn k2h_set_element_by_binary(
         let Some(data) = key(bin.byptr, bin.length) else {
             return fail(name, "element data is empty", false);
         };
-        let Some(k) = handle_of(name, handle) else {
+        let Some(k) = crate::capi::ffi::handle(name, handle) else {
             return false;
         };
         let r = RawElement::decode(data)
@@ -100,8 +100,4 @@ pub extern "C" fn k2h_set_element_by_binary(
             Err(e) => fail(name, e, false),
         }
     })
-}
-
-fn handle_of(name: &str, h: k2h_h) -> Option<std::sync::Arc<crate::K2h>> {
-    crate::capi::ffi::handle(name, h)
 }
