@@ -178,9 +178,11 @@ impl Queue {
     /// Entry names from the head, at most `limit`.
     fn entries(&self, k: &K2h, limit: usize) -> Result<Vec<Vec<u8>>> {
         let mut out = Vec::new();
+        // a damaged chain may loop back: stop at the first entry seen twice
+        let mut seen = std::collections::HashSet::new();
         let mut cur = Some(self.marker(k)?.start).filter(|s| !s.is_empty());
         while let Some(e) = cur {
-            if out.len() >= limit || out.contains(&e) {
+            if out.len() >= limit || !seen.insert(e.clone()) {
                 break;
             }
             cur = Self::next_of(k, &e)?;
