@@ -97,6 +97,13 @@ pub extern "C" fn k2h_print_attr_information(handle: k2h_h, stream: *mut FILE) -
         let Some(k) = crate::capi::ffi::handle("k2h_print_attr_information", handle) else {
             return false;
         };
+        write_stream(stream, attr_information_text(&k))
+    })
+}
+
+/// The attribute settings of a handle as `k2h_print_attr_information` prints them.
+pub fn attr_information_text(k: &crate::K2h) -> String {
+    {
         let c = k.conf();
         let yn = |b: bool| if b { "yes" } else { "no" };
         let mut s = String::new();
@@ -133,8 +140,8 @@ pub extern "C" fn k2h_print_attr_information(handle: k2h_h, stream: *mut FILE) -
                 if i == 0 { " default" } else { "" }
             ));
         }
-        write_stream(stream, &s)
-    })
+        s
+    }
 }
 
 type InitFn = unsafe extern "C" fn() -> bool;
