@@ -169,7 +169,7 @@ pub fn put_archive(k: &K2h, path: &std::path::Path, errskip: bool) -> Result<()>
     let mut w = std::io::BufWriter::new(f);
     let mut pos = 0;
     loop {
-        let next = match k.db.next_element(pos, Parts::ALL) {
+        let next = match k.db().next_element(pos, Parts::ALL) {
             Ok(n) => n,
             Err(e) if errskip => {
                 log::warn!("archive: element after {pos:#x} skipped: {e}");

@@ -440,3 +440,37 @@ pub fn state_text(s: &State) -> String {
     );
     o
 }
+
+/// The area table as k2hcompress -print shows it: every slot, with the original's type names.
+pub fn area_info_text(db: &Db) -> Result<String> {
+    let slots = db.area_slots()?;
+    let mut s = format!("K2HASH AREA [{}] = {{\n", slots.len());
+    for (i, (t, off, len)) in slots.iter().enumerate() {
+        let name = if *t == 0 {
+            "UNASSIGNMENT".to_string()
+        } else {
+            [
+                (1u64, "HEAD"),
+                (2, "KEYINDEX"),
+                (4, "CKEYINDEX"),
+                (8, "ELEMENT"),
+                (16, "PAGE"),
+            ]
+            .iter()
+            .filter(|(b, _)| t & b == *b)
+            .map(|(_, n)| *n)
+            .collect::<Vec<_>>()
+            .join(",")
+        };
+        s.push_str(&format!(
+            "    No.{}\ttype = {} AREA({}),\tfile offset={},\tarea length={}\n",
+            i + 1,
+            name,
+            *t as i64,
+            *off as i64,
+            len
+        ));
+    }
+    s.push_str("}\n");
+    Ok(s)
+}

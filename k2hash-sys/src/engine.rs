@@ -150,6 +150,8 @@ fn registry() -> &'static Mutex<HashMap<FileId, Weak<Db>>> {
 }
 
 pub struct Db {
+    /// Inode of the attached file (0 in memory).
+    ino: u64,
     pub(crate) st: Store,
     locks: LockTable,
     path: Option<PathBuf>,
@@ -264,9 +266,26 @@ impl Db {
                 init_layout(&st, &layout)?;
             }
         }
+        locks.set_current_ino(md.ino());
         let db = Arc::new(Db::from_store(st, locks, Some(canon), temp, Some(id))?);
         reg.insert(id, Arc::downgrade(&db));
         Ok(db)
+    }
+
+    /// True when another file has since been attached at this file's path (k2hreplace moved
+    /// a new file in): handles should reattach by path.
+    #[inline]
+    pub fn replaced(&self) -> bool {
+        if self.ino == 0 || self.temp {
+            return false;
+        }
+        let cur = self.locks.current_ino();
+        cur != 0 && cur != self.ino
+    }
+
+    /// The canonical path of the attached file.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
     }
 
     fn from_store(
@@ -286,6 +305,7 @@ impl Db {
         let cmask = st.u64(H_COLLISION_MASK)?;
         let page_size = st.u64(H_PAGE_SIZE)?;
         Ok(Db {
+            ino: id.map_or(0, |i| i.1),
             st,
             locks,
             path,
@@ -331,7 +351,13 @@ impl Db {
                     .st
                     .u64(H_AREAS + AREA_SIZE * n)
                     .map(|t| t == AREA_UNKNOWN)
-                    .unwrap_or(true);
+                    .unwrap_or(true)
+                && n > 0
+                && self
+                    .st
+                    .u64(H_AREAS + AREA_SIZE * (n - 1))
+                    .map(|t| t != AREA_UNKNOWN)
+                    .unwrap_or(false);
             if fresh && n > 0 {
                 return find(&c);
             }
@@ -1308,6 +1334,213 @@ impl Db {
             v.push((t, self.st.u64(a + 8)?, self.st.u64(a + 16)?));
         }
         Ok(v)
+    }
+
+    /// Every slot of the area table, unused ones included: (type, offset, length).
+    pub fn area_slots(&self) -> Result<Vec<(u64, u64, u64)>> {
+        (0..MAX_AREA_COUNT)
+            .map(|i| {
+                let a = H_AREAS + AREA_SIZE * i;
+                Ok((self.st.u64(a)?, self.st.u64(a + 8)?, self.st.u64(a + 16)?))
+            })
+            .collect()
+    }
+
+    /// Offsets of the live elements (key set), in file order.
+    fn live_elements(&self, areas: &[(u64, u64, u64)]) -> Result<Vec<u64>> {
+        let mut v = Vec::new();
+        for &(t, off, len) in areas {
+            if t != AREA_ELEMENT {
+                continue;
+            }
+            let mut e = off;
+            while e + ELEMENT_SIZE <= off + len {
+                if self.st.u64(e + E_KEY)? != 0 {
+                    v.push(e);
+                }
+                e += ELEMENT_SIZE;
+            }
+        }
+        v.sort_unstable();
+        Ok(v)
+    }
+
+    /// Members of a free list (head field, next-link field), checked for cycles.
+    fn free_list(&self, head: u64, next: u64, page: bool) -> Result<Vec<u64>> {
+        let mut v = Vec::new();
+        let limit = self.st.valid_len() / ELEMENT_SIZE.min(self.page_size) + 2;
+        let mut p = self.st.u64(head)?;
+        while p != 0 {
+            if v.len() as u64 > limit {
+                return corrupt("free list has a cycle");
+            }
+            v.push(if page {
+                self.check_page(p)?
+            } else {
+                self.check_elem(p)?
+            });
+            p = if page {
+                self.st.pg_u64(p + next)?
+            } else {
+                self.st.u64(p + next)?
+            };
+        }
+        Ok(v)
+    }
+
+    /// Rewrite a free list to exactly `items` (in order) and its counter.
+    fn set_free_list(&self, items: &[u64], page: bool) -> Result<()> {
+        let (head, count, prev, next) = if page {
+            (H_PFREE_PAGES, H_FREE_PAGE_COUNT, P_PREV, P_NEXT)
+        } else {
+            (H_PFREE_ELEMENTS, H_FREE_ELEMENT_COUNT, E_PARENT, E_SAME)
+        };
+        for (i, &x) in items.iter().enumerate() {
+            let p = if i > 0 { items[i - 1] } else { 0 };
+            let n = items.get(i + 1).copied().unwrap_or(0);
+            if page {
+                self.st.pg_set_u64(x + prev, p)?;
+                self.st.pg_set_u64(x + next, n)?;
+            } else {
+                self.st.set_u64(x + prev, p)?;
+                self.st.set_u64(x + next, n)?;
+            }
+        }
+        self.st.set_u64(head, items.first().copied().unwrap_or(0))?;
+        self.st.set_u64(count, items.len() as u64)
+    }
+
+    /// One compaction step (k2hcompress -direct): empty the last area of the table when it is a
+    /// page or element area and not the only one of its kind, by moving what lives in it to free
+    /// slots elsewhere; then drop it from the table and shorten the file. `Ok(false)`: nothing
+    /// was removed (another kind of area, or not enough free room outside it). Runs under the
+    /// exclusive structure lock, so no operation of ours sees a half-moved element.
+    pub fn compress_last_area(&self) -> Result<bool> {
+        if self.is_readonly() {
+            return Err(K2hError::ReadOnly);
+        }
+        let _s = self.locks.write(STRUCT_LOCK);
+        let _a = self.locks.write(ALLOC_LOCK);
+        let areas = self.areas()?;
+        let Some(&(kind, start, len)) = areas.last() else {
+            return Ok(false);
+        };
+        let slot = areas.len() as u64 - 1;
+        let others = &areas[..areas.len() - 1];
+        if !(kind == AREA_PAGE || kind == AREA_ELEMENT) || !others.iter().any(|a| a.0 == kind) {
+            return Ok(false);
+        }
+        let inside = |o: u64| o >= start && o < start + len;
+        let live = self.live_elements(&areas)?;
+        if kind == AREA_PAGE {
+            let fields = [E_KEY, E_VALUE, E_SUBKEYS, E_ATTRS];
+            let mut moves: Vec<(u64, u64, Vec<u64>)> = Vec::new();
+            let mut need = 0usize;
+            let limit = self.st.valid_len() / self.page_size + 1;
+            for &e in &live {
+                for f in fields {
+                    let mut chain = Vec::new();
+                    let mut p = self.st.u64(e + f)?;
+                    while p != 0 {
+                        if chain.len() as u64 > limit {
+                            return corrupt("page chain has a cycle");
+                        }
+                        chain.push(self.check_page(p)?);
+                        p = self.st.pg_u64(p + P_NEXT)?;
+                    }
+                    let n = chain.iter().filter(|&&p| inside(p)).count();
+                    if n > 0 {
+                        need += n;
+                        moves.push((e, f, chain));
+                    }
+                }
+            }
+            let free = self.free_list(H_PFREE_PAGES, P_NEXT, true)?;
+            let mut outside: Vec<u64> = free.iter().copied().filter(|&p| !inside(p)).collect();
+            if outside.len() < need {
+                return Ok(false);
+            }
+            let spare = outside.split_off(need);
+            self.set_free_list(&spare, true)?;
+            let mut buf = vec![0u8; self.page_size as usize];
+            let mut fresh = outside.into_iter();
+            for (e, f, chain) in moves {
+                let mut cur: Vec<u64> = chain.clone();
+                for i in 0..cur.len() {
+                    if !inside(cur[i]) {
+                        continue;
+                    }
+                    let q = fresh
+                        .next()
+                        .ok_or_else(|| K2hError::NoSpace("pages".into()))?;
+                    self.st.pg_read(cur[i], &mut buf)?;
+                    self.st.pg_write(q, &buf)?;
+                    cur[i] = q;
+                    let prev = if i > 0 { cur[i - 1] } else { 0 };
+                    let next = cur.get(i + 1).copied().unwrap_or(0);
+                    self.st.pg_set_u64(q + P_PREV, prev)?;
+                    self.st.pg_set_u64(q + P_NEXT, next)?;
+                    if prev != 0 {
+                        self.st.pg_set_u64(prev + P_NEXT, q)?;
+                    } else {
+                        self.st.set_u64(e + f, q)?;
+                    }
+                    if next != 0 {
+                        self.st.pg_set_u64(next + P_PREV, q)?;
+                    }
+                }
+            }
+        } else {
+            let movers: Vec<u64> = live.iter().copied().filter(|&e| inside(e)).collect();
+            let mut cks = Vec::with_capacity(movers.len());
+            for &e in &movers {
+                let h = self.st.u64(e + E_HASH)?;
+                let ki = self.resolve(h, false)?.unwrap_or(0);
+                let ck = if ki != 0 { self.ckindex(ki, h)? } else { 0 };
+                if ck == 0 || self.locate(ck, e)?.is_none() {
+                    return corrupt(format!("element {e:#x} is not reachable from its index"));
+                }
+                cks.push(ck);
+            }
+            let free = self.free_list(H_PFREE_ELEMENTS, E_SAME, false)?;
+            let mut outside: Vec<u64> = free.iter().copied().filter(|&x| !inside(x)).collect();
+            if outside.len() < movers.len() {
+                return Ok(false);
+            }
+            let spare = outside.split_off(movers.len());
+            self.set_free_list(&spare, false)?;
+            let mut buf = vec![0u8; ELEMENT_SIZE as usize];
+            for ((e, ck), n) in movers.into_iter().zip(cks).zip(outside) {
+                let Some((link, _)) = self.locate(ck, e)? else {
+                    return corrupt(format!("element {e:#x} lost while moving"));
+                };
+                self.st.read(e, &mut buf)?;
+                self.st.write(n, &buf)?;
+                self.st.set_u64(link, n)?;
+                for f in [E_SMALL, E_BIG, E_SAME] {
+                    let c = self.st.u64(n + f)?;
+                    if c != 0 {
+                        self.st.set_u64(c + E_PARENT, n)?;
+                    }
+                }
+                self.st.set_u64(e + E_KEY, 0)?;
+            }
+        }
+        let a = H_AREAS + AREA_SIZE * slot;
+        for off in [a, a + 8, a + 16] {
+            self.st.set_u64(off, 0)?;
+        }
+        self.st.set_u64(H_UNASSIGN_AREA, start)?;
+        let (s, ns) = now_coarse();
+        for off in [H_LAST_UPDATE, H_LAST_AREA_UPDATE] {
+            self.st.set_u64(off, s as u64)?;
+            self.st.set_u64(off + 8, (ns / 1000) as u64)?;
+        }
+        self.area_cache.write().clear();
+        if !self.temp {
+            self.st.shrink_to(start)?;
+        }
+        Ok(true)
     }
 
     /// The first live element after offset `after` (0 = from the start), with its key and parts.

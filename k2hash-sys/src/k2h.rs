@@ -5,12 +5,16 @@ use crate::attrs::{self, AttrConf, AttrKind};
 use crate::engine::{Change, Db, Element, Layout, Parts};
 use crate::error::{K2hError, Result};
 use crate::lists::{self, Attr};
+use arc_swap::{ArcSwap, Guard};
 use parking_lot::Mutex;
 use std::path::Path;
 use std::sync::Arc;
 
 pub struct K2h {
-    pub db: Arc<Db>,
+    db: ArcSwap<Db>,
+    /// Path and full-map flag to reattach with when the file is replaced (None in memory).
+    reopen: Option<(std::path::PathBuf, bool)>,
+    reattach: Mutex<()>,
     readonly: bool,
     conf: Mutex<Option<AttrConf>>,
     /// Transaction logging of this handle (see `trans`).
@@ -40,9 +44,12 @@ pub enum Protect<'a> {
 }
 
 impl K2h {
-    fn from_db(db: Arc<Db>, readonly: bool) -> K2h {
+    fn from_db(db: Arc<Db>, readonly: bool, fullmap: bool) -> K2h {
+        let reopen = db.path().map(|p| (p.to_path_buf(), fullmap));
         K2h {
-            db,
+            db: ArcSwap::new(db),
+            reopen,
+            reattach: Mutex::new(()),
             readonly,
             conf: Mutex::new(None),
             trans: Default::default(),
@@ -51,7 +58,7 @@ impl K2h {
     }
 
     pub fn open_mem(layout: Layout) -> Result<K2h> {
-        Ok(Self::from_db(Db::memory(layout)?, false))
+        Ok(Self::from_db(Db::memory(layout)?, false, true))
     }
 
     pub fn open_file(
@@ -64,11 +71,48 @@ impl K2h {
         Ok(Self::from_db(
             Db::open_file(path, readonly, temp, fullmap, layout)?,
             readonly,
+            fullmap,
         ))
     }
 
+    /// The attached storage. When another file was moved in at this file's path (k2hreplace),
+    /// the handle first reattaches to it, as the original's handles do.
+    #[inline]
+    pub fn db(&self) -> Guard<Arc<Db>> {
+        let g = self.db.load();
+        if !g.replaced() {
+            return g;
+        }
+        drop(g);
+        self.reattach_replaced();
+        self.db.load()
+    }
+
+    #[cold]
+    fn reattach_replaced(&self) {
+        let _one = self.reattach.lock();
+        let cur = self.db.load_full();
+        if !cur.replaced() {
+            return;
+        }
+        let Some((path, fullmap)) = &self.reopen else {
+            return;
+        };
+        let ro = cur.is_readonly();
+        match Db::open_file(path, ro, false, *fullmap, Layout::default()) {
+            Ok(db) => {
+                log::info!("{} was replaced; reattached", path.display());
+                self.db.store(db);
+            }
+            Err(e) => log::error!(
+                "{} was replaced but cannot be reattached: {e}",
+                path.display()
+            ),
+        }
+    }
+
     pub fn is_readonly(&self) -> bool {
-        self.readonly || self.db.is_readonly()
+        self.readonly || self.db().is_readonly()
     }
 
     /// Fail with ReadOnly when writes are not allowed.
@@ -194,7 +238,7 @@ impl K2h {
                 attrs: false,
             },
         };
-        let Some(el) = self.db.get(key, parts)? else {
+        let Some(el) = self.db().get(key, parts)? else {
             return Ok(None);
         };
         let value = match p {
@@ -218,7 +262,7 @@ impl K2h {
 
     /// The subkey list of `key` (None when missing or empty).
     pub fn get_subkeys(&self, key: &[u8], protect: bool) -> Result<Option<Vec<Vec<u8>>>> {
-        let Some(el) = self.db.get(key, Parts::SUBKEYS)? else {
+        let Some(el) = self.db().get(key, Parts::SUBKEYS)? else {
             return Ok(None);
         };
         if protect && !Self::visible(&lists::parse_attrs(&el.attrs)) {
@@ -229,7 +273,7 @@ impl K2h {
     }
 
     pub fn get_attrs(&self, key: &[u8]) -> Result<Option<Vec<Attr>>> {
-        let Some(el) = self.db.get(key, Parts::ATTRS)? else {
+        let Some(el) = self.db().get(key, Parts::ATTRS)? else {
             return Ok(None);
         };
         let v = lists::parse_attrs(&el.attrs);
@@ -244,7 +288,7 @@ impl K2h {
         if !conf.history {
             return Ok(None);
         }
-        let Some(old) = self.db.get(key, Parts::ALL)? else {
+        let Some(old) = self.db().get(key, Parts::ALL)? else {
             return Ok(None);
         };
         let mut a = lists::parse_attrs(&old.attrs);
@@ -375,7 +419,7 @@ impl K2h {
         self.check_writable()?;
         let conf = self.conf();
         let sk = lists::serialize_subkeys(subkeys);
-        self.db
+        self.db()
             .modify(key, |old| self.subkeys_change(key, &conf, old, sk))?;
         Ok(())
     }
@@ -504,7 +548,7 @@ impl K2h {
 
     pub fn rename(&self, old: &[u8], new: &[u8]) -> Result<bool> {
         self.check_writable()?;
-        let done = self.db.rename(old, new)?;
+        let done = self.db().rename(old, new)?;
         if done && self.trans.active() {
             let mut r = Record::new(Kind::Rename, old);
             r.exdata = new.to_vec();
@@ -525,10 +569,10 @@ impl K2h {
         f: impl FnOnce(Option<&Element>) -> Result<Change>,
     ) -> Result<Option<Element>> {
         if !self.trans.active() || self.trans.exempt(key) {
-            return self.db.modify(key, f);
+            return self.db().modify(key, f);
         }
         let mut recs: Vec<Record> = Vec::new();
-        let old = self.db.modify(key, |old| {
+        let old = self.db().modify(key, |old| {
             let c = f(old)?;
             match (&c, old) {
                 (Change::Keep, _) | (Change::Delete, None) => {}
@@ -602,7 +646,7 @@ impl K2h {
         let end = offset
             .checked_add(data.len())
             .ok_or_else(|| K2hError::Invalid("offset too large".into()))?;
-        self.db.modify(key, |old| {
+        self.db().modify(key, |old| {
             let mut v = old.map(|o| o.value.clone()).unwrap_or_default();
             if v.len() < end {
                 v.resize(end, 0);

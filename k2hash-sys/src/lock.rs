@@ -22,7 +22,10 @@ pub const TRANS_QUEUE_LOCK: usize = 3;
 const FIRST_STRIPE: usize = 4;
 pub const STRIPES: usize = 4096;
 const SLOTS: usize = FIRST_STRIPE + STRIPES;
-const TABLE_BYTES: usize = SLOTS * 8;
+/// After the lock words: the inode of the file now at the path (the replacement notice that
+/// k2hreplace relies on; see `Db::replaced`).
+const INO_WORD: usize = SLOTS * 8;
+const TABLE_BYTES: usize = SLOTS * 8 + 8;
 
 const WRITER: u32 = 1 << 31;
 const WAITERS: u32 = 1 << 30;
@@ -128,6 +131,23 @@ impl LockTable {
             let p = self.base.add(slot * 8) as *const AtomicU32;
             (&*p, &*p.add(1))
         }
+    }
+
+    fn ino_word(&self) -> &std::sync::atomic::AtomicU64 {
+        // SAFETY: INO_WORD + 8 <= TABLE_BYTES, and the offset is 8-byte aligned in the
+        // page-aligned mapping.
+        unsafe { &*(self.base.add(INO_WORD) as *const std::sync::atomic::AtomicU64) }
+    }
+
+    /// Publish the inode of the file just attached at this table's path.
+    pub fn set_current_ino(&self, ino: u64) {
+        self.ino_word().store(ino, Ordering::Release);
+    }
+
+    /// The inode last published for this path (0: none yet).
+    #[inline]
+    pub fn current_ino(&self) -> u64 {
+        self.ino_word().load(Ordering::Acquire)
     }
 
     /// Stripe lock slot for a CKINDEX offset.

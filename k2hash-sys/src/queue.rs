@@ -129,7 +129,7 @@ impl Queue {
     }
 
     fn marker(&self, k: &K2h) -> Result<Marker> {
-        let v = k.db.get(
+        let v = k.db().get(
             &self.marker_key(),
             Parts {
                 value: true,
@@ -153,7 +153,7 @@ impl Queue {
 
     /// The entry after `entry` (its first subkey).
     fn next_of(k: &K2h, entry: &[u8]) -> Result<Option<Vec<u8>>> {
-        Ok(k.db
+        Ok(k.db()
             .get(entry, Parts::SUBKEYS)?
             .and_then(|e| lists::parse_subkeys(&e.subkeys).into_iter().next()))
     }
@@ -197,7 +197,8 @@ impl Queue {
 
     /// Number of entries, expired ones included.
     pub fn count(&self, k: &K2h) -> Result<usize> {
-        let _q = k.db.queue_guard(self.trans);
+        let db = k.db();
+        let _q = db.queue_guard(self.trans);
         Ok(self.entries(k, usize::MAX)?.len())
     }
 
@@ -211,7 +212,8 @@ impl Queue {
         expire: Option<i64>,
     ) -> Result<()> {
         k.check_writable()?;
-        let _q = k.db.queue_guard(self.trans);
+        let db = k.db();
+        let _q = db.queue_guard(self.trans);
         let mut attrs: Vec<Attr> = Vec::new();
         for (n, v) in extra {
             lists::set_attr(&mut attrs, n, v);
@@ -276,7 +278,8 @@ impl Queue {
 
     /// Data of the entry at `pos`, decrypted; None when missing, expired or unreadable.
     pub fn read(&self, k: &K2h, pos: i32, pass: Option<&str>) -> Result<Option<Vec<u8>>> {
-        let _q = k.db.queue_guard(self.trans);
+        let db = k.db();
+        let _q = db.queue_guard(self.trans);
         match self.entry_at(k, pos)? {
             Some(e) => k.get(&e, Protect::Yes(pass)),
             None => Ok(None),
@@ -287,14 +290,15 @@ impl Queue {
     /// `Some(None)`: an entry was consumed but its data could not be read.
     pub fn pop(&self, k: &K2h, pass: Option<&str>) -> Result<Option<Option<Vec<u8>>>> {
         k.check_writable()?;
-        let _q = k.db.queue_guard(self.trans);
+        let db = k.db();
+        let _q = db.queue_guard(self.trans);
         loop {
             let mut m = self.marker(k)?;
             if m.start.is_empty() {
                 return Ok(None);
             }
             let head = std::mem::take(&mut m.start);
-            let el = k.db.get(&head, Parts::ALL)?;
+            let el = k.db().get(&head, Parts::ALL)?;
             m.start = el
                 .as_ref()
                 .and_then(|e| lists::parse_subkeys(&e.subkeys).into_iter().next())
@@ -326,13 +330,14 @@ impl Queue {
         mut trial: impl FnMut(&[u8], &[Attr]) -> Trial,
     ) -> Result<Option<usize>> {
         k.check_writable()?;
-        let _q = k.db.queue_guard(self.trans);
+        let db = k.db();
+        let _q = db.queue_guard(self.trans);
         let entries = self.entries(k, count)?;
         let mut m = self.marker(k)?;
         let mut prev: Option<Vec<u8>> = None;
         let mut removed = 0;
         for e in entries {
-            let el = k.db.get(&e, Parts::ALL)?;
+            let el = k.db().get(&e, Parts::ALL)?;
             let next = el
                 .as_ref()
                 .and_then(|x| lists::parse_subkeys(&x.subkeys).into_iter().next());
@@ -374,7 +379,8 @@ impl Queue {
 
     /// Text listing of the queue for debugging.
     pub fn dump(&self, k: &K2h) -> Result<String> {
-        let _q = k.db.queue_guard(self.trans);
+        let db = k.db();
+        let _q = db.queue_guard(self.trans);
         let m = self.marker(k)?;
         let mut s = format!(
             "K2HQueue(prefix {:?}, {}) = {{\n  marker start = {:?}\n  marker end   = {:?}\n",
@@ -422,7 +428,8 @@ impl Queue {
         pass: Option<&str>,
     ) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
         let name = {
-            let _q = k.db.queue_guard(self.trans);
+            let db = k.db();
+            let _q = db.queue_guard(self.trans);
             match self.entry_at(k, pos)? {
                 Some(e) => k.get(&e, Protect::No)?,
                 None => None,
@@ -483,7 +490,7 @@ mod tests {
         let g = |o: usize| u64::from_le_bytes(m2[o..o + 8].try_into().unwrap());
         assert_eq!((g(0), g(8), g(16), g(24)), (0, 32, 68, 32));
         assert_eq!(&m2[32..], &m[100..168]);
-        assert_eq!(k.db.keys().unwrap().len(), 1);
+        assert_eq!(k.db().keys().unwrap().len(), 1);
     }
 
     #[test]

@@ -139,20 +139,21 @@ pub fn elements_by_hash(k: &K2h, start: u64, f: &ScanFilter) -> Result<(Vec<RawE
     if f.target_max_hash == 0 {
         return invalid("target max hash is 0");
     }
-    let max = k.db.max_slot_hash()?;
+    let max = k.db().max_slot_hash()?;
     let mut h = start;
     while h <= max {
-        let found: Vec<RawElement> =
-            k.db.slot_elements(h)?
-                .into_iter()
-                .map(|(hash, subhash, key, el)| RawElement {
-                    hash,
-                    subhash,
-                    key,
-                    el,
-                })
-                .filter(|e| f.keep(e))
-                .collect();
+        let found: Vec<RawElement> = k
+            .db()
+            .slot_elements(h)?
+            .into_iter()
+            .map(|(hash, subhash, key, el)| RawElement {
+                hash,
+                subhash,
+                key,
+                el,
+            })
+            .filter(|e| f.keep(e))
+            .collect();
         if !found.is_empty() {
             let next = if h < max { h + 1 } else { 0 };
             return Ok((found, next));
@@ -171,7 +172,7 @@ pub fn set_element(k: &K2h, e: &RawElement, ts: (i64, i64)) -> Result<()> {
     }
     let incoming = mtime(&parse_attrs(&e.el.attrs));
     let empty = e.el.value.is_empty() && e.el.subkeys.is_empty() && e.el.attrs.is_empty();
-    k.db.modify_hashed(&e.key, e.hash, e.subhash, |old| {
+    k.db().modify_hashed(&e.key, e.hash, e.subhash, |old| {
         if let Some(o) = old {
             let a = parse_attrs(&o.attrs);
             if !is_expired(&a) {

@@ -267,6 +267,19 @@ impl Store {
     }
 
     /// Zero `[off, off+len)` (used when an area reuses space beyond `unassign_area`).
+    /// Shorten a file to `len` (compaction); memory keeps its pages and reads them as data again
+    /// only after `grow_to` zeroes them.
+    pub fn shrink_to(&self, len: u64) -> Result<()> {
+        if self.readonly {
+            return Err(K2hError::ReadOnly);
+        }
+        if let Some(f) = &self.file {
+            f.set_len(len)?;
+            self.valid.store(len, Ordering::Release);
+        }
+        Ok(())
+    }
+
     pub fn zero(&self, off: u64, len: u64) -> Result<()> {
         const CH: usize = 1 << 16;
         let z = vec![0u8; CH.min(len as usize)];

@@ -79,8 +79,8 @@ fn transaction_log_replays_every_kind_of_change() {
     archive::load_archive(&r, &log, false).unwrap();
     for key in [&b"a\0"[..], b"c\0"] {
         assert_eq!(
-            r.db.get(key, k2hash::Parts::ALL).unwrap(),
-            k.db.get(key, k2hash::Parts::ALL).unwrap()
+            r.db().get(key, k2hash::Parts::ALL).unwrap(),
+            k.db().get(key, k2hash::Parts::ALL).unwrap()
         );
     }
     assert_eq!(r.get(b"c\0", Protect::No).unwrap().unwrap(), b"9\0");

@@ -112,10 +112,10 @@ fn environment_settings() {
     let raw = k2.get(b"n\0", Protect::No).unwrap().unwrap();
     assert_eq!(&raw[32..36], &2000u32.to_le_bytes());
     // a PBKDF1 value stays readable whatever the configured scheme
-    k2.db
+    k2.db()
         .set(
             b"old\0",
-            k.db.get(b"old\0", k2hash::Parts::ALL).unwrap().unwrap(),
+            k.db().get(b"old\0", k2hash::Parts::ALL).unwrap().unwrap(),
         )
         .unwrap();
     assert_eq!(
@@ -142,7 +142,7 @@ fn environment_settings() {
     assert_ne!(get_attr(&a, b"uniqid\0").unwrap(), first_uid.as_slice());
     let mut hkey = b"h\0\0".to_vec();
     hkey.extend_from_slice(&first_uid);
-    let hist = k.db.get(&hkey, k2hash::Parts::ALL).unwrap().unwrap();
+    let hist = k.db().get(&hkey, k2hash::Parts::ALL).unwrap().unwrap();
     assert_eq!(hist.value, b"v1\0");
     assert_eq!(
         get_attr(&parse_attrs(&hist.attrs), b"hismark\0").unwrap(),
@@ -151,6 +151,6 @@ fn environment_settings() {
     assert!(k.get(&hkey, Protect::Yes(None)).unwrap().is_none());
     k.remove(b"h\0").unwrap();
     assert!(k.get(b"h\0", Protect::No).unwrap().is_none());
-    assert_eq!(k.db.keys().unwrap().len(), 2);
+    assert_eq!(k.db().keys().unwrap().len(), 2);
     std::env::remove_var("K2HATTR_HISTORY");
 }

@@ -19,7 +19,7 @@ impl Rng {
 fn exercise(k: &K2h) {
     let mut pos = 0;
     let mut n = 0;
-    while let Ok(Some((e, key, _))) = k.db.next_element(pos, Parts::NONE) {
+    while let Ok(Some((e, key, _))) = k.db().next_element(pos, Parts::NONE) {
         let _ = k.get(&key, Protect::No);
         let _ = k.get(&key, Protect::Yes(Some("secretpass")));
         let _ = k.get_subkeys(&key, true);
@@ -43,9 +43,9 @@ fn exercise(k: &K2h) {
         let _ = k.get(key.as_bytes(), Protect::No);
         let _ = k.rename(key.as_bytes(), b"renamed\0");
     }
-    let _ = k.db.verify();
-    let _ = k2hash::dump::dump(&k.db, k2hash::dump::DUMP_PAGE);
-    let _ = k2hash::dump::state(&k.db);
+    let _ = k.db().verify();
+    let _ = k2hash::dump::dump(&k.db(), k2hash::dump::DUMP_PAGE);
+    let _ = k2hash::dump::state(&k.db());
 }
 
 #[test]

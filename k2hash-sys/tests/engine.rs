@@ -140,17 +140,17 @@ fn index_growth_and_migration() {
     };
     let k = K2h::open_file(&path, false, false, true, layout).unwrap();
     fill(&k, 3000);
-    let cur = k.db.header_u64(k2hash::format::H_CUR_MASK).unwrap();
+    let cur = k.db().header_u64(k2hash::format::H_CUR_MASK).unwrap();
     assert!(cur > 0xFF, "key index grew: {cur:#x}");
-    assert!(k.db.areas().unwrap().len() > 18);
+    assert!(k.db().areas().unwrap().len() > 18);
     check(&k, 3000);
-    assert_eq!(k.db.verify().unwrap(), 3000);
+    assert_eq!(k.db().verify().unwrap(), 3000);
     drop(k);
     // the file size equals the logical end
     let len = std::fs::metadata(&path).unwrap().len();
     let k = K2h::open_file(&path, true, false, true, layout).unwrap();
     assert_eq!(
-        k.db.header_u64(k2hash::format::H_UNASSIGN_AREA).unwrap(),
+        k.db().header_u64(k2hash::format::H_UNASSIGN_AREA).unwrap(),
         len
     );
     drop(k);
@@ -169,18 +169,18 @@ fn index_growth_and_migration() {
     // read-write reads migrate lazily and keep everything reachable
     let k = K2h::open_file(&path, false, false, true, layout).unwrap();
     check(&k, 3100);
-    assert_eq!(k.db.verify().unwrap(), 3100);
+    assert_eq!(k.db().verify().unwrap(), 3100);
     for i in (0..3100).step_by(3) {
         k.remove(format!("key-{i}\0").as_bytes()).unwrap();
     }
-    assert_eq!(k.db.verify().unwrap(), 3100 - 1034);
+    assert_eq!(k.db().verify().unwrap(), 3100 - 1034);
 }
 
 #[test]
 fn removed_space_is_reused() {
     let k = K2h::open_mem(Layout::default()).unwrap();
     fill(&k, 2000);
-    let size = k.db.header_u64(k2hash::format::H_UNASSIGN_AREA).unwrap();
+    let size = k.db().header_u64(k2hash::format::H_UNASSIGN_AREA).unwrap();
     for _ in 0..5 {
         for i in 0..2000 {
             k.remove(format!("key-{i}\0").as_bytes()).unwrap();
@@ -188,7 +188,7 @@ fn removed_space_is_reused() {
         fill(&k, 2000);
     }
     assert_eq!(
-        k.db.header_u64(k2hash::format::H_UNASSIGN_AREA).unwrap(),
+        k.db().header_u64(k2hash::format::H_UNASSIGN_AREA).unwrap(),
         size
     );
     check(&k, 2000);
@@ -226,7 +226,7 @@ fn threads_share_one_handle() {
     for t in ts {
         t.join().unwrap();
     }
-    let live = k.db.verify().unwrap();
+    let live = k.db().verify().unwrap();
     let mut want = 0;
     for t in 0..4 {
         for i in 0..3000u32 {
@@ -326,5 +326,5 @@ fn processes_share_a_file() {
             }
         }
     }
-    assert_eq!(k.db.verify().unwrap(), n);
+    assert_eq!(k.db().verify().unwrap(), n);
 }

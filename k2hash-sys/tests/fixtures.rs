@@ -14,7 +14,7 @@ fn check(name: &str, pass: Option<&str>, fullmap: bool) {
 
     let k = K2h::open_file(&path, false, false, fullmap, Layout::default()).unwrap();
     // iteration order and key set
-    let keys = k.db.keys().unwrap();
+    let keys = k.db().keys().unwrap();
     let want: Vec<Vec<u8>> = exp.iter().map(|e| e.key.clone()).collect();
     assert_eq!(keys, want);
     for e in &exp {
@@ -46,7 +46,7 @@ fn check(name: &str, pass: Option<&str>, fullmap: bool) {
         );
         assert_eq!(k.get_attrs(&e.key).unwrap().unwrap_or_default(), e.attrs);
     }
-    assert_eq!(k.db.verify().unwrap(), exp.len() as u64);
+    assert_eq!(k.db().verify().unwrap(), exp.len() as u64);
     drop(k);
 
     // read-only attach reads the same
@@ -101,5 +101,5 @@ fn upstream_removed_key_absent_and_writable() {
         );
     }
     assert_eq!(k.get(b"key1\0", Protect::No).unwrap().unwrap(), b"value1\0");
-    assert_eq!(k.db.verify().unwrap(), 513);
+    assert_eq!(k.db().verify().unwrap(), 513);
 }

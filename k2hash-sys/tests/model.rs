@@ -133,12 +133,12 @@ fn run(ops: Vec<Op>, mode: u8) {
         let attrs: Vec<(Vec<u8>, Vec<u8>)> = e.attrs.clone().into_iter().collect();
         assert_eq!(k.get_attrs(kk).unwrap().unwrap_or_default(), attrs);
     }
-    let mut keys = k.db.keys().unwrap();
+    let mut keys = k.db().keys().unwrap();
     keys.sort();
     let mut want: Vec<Vec<u8>> = m.keys().cloned().collect();
     want.sort();
     assert_eq!(keys, want);
-    assert_eq!(k.db.verify().unwrap(), m.len() as u64);
+    assert_eq!(k.db().verify().unwrap(), m.len() as u64);
     // untouched keys stay missing
     for a in 64..70u16 {
         assert_eq!(k.get(&key(a), Protect::No).unwrap(), None);

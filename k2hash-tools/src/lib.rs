@@ -222,6 +222,54 @@ impl Progress {
     }
 }
 
+/// Move `src` in at `dst` (k2hreplace): the old `dst` is kept as `dst.BAK[N]` (older backups
+/// removed first when `remove_old`), then the new file is attached once, which publishes its
+/// inode so processes attached to the old file reattach. Returns an error message.
+pub fn replace_file(src: &str, dst: &str, remove_old: bool) -> Result<(), String> {
+    let is_file =
+        |p: &str| !p.is_empty() && std::fs::metadata(p).map(|m| m.is_file()).unwrap_or(false);
+    if !is_file(src) {
+        return Err(format!("File {src} does not exist."));
+    }
+    if !is_file(dst) {
+        return Err(format!("File {dst} does not exist."));
+    }
+    let name = |n: u32| {
+        if n == 0 {
+            format!("{dst}.BAK")
+        } else {
+            format!("{dst}.BAK{n}")
+        }
+    };
+    if remove_old {
+        for n in 0.. {
+            let b = name(n);
+            if !is_file(&b) {
+                break;
+            }
+            if let Err(e) = std::fs::remove_file(&b) {
+                err(&format!("Could not unlink file {b}. {e}"));
+                break;
+            }
+        }
+    }
+    let bup = (0..).map(name).find(|b| !is_file(b)).unwrap_or_default();
+    std::fs::hard_link(dst, &bup)
+        .map_err(|e| format!("Could not link file {dst} to {bup}. {e}"))?;
+    std::fs::remove_file(dst).map_err(|e| format!("Could not unlink file {dst}. {e}"))?;
+    std::fs::hard_link(src, dst).map_err(|e| format!("Could not link file {src} to {dst}. {e}"))?;
+    std::fs::remove_file(src).map_err(|e| format!("Could not unlink file {src}. {e}"))?;
+    k2hash::K2h::open_file(
+        std::path::Path::new(dst),
+        true,
+        false,
+        false,
+        k2hash::Layout::default(),
+    )
+    .map_err(|e| format!("Could not attach replaced file {dst}: {e}"))?;
+    Ok(())
+}
+
 /// Buffers handed out by the C API (malloc'd) become Rust values here and are freed.
 pub mod cbuf {
     /// Copy `len` bytes at `p` and free `p` with the C allocator; NULL gives None.

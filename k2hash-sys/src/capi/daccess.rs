@@ -93,7 +93,7 @@ fn open(name: &str, h: k2h_h, key: Option<&[u8]>, mode: c_int) -> k2h_da_h {
         };
         let Some(k) = handle(name, h) else { return 0 };
         let r = (|| -> crate::Result<bool> {
-            let exists = k.db.exists(key)?;
+            let exists = k.db().exists(key)?;
             if mode == K2HDAMODE::K2H_DA_READ {
                 return Ok(exists);
             }

@@ -28,7 +28,7 @@ impl Finder {
     /// Move to the next existing entry; false at the end.
     fn advance(&mut self) -> crate::Result<bool> {
         match &mut self.pos {
-            Pos::All(off) => match self.k.db.next_element(*off, Parts::NONE)? {
+            Pos::All(off) => match self.k.db().next_element(*off, Parts::NONE)? {
                 Some((e, key, _)) => {
                     *off = e;
                     self.key = key;
@@ -39,7 +39,7 @@ impl Finder {
             Pos::Subkeys(list, idx) => {
                 while *idx + 1 < list.len() {
                     *idx += 1;
-                    if self.k.db.exists(&list[*idx])? {
+                    if self.k.db().exists(&list[*idx])? {
                         self.key = list[*idx].clone();
                         return Ok(true);
                     }
@@ -52,8 +52,8 @@ impl Finder {
     /// Raw parts of the current element.
     fn current(&self, parts: Parts) -> crate::Result<Option<Element>> {
         match &self.pos {
-            Pos::All(off) => Ok(self.k.db.read_live(*off, parts)?.map(|(_, el)| el)),
-            Pos::Subkeys(..) => self.k.db.get(&self.key, parts),
+            Pos::All(off) => Ok(self.k.db().read_live(*off, parts)?.map(|(_, el)| el)),
+            Pos::Subkeys(..) => self.k.db().get(&self.key, parts),
         }
     }
 }
@@ -69,7 +69,7 @@ pub extern "C" fn k2h_find_first(handle: k2h_h) -> k2h_find_h {
         let Some(k) = crate::capi::ffi::handle("k2h_find_first", handle) else {
             return 0;
         };
-        match k.db.next_element(0, Parts::NONE) {
+        match k.db().next_element(0, Parts::NONE) {
             Ok(Some((e, key, _))) => first("k2h_find_first", k, Pos::All(e), key),
             Ok(None) => 0,
             Err(e) => fail("k2h_find_first", e, 0),
@@ -91,7 +91,7 @@ fn first_subkey(name: &str, h: k2h_h, pkey: Option<&[u8]>) -> k2h_find_h {
             Err(e) => return fail(name, e, 0),
         };
         // The original stops when the first listed key does not exist.
-        match k.db.exists(&list[0]) {
+        match k.db().exists(&list[0]) {
             Ok(true) => {
                 let key = list[0].clone();
                 first(name, k, Pos::Subkeys(list, 0), key)

@@ -363,7 +363,7 @@ fn info(st: &Store, p: &P) {
     let Some(k) = st.k.as_deref() else {
         return err("Something error occurred while dumping head of k2hash.");
     };
-    match dump::dump(&k.db, dump::DUMP_HEAD) {
+    match dump::dump(&k.db(), dump::DUMP_HEAD) {
         Ok(t) => write_raw(&t),
         Err(_) => return err("Something error occurred while dumping head of k2hash."),
     }
@@ -431,7 +431,7 @@ fn info(st: &Store, p: &P) {
         prn("-------------------------------------------------------");
         prn("K2HASH STATE");
         prn("-------------------------------------------------------");
-        match dump::state(&k.db) {
+        match dump::state(&k.db()) {
             Ok(s) => write_raw(dump::state_text(&s).as_bytes()),
             Err(_) => err("Something error occurred while printing state of k2hash."),
         }
@@ -467,7 +467,7 @@ fn dump_cmd(k: Option<&K2h>, p: &P) {
     prn("-------------------------------------------------------");
     prn(&format!("K2HASH {label} DUMP"));
     prn("-------------------------------------------------------");
-    match k.map(|k| dump::dump(&k.db, mode)) {
+    match k.map(|k| dump::dump(&k.db(), mode)) {
         Some(Ok(t)) => write_raw(&t),
         _ => err("Something error occurred while dumping head of k2hash."),
     }
@@ -1015,7 +1015,7 @@ fn list(k: Option<&K2h>, p: &P, spacer: &str) {
         out(&l);
         let subs = k.get_subkeys(&zk, false).ok().flatten().unwrap_or_default();
         for s in subs {
-            if !k.db.exists(&s).unwrap_or(false) {
+            if !k.db().exists(&s).unwrap_or(false) {
                 continue;
             }
             let name = String::from_utf8_lossy(cstr(&s)).into_owned();
@@ -1029,7 +1029,7 @@ fn list(k: Option<&K2h>, p: &P, spacer: &str) {
         attrs: false,
     };
     let mut pos = 0;
-    while let Ok(Some((e, key, el))) = k.db.next_element(pos, parts) {
+    while let Ok(Some((e, key, el))) = k.db().next_element(pos, parts) {
         pos = e;
         let pk = printable(&key);
         let mut l = b"+\"".to_vec();
