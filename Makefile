@@ -1,19 +1,24 @@
 # k2hash-rs: build, install, test and run.
 #   make            build the release libraries
 #   make run        build and run the example C program on a k2hash file
-#   make test       every test (Rust unit/integration tests, header check, C tests)
+#   make test       every test (Rust unit/integration tests, header check, C tests, Python
+#                   binding, installed tools)
 #   make install PREFIX=/usr/local DESTDIR=
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 VERSION  := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 LIBDIR    = $(DESTDIR)$(PREFIX)/lib
 INCDIR    = $(DESTDIR)$(PREFIX)/include
+BINDIR    = $(DESTDIR)$(PREFIX)/bin
+MANDIR    = $(DESTDIR)$(PREFIX)/share/man/man1
+TOOLS     = k2hlinetool k2htouch k2hreplace k2hcompress k2himport k2hbench
+MANPAGES  = k2hash $(TOOLS) k2hedit
 STAGE    := $(CURDIR)/target/stage
 CARGO    ?= cargo
 CC       ?= cc
 HEADERS   = k2hash.h k2hdbg.h k2hashfunc.h k2htransfunc.h
 
-.PHONY: all build headers install uninstall test test-rust test-c test-python run deps clean check-headers
+.PHONY: all build headers install uninstall test test-rust test-c test-python test-install run deps clean check-headers
 
 all: build
 
@@ -36,10 +41,16 @@ install: build
 	ln -sf libk2hash.so.1 $(LIBDIR)/libk2hash.so
 	for h in $(HEADERS); do install -m 0644 include/k2hash/$$h $(INCDIR)/k2hash/$$h; done
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' pkgconfig/libk2hash.pc.in > $(LIBDIR)/pkgconfig/libk2hash.pc
+	install -d $(BINDIR) $(MANDIR)
+	for t in $(TOOLS); do install -m 0755 target/release/$$t $(BINDIR)/$$t; done
+	install -m 0755 k2hash-tools/scripts/k2hedit $(BINDIR)/k2hedit
+	for m in $(MANPAGES); do install -m 0644 k2hash-tools/man/$$m.1 $(MANDIR)/$$m.1; done
 
 uninstall:
 	rm -f $(LIBDIR)/libk2hash.so.$(VERSION) $(LIBDIR)/libk2hash.so.1 $(LIBDIR)/libk2hash.so $(LIBDIR)/pkgconfig/libk2hash.pc
 	rm -rf $(INCDIR)/k2hash
+	for t in $(TOOLS) k2hedit; do rm -f $(BINDIR)/$$t; done
+	for m in $(MANPAGES); do rm -f $(MANDIR)/$$m.1; done
 
 # Tools the tests need beyond the Rust toolchain (installed when missing and we are root).
 deps:
@@ -64,7 +75,7 @@ stage: deps build
 
 PKG = PKG_CONFIG_PATH=$(STAGE)/usr/lib/pkgconfig pkg-config
 
-test: check-headers test-rust test-c test-python
+test: check-headers test-rust test-c test-python test-install
 
 # The PyPI k2hash binding (pure Python, ctypes) run against the staged library.
 PYBINDING = k2hash==1.0.1
@@ -97,6 +108,14 @@ test-c: stage
 	  if FIXTURES=$(CURDIR)/../shared/fixtures/k2hash $$exe; then pass=$$((pass+1)); else echo "FAILED: $$exe"; fail=$$((fail+1)); fi; \
 	done; \
 	echo "c-tests: $$pass passed, $$fail failed"; [ $$fail = 0 ]
+
+# The staged install holds every tool and man page, and the installed tools run.
+test-install: stage
+	@set -e; for t in $(TOOLS) k2hedit; do test -x $(STAGE)/usr/bin/$$t || { echo "missing bin/$$t"; exit 1; }; done; \
+	for m in $(MANPAGES); do test -s $(STAGE)/usr/share/man/man1/$$m.1 || { echo "missing man page $$m.1"; exit 1; }; done; \
+	$(STAGE)/usr/bin/k2hlinetool -libversion | grep -q 'K2HASH library Version $(VERSION)'; \
+	$(STAGE)/usr/bin/k2hedit -h | grep -q Usage; \
+	echo "install: $(words $(TOOLS)) tools, k2hedit and $(words $(MANPAGES)) man pages in place"
 
 run: stage
 	@mkdir -p target/c-tests

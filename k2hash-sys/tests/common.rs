@@ -115,3 +115,13 @@ pub fn parse_listing(text: &str) -> Vec<Expected> {
     }
     v
 }
+
+/// A small layout whose areas fill up quickly (compaction and replacement tests).
+pub fn small_layout() -> k2hash::Layout {
+    k2hash::Layout {
+        mask_bits: 4,
+        cmask_bits: 4,
+        max_elements: 32,
+        page_size: 128,
+    }
+}

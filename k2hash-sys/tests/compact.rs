@@ -1,18 +1,7 @@
-//! In-place compaction (k2hcompress -direct) and reattaching after a file is replaced at the
-//! path (k2hreplace).
+//! In-place compaction (k2hcompress -direct).
 mod common;
 use k2hash::format::{AREA_ELEMENT, AREA_PAGE};
-use k2hash::{K2h, Layout, Protect};
-use std::path::Path;
-
-fn layout() -> Layout {
-    Layout {
-        mask_bits: 4,
-        cmask_bits: 4,
-        max_elements: 32,
-        page_size: 128,
-    }
-}
+use k2hash::{K2h, Protect};
 
 fn z(s: &str) -> Vec<u8> {
     let mut v = s.as_bytes().to_vec();
@@ -28,7 +17,7 @@ fn last_kind(k: &K2h) -> u64 {
 fn compacts(kind: u64, value: &[u8]) {
     let d = common::tempdir();
     let p = d.path().join("c.k2h");
-    let k = K2h::open_file(&p, false, false, false, layout()).unwrap();
+    let k = K2h::open_file(&p, false, false, false, common::small_layout()).unwrap();
     let mut n = 0;
     while !(last_kind(&k) == kind && k.db().areas().unwrap().len() > 4) {
         k.set_value(&z(&format!("k{n}")), value, None, None)
@@ -63,7 +52,7 @@ fn compacts(kind: u64, value: &[u8]) {
     }
     k.db().verify().unwrap();
     drop(k);
-    let r = K2h::open_file(&p, true, false, false, layout()).unwrap();
+    let r = K2h::open_file(&p, true, false, false, common::small_layout()).unwrap();
     assert_eq!(r.db().keys().unwrap().len(), keep.len() + n);
 }
 
@@ -81,49 +70,14 @@ fn compacts_trailing_element_area() {
 fn nothing_to_compact_is_not_an_error() {
     let d = common::tempdir();
     let p = d.path().join("c.k2h");
-    let k = K2h::open_file(&p, false, false, false, layout()).unwrap();
+    let k = K2h::open_file(&p, false, false, false, common::small_layout()).unwrap();
     k.set_value(b"a\0", b"1\0", None, None).unwrap();
     assert!(!k.db().compress_last_area().unwrap());
     assert_eq!(
         k.get(b"a\0", Protect::No).unwrap().as_deref(),
         Some(&b"1\0"[..])
     );
-    let ro = K2h::open_file(&p, true, false, false, layout()).unwrap();
+    let ro = K2h::open_file(&p, true, false, false, common::small_layout()).unwrap();
     drop(k);
     assert!(ro.db().compress_last_area().is_err());
-}
-
-#[test]
-fn handles_follow_a_replaced_file() {
-    let d = common::tempdir();
-    let dst = d.path().join("live.k2h");
-    let src = d.path().join("new.k2h");
-    let live = K2h::open_file(&dst, false, false, true, layout()).unwrap();
-    live.set_value(b"a\0", b"old\0", None, None).unwrap();
-    {
-        let n = K2h::open_file(&src, false, false, true, layout()).unwrap();
-        n.set_value(b"a\0", b"new\0", None, None).unwrap();
-    }
-    // what k2hreplace does: swap the links, then attach the new file once
-    let bak = d.path().join("live.k2h.BAK");
-    std::fs::hard_link(&dst, &bak).unwrap();
-    std::fs::remove_file(&dst).unwrap();
-    std::fs::hard_link(&src, &dst).unwrap();
-    std::fs::remove_file(&src).unwrap();
-    drop(K2h::open_file(Path::new(&dst), true, false, false, layout()).unwrap());
-    assert_eq!(
-        live.get(b"a\0", Protect::No).unwrap().as_deref(),
-        Some(&b"new\0"[..])
-    );
-    live.set_value(b"b\0", b"x\0", None, None).unwrap();
-    let check = K2h::open_file(&dst, true, false, false, layout()).unwrap();
-    assert_eq!(
-        check.get(b"b\0", Protect::No).unwrap().as_deref(),
-        Some(&b"x\0"[..])
-    );
-    let old = K2h::open_file(&bak, true, false, false, layout()).unwrap();
-    assert_eq!(
-        old.get(b"a\0", Protect::No).unwrap().as_deref(),
-        Some(&b"old\0"[..])
-    );
 }

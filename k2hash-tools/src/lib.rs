@@ -167,11 +167,45 @@ pub fn binary_dump(label: &[u8], value: &[u8]) -> Option<Vec<u8>> {
             o.extend_from_slice(&pref);
         } else {
             o.push(b'\n');
-            o.extend(std::iter::repeat(b' ').take(pref.len()));
+            o.extend(std::iter::repeat_n(b' ', pref.len()));
         }
         o.extend_from_slice(&dump_line(chunk));
     }
     Some(o)
+}
+
+/// The program name as the original tools print it (basename, libtool's `lt-` dropped).
+pub fn program_name(default: &str) -> String {
+    let a = std::env::args().next().unwrap_or_else(|| default.into());
+    let b = a.rsplit('/').next().unwrap_or(&a).to_string();
+    b.strip_prefix("lt-").map(str::to_string).unwrap_or(b)
+}
+
+/// Print `prompt` and read one answer line from stdin (newline removed); None at end of input.
+pub fn ask_line(prompt: &str) -> Option<String> {
+    use std::io::BufRead;
+    print!("{prompt}");
+    let _ = std::io::stdout().flush();
+    let mut l = String::new();
+    match std::io::stdin().lock().read_line(&mut l) {
+        Ok(0) | Err(_) => None,
+        Ok(_) => Some(l.trim_end_matches('\n').to_string()),
+    }
+}
+
+/// Every live element in file order: (key, value) — the scan `list` commands print.
+pub fn key_values(k: &k2hash::K2h) -> impl Iterator<Item = (Vec<u8>, Vec<u8>)> + '_ {
+    let parts = k2hash::Parts {
+        value: true,
+        subkeys: false,
+        attrs: false,
+    };
+    let mut pos = 0;
+    std::iter::from_fn(move || {
+        let (e, key, el) = k.db().next_element(pos, parts).ok()??;
+        pos = e;
+        Some((key, el.value))
+    })
 }
 
 /// Progress of a long operation, shown on stderr only when it is a terminal.
@@ -273,12 +307,14 @@ pub fn replace_file(src: &str, dst: &str, remove_old: bool) -> Result<(), String
 /// Buffers handed out by the C API (malloc'd) become Rust values here and are freed.
 pub mod cbuf {
     /// Copy `len` bytes at `p` and free `p` with the C allocator; NULL gives None.
-    pub fn take(p: *mut u8, len: usize) -> Option<Vec<u8>> {
+    ///
+    /// # Safety
+    /// `p` is NULL or a malloc'd buffer of at least `len` bytes that nothing else owns.
+    pub unsafe fn take(p: *mut u8, len: usize) -> Option<Vec<u8>> {
         if p.is_null() {
             return None;
         }
-        // SAFETY: the C API returned `p` from malloc with at least `len` readable bytes, and
-        // nothing else owns it; it is read once and freed once here.
+        // SAFETY: guaranteed by the caller; the buffer is read once and freed once here.
         unsafe {
             let v = std::slice::from_raw_parts(p, len).to_vec();
             libc::free(p.cast());
@@ -287,11 +323,14 @@ pub mod cbuf {
     }
 
     /// A NUL-terminated string the library owns (not freed); empty for NULL.
-    pub fn cstring(p: *const libc::c_char) -> String {
+    ///
+    /// # Safety
+    /// `p` is NULL or points at a NUL-terminated string that stays valid meanwhile.
+    pub unsafe fn cstring(p: *const libc::c_char) -> String {
         if p.is_null() {
             return String::new();
         }
-        // SAFETY: `p` is a NUL-terminated static string returned by the library.
+        // SAFETY: guaranteed by the caller.
         unsafe { std::ffi::CStr::from_ptr(p) }
             .to_string_lossy()
             .into_owned()

@@ -31,9 +31,7 @@ struct Opts {
 }
 
 fn prog() -> String {
-    let a = std::env::args().next().unwrap_or_else(|| "k2hbench".into());
-    let b = a.rsplit('/').next().unwrap_or(&a).to_string();
-    b.strip_prefix("lt-").map(str::to_string).unwrap_or(b)
+    k2htools::program_name("k2hbench")
 }
 
 fn help() {
@@ -355,7 +353,11 @@ fn report(o: &Opts, results: &[(Duration, u64)], real: Duration) {
         format!("File path                     {path}"),
         format!(
             "Attach type                   {}",
-            if o.readonly { "Read only" } else { "Read/Write" }
+            if o.readonly {
+                "Read only"
+            } else {
+                "Read/Write"
+            }
         ),
         format!(
             "Mapping type                  {}",

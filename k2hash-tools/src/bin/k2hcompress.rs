@@ -7,16 +7,11 @@ use k2hash::format::{mask_bits, H_COLLISION_MASK, H_CUR_MASK, H_MAX_ELEMENT_COUN
 use k2hash::{K2h, Layout};
 use k2htools::{atoi, err, Progress};
 use std::collections::HashMap;
-use std::io::{BufRead, Write};
 use std::path::Path;
 use std::process::exit;
 
 fn prog() -> String {
-    let a = std::env::args()
-        .next()
-        .unwrap_or_else(|| "k2hcompress".into());
-    let b = a.rsplit('/').next().unwrap_or(&a).to_string();
-    b.strip_prefix("lt-").map(str::to_string).unwrap_or(b)
+    k2htools::program_name("k2hcompress")
 }
 
 fn help() {
@@ -89,16 +84,12 @@ fn parse(args: &[String]) -> Option<HashMap<String, String>> {
 
 fn confirm(msg: &str) -> bool {
     loop {
-        print!("{msg}");
-        let _ = std::io::stdout().flush();
-        let mut l = String::new();
-        match std::io::stdin().lock().read_line(&mut l) {
-            Ok(0) | Err(_) => return false,
-            Ok(_) => {}
-        }
-        match l.trim_end_matches('\n').to_ascii_uppercase().as_str() {
-            "Y" => return true,
-            "N" => return false,
+        match k2htools::ask_line(msg)
+            .map(|a| a.to_ascii_uppercase())
+            .as_deref()
+        {
+            None | Some("N") => return false,
+            Some("Y") => return true,
             _ => {}
         }
     }

@@ -4,11 +4,7 @@
 use std::process::exit;
 
 fn prog() -> String {
-    let a = std::env::args()
-        .next()
-        .unwrap_or_else(|| "k2hreplace".into());
-    let b = a.rsplit('/').next().unwrap_or(&a).to_string();
-    b.strip_prefix("lt-").map(str::to_string).unwrap_or(b)
+    k2htools::program_name("k2hreplace")
 }
 
 fn help() {

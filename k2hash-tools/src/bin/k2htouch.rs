@@ -2,7 +2,7 @@
 //! commands, outputs and exit codes. Modes (dtor, mtime, history, expire) live in special keys
 //! of the file and apply to every later k2htouch run on it.
 use k2hash::dump;
-use k2hash::engine::{Layout, Parts};
+use k2hash::engine::Layout;
 use k2hash::queue::{Queue, Trial};
 use k2hash::{K2h, Protect};
 use k2htools::{atoi, cstr, printable};
@@ -139,7 +139,7 @@ impl Touch {
             eprintln!("Load and Set attr Failed.");
             exit(1);
         }
-        if self.args[2].to_ascii_lowercase() != "dtor" && on(DTOR_KEY) {
+        if !self.args[2].eq_ignore_ascii_case("dtor") && on(DTOR_KEY) {
             self.start_dtor(&k);
         }
         k
@@ -262,16 +262,9 @@ fn main() {
         }
         ("list", 3) => {
             let k = t.attach();
-            let parts = Parts {
-                value: true,
-                subkeys: false,
-                attrs: false,
-            };
-            let mut pos = 0;
-            while let Ok(Some((e, key, el))) = k.db().next_element(pos, parts) {
-                pos = e;
-                if !key.is_empty() && !el.value.is_empty() {
-                    let l = [cstr(&key), b"\t", cstr(&el.value), b"\n"].concat();
+            for (key, value) in k2htools::key_values(&k) {
+                if !key.is_empty() && !value.is_empty() {
+                    let l = [cstr(&key), b"\t", cstr(&value), b"\n"].concat();
                     stdout_raw(&l);
                 }
             }

@@ -4,14 +4,13 @@ use crate::{parse, Console, Store};
 use k2hash::archive;
 use k2hash::capi::{daccess as da, trans as tr};
 use k2hash::dump;
-use k2hash::engine::Parts;
 use k2hash::queue::{Queue, Trial};
 use k2hash::replicate::{self, RawElement, ScanFilter};
 use k2hash::{K2h, Protect};
 use k2htools::{atoi, binary_dump, cbuf, cstr, err, opt, out, parse_options, printable, prn};
 use k2htools::{OptError, OptType};
 use std::ffi::CString;
-use std::io::{BufRead, Write};
+use std::io::Write;
 
 const LINE_OPTS: &[OptType] = &[
     opt("help", "help", 0, 0),
@@ -441,7 +440,8 @@ fn info(st: &Store, p: &P) {
 
 fn trans_version() -> String {
     let p = k2hash::capi::transfunc::k2h_trans_version();
-    cbuf::cstring(p)
+    // SAFETY: the library returns a static NUL-terminated version string.
+    unsafe { cbuf::cstring(p) }
 }
 
 fn write_raw(b: &[u8]) {
@@ -518,17 +518,17 @@ fn set(k: Option<&K2h>, p: &P) {
 
 fn ask(prompt: &str) -> Option<String> {
     loop {
-        print!("{prompt}");
-        let _ = std::io::stdout().flush();
-        let mut l = String::new();
-        match std::io::stdin().lock().read_line(&mut l) {
-            Ok(0) | Err(_) => return None,
-            Ok(_) => {}
-        }
-        let l = l.trim_end_matches('\n').to_string();
+        let l = k2htools::ask_line(prompt)?;
         if !l.is_empty() {
             return Some(l);
         }
+    }
+}
+
+/// Print a labelled binary dump (nothing for no data).
+fn dump_out(label: &[u8], v: &[u8]) {
+    if let Some(d) = binary_dump(label, v) {
+        out(&d);
     }
 }
 
@@ -842,7 +842,8 @@ fn dprint(st: &Store, p: &P) {
     let mut len = atoi(&p[1]).max(0) as usize;
     let ok = da::k2h_da_get_value(h, &mut ptr, &mut len);
     da::k2h_da_free(h);
-    let Some(v) = cbuf::take(ptr, len).filter(|_| ok) else {
+    // SAFETY: k2h_da_get_value hands over a malloc'd buffer of `len` bytes (or NULL).
+    let Some(v) = unsafe { cbuf::take(ptr, len) }.filter(|_| ok) else {
         return err("Failed reading value.");
     };
     for chunk in v.chunks(8) {
@@ -1023,22 +1024,15 @@ fn list(k: Option<&K2h>, p: &P, spacer: &str) {
         }
         return;
     }
-    let parts = Parts {
-        value: true,
-        subkeys: false,
-        attrs: false,
-    };
-    let mut pos = 0;
-    while let Ok(Some((e, key, el))) = k.db().next_element(pos, parts) {
-        pos = e;
+    for (key, value) in k2htools::key_values(k) {
         let pk = printable(&key);
         let mut l = b"+\"".to_vec();
         l.extend_from_slice(if key.is_empty() { b"(null)" } else { &pk });
         l.extend_from_slice(b"\" => \"");
-        if el.value.is_empty() {
+        if value.is_empty() {
             l.extend_from_slice(b"(null)");
         } else {
-            l.extend_from_slice(&printable(&el.value));
+            l.extend_from_slice(&printable(&value));
         }
         l.push(b'"');
         out(&l);
@@ -1472,8 +1466,8 @@ fn queue_cmd(k: Option<&K2h>, p: &mut Vec<String>, keyq: bool) {
             if keyq {
                 match q(fifo).read_keyval(k, pos, pass.as_deref()) {
                     Ok(Some((key, val))) => {
-                        binary_dump(b"READ QUEUE(KEY)  ", &key).map(|d| out(&d));
-                        binary_dump(b"READ QUEUE(VALUE)", &val).map(|d| out(&d));
+                        dump_out(b"READ QUEUE(KEY)  ", &key);
+                        dump_out(b"READ QUEUE(VALUE)", &val);
                     }
                     Ok(None) => err("There is no read queue."),
                     Err(_) => err("Something error occurred during reading key queue."),
@@ -1481,7 +1475,7 @@ fn queue_cmd(k: Option<&K2h>, p: &mut Vec<String>, keyq: bool) {
             } else {
                 match q(fifo).read(k, pos, pass.as_deref()) {
                     Ok(Some(v)) if !v.is_empty() => {
-                        binary_dump(b"READ QUEUE", &v).map(|d| out(&d));
+                        dump_out(b"READ QUEUE", &v);
                     }
                     Ok(_) => err("There is no read queue."),
                     Err(_) => err("Something error occurred during reading queue."),
@@ -1516,8 +1510,8 @@ fn queue_cmd(k: Option<&K2h>, p: &mut Vec<String>, keyq: bool) {
             if keyq {
                 match q(fifo).pop_keyval(k, pass.as_deref()) {
                     Ok(Some((key, Some(val)))) if !key.is_empty() => {
-                        binary_dump(b"POPPED QUEUE(KEY)  ", &key).map(|d| out(&d));
-                        binary_dump(b"POPPED QUEUE(VALUE)", &val).map(|d| out(&d));
+                        dump_out(b"POPPED QUEUE(KEY)  ", &key);
+                        dump_out(b"POPPED QUEUE(VALUE)", &val);
                     }
                     Ok(_) => err("There is no popped queue."),
                     Err(_) => err("Something error occurred during popping queue."),
@@ -1525,7 +1519,7 @@ fn queue_cmd(k: Option<&K2h>, p: &mut Vec<String>, keyq: bool) {
             } else {
                 match q(fifo).pop(k, pass.as_deref()) {
                     Ok(Some(Some(v))) if !v.is_empty() => {
-                        binary_dump(b"POPPED QUEUE", &v).map(|d| out(&d));
+                        dump_out(b"POPPED QUEUE", &v);
                     }
                     Ok(_) => err("There is no popped queue."),
                     Err(_) => err("Something error occurred during popping queue."),
