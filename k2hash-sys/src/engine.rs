@@ -18,6 +18,7 @@ use std::collections::HashMap;
 use std::fs::OpenOptions;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
 /// Layout parameters used when new storage is initialised.
@@ -149,6 +150,72 @@ fn registry() -> &'static Mutex<HashMap<FileId, Weak<Db>>> {
     R.get_or_init(|| Mutex::new(HashMap::new()))
 }
 
+/// Lock-free copy of the area table. Entries are only appended while `n` grows (so readers see
+/// a consistent prefix); a compaction bumps the shared epoch and the next check rebuilds it.
+struct AreaIndex {
+    n: std::sync::atomic::AtomicUsize,
+    epoch: AtomicU64,
+    ent: Box<[AtomicU64]>,
+    writer: parking_lot::Mutex<()>,
+}
+
+impl AreaIndex {
+    fn new() -> AreaIndex {
+        AreaIndex {
+            n: std::sync::atomic::AtomicUsize::new(0),
+            epoch: AtomicU64::new(u64::MAX),
+            ent: (0..3 * MAX_AREA_COUNT as usize)
+                .map(|_| AtomicU64::new(0))
+                .collect(),
+            writer: parking_lot::Mutex::new(()),
+        }
+    }
+
+    #[inline]
+    fn get(&self, i: usize) -> (u64, u64, u64) {
+        (
+            self.ent[3 * i].load(Ordering::Relaxed),
+            self.ent[3 * i + 1].load(Ordering::Relaxed),
+            self.ent[3 * i + 2].load(Ordering::Relaxed),
+        )
+    }
+
+    #[inline]
+    fn find(&self, off: u64) -> Option<(u64, u64, u64)> {
+        let n = self.n.load(Ordering::Acquire);
+        let (mut lo, mut hi) = (0usize, n);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if self.ent[3 * mid].load(Ordering::Relaxed) <= off {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        if lo == 0 {
+            return None;
+        }
+        let a = self.get(lo - 1);
+        (off < a.1).then_some(a)
+    }
+
+    /// Replace the contents (writer lock held).
+    fn store(&self, v: &[(u64, u64, u64)], epoch: u64) {
+        let v = &v[..v.len().min(MAX_AREA_COUNT as usize)];
+        let old = self.n.load(Ordering::Acquire);
+        if v.len() < old {
+            self.n.store(v.len(), Ordering::Release);
+        }
+        for (i, a) in v.iter().enumerate() {
+            self.ent[3 * i].store(a.0, Ordering::Relaxed);
+            self.ent[3 * i + 1].store(a.1, Ordering::Relaxed);
+            self.ent[3 * i + 2].store(a.2, Ordering::Relaxed);
+        }
+        self.n.store(v.len(), Ordering::Release);
+        self.epoch.store(epoch, Ordering::Release);
+    }
+}
+
 pub struct Db {
     /// Inode of the attached file (0 in memory).
     ino: u64,
@@ -162,7 +229,8 @@ pub struct Db {
     page_size: u64,
     payload: u64,
     /// Sorted (start, end, type) of the areas, refreshed when the area table grows.
-    area_cache: parking_lot::RwLock<Vec<(u64, u64, u64)>>,
+    /// The area table as sorted (start, end, type), read without locks on every offset check.
+    areas_idx: AreaIndex,
 }
 
 /// Current time from CLOCK_REALTIME_COARSE as (sec, nsec).
@@ -315,7 +383,7 @@ impl Db {
             cmask,
             page_size,
             payload: page_size - PAGEHEAD_SIZE,
-            area_cache: parking_lot::RwLock::new(Vec::new()),
+            areas_idx: AreaIndex::new(),
         })
     }
 
@@ -339,39 +407,29 @@ impl Db {
 
     /// The area of `off` with its type, from the cached area table.
     fn area_of(&self, off: u64) -> Option<(u64, u64, u64)> {
-        let find = |v: &Vec<(u64, u64, u64)>| {
-            let i = v.partition_point(|a| a.0 <= off);
-            (i > 0 && off < v[i - 1].1).then(|| v[i - 1])
-        };
-        {
-            let c = self.area_cache.read();
-            let n = c.len() as u64;
-            let fresh = n < MAX_AREA_COUNT
-                && self
-                    .st
-                    .u64(H_AREAS + AREA_SIZE * n)
-                    .map(|t| t == AREA_UNKNOWN)
-                    .unwrap_or(true)
-                && n > 0
-                && self
-                    .st
-                    .u64(H_AREAS + AREA_SIZE * (n - 1))
-                    .map(|t| t != AREA_UNKNOWN)
-                    .unwrap_or(false);
-            if fresh && n > 0 {
-                return find(&c);
+        let epoch = self.locks.area_epoch();
+        if self.areas_idx.epoch.load(Ordering::Acquire) == epoch {
+            if let Some(a) = self.areas_idx.find(off) {
+                return Some(a);
             }
         }
-        let mut v: Vec<(u64, u64, u64)> = self
-            .areas()
-            .ok()?
-            .into_iter()
-            .map(|(t, o, l)| (o, o.saturating_add(l), t))
-            .collect();
+        // A miss: another process may have appended (or removed) an area since.
+        self.refresh_areas(epoch);
+        self.areas_idx.find(off)
+    }
+
+    #[cold]
+    fn refresh_areas(&self, epoch: u64) {
+        let _w = self.areas_idx.writer.lock();
+        let mut v: Vec<(u64, u64, u64)> = match self.areas() {
+            Ok(a) => a
+                .into_iter()
+                .map(|(t, o, l)| (o, o.saturating_add(l), t))
+                .collect(),
+            Err(_) => return,
+        };
         v.sort_unstable();
-        let r = find(&v);
-        *self.area_cache.write() = v;
-        r
+        self.areas_idx.store(&v, epoch);
     }
 
     /// `e` must be an element slot: inside an element area, on a 112-byte boundary.
@@ -1536,7 +1594,7 @@ impl Db {
             self.st.set_u64(off, s as u64)?;
             self.st.set_u64(off + 8, (ns / 1000) as u64)?;
         }
-        self.area_cache.write().clear();
+        self.locks.bump_area_epoch();
         if !self.temp {
             self.st.shrink_to(start)?;
         }

@@ -25,7 +25,10 @@ const SLOTS: usize = FIRST_STRIPE + STRIPES;
 /// After the lock words: the inode of the file now at the path (the replacement notice that
 /// k2hreplace relies on; see `Db::replaced`).
 const INO_WORD: usize = SLOTS * 8;
-const TABLE_BYTES: usize = SLOTS * 8 + 8;
+/// Then a counter bumped whenever an area is removed (compaction), so every process drops its
+/// cached area table.
+const EPOCH_WORD: usize = SLOTS * 8 + 8;
+const TABLE_BYTES: usize = SLOTS * 8 + 16;
 
 const WRITER: u32 = 1 << 31;
 const WAITERS: u32 = 1 << 30;
@@ -139,6 +142,22 @@ impl LockTable {
         unsafe { &*(self.base.add(INO_WORD) as *const std::sync::atomic::AtomicU64) }
     }
 
+    fn epoch_word(&self) -> &std::sync::atomic::AtomicU64 {
+        // SAFETY: EPOCH_WORD + 8 <= TABLE_BYTES, 8-byte aligned in the page-aligned mapping.
+        unsafe { &*(self.base.add(EPOCH_WORD) as *const std::sync::atomic::AtomicU64) }
+    }
+
+    /// Counter of area removals (see `bump_area_epoch`).
+    #[inline]
+    pub fn area_epoch(&self) -> u64 {
+        self.epoch_word().load(Ordering::Acquire)
+    }
+
+    /// Tell every process that an area was removed.
+    pub fn bump_area_epoch(&self) {
+        self.epoch_word().fetch_add(1, Ordering::AcqRel);
+    }
+
     /// Publish the inode of the file just attached at this table's path.
     pub fn set_current_ino(&self, ino: u64) {
         self.ino_word().store(ino, Ordering::Release);
@@ -186,7 +205,7 @@ impl LockTable {
                 if w.compare_exchange_weak(s, s | WRITER, Ordering::Acquire, Ordering::Relaxed)
                     .is_ok()
                 {
-                    owner.store(std::process::id(), Ordering::Relaxed);
+                    owner.store(my_pid(), Ordering::Relaxed);
                     return Guard {
                         t: self,
                         slot,
@@ -244,7 +263,7 @@ fn wait(w: &AtomicU32, owner: &AtomicU32, s: u32, spins: &mut u32) {
     if timed_out && s & WRITER != 0 {
         // Break the lock of a writer process that no longer exists.
         let pid = owner.load(Ordering::Relaxed);
-        if pid != 0 && pid != std::process::id() && !pid_alive(pid) {
+        if pid != 0 && pid != my_pid() && !pid_alive(pid) {
             log::warn!("breaking k2hash lock held by dead process {pid}");
             if w.compare_exchange(
                 w.load(Ordering::Relaxed),
@@ -259,6 +278,27 @@ fn wait(w: &AtomicU32, owner: &AtomicU32, s: u32, spins: &mut u32) {
             }
         }
     }
+}
+
+/// This process's id, cached (getpid is a system call; lock owners are recorded on every write
+/// lock). A child forked from us clears the cache through an atfork handler.
+fn my_pid() -> u32 {
+    static PID: AtomicU32 = AtomicU32::new(0);
+    static ATFORK: std::sync::Once = std::sync::Once::new();
+    extern "C" fn forked_child() {
+        PID.store(0, Ordering::Relaxed);
+    }
+    let p = PID.load(Ordering::Relaxed);
+    if p != 0 {
+        return p;
+    }
+    ATFORK.call_once(|| {
+        // SAFETY: registers a handler that only stores to an atomic.
+        unsafe { libc::pthread_atfork(None, None, Some(forked_child)) };
+    });
+    let p = std::process::id();
+    PID.store(p, Ordering::Relaxed);
+    p
 }
 
 fn pid_alive(pid: u32) -> bool {

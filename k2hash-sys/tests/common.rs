@@ -7,11 +7,24 @@ pub fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/k2hash")
 }
 
-/// A private lock directory so tests never touch /tmp/.k2hrs_* of other runs.
+/// A directory for one test's files. The lock tables go to one private directory per test
+/// process (so tests never touch /tmp/.k2hrs_* of other runs), removed when the process exits;
+/// a per-test lock directory would be changed under tests running in parallel threads.
 pub fn tempdir() -> tempfile::TempDir {
-    let d = tempfile::tempdir().unwrap();
-    std::env::set_var("K2H_LOCKDIR", d.path());
-    d
+    static LOCKDIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    extern "C" fn cleanup() {
+        if let Some(d) = LOCKDIR.get() {
+            let _ = std::fs::remove_dir_all(d);
+        }
+    }
+    LOCKDIR.get_or_init(|| {
+        let d = tempfile::tempdir().unwrap().keep();
+        std::env::set_var("K2H_LOCKDIR", &d);
+        // SAFETY: registers a plain function to run at process exit.
+        unsafe { libc::atexit(cleanup) };
+        d
+    });
+    tempfile::tempdir().unwrap()
 }
 
 /// Decode the escaped strings of the fixture listings ("abc\x00\"").

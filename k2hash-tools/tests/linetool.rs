@@ -10,9 +10,10 @@ fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/k2hash/linetool")
 }
 
-fn run(args: &[&str]) -> Vec<u8> {
+fn run(lockdir: &Path, args: &[&str]) -> Vec<u8> {
     let out = Command::new(env!("CARGO_BIN_EXE_k2hlinetool"))
         .args(args)
+        .env("K2H_LOCKDIR", lockdir)
         .stdin(Stdio::null())
         .stderr(Stdio::null())
         .output()
@@ -64,6 +65,8 @@ fn original_transcript_passes() {
             .map(|s| s.to_string())
             .collect()
     };
+    let locks = tempfile::tempdir().unwrap();
+    let run = |a: &[&str]| run(locks.path(), a);
     let _ = std::fs::remove_file(FILE);
     let mut log = Vec::new();
     log.extend(run(&["-f", FILE, "-init"]));
