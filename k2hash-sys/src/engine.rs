@@ -745,15 +745,12 @@ impl Db {
         }
         let mut p = self.st.u64(e + E_KEY)?;
         let mut rest = key;
-        let mut buf = vec![0u8; self.payload.min(key.len() as u64) as usize];
         while p != 0 && !rest.is_empty() {
             let len = self.st.pg_u64(p + P_LENGTH)?;
             if len > self.payload || len as usize > rest.len() {
                 return Ok(false);
             }
-            let chunk = &mut buf[..len as usize];
-            self.st.pg_read(p + PAGEHEAD_SIZE, chunk)?;
-            if chunk != &rest[..len as usize] {
+            if !self.st.pg_eq(p + PAGEHEAD_SIZE, &rest[..len as usize])? {
                 return Ok(false);
             }
             rest = &rest[len as usize..];
@@ -1203,11 +1200,48 @@ impl Db {
 
     /// Replace one part of a live element in place: new pages first, then free the old ones.
     fn replace_part(&self, e: u64, ptr: u64, lenf: u64, data: &[u8]) -> Result<()> {
+        if self.rewrite_in_place(e, ptr, lenf, data)? {
+            return Ok(());
+        }
         let newp = self.alloc_chain(data)?;
         let old = self.st.u64(e + ptr)?;
         self.st.set_u64(e + ptr, newp)?;
         self.st.set_u64(e + lenf, data.len() as u64)?;
         self.free_chain(old)
+    }
+
+    /// Write `data` over the existing chain of a part when it needs exactly as many pages;
+    /// false (nothing written) otherwise.
+    fn rewrite_in_place(&self, e: u64, ptr: u64, lenf: u64, data: &[u8]) -> Result<bool> {
+        let first = self.st.u64(e + ptr)?;
+        if first == 0 || data.is_empty() {
+            return Ok(false);
+        }
+        let need = (data.len() as u64).div_ceil(self.payload) as usize;
+        let mut pages = [0u64; 8];
+        if need > pages.len() {
+            return Ok(false);
+        }
+        let mut p = first;
+        let mut n = 0;
+        while p != 0 {
+            if n == need {
+                return Ok(false);
+            }
+            pages[n] = self.check_page(p)?;
+            n += 1;
+            p = self.st.pg_u64(p + P_NEXT)?;
+        }
+        if n != need {
+            return Ok(false);
+        }
+        for (i, chunk) in data.chunks(self.payload as usize).enumerate() {
+            self.st
+                .pg_set_u64(pages[i] + P_LENGTH, chunk.len() as u64)?;
+            self.st.pg_write(pages[i] + PAGEHEAD_SIZE, chunk)?;
+        }
+        self.st.set_u64(e + lenf, data.len() as u64)?;
+        Ok(true)
     }
 
     fn touch(&self) -> Result<()> {
@@ -1228,8 +1262,7 @@ impl Db {
     /// Read parts of the element stored under `key`.
     pub fn get(&self, key: &[u8], parts: Parts) -> Result<Option<Element>> {
         Self::check_key(key)?;
-        let h = hash::hash(key);
-        let s = hash::second_hash(key);
+        let (h, s) = hash::hashes(key);
         self.with_slot(h, false, |ck| match self.find_in(ck, h, s, key)? {
             Some(e) => Ok(Some(self.read_parts(e, parts)?)),
             None => Ok(None),
@@ -1247,7 +1280,8 @@ impl Db {
         key: &[u8],
         f: impl FnOnce(Option<&Element>) -> Result<Change>,
     ) -> Result<Option<Element>> {
-        self.modify_hashed(key, hash::hash(key), hash::second_hash(key), f)
+        let (h, s) = hash::hashes(key);
+        self.modify_hashed(key, h, s, f)
     }
 
     /// `modify` with the hashes given instead of computed (replication keeps the sender's).
@@ -1258,6 +1292,30 @@ impl Db {
         s: u64,
         f: impl FnOnce(Option<&Element>) -> Result<Change>,
     ) -> Result<Option<Element>> {
+        self.modify_inner(key, h, s, Parts::ALL, f)
+    }
+
+    /// `modify` reading only `parts` of the existing element for `f` (the others are empty in
+    /// what `f` sees); for changes that keep the other parts (`Change::Replace`).
+    pub fn modify_parts(
+        &self,
+        key: &[u8],
+        parts: Parts,
+        f: impl FnOnce(Option<&Element>) -> Result<Change>,
+    ) -> Result<Option<Element>> {
+        Self::check_key(key)?;
+        let (h, s) = hash::hashes(key);
+        self.modify_inner(key, h, s, parts, f)
+    }
+
+    fn modify_inner(
+        &self,
+        key: &[u8],
+        h: u64,
+        s: u64,
+        parts: Parts,
+        f: impl FnOnce(Option<&Element>) -> Result<Change>,
+    ) -> Result<Option<Element>> {
         Self::check_key(key)?;
         if self.is_readonly() {
             return Err(K2hError::ReadOnly);
@@ -1266,7 +1324,7 @@ impl Db {
         let old = self.with_slot(h, true, |ck| {
             let e = self.find_in(ck, h, s, key)?;
             let old = match e {
-                Some(e) => Some(self.read_parts(e, Parts::ALL)?),
+                Some(e) => Some(self.read_parts(e, parts)?),
                 None => None,
             };
             match f(old.as_ref())? {
@@ -1336,8 +1394,8 @@ impl Db {
         if self.is_readonly() {
             return Err(K2hError::ReadOnly);
         }
-        let (oh, os) = (hash::hash(old), hash::second_hash(old));
-        let (nh, ns) = (hash::hash(new), hash::second_hash(new));
+        let (oh, os) = hash::hashes(old);
+        let (nh, ns) = hash::hashes(new);
         let mut grew = None;
         let found = self.with_two_slots(oh, nh, |ock, nck| {
             let Some(e) = self.find_in(ock, oh, os, old)? else {

@@ -143,6 +143,23 @@ pub fn second_hash(data: &[u8]) -> u64 {
     }
 }
 
+/// Both hashes of a key; one pass over the key with the built-in functions (the second hash is
+/// FNV-1a of all bytes but the last, a prefix of the first).
+#[inline]
+pub fn hashes(data: &[u8]) -> (u64, u64) {
+    if HAS_LOADED.load(std::sync::atomic::Ordering::Acquire) || interposed().is_some() {
+        return (hash(data), second_hash(data));
+    }
+    match data.len() {
+        0 => (0, 0),
+        n => {
+            let s = fnv1a_signed(&data[..n - 1]);
+            let h = (s ^ data[n - 1] as i8 as i64 as u64).wrapping_mul(FNV_PRIME);
+            (h, if n == 1 { h } else { s })
+        }
+    }
+}
+
 /// Version string stored in file headers: that of the global symbol (built-in or interposed),
 /// as the original does (a dlopen'ed library does not change it).
 pub fn header_version() -> String {

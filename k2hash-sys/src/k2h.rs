@@ -16,7 +16,9 @@ pub struct K2h {
     reopen: Option<(std::path::PathBuf, bool)>,
     reattach: Mutex<()>,
     readonly: bool,
-    conf: Mutex<Option<AttrConf>>,
+    /// Attribute settings: read lock-free on every operation, replaced whole under `conf_w`.
+    conf: arc_swap::ArcSwapOption<AttrConf>,
+    conf_w: Mutex<()>,
     /// Transaction logging of this handle (see `trans`).
     pub trans: crate::trans::TransSlot,
     /// Attribute plugins of this handle, run before the built-in attributes on every write.
@@ -51,7 +53,8 @@ impl K2h {
             reopen,
             reattach: Mutex::new(()),
             readonly,
-            conf: Mutex::new(None),
+            conf: arc_swap::ArcSwapOption::empty(),
+            conf_w: Mutex::new(()),
             trans: Default::default(),
             hooks: Mutex::new(Vec::new()),
         }
@@ -127,18 +130,25 @@ impl K2h {
     // ------------------------------------------------------------------ attribute settings
 
     /// Current settings (initialised from the environment on first use).
-    pub fn conf(&self) -> AttrConf {
-        let mut g = self.conf.lock();
-        if g.is_none() {
-            match AttrConf::from_env() {
-                Ok(c) => *g = Some(c),
-                Err(e) => {
-                    log::error!("K2HATTR_* environment: {e}");
-                    return AttrConf::default();
-                }
+    pub fn conf(&self) -> Arc<AttrConf> {
+        if let Some(c) = self.conf.load_full() {
+            return c;
+        }
+        let _w = self.conf_w.lock();
+        if let Some(c) = self.conf.load_full() {
+            return c;
+        }
+        match AttrConf::from_env() {
+            Ok(c) => {
+                let c = Arc::new(c);
+                self.conf.store(Some(c.clone()));
+                c
+            }
+            Err(e) => {
+                log::error!("K2HATTR_* environment: {e}");
+                Arc::new(AttrConf::default())
             }
         }
-        g.clone().unwrap_or_default()
     }
 
     /// k2h_set_common_attr: re-apply the environment, then the given settings; on failure the
@@ -151,9 +161,13 @@ impl K2h {
         history: Option<bool>,
         expire: Option<i64>,
     ) -> Result<()> {
-        let mut g = self.conf.lock();
+        let _w = self.conf_w.lock();
         let r = (|| {
-            let mut c = g.clone().unwrap_or_default();
+            let mut c = self
+                .conf
+                .load_full()
+                .map(|c| (*c).clone())
+                .unwrap_or_default();
             c.apply_env()?;
             if let Some(m) = mtime {
                 c.mtime = m;
@@ -180,18 +194,19 @@ impl K2h {
         })();
         match r {
             Ok(c) => {
-                *g = Some(c);
+                self.conf.store(Some(Arc::new(c)));
                 Ok(())
             }
             Err(e) => {
-                *g = None;
+                self.conf.store(None);
                 Err(e)
             }
         }
     }
 
     pub fn clean_common_attr(&self) {
-        *self.conf.lock() = Some(AttrConf::default());
+        let _w = self.conf_w.lock();
+        self.conf.store(Some(Arc::new(AttrConf::default())));
         self.hooks.lock().clear();
     }
 
@@ -216,9 +231,10 @@ impl K2h {
         if pass.is_empty() {
             return crate::error::invalid("empty pass phrase");
         }
-        let mut c = self.conf();
+        let mut c = (*self.conf()).clone();
+        let _w = self.conf_w.lock();
         c.add_pass(pass, default);
-        *self.conf.lock() = Some(c);
+        self.conf.store(Some(Arc::new(c)));
         Ok(())
     }
 
@@ -244,11 +260,15 @@ impl K2h {
         let value = match p {
             Protect::No => el.value,
             Protect::Yes(pass) => {
-                let a = lists::parse_attrs(&el.attrs);
-                if !Self::visible(&a) {
+                if el.value.is_empty() {
                     return Ok(None);
                 }
-                if el.value.is_empty() {
+                if el.attrs.is_empty() && pass.is_none() {
+                    // no attributes: nothing hides or encrypts the value
+                    return Ok(Some(el.value));
+                }
+                let a = lists::parse_attrs(&el.attrs);
+                if !Self::visible(&a) {
                     return Ok(None);
                 }
                 match self.conf().decrypt(&a, el.value, pass) {
@@ -333,19 +353,38 @@ impl K2h {
         self.check_writable()?;
         let conf = self.conf();
         let parent = self.save_history(key, &conf)?;
-        self.modify(key, |old| {
+        let attrs_of = |old: Option<&Element>| -> Result<(Vec<u8>, Vec<u8>)> {
             let mut a = old
                 .map(|o| lists::parse_attrs(&o.attrs))
                 .unwrap_or_default();
             Self::history_attrs(&mut a, &parent);
             self.run_hooks(key, value, &mut a);
             let v = conf.update(&mut a, value.to_vec(), pass, expire, AttrKind::Normal)?;
-            let subkeys = old.map(|o| o.subkeys.clone()).unwrap_or_default();
-            Ok(Change::Set(Element {
-                value: v,
-                subkeys,
-                attrs: lists::serialize_attrs(&a),
-            }))
+            Ok((v, lists::serialize_attrs(&a)))
+        };
+        if self.trans.active() && !self.trans.exempt(key) {
+            // logged as one SET_ALL record, as the original logs a set
+            self.modify(key, |old| {
+                let (v, a) = attrs_of(old)?;
+                let subkeys = old.map(|o| o.subkeys.clone()).unwrap_or_default();
+                Ok(Change::Set(Element {
+                    value: v,
+                    subkeys,
+                    attrs: a,
+                }))
+            })?;
+            return Ok(());
+        }
+        // Only the value and attributes change: rewrite those parts (in place when they fit
+        // their pages), leave key and subkeys alone.
+        self.db().modify_parts(key, Parts::ATTRS, |old| {
+            let (v, a) = attrs_of(old)?;
+            let same_attrs = old.is_some_and(|o| o.attrs == a);
+            Ok(Change::Replace {
+                value: Some(v),
+                subkeys: None,
+                attrs: (!same_attrs).then_some(a),
+            })
         })?;
         Ok(())
     }

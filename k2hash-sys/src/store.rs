@@ -104,6 +104,7 @@ impl Store {
         self.base as usize
     }
 
+    #[inline(always)]
     pub fn valid_len(&self) -> u64 {
         self.valid.load(Ordering::Acquire)
     }
@@ -123,12 +124,23 @@ impl Store {
         self.valid_len()
     }
 
-    #[inline]
+    #[inline(always)]
     fn check(&self, off: u64, len: u64) -> Result<()> {
+        match off.checked_add(len) {
+            Some(end) if end <= self.valid_len() => Ok(()),
+            _ => self.check_slow(off, len),
+        }
+    }
+
+    /// Beyond the known valid length: re-read the file size once (another process may have
+    /// grown the file), else it is a corrupt offset.
+    #[cold]
+    #[inline(never)]
+    fn check_slow(&self, off: u64, len: u64) -> Result<()> {
         let end = off
             .checked_add(len)
             .ok_or_else(|| K2hError::Corrupt(format!("offset overflow {off:#x}")))?;
-        if end <= self.valid_len() || end <= self.refresh() {
+        if end <= self.refresh() {
             Ok(())
         } else {
             corrupt(format!(
@@ -146,7 +158,7 @@ impl Store {
         self.check(off, len)
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn u64(&self, off: u64) -> Result<u64> {
         self.check(off, 8)?;
         // SAFETY: bounds checked above; unaligned read of plain bytes in our mapping.
@@ -155,7 +167,7 @@ impl Store {
         }))
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn set_u64(&self, off: u64, v: u64) -> Result<()> {
         self.check_write(off, 8)?;
         // SAFETY: bounds checked and the mapping is writable (not read-only).
@@ -194,6 +206,7 @@ impl Store {
         }
     }
 
+    #[inline]
     pub fn pg_u64(&self, off: u64) -> Result<u64> {
         match self.page_io() {
             None => self.u64(off),
@@ -224,6 +237,34 @@ impl Store {
                 self.check(off, buf.len() as u64)?;
                 f.read_exact_at(buf, off)?;
                 Ok(())
+            }
+        }
+    }
+
+    /// Whether the bytes at `off` equal `data` (no copy in mapped mode).
+    pub fn pg_eq(&self, off: u64, data: &[u8]) -> Result<bool> {
+        match self.page_io() {
+            None => {
+                self.check(off, data.len() as u64)?;
+                // SAFETY: bounds checked; a shared read-only view of mapped bytes that is only
+                // compared (other processes may write them, as with every read of the mapping).
+                let mapped =
+                    unsafe { std::slice::from_raw_parts(self.base.add(off as usize), data.len()) };
+                Ok(mapped == data)
+            }
+            Some(f) => {
+                self.check(off, data.len() as u64)?;
+                let mut buf = [0u8; 256];
+                let mut done = 0;
+                while done < data.len() {
+                    let n = (data.len() - done).min(buf.len());
+                    f.read_exact_at(&mut buf[..n], off + done as u64)?;
+                    if buf[..n] != data[done..done + n] {
+                        return Ok(false);
+                    }
+                    done += n;
+                }
+                Ok(true)
             }
         }
     }

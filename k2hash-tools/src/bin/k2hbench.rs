@@ -253,6 +253,14 @@ fn attach(o: &Opts, create: bool) -> K2h {
     r.unwrap_or_else(|e| bad(&format!("Could not attach k2hash: {e}")))
 }
 
+/// `%016X`.
+fn push_hex16(out: &mut Vec<u8>, v: u64) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for i in (0..16).rev() {
+        out.push(HEX[((v >> (i * 4)) & 0xF) as usize]);
+    }
+}
+
 /// One thread's run: (elapsed, errors).
 fn run_thread(k: &K2h, o: &Opts, start: &Barrier, seed: u64) -> (Duration, u64) {
     let value = test_value(o.dlength);
@@ -262,20 +270,24 @@ fn run_thread(k: &K2h, o: &Opts, start: &Barrier, seed: u64) -> (Duration, u64) 
     let mut errors = 0u64;
     start.wait();
     let t0 = Instant::now();
+    let mut key: Vec<u8> = Vec::with_capacity(48);
     for _ in 0..o.loops {
-        let key = if uniq {
-            let k = format!("KEY-{tid:016X}-{keynum:016X}");
+        // formatted into one reused buffer, as the original sprintf()s into a stack buffer
+        key.clear();
+        key.extend_from_slice(b"KEY-");
+        if uniq {
+            push_hex16(&mut key, tid);
+            key.push(b'-');
+            push_hex16(&mut key, keynum as u64);
             keynum += 1;
-            k
         } else {
-            let k = format!("KEY-{keynum:016X}");
+            push_hex16(&mut key, keynum as u64);
             keynum += 1;
             if keynum >= o.dcount {
                 keynum = 0;
             }
-            k
-        };
-        let key = z(key);
+        }
+        key.push(0);
         if o.kind & WO != 0 && k.set_value(&key, &value, None, None).is_err() {
             errors += 1;
         }
