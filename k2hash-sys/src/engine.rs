@@ -900,6 +900,12 @@ impl Db {
 
     fn read_chain(&self, first: u64, hint: u64) -> Result<Vec<u8>> {
         let mut out = Vec::with_capacity(hint.min(self.st.valid_len()).min(1 << 24) as usize);
+        self.read_chain_into(first, &mut out)?;
+        Ok(out)
+    }
+
+    /// Append the bytes of a page chain to `out`.
+    fn read_chain_into(&self, first: u64, out: &mut Vec<u8>) -> Result<()> {
         let mut p = first;
         let limit = self.st.valid_len() / self.page_size + 1;
         let mut n = 0u64;
@@ -917,7 +923,7 @@ impl Db {
             self.st.pg_read(p + PAGEHEAD_SIZE, &mut out[at..])?;
             p = self.st.pg_u64(p + P_NEXT)?;
         }
-        Ok(out)
+        Ok(())
     }
 
     /// Take pages for `len` bytes off the free list and fill them with `data`.
@@ -1266,6 +1272,31 @@ impl Db {
         self.with_slot(h, false, |ck| match self.find_in(ck, h, s, key)? {
             Some(e) => Ok(Some(self.read_parts(e, parts)?)),
             None => Ok(None),
+        })
+    }
+
+    /// `get` into a caller's element (its buffers are cleared and reused): no allocation once
+    /// they are large enough. False when the key does not exist.
+    pub fn get_into(&self, key: &[u8], parts: Parts, el: &mut Element) -> Result<bool> {
+        Self::check_key(key)?;
+        let (h, s) = hash::hashes(key);
+        el.value.clear();
+        el.subkeys.clear();
+        el.attrs.clear();
+        self.with_slot(h, false, |ck| match self.find_in(ck, h, s, key)? {
+            Some(e) => {
+                if parts.value {
+                    self.read_chain_into(self.st.u64(e + E_VALUE)?, &mut el.value)?;
+                }
+                if parts.subkeys {
+                    self.read_chain_into(self.st.u64(e + E_SUBKEYS)?, &mut el.subkeys)?;
+                }
+                if parts.attrs {
+                    self.read_chain_into(self.st.u64(e + E_ATTRS)?, &mut el.attrs)?;
+                }
+                Ok(true)
+            }
+            None => Ok(false),
         })
     }
 

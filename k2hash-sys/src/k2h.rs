@@ -5,13 +5,16 @@ use crate::attrs::{self, AttrConf, AttrKind};
 use crate::engine::{Change, Db, Element, Layout, Parts};
 use crate::error::{K2hError, Result};
 use crate::lists::{self, Attr};
-use arc_swap::{ArcSwap, Guard};
 use parking_lot::Mutex;
 use std::path::Path;
 use std::sync::Arc;
 
 pub struct K2h {
-    db: ArcSwap<Db>,
+    /// The current storage: one atomic load per operation. It points into an `Arc` held by
+    /// `dbs`, which keeps every storage this handle ever used (the current one and any it left
+    /// when its file was replaced) until the handle is dropped.
+    db: std::sync::atomic::AtomicPtr<Db>,
+    dbs: Mutex<Vec<Arc<Db>>>,
     /// Path and full-map flag to reattach with when the file is replaced (None in memory).
     reopen: Option<(std::path::PathBuf, bool)>,
     reattach: Mutex<()>,
@@ -49,7 +52,8 @@ impl K2h {
     fn from_db(db: Arc<Db>, readonly: bool, fullmap: bool) -> K2h {
         let reopen = db.path().map(|p| (p.to_path_buf(), fullmap));
         K2h {
-            db: ArcSwap::new(db),
+            db: std::sync::atomic::AtomicPtr::new(Arc::as_ptr(&db) as *mut Db),
+            dbs: Mutex::new(vec![db]),
             reopen,
             reattach: Mutex::new(()),
             readonly,
@@ -81,20 +85,27 @@ impl K2h {
     /// The attached storage. When another file was moved in at this file's path (k2hreplace),
     /// the handle first reattaches to it, as the original's handles do.
     #[inline]
-    pub fn db(&self) -> Guard<Arc<Db>> {
-        let g = self.db.load();
-        if !g.replaced() {
-            return g;
+    pub fn db(&self) -> &Db {
+        let d = self.current();
+        if !d.replaced() {
+            return d;
         }
-        drop(g);
         self.reattach_replaced();
-        self.db.load()
+        self.current()
+    }
+
+    #[inline]
+    fn current(&self) -> &Db {
+        // SAFETY: the pointer was taken from an Arc<Db> that `dbs` owns until `self` is dropped,
+        // and the pointee is never mutated through it (Db is shared and internally
+        // synchronised), so the reference is valid for the lifetime of `&self`.
+        unsafe { &*self.db.load(std::sync::atomic::Ordering::Acquire) }
     }
 
     #[cold]
     fn reattach_replaced(&self) {
         let _one = self.reattach.lock();
-        let cur = self.db.load_full();
+        let cur = self.current();
         if !cur.replaced() {
             return;
         }
@@ -105,7 +116,9 @@ impl K2h {
         match Db::open_file(path, ro, false, *fullmap, Layout::default()) {
             Ok(db) => {
                 log::info!("{} was replaced; reattached", path.display());
-                self.db.store(db);
+                let p = Arc::as_ptr(&db) as *mut Db;
+                self.dbs.lock().push(db);
+                self.db.store(p, std::sync::atomic::Ordering::Release);
             }
             Err(e) => log::error!(
                 "{} was replaced but cannot be reattached: {e}",
@@ -244,6 +257,46 @@ impl K2h {
         !attrs::is_history(attrs) && !attrs::is_expired(attrs)
     }
 
+    /// The value of `key` handed to `f` without an intermediate copy in the common case
+    /// (read into a per-thread buffer); empty values read as missing.
+    pub fn get_with<R>(
+        &self,
+        key: &[u8],
+        p: Protect,
+        f: impl FnOnce(&[u8]) -> R,
+    ) -> Result<Option<R>> {
+        thread_local! {
+            static SCRATCH: std::cell::RefCell<Element> = std::cell::RefCell::new(Element::default());
+        }
+        let mut f = Some(f);
+        let fast = SCRATCH.with(|cell| -> Result<Option<Option<R>>> {
+            let Ok(mut el) = cell.try_borrow_mut() else {
+                return Ok(None); // re-entered from a callback: take the plain path
+            };
+            let parts = match p {
+                Protect::Yes(_) => Parts::VALUE,
+                Protect::No => Parts {
+                    value: true,
+                    subkeys: false,
+                    attrs: false,
+                },
+            };
+            if !self.db().get_into(key, parts, &mut el)? || el.value.is_empty() {
+                return Ok(Some(None));
+            }
+            if matches!(p, Protect::No) || (el.attrs.is_empty() && matches!(p, Protect::Yes(None)))
+            {
+                return Ok(Some(f.take().map(|f| f(&el.value))));
+            }
+            Ok(None)
+        })?;
+        match (fast, f) {
+            (Some(r), _) => Ok(r),
+            (None, Some(f)) => Ok(self.get(key, p)?.map(|v| f(&v))),
+            (None, None) => Ok(None),
+        }
+    }
+
     /// The value of `key`; empty values read as missing.
     pub fn get(&self, key: &[u8], p: Protect) -> Result<Option<Vec<u8>>> {
         let parts = match p {
@@ -379,7 +432,8 @@ impl K2h {
         // their pages), leave key and subkeys alone.
         self.db().modify_parts(key, Parts::ATTRS, |old| {
             let (v, a) = attrs_of(old)?;
-            let same_attrs = old.is_some_and(|o| o.attrs == a);
+            let same_attrs =
+                old.is_some_and(|o| o.attrs.len() == a.len() && (a.is_empty() || o.attrs == a));
             Ok(Change::Replace {
                 value: Some(v),
                 subkeys: None,

@@ -2,7 +2,7 @@
 //! memory, plus the handle registries and the panic guard used by every exported function.
 use crate::capi::types::*;
 use crate::k2h::K2h;
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::ffi::CStr;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -224,29 +224,72 @@ pub fn path(p: *const libc::c_char) -> Option<std::path::PathBuf> {
 
 // ---------------------------------------------------------------- handle registries
 
-/// Opaque handles: ids looked up in a table, so a stale or foreign value is rejected.
+/// Handle ids are sequential numbers: hashing them needs no more than a multiply.
+#[derive(Default, Clone, Copy)]
+pub struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x100_0000_01B3);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+type IdMap<T> = HashMap<u64, Arc<T>, std::hash::BuildHasherDefault<IdHasher>>;
+
+/// Opaque handles: ids looked up in a table, so a stale or foreign value is rejected. Lookups
+/// are lock-free (the table is replaced copy-on-write when handles come and go).
 pub struct Registry<T> {
-    map: parking_lot::RwLock<BTreeMap<u64, Arc<T>>>,
+    map: arc_swap::ArcSwapOption<IdMap<T>>,
+    w: parking_lot::Mutex<()>,
     next: AtomicU64,
 }
 
 impl<T> Registry<T> {
     pub const fn new(base: u64) -> Self {
         Registry {
-            map: parking_lot::const_rwlock(BTreeMap::new()),
+            map: arc_swap::ArcSwapOption::const_empty(),
+            w: parking_lot::const_mutex(()),
             next: AtomicU64::new(base),
         }
     }
+    fn update(&self, f: impl FnOnce(&mut IdMap<T>) -> Option<Arc<T>>) -> Option<Arc<T>> {
+        let _w = self.w.lock();
+        let mut m: IdMap<T> = self
+            .map
+            .load()
+            .as_ref()
+            .map(|m| (**m).clone())
+            .unwrap_or_default();
+        let r = f(&mut m);
+        self.map.store(Some(Arc::new(m)));
+        r
+    }
     pub fn insert(&self, v: T) -> u64 {
         let id = self.next.fetch_add(1, Ordering::Relaxed);
-        self.map.write().insert(id, Arc::new(v));
+        let v = Arc::new(v);
+        self.update(|m| m.insert(id, v));
         id
     }
+    #[inline]
     pub fn get(&self, id: u64) -> Option<Arc<T>> {
-        self.map.read().get(&id).cloned()
+        self.map.load().as_ref()?.get(&id).cloned()
     }
     pub fn remove(&self, id: u64) -> Option<Arc<T>> {
-        self.map.write().remove(&id)
+        self.update(|m| m.remove(&id))
+    }
+    /// Run `f` on the object of `id` without taking a reference count (hot paths).
+    #[inline]
+    pub fn with<R>(&self, id: u64, f: impl FnOnce(&T) -> R) -> Option<R> {
+        let g = self.map.load();
+        g.as_ref()?.get(&id).map(|t| f(t))
     }
 }
 
@@ -255,6 +298,17 @@ pub static K2H: Registry<K2h> = Registry::new(0x4B32_4800_0000_0001);
 /// The k2hash handle, or an error line and None.
 pub fn handle(name: &str, h: k2h_h) -> Option<Arc<K2h>> {
     let r = K2H.get(h);
+    if r.is_none() {
+        crate::capi::debug::err(name, &format!("invalid k2hash handle {h:#x}"));
+    }
+    r
+}
+
+/// `handle` for hot paths: runs `f` on the handle's object (None and an error line when the
+/// handle is invalid).
+#[inline]
+pub fn with_handle<R>(name: &str, h: k2h_h, f: impl FnOnce(&K2h) -> R) -> Option<R> {
+    let r = K2H.with(h, f);
     if r.is_none() {
         crate::capi::debug::err(name, &format!("invalid k2hash handle {h:#x}"));
     }

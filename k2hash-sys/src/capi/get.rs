@@ -40,21 +40,26 @@ fn ext(protect: bool, pass: *const c_char, cb: k2h_get_trial_callback, e: *mut c
 
 /// Read the value and return it malloc'd (pointer, length).
 fn fetch(name: &str, h: k2h_h, key: &[u8], m: Mode) -> Option<(*mut u8, usize)> {
-    let k = handle(name, h)?;
     let pass = opt_str(m.pass);
     let p = if m.protect {
         Protect::Yes(pass.as_deref())
     } else {
         Protect::No
     };
+    if m.cb.is_none() {
+        return match with_handle(name, h, |k| {
+            k.get_with(key, p, |v| (malloc_copy(v), v.len()))
+        })? {
+            Ok(r) => r,
+            Err(e) => fail(name, e, None),
+        };
+    }
+    let k = handle(name, h)?;
     let v = match k.get(key, p) {
         Ok(Some(v)) => v,
         Ok(None) => return None,
         Err(e) => return fail(name, e, None),
     };
-    if m.cb.is_none() {
-        return Some((malloc_copy(&v), v.len()));
-    }
     run_trial(name, &k, key, v, &m, pass.as_deref())
 }
 

@@ -15,12 +15,10 @@ fn write_op(
         let Some(k) = k else {
             return fail(name, "key is empty", false);
         };
-        let Some(kh) = handle(name, h) else {
-            return false;
-        };
-        match f(&kh, k) {
-            Ok(()) => true,
-            Err(e) => fail(name, e, false),
+        match with_handle(name, h, |kh| f(kh, k)) {
+            None => false,
+            Some(Ok(())) => true,
+            Some(Err(e)) => fail(name, e, false),
         }
     })
 }

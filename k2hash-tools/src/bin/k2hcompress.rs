@@ -255,7 +255,6 @@ fn main() {
     if layout.page_size == 0 {
         layout.page_size = db.page_size() as usize;
     }
-    drop(db);
     let org = std::fs::canonicalize(path)
         .map(|p| p.to_string_lossy().into_owned())
         .unwrap_or_else(|_| file.clone());
