@@ -44,8 +44,8 @@ fn exercise(k: &K2h) {
         let _ = k.rename(key.as_bytes(), b"renamed\0");
     }
     let _ = k.db().verify();
-    let _ = k2hash::dump::dump(&k.db(), k2hash::dump::DUMP_PAGE);
-    let _ = k2hash::dump::state(&k.db());
+    let _ = k2hash::dump::dump(k.db(), k2hash::dump::DUMP_PAGE);
+    let _ = k2hash::dump::state(k.db());
 }
 
 #[test]

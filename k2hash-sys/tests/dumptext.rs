@@ -40,7 +40,7 @@ fn check(name: &str) {
 
     let block = section(&transcript, "K2HTOOL> dump element", "K2HTOOL> quit");
     let want = &block[block.find("K2H(").unwrap()..];
-    let ours = String::from_utf8(dump::dump(&k.db(), dump::DUMP_ELEMENT).unwrap()).unwrap();
+    let ours = String::from_utf8(dump::dump(k.db(), dump::DUMP_ELEMENT).unwrap()).unwrap();
     let (w, o) = (normalize(want), normalize(&ours));
     if w != o {
         for (i, (a, b)) in w.lines().zip(o.lines()).enumerate() {
@@ -54,7 +54,7 @@ fn check(name: &str) {
         "Total File size",
         "-------------------------------------------------------\nK2HTOOL>",
     );
-    let ours = dump::state_text(&dump::state(&k.db()).unwrap());
+    let ours = dump::state_text(&dump::state(k.db()).unwrap());
     assert_eq!(want, ours, "{name}: state text");
 }
 
@@ -81,7 +81,7 @@ fn grown_index_prints_unassigned_entries_as_the_original() {
         k.set_value(format!("k{i}\0").as_bytes(), b"v", None, None)
             .unwrap();
     }
-    let text = String::from_utf8(dump::dump(&k.db(), dump::DUMP_KINDEX).unwrap()).unwrap();
+    let text = String::from_utf8(dump::dump(k.db(), dump::DUMP_KINDEX).unwrap()).unwrap();
     assert!(text.contains("      Assign                  = Not assigned\n"));
     assert!(text.contains("      Assign                  = Assigned\n"));
     assert!(text.contains("      CKey Index[2]           = 0x"));

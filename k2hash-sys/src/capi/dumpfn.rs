@@ -9,7 +9,7 @@ fn dump_to(name: &str, h: k2h_h, stream: *mut FILE, mode: u32) -> bool {
         let Some(k) = handle(name, h) else {
             return false;
         };
-        match dump::dump(&k.db(), mode) {
+        match dump::dump(k.db(), mode) {
             Ok(s) => write_stream(stream, &s),
             Err(e) => fail(name, e, false),
         }
@@ -44,7 +44,7 @@ pub extern "C" fn k2h_print_state(handle: k2h_h, stream: *mut FILE) -> bool {
         let Some(k) = crate::capi::ffi::handle(name, handle) else {
             return false;
         };
-        match dump::state(&k.db()) {
+        match dump::state(k.db()) {
             Ok(s) => write_stream(stream, dump::state_text(&s)),
             Err(e) => fail(name, e, false),
         }
@@ -91,7 +91,7 @@ pub extern "C" fn k2h_get_state(handle: k2h_h) -> PK2HSTATE {
         let Some(k) = crate::capi::ffi::handle(name, handle) else {
             return std::ptr::null_mut();
         };
-        let s = match dump::state(&k.db()) {
+        let s = match dump::state(k.db()) {
             Ok(s) => s,
             Err(e) => return fail(name, e, std::ptr::null_mut()),
         };

@@ -181,7 +181,7 @@ fn main() {
     };
     if print {
         let k = attach(false);
-        match dump::area_info_text(&k.db()) {
+        match dump::area_info_text(k.db()) {
             Ok(t) => print!("{t}"),
             Err(e) => fail(&format!("Failed to print all k2hash area: {e}")),
         }

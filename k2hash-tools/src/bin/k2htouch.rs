@@ -289,7 +289,7 @@ fn main() {
         }
         ("info", 3) => {
             let k = t.attach();
-            if let Ok(s) = dump::state(&k.db()) {
+            if let Ok(s) = dump::state(k.db()) {
                 stdout_raw(dump::state_text(&s).as_bytes());
             }
             for (label, key) in [

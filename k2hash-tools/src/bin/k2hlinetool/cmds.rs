@@ -362,7 +362,7 @@ fn info(st: &Store, p: &P) {
     let Some(k) = st.k.as_deref() else {
         return err("Something error occurred while dumping head of k2hash.");
     };
-    match dump::dump(&k.db(), dump::DUMP_HEAD) {
+    match dump::dump(k.db(), dump::DUMP_HEAD) {
         Ok(t) => write_raw(&t),
         Err(_) => return err("Something error occurred while dumping head of k2hash."),
     }
@@ -430,7 +430,7 @@ fn info(st: &Store, p: &P) {
         prn("-------------------------------------------------------");
         prn("K2HASH STATE");
         prn("-------------------------------------------------------");
-        match dump::state(&k.db()) {
+        match dump::state(k.db()) {
             Ok(s) => write_raw(dump::state_text(&s).as_bytes()),
             Err(_) => err("Something error occurred while printing state of k2hash."),
         }
@@ -467,7 +467,7 @@ fn dump_cmd(k: Option<&K2h>, p: &P) {
     prn("-------------------------------------------------------");
     prn(&format!("K2HASH {label} DUMP"));
     prn("-------------------------------------------------------");
-    match k.map(|k| dump::dump(&k.db(), mode)) {
+    match k.map(|k| dump::dump(k.db(), mode)) {
         Some(Ok(t)) => write_raw(&t),
         _ => err("Something error occurred while dumping head of k2hash."),
     }
