@@ -9,7 +9,8 @@
  *     LOOPS    operations per thread for each of set and get
  *     THREADS  threads doing sets, then gets, on one shared handle
  *
- * Prints one line per operation: "set|get ns/op ops/s errors".
+ * Prints one line per operation: "set|get ns/op ops/s errors". With KEEP=1 in the environment
+ * a file is left in place (to compare the files both libraries write for the same data).
  */
 #define _GNU_SOURCE
 #include <k2hash.h>
@@ -108,7 +109,7 @@ int main(int argc, char **argv)
     phase("set", 0, threads);
     phase("get", 1, threads);
     k2h_close(handle);
-    if (!mem) unlink(argv[1]);
+    if (!mem && !getenv("KEEP")) unlink(argv[1]);
     free(value);
     return 0;
 }

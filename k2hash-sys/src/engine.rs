@@ -676,6 +676,33 @@ impl Db {
         }
     }
 
+    /// A read under the slot lock only: the structure lock is skipped and its version checked
+    /// before and after instead (seqlock); when a structure writer was at work meanwhile, the
+    /// read is done again under the structure lock. `f` may run more than once.
+    fn read_slot<R>(&self, h: u64, mut f: impl FnMut(u64) -> Result<R>) -> Result<R> {
+        let v1 = self.locks.struct_version();
+        if v1 & 1 == 0 {
+            let merge = !self.is_readonly();
+            let r = (|| -> Result<Option<R>> {
+                let Some(ki) = self.resolve(h, merge)? else {
+                    return Ok(None);
+                };
+                let ck = self.ckindex(ki, h)?;
+                let _s = self.locks.read(LockTable::stripe(ck));
+                f(ck).map(Some)
+            })();
+            std::sync::atomic::fence(Ordering::Acquire);
+            if self.locks.struct_version() == v1 {
+                match r {
+                    Ok(Some(v)) => return Ok(v),
+                    Ok(None) => {} // the slot needs its lazy migration first
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        self.with_slot(h, false, f)
+    }
+
     fn with_two_slots<R>(
         &self,
         h1: u64,
@@ -1269,7 +1296,7 @@ impl Db {
     pub fn get(&self, key: &[u8], parts: Parts) -> Result<Option<Element>> {
         Self::check_key(key)?;
         let (h, s) = hash::hashes(key);
-        self.with_slot(h, false, |ck| match self.find_in(ck, h, s, key)? {
+        self.read_slot(h, |ck| match self.find_in(ck, h, s, key)? {
             Some(e) => Ok(Some(self.read_parts(e, parts)?)),
             None => Ok(None),
         })
@@ -1280,11 +1307,11 @@ impl Db {
     pub fn get_into(&self, key: &[u8], parts: Parts, el: &mut Element) -> Result<bool> {
         Self::check_key(key)?;
         let (h, s) = hash::hashes(key);
-        el.value.clear();
-        el.subkeys.clear();
-        el.attrs.clear();
-        self.with_slot(h, false, |ck| match self.find_in(ck, h, s, key)? {
+        self.read_slot(h, |ck| match self.find_in(ck, h, s, key)? {
             Some(e) => {
+                el.value.clear();
+                el.subkeys.clear();
+                el.attrs.clear();
                 if parts.value {
                     self.read_chain_into(self.st.u64(e + E_VALUE)?, &mut el.value)?;
                 }
@@ -1568,6 +1595,9 @@ impl Db {
         }
         let _s = self.locks.write(STRUCT_LOCK);
         let _a = self.locks.write(ALLOC_LOCK);
+        // readers skip the structure lock (`read_slot`) but hold their stripe while they touch
+        // elements and pages: holding every stripe keeps them out of what is moved and cut
+        let _all = self.locks.all_stripes_write();
         let areas = self.areas()?;
         let Some(&(kind, start, len)) = areas.last() else {
             return Ok(false);

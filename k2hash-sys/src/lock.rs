@@ -28,7 +28,11 @@ const INO_WORD: usize = SLOTS * 8;
 /// Then a counter bumped whenever an area is removed (compaction), so every process drops its
 /// cached area table.
 const EPOCH_WORD: usize = SLOTS * 8 + 8;
-const TABLE_BYTES: usize = SLOTS * 8 + 16;
+/// Then the version of the key-index structure: odd while a structure writer (slot 0 in
+/// write mode) is at work, bumped again when it leaves. Readers that do not take the structure
+/// lock check it before and after (seqlock).
+const VERSION_WORD: usize = SLOTS * 8 + 16;
+const TABLE_BYTES: usize = SLOTS * 8 + 24;
 
 const WRITER: u32 = 1 << 31;
 const WAITERS: u32 = 1 << 30;
@@ -147,6 +151,27 @@ impl LockTable {
         unsafe { &*(self.base.add(EPOCH_WORD) as *const std::sync::atomic::AtomicU64) }
     }
 
+    fn version_word(&self) -> &std::sync::atomic::AtomicU64 {
+        // SAFETY: VERSION_WORD + 8 <= TABLE_BYTES, 8-byte aligned in the page-aligned mapping.
+        unsafe { &*(self.base.add(VERSION_WORD) as *const std::sync::atomic::AtomicU64) }
+    }
+
+    /// The structure version (odd: a structure writer is at work or died at work).
+    #[inline]
+    pub fn struct_version(&self) -> u64 {
+        self.version_word().load(Ordering::Acquire)
+    }
+
+    /// Make the structure version odd (entering) or even (leaving), whatever it was.
+    fn bump_version(&self, entering: bool) {
+        let w = self.version_word();
+        let v = w.load(Ordering::Relaxed);
+        let odd = v & 1 == 1;
+        let next = if odd == entering { v + 2 } else { v + 1 };
+        w.store(next, Ordering::Release);
+        std::sync::atomic::fence(Ordering::SeqCst);
+    }
+
     /// Counter of area removals (see `bump_area_epoch`).
     #[inline]
     pub fn area_epoch(&self) -> u64 {
@@ -167,6 +192,11 @@ impl LockTable {
     #[inline]
     pub fn current_ino(&self) -> u64 {
         self.ino_word().load(Ordering::Acquire)
+    }
+
+    /// Every stripe in write mode (compaction: shuts out readers that skip the structure lock).
+    pub fn all_stripes_write(&self) -> Vec<Guard<'_>> {
+        (FIRST_STRIPE..SLOTS).map(|s| self.write(s)).collect()
     }
 
     /// Stripe lock slot for a CKINDEX offset.
@@ -206,6 +236,9 @@ impl LockTable {
                     .is_ok()
                 {
                     owner.store(my_pid(), Ordering::Relaxed);
+                    if slot == STRUCT_LOCK {
+                        self.bump_version(true);
+                    }
                     return Guard {
                         t: self,
                         slot,
@@ -221,6 +254,9 @@ impl LockTable {
     fn unlock(&self, slot: usize, write: bool) {
         let (w, owner) = self.word(slot);
         let old = if write {
+            if slot == STRUCT_LOCK {
+                self.bump_version(false);
+            }
             owner.store(0, Ordering::Relaxed);
             w.fetch_and(!(WRITER | WAITERS), Ordering::Release)
         } else {
