@@ -71,6 +71,31 @@ impl Walk {
     }
 }
 
+/// Time `iters` removals in rounds of at most `n` distinct keys, putting them back untimed.
+fn remove_rounds(
+    iters: u64,
+    n: usize,
+    mut remove: impl FnMut(usize),
+    mut restore: impl FnMut(usize),
+) -> Duration {
+    let (mut total, mut left) = (Duration::ZERO, iters);
+    while left > 0 {
+        let m = left.min(n as u64) as usize;
+        let mut w = Walk::new(n);
+        let picks: Vec<usize> = (0..m).map(|_| w.next()).collect();
+        let t = Instant::now();
+        for &i in &picks {
+            remove(i);
+        }
+        total += t.elapsed();
+        for &i in &picks {
+            restore(i);
+        }
+        left -= m as u64;
+    }
+    total
+}
+
 fn group(c: &mut Criterion, file: bool, n: usize, vlen: usize) {
     let f = fixture(file, n, vlen);
     let name = format!("{}/{n}keys/{vlen}B", if file { "file" } else { "mem" });
@@ -123,43 +148,29 @@ fn group(c: &mut Criterion, file: bool, n: usize, vlen: usize) {
     });
     g.bench_function("remove", |b| {
         b.iter_custom(|iters| {
-            // remove in rounds of at most `n` distinct keys, putting them back untimed
-            let (mut total, mut left) = (Duration::ZERO, iters);
-            while left > 0 {
-                let m = left.min(n as u64) as usize;
-                let mut w = Walk::new(n);
-                let picks: Vec<usize> = (0..m).map(|_| w.next()).collect();
-                let t = Instant::now();
-                for &i in &picks {
+            remove_rounds(
+                iters,
+                n,
+                |i| {
                     k.remove(&keys[i]).unwrap();
-                }
-                total += t.elapsed();
-                for &i in &picks {
-                    k.set_value(&keys[i], val, None, None).unwrap();
-                }
-                left -= m as u64;
-            }
-            total
+                },
+                |i| k.set_value(&keys[i], val, None, None).unwrap(),
+            )
         })
     });
     g.bench_function("remove/HashMap", |b| {
         b.iter_custom(|iters| {
-            let (mut total, mut left) = (Duration::ZERO, iters);
-            while left > 0 {
-                let m = left.min(n as u64) as usize;
-                let mut w = Walk::new(n);
-                let picks: Vec<usize> = (0..m).map(|_| w.next()).collect();
-                let t = Instant::now();
-                for &i in &picks {
-                    hm.remove(&keys[i]);
-                }
-                total += t.elapsed();
-                for &i in &picks {
-                    hm.insert(keys[i].clone(), val.clone());
-                }
-                left -= m as u64;
-            }
-            total
+            let hm = std::cell::RefCell::new(&mut hm);
+            remove_rounds(
+                iters,
+                n,
+                |i| {
+                    hm.borrow_mut().remove(&keys[i]);
+                },
+                |i| {
+                    hm.borrow_mut().insert(keys[i].clone(), val.clone());
+                },
+            )
         })
     });
     let mut pos = 0u64;

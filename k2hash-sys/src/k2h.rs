@@ -48,6 +48,20 @@ pub enum Protect<'a> {
     No,
 }
 
+impl Protect<'_> {
+    /// What a getter reads: the value, and the attributes when they are checked.
+    fn parts(&self) -> Parts {
+        match self {
+            Protect::Yes(_) => Parts::VALUE,
+            Protect::No => Parts {
+                value: true,
+                subkeys: false,
+                attrs: false,
+            },
+        }
+    }
+}
+
 impl K2h {
     fn from_db(db: Arc<Db>, readonly: bool, fullmap: bool) -> K2h {
         let reopen = db.path().map(|p| (p.to_path_buf(), fullmap));
@@ -273,15 +287,7 @@ impl K2h {
             let Ok(mut el) = cell.try_borrow_mut() else {
                 return Ok(None); // re-entered from a callback: take the plain path
             };
-            let parts = match p {
-                Protect::Yes(_) => Parts::VALUE,
-                Protect::No => Parts {
-                    value: true,
-                    subkeys: false,
-                    attrs: false,
-                },
-            };
-            if !self.db().get_into(key, parts, &mut el)? || el.value.is_empty() {
+            if !self.db().get_into(key, p.parts(), &mut el)? || el.value.is_empty() {
                 return Ok(Some(None));
             }
             if matches!(p, Protect::No) || (el.attrs.is_empty() && matches!(p, Protect::Yes(None)))
@@ -299,15 +305,7 @@ impl K2h {
 
     /// The value of `key`; empty values read as missing.
     pub fn get(&self, key: &[u8], p: Protect) -> Result<Option<Vec<u8>>> {
-        let parts = match p {
-            Protect::Yes(_) => Parts::VALUE,
-            Protect::No => Parts {
-                value: true,
-                subkeys: false,
-                attrs: false,
-            },
-        };
-        let Some(el) = self.db().get(key, parts)? else {
+        let Some(el) = self.db().get(key, p.parts())? else {
             return Ok(None);
         };
         let value = match p {
