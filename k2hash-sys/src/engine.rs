@@ -1031,16 +1031,7 @@ impl Db {
         if first == 0 {
             return Ok(());
         }
-        let limit = self.st.valid_len() / self.page_size + 1;
-        let mut pages = Vec::new();
-        let mut p = first;
-        while p != 0 {
-            if pages.len() as u64 >= limit {
-                return corrupt("page chain has a cycle");
-            }
-            pages.push(self.check_page(p)?);
-            p = self.st.pg_u64(p + P_NEXT)?;
-        }
+        let pages = self.chain_pages(first)?;
         let _a = self.locks.write(ALLOC_LOCK);
         for &p in &pages {
             self.st.pg_set_u64(p + P_LENGTH, 0)?;
@@ -1057,6 +1048,21 @@ impl Db {
         self.st.set_u64(H_PFREE_PAGES, first)?;
         let c = self.st.u64(H_FREE_PAGE_COUNT)?;
         self.st.set_u64(H_FREE_PAGE_COUNT, c + pages.len() as u64)
+    }
+
+    /// The pages of the chain starting at `first`, each checked, cycles refused.
+    fn chain_pages(&self, first: u64) -> Result<Vec<u64>> {
+        let limit = self.st.valid_len() / self.page_size + 1;
+        let mut pages = Vec::new();
+        let mut p = first;
+        while p != 0 {
+            if pages.len() as u64 >= limit {
+                return corrupt("page chain has a cycle");
+            }
+            pages.push(self.check_page(p)?);
+            p = self.st.pg_u64(p + P_NEXT)?;
+        }
+        Ok(pages)
     }
 
     fn expand_count(&self, ratio: u64) -> Result<u64> {
@@ -1218,17 +1224,25 @@ impl Db {
 
     fn read_parts(&self, e: u64, parts: Parts) -> Result<Element> {
         let mut el = Element::default();
-        if parts.value {
-            el.value = self.read_chain(self.st.u64(e + E_VALUE)?, self.st.u64(e + E_VALLEN)?)?;
-        }
-        if parts.subkeys {
-            el.subkeys =
-                self.read_chain(self.st.u64(e + E_SUBKEYS)?, self.st.u64(e + E_SKEYLEN)?)?;
-        }
-        if parts.attrs {
-            el.attrs = self.read_chain(self.st.u64(e + E_ATTRS)?, self.st.u64(e + E_ATTRLEN)?)?;
-        }
+        self.read_parts_into(e, parts, &mut el)?;
         Ok(el)
+    }
+
+    /// Read `parts` of element `e` into `el`, replacing its contents (its buffers are reused).
+    fn read_parts_into(&self, e: u64, parts: Parts, el: &mut Element) -> Result<()> {
+        for (want, ptr, lenf, out) in [
+            (parts.value, E_VALUE, E_VALLEN, &mut el.value),
+            (parts.subkeys, E_SUBKEYS, E_SKEYLEN, &mut el.subkeys),
+            (parts.attrs, E_ATTRS, E_ATTRLEN, &mut el.attrs),
+        ] {
+            out.clear();
+            if want {
+                let hint = self.st.u64(e + lenf)?;
+                out.reserve(hint.min(self.st.valid_len()).min(1 << 24) as usize);
+                self.read_chain_into(self.st.u64(e + ptr)?, out)?;
+            }
+        }
+        Ok(())
     }
 
     /// Replace one part of a live element in place: new pages first, then free the old ones.
@@ -1294,12 +1308,8 @@ impl Db {
 
     /// Read parts of the element stored under `key`.
     pub fn get(&self, key: &[u8], parts: Parts) -> Result<Option<Element>> {
-        Self::check_key(key)?;
-        let (h, s) = hash::hashes(key);
-        self.read_slot(h, |ck| match self.find_in(ck, h, s, key)? {
-            Some(e) => Ok(Some(self.read_parts(e, parts)?)),
-            None => Ok(None),
-        })
+        let mut el = Element::default();
+        Ok(self.get_into(key, parts, &mut el)?.then_some(el))
     }
 
     /// `get` into a caller's element (its buffers are cleared and reused): no allocation once
@@ -1308,21 +1318,7 @@ impl Db {
         Self::check_key(key)?;
         let (h, s) = hash::hashes(key);
         self.read_slot(h, |ck| match self.find_in(ck, h, s, key)? {
-            Some(e) => {
-                el.value.clear();
-                el.subkeys.clear();
-                el.attrs.clear();
-                if parts.value {
-                    self.read_chain_into(self.st.u64(e + E_VALUE)?, &mut el.value)?;
-                }
-                if parts.subkeys {
-                    self.read_chain_into(self.st.u64(e + E_SUBKEYS)?, &mut el.subkeys)?;
-                }
-                if parts.attrs {
-                    self.read_chain_into(self.st.u64(e + E_ATTRS)?, &mut el.attrs)?;
-                }
-                Ok(true)
-            }
+            Some(e) => self.read_parts_into(e, parts, el).map(|()| true),
             None => Ok(false),
         })
     }
@@ -1361,7 +1357,6 @@ impl Db {
         parts: Parts,
         f: impl FnOnce(Option<&Element>) -> Result<Change>,
     ) -> Result<Option<Element>> {
-        Self::check_key(key)?;
         let (h, s) = hash::hashes(key);
         self.modify_inner(key, h, s, parts, f)
     }
@@ -1613,18 +1608,9 @@ impl Db {
             let fields = [E_KEY, E_VALUE, E_SUBKEYS, E_ATTRS];
             let mut moves: Vec<(u64, u64, Vec<u64>)> = Vec::new();
             let mut need = 0usize;
-            let limit = self.st.valid_len() / self.page_size + 1;
             for &e in &live {
                 for f in fields {
-                    let mut chain = Vec::new();
-                    let mut p = self.st.u64(e + f)?;
-                    while p != 0 {
-                        if chain.len() as u64 > limit {
-                            return corrupt("page chain has a cycle");
-                        }
-                        chain.push(self.check_page(p)?);
-                        p = self.st.pg_u64(p + P_NEXT)?;
-                    }
+                    let chain = self.chain_pages(self.st.u64(e + f)?)?;
                     let n = chain.iter().filter(|&&p| inside(p)).count();
                     if n > 0 {
                         need += n;
@@ -1641,8 +1627,7 @@ impl Db {
             self.set_free_list(&spare, true)?;
             let mut buf = vec![0u8; self.page_size as usize];
             let mut fresh = outside.into_iter();
-            for (e, f, chain) in moves {
-                let mut cur: Vec<u64> = chain.clone();
+            for (e, f, mut cur) in moves {
                 for i in 0..cur.len() {
                     if !inside(cur[i]) {
                         continue;

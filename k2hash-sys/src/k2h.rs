@@ -17,7 +17,6 @@ pub struct K2h {
     dbs: Mutex<Vec<Arc<Db>>>,
     /// Path and full-map flag to reattach with when the file is replaced (None in memory).
     reopen: Option<(std::path::PathBuf, bool)>,
-    reattach: Mutex<()>,
     readonly: bool,
     /// Attribute settings: read lock-free on every operation, replaced whole under `conf_w`.
     conf: arc_swap::ArcSwapOption<AttrConf>,
@@ -48,6 +47,13 @@ pub enum Protect<'a> {
     No,
 }
 
+/// What a getter shows of a stored value (see `K2h::reveal`).
+enum Revealed {
+    Hidden,
+    Stored,
+    Decrypted(Vec<u8>),
+}
+
 impl Protect<'_> {
     /// What a getter reads: the value, and the attributes when they are checked.
     fn parts(&self) -> Parts {
@@ -69,7 +75,6 @@ impl K2h {
             db: std::sync::atomic::AtomicPtr::new(Arc::as_ptr(&db) as *mut Db),
             dbs: Mutex::new(vec![db]),
             reopen,
-            reattach: Mutex::new(()),
             readonly,
             conf: arc_swap::ArcSwapOption::empty(),
             conf_w: Mutex::new(()),
@@ -118,7 +123,8 @@ impl K2h {
 
     #[cold]
     fn reattach_replaced(&self) {
-        let _one = self.reattach.lock();
+        // `dbs` also serialises reattaching: one thread reopens, the others then see the new one
+        let mut dbs = self.dbs.lock();
         let cur = self.current();
         if !cur.replaced() {
             return;
@@ -131,7 +137,7 @@ impl K2h {
             Ok(db) => {
                 log::info!("{} was replaced; reattached", path.display());
                 let p = Arc::as_ptr(&db) as *mut Db;
-                self.dbs.lock().push(db);
+                dbs.push(db);
                 self.db.store(p, std::sync::atomic::Ordering::Release);
             }
             Err(e) => log::error!(
@@ -271,6 +277,29 @@ impl K2h {
         !attrs::is_history(attrs) && !attrs::is_expired(attrs)
     }
 
+    /// What a getter shows of a stored value with its attributes (`attrs` is only read when
+    /// protected): hidden when empty, a history version, expired or not decryptable.
+    fn reveal(&self, value: &[u8], attrs: &[u8], p: Protect) -> Revealed {
+        if value.is_empty() {
+            return Revealed::Hidden;
+        }
+        let Protect::Yes(pass) = p else {
+            return Revealed::Stored;
+        };
+        if attrs.is_empty() && pass.is_none() {
+            // no attributes: nothing hides or encrypts the value
+            return Revealed::Stored;
+        }
+        let a = lists::parse_attrs(attrs);
+        if !Self::visible(&a) {
+            return Revealed::Hidden;
+        }
+        match self.conf().decrypt(&a, value.to_vec(), pass) {
+            Some(v) if !v.is_empty() => Revealed::Decrypted(v),
+            _ => Revealed::Hidden,
+        }
+    }
+
     /// The value of `key` handed to `f` without an intermediate copy in the common case
     /// (read into a per-thread buffer); empty values read as missing.
     pub fn get_with<R>(
@@ -282,25 +311,20 @@ impl K2h {
         thread_local! {
             static SCRATCH: std::cell::RefCell<Element> = std::cell::RefCell::new(Element::default());
         }
-        let mut f = Some(f);
-        let fast = SCRATCH.with(|cell| -> Result<Option<Option<R>>> {
+        SCRATCH.with(|cell| {
             let Ok(mut el) = cell.try_borrow_mut() else {
-                return Ok(None); // re-entered from a callback: take the plain path
+                // re-entered from a callback: read into a buffer of its own
+                return Ok(self.get(key, p)?.map(|v| f(&v)));
             };
-            if !self.db().get_into(key, p.parts(), &mut el)? || el.value.is_empty() {
-                return Ok(Some(None));
+            if !self.db().get_into(key, p.parts(), &mut el)? {
+                return Ok(None);
             }
-            if matches!(p, Protect::No) || (el.attrs.is_empty() && matches!(p, Protect::Yes(None)))
-            {
-                return Ok(Some(f.take().map(|f| f(&el.value))));
-            }
-            Ok(None)
-        })?;
-        match (fast, f) {
-            (Some(r), _) => Ok(r),
-            (None, Some(f)) => Ok(self.get(key, p)?.map(|v| f(&v))),
-            (None, None) => Ok(None),
-        }
+            Ok(match self.reveal(&el.value, &el.attrs, p) {
+                Revealed::Hidden => None,
+                Revealed::Stored => Some(f(&el.value)),
+                Revealed::Decrypted(v) => Some(f(&v)),
+            })
+        })
     }
 
     /// The value of `key`; empty values read as missing.
@@ -308,27 +332,11 @@ impl K2h {
         let Some(el) = self.db().get(key, p.parts())? else {
             return Ok(None);
         };
-        let value = match p {
-            Protect::No => el.value,
-            Protect::Yes(pass) => {
-                if el.value.is_empty() {
-                    return Ok(None);
-                }
-                if el.attrs.is_empty() && pass.is_none() {
-                    // no attributes: nothing hides or encrypts the value
-                    return Ok(Some(el.value));
-                }
-                let a = lists::parse_attrs(&el.attrs);
-                if !Self::visible(&a) {
-                    return Ok(None);
-                }
-                match self.conf().decrypt(&a, el.value, pass) {
-                    Some(v) => v,
-                    None => return Ok(None),
-                }
-            }
-        };
-        Ok(if value.is_empty() { None } else { Some(value) })
+        Ok(match self.reveal(&el.value, &el.attrs, p) {
+            Revealed::Hidden => None,
+            Revealed::Stored => Some(el.value),
+            Revealed::Decrypted(v) => Some(v),
+        })
     }
 
     /// The subkey list of `key` (None when missing or empty).
@@ -430,8 +438,7 @@ impl K2h {
         // their pages), leave key and subkeys alone.
         self.db().modify_parts(key, Parts::ATTRS, |old| {
             let (v, a) = attrs_of(old)?;
-            let same_attrs =
-                old.is_some_and(|o| o.attrs.len() == a.len() && (a.is_empty() || o.attrs == a));
+            let same_attrs = old.is_some_and(|o| o.attrs == a);
             Ok(Change::Replace {
                 value: Some(v),
                 subkeys: None,

@@ -140,31 +140,23 @@ impl LockTable {
         }
     }
 
-    fn ino_word(&self) -> &std::sync::atomic::AtomicU64 {
-        // SAFETY: INO_WORD + 8 <= TABLE_BYTES, and the offset is 8-byte aligned in the
-        // page-aligned mapping.
-        unsafe { &*(self.base.add(INO_WORD) as *const std::sync::atomic::AtomicU64) }
-    }
-
-    fn epoch_word(&self) -> &std::sync::atomic::AtomicU64 {
-        // SAFETY: EPOCH_WORD + 8 <= TABLE_BYTES, 8-byte aligned in the page-aligned mapping.
-        unsafe { &*(self.base.add(EPOCH_WORD) as *const std::sync::atomic::AtomicU64) }
-    }
-
-    fn version_word(&self) -> &std::sync::atomic::AtomicU64 {
-        // SAFETY: VERSION_WORD + 8 <= TABLE_BYTES, 8-byte aligned in the page-aligned mapping.
-        unsafe { &*(self.base.add(VERSION_WORD) as *const std::sync::atomic::AtomicU64) }
+    /// One of the 64-bit words after the lock words (`INO_WORD`, `EPOCH_WORD`, `VERSION_WORD`).
+    fn tail_word(&self, off: usize) -> &std::sync::atomic::AtomicU64 {
+        debug_assert!(off >= INO_WORD && off + 8 <= TABLE_BYTES && off.is_multiple_of(8));
+        // SAFETY: the callers pass one of the constants above, all inside the TABLE_BYTES
+        // mapping and 8-byte aligned in the page-aligned mapping.
+        unsafe { &*(self.base.add(off) as *const std::sync::atomic::AtomicU64) }
     }
 
     /// The structure version (odd: a structure writer is at work or died at work).
     #[inline]
     pub fn struct_version(&self) -> u64 {
-        self.version_word().load(Ordering::Acquire)
+        self.tail_word(VERSION_WORD).load(Ordering::Acquire)
     }
 
     /// Make the structure version odd (entering) or even (leaving), whatever it was.
     fn bump_version(&self, entering: bool) {
-        let w = self.version_word();
+        let w = self.tail_word(VERSION_WORD);
         let v = w.load(Ordering::Relaxed);
         let odd = v & 1 == 1;
         let next = if odd == entering { v + 2 } else { v + 1 };
@@ -175,23 +167,23 @@ impl LockTable {
     /// Counter of area removals (see `bump_area_epoch`).
     #[inline]
     pub fn area_epoch(&self) -> u64 {
-        self.epoch_word().load(Ordering::Acquire)
+        self.tail_word(EPOCH_WORD).load(Ordering::Acquire)
     }
 
     /// Tell every process that an area was removed.
     pub fn bump_area_epoch(&self) {
-        self.epoch_word().fetch_add(1, Ordering::AcqRel);
+        self.tail_word(EPOCH_WORD).fetch_add(1, Ordering::AcqRel);
     }
 
     /// Publish the inode of the file just attached at this table's path.
     pub fn set_current_ino(&self, ino: u64) {
-        self.ino_word().store(ino, Ordering::Release);
+        self.tail_word(INO_WORD).store(ino, Ordering::Release);
     }
 
     /// The inode last published for this path (0: none yet).
     #[inline]
     pub fn current_ino(&self) -> u64 {
-        self.ino_word().load(Ordering::Acquire)
+        self.tail_word(INO_WORD).load(Ordering::Acquire)
     }
 
     /// Every stripe in write mode (compaction: shuts out readers that skip the structure lock).

@@ -280,16 +280,16 @@ impl<T> Registry<T> {
     }
     #[inline]
     pub fn get(&self, id: u64) -> Option<Arc<T>> {
-        self.map.load().as_ref()?.get(&id).cloned()
+        self.with(id, Arc::clone)
     }
     pub fn remove(&self, id: u64) -> Option<Arc<T>> {
         self.update(|m| m.remove(&id))
     }
     /// Run `f` on the object of `id` without taking a reference count (hot paths).
     #[inline]
-    pub fn with<R>(&self, id: u64, f: impl FnOnce(&T) -> R) -> Option<R> {
+    pub fn with<R>(&self, id: u64, f: impl FnOnce(&Arc<T>) -> R) -> Option<R> {
         let g = self.map.load();
-        g.as_ref()?.get(&id).map(|t| f(t))
+        g.as_ref()?.get(&id).map(f)
     }
 }
 
@@ -297,17 +297,13 @@ pub static K2H: Registry<K2h> = Registry::new(0x4B32_4800_0000_0001);
 
 /// The k2hash handle, or an error line and None.
 pub fn handle(name: &str, h: k2h_h) -> Option<Arc<K2h>> {
-    let r = K2H.get(h);
-    if r.is_none() {
-        crate::capi::debug::err(name, &format!("invalid k2hash handle {h:#x}"));
-    }
-    r
+    with_handle(name, h, Arc::clone)
 }
 
-/// `handle` for hot paths: runs `f` on the handle's object (None and an error line when the
-/// handle is invalid).
+/// `handle` for hot paths: runs `f` on the handle's object without taking a reference count
+/// (None and an error line when the handle is invalid).
 #[inline]
-pub fn with_handle<R>(name: &str, h: k2h_h, f: impl FnOnce(&K2h) -> R) -> Option<R> {
+pub fn with_handle<R>(name: &str, h: k2h_h, f: impl FnOnce(&Arc<K2h>) -> R) -> Option<R> {
     let r = K2H.with(h, f);
     if r.is_none() {
         crate::capi::debug::err(name, &format!("invalid k2hash handle {h:#x}"));
