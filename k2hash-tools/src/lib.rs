@@ -91,6 +91,26 @@ pub fn out(line: &[u8]) {
     let _ = o.flush();
 }
 
+/// Write raw bytes to stdout as they are (no newline) and flush.
+pub fn out_raw(b: &[u8]) {
+    let mut o = std::io::stdout().lock();
+    let _ = o.write_all(b);
+    let _ = o.flush();
+}
+
+/// `s` with a NUL appended: how the original's `char*` APIs store keys and values.
+pub fn with_nul(s: impl AsRef<[u8]>) -> Vec<u8> {
+    let mut v = s.as_ref().to_vec();
+    v.push(0);
+    v
+}
+
+/// Report `msg` as `[ERR] msg` on stderr and exit with `code`.
+pub fn die(msg: &str, code: i32) -> ! {
+    err(msg);
+    std::process::exit(code);
+}
+
 /// `out` for text.
 pub fn prn(line: &str) {
     out(line.as_bytes());

@@ -77,8 +77,7 @@ fn help() {
 }
 
 fn bad(msg: &str) -> ! {
-    err(msg);
-    exit(1);
+    k2htools::die(msg, 1)
 }
 
 /// `-opt [value]` pairs: a word not starting with `-` after an option is its value.
@@ -230,12 +229,6 @@ fn gettid() -> u64 {
 fn test_value(len: usize) -> Vec<u8> {
     let c = (gettid() % (b'}' - b' ') as u64) as u8 + b' ';
     let mut v = vec![c; len.saturating_sub(1)];
-    v.push(0);
-    v
-}
-
-fn z(s: String) -> Vec<u8> {
-    let mut v = s.into_bytes();
     v.push(0);
     v
 }
@@ -470,7 +463,9 @@ fn main() {
         let v = test_value(o.dlength);
         let mut p = Progress::new("k2hbench: initial data", o.dcount as u64);
         for i in 0..o.dcount {
-            if let Err(e) = k.set_value(&z(format!("KEY-{i:016X}")), &v, None, None) {
+            if let Err(e) =
+                k.set_value(&k2htools::with_nul(format!("KEY-{i:016X}")), &v, None, None)
+            {
                 p.finish();
                 bad(&format!("Could not make initial data: {e}"));
             }

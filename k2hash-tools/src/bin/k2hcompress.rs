@@ -45,8 +45,7 @@ fn help() {
 }
 
 fn fail(msg: &str) -> ! {
-    err(msg);
-    exit(255);
+    k2htools::die(msg, 255)
 }
 
 /// Options (lower-case names) and the FILE; None for a bad command line.

@@ -14,11 +14,7 @@ fn usage() -> ! {
     exit(1);
 }
 
-fn z(b: &[u8]) -> Vec<u8> {
-    let mut v = b.to_vec();
-    v.push(0);
-    v
-}
+use k2htools::with_nul;
 
 /// Pairs of a TSV stream: key up to a TAB (newlines included), value up to the end of line.
 fn tsv_pairs(data: &[u8]) -> Vec<(&[u8], &[u8])> {
@@ -98,7 +94,7 @@ fn main() {
     let mut prog = Progress::new("k2himport", pairs.len() as u64);
     let mut n = 0u64;
     for (key, value) in &pairs {
-        if let Err(e) = k.set_value(&z(key), &z(value), None, None) {
+        if let Err(e) = k.set_value(&with_nul(key), &with_nul(value), None, None) {
             prog.finish();
             eprintln!(
                 "[ERR] could not write key {}: {e}",

@@ -24,8 +24,7 @@ fn help() {
 }
 
 fn fail(msg: &str) -> ! {
-    eprintln!("[ERR] {msg}");
-    exit(255);
+    k2htools::die(msg, 255)
 }
 
 /// Options, source and destination; None after reporting a bad command line.

@@ -6,7 +6,6 @@ use k2hash::engine::Layout;
 use k2hash::queue::{Queue, Trial};
 use k2hash::{K2h, Protect};
 use k2htools::{atoi, cstr, printable};
-use std::io::Write;
 use std::process::exit;
 use std::sync::Arc;
 
@@ -61,17 +60,7 @@ fn usage() -> ! {
     exit(1);
 }
 
-fn z(s: &str) -> Vec<u8> {
-    let mut v = s.as_bytes().to_vec();
-    v.push(0);
-    v
-}
-
-fn stdout_raw(b: &[u8]) {
-    let mut o = std::io::stdout().lock();
-    let _ = o.write_all(b);
-    let _ = o.flush();
-}
+use k2htools::{out_raw, with_nul};
 
 struct Touch {
     file: String,
@@ -152,7 +141,7 @@ impl Touch {
             eprintln!("Failed to load transaction shared library.");
             exit(1);
         }
-        let conf = z(&get_str(k, DTOR_CONF).unwrap_or_default());
+        let conf = with_nul(get_str(k, DTOR_CONF).unwrap_or_default());
         let ok = k2hash::capi::trans::k2h_enable_transaction_param_we(
             self.h.get(),
             std::ptr::null(),
@@ -170,7 +159,7 @@ impl Touch {
 
 /// A string value (NUL-terminated key), as the original's `Get(const char*)`.
 fn get_str(k: &K2h, key: &str) -> Option<String> {
-    k.get(&z(key), Protect::Yes(None))
+    k.get(&with_nul(key), Protect::Yes(None))
         .ok()
         .flatten()
         .map(|v| String::from_utf8_lossy(cstr(&v)).into_owned())
@@ -231,18 +220,24 @@ fn main() {
         }
         ("set", 5) => {
             let k = t.attach();
-            k.set_value(&z(&args[3]), &z(&args[4]), None, None).is_ok()
+            k.set_value(&with_nul(&args[3]), &with_nul(&args[4]), None, None)
+                .is_ok()
         }
         ("get", 4) => {
             let k = t.attach();
             if let Some(v) = get_str(&k, &args[3]) {
-                stdout_raw(v.as_bytes());
+                out_raw(v.as_bytes());
             }
             true
         }
         ("getattr", 4) => {
             let k = t.attach();
-            for (n, v) in k.get_attrs(&z(&args[3])).ok().flatten().unwrap_or_default() {
+            for (n, v) in k
+                .get_attrs(&with_nul(&args[3]))
+                .ok()
+                .flatten()
+                .unwrap_or_default()
+            {
                 let name = printable(&n);
                 let mut line = name.clone();
                 line.extend_from_slice(b": ");
@@ -252,45 +247,51 @@ fn main() {
                     line.extend_from_slice(&printable(&v));
                 }
                 line.push(b'\n');
-                stdout_raw(&line);
+                out_raw(&line);
             }
             true
         }
         ("delete", 4) => {
             let k = t.attach();
-            k.remove_all(&z(&args[3])).is_ok()
+            k.remove_all(&with_nul(&args[3])).is_ok()
         }
         ("list", 3) => {
             let k = t.attach();
             for (key, value) in k2htools::key_values(&k) {
                 if !key.is_empty() && !value.is_empty() {
                     let l = [cstr(&key), b"\t", cstr(&value), b"\n"].concat();
-                    stdout_raw(&l);
+                    out_raw(&l);
                 }
             }
             true
         }
         ("addsubkey", 6) => {
             let k = t.attach();
-            k.add_subkey(&z(&args[3]), &z(&args[4]), &z(&args[5]), None, None)
-                .is_ok()
+            k.add_subkey(
+                &with_nul(&args[3]),
+                &with_nul(&args[4]),
+                &with_nul(&args[5]),
+                None,
+                None,
+            )
+            .is_ok()
         }
         ("getsubkey", 4) => {
             let k = t.attach();
             for s in k
-                .get_subkeys(&z(&args[3]), true)
+                .get_subkeys(&with_nul(&args[3]), true)
                 .ok()
                 .flatten()
                 .unwrap_or_default()
             {
-                stdout_raw(&[cstr(&s), b"\n"].concat());
+                out_raw(&[cstr(&s), b"\n"].concat());
             }
             true
         }
         ("info", 3) => {
             let k = t.attach();
             if let Ok(s) = dump::state(k.db()) {
-                stdout_raw(dump::state_text(&s).as_bytes());
+                out_raw(dump::state_text(&s).as_bytes());
             }
             for (label, key) in [
                 ("DTOR      : ", DTOR_KEY),
@@ -305,7 +306,7 @@ fn main() {
         ("push", n) if n >= 5 => {
             let k = t.attach();
             let q = Queue::new(Some(args[3].as_bytes()), !t.has("-lifo"));
-            q.push(&k, &z(&args[4]), &[], None, None).is_ok()
+            q.push(&k, &with_nul(&args[4]), &[], None, None).is_ok()
         }
         ("pop", 4) => {
             let k = t.attach();
@@ -315,7 +316,7 @@ fn main() {
                     // The original prints the popped bytes as they are (NUL included).
                     let mut l = v.flatten().unwrap_or_default();
                     l.push(b'\n');
-                    stdout_raw(&l);
+                    out_raw(&l);
                     true
                 }
                 Err(_) => {
@@ -336,7 +337,7 @@ fn main() {
             let k = t.attach();
             let q = Queue::new(Some(args[3].as_bytes()), !t.has("-lifo"));
             // As the original: the key name without its NUL, the value with it.
-            let r = q.push_keyval(&k, args[4].as_bytes(), &z(&args[5]), None, None);
+            let r = q.push_keyval(&k, args[4].as_bytes(), &with_nul(&args[5]), None, None);
             if r.is_err() {
                 println!("pop false");
             }
@@ -349,7 +350,7 @@ fn main() {
                 Ok(Some((key, v))) if !key.is_empty() => (key, v.unwrap_or_default()),
                 _ => (Vec::new(), Vec::new()),
             };
-            stdout_raw(&[key.as_slice(), b"\t", &val, b"\n"].concat());
+            out_raw(&[key.as_slice(), b"\t", &val, b"\n"].concat());
             true
         }
         ("dtor", _) => {
@@ -430,9 +431,13 @@ fn mode(t: &Touch, key: &str, value: &str, show: &str, switch: &str, conf: Optio
         return true;
     }
     println!("{}{switch}{value}", t.file);
-    let mut ok = k.set_value(&z(key), &z(value), None, None).is_ok();
+    let mut ok = k
+        .set_value(&with_nul(key), &with_nul(value), None, None)
+        .is_ok();
     if let Some(c) = conf.filter(|c| !c.is_empty()) {
-        ok &= k.set_value(&z(DTOR_CONF), &z(&c), None, None).is_ok();
+        ok &= k
+            .set_value(&with_nul(DTOR_CONF), &with_nul(&c), None, None)
+            .is_ok();
     }
     ok
 }

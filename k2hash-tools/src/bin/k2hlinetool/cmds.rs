@@ -10,7 +10,6 @@ use k2hash::{K2h, Protect};
 use k2htools::{atoi, binary_dump, cbuf, cstr, err, opt, out, parse_options, printable, prn};
 use k2htools::{OptError, OptType};
 use std::ffi::CString;
-use std::io::Write;
 
 const LINE_OPTS: &[OptType] = &[
     opt("help", "help", 0, 0),
@@ -149,12 +148,7 @@ const HELP: &[&str] = &[
 
 type P = [String];
 
-/// A NUL-terminated string key/value as the original's `char*` APIs store it.
-fn z(s: &str) -> Vec<u8> {
-    let mut v = s.as_bytes().to_vec();
-    v.push(0);
-    v
-}
+use k2htools::{out_raw, with_nul};
 
 fn eq(a: &str, b: &str) -> bool {
     a.eq_ignore_ascii_case(b)
@@ -363,7 +357,7 @@ fn info(st: &Store, p: &P) {
         return err("Something error occurred while dumping head of k2hash.");
     };
     match dump::dump(k.db(), dump::DUMP_HEAD) {
-        Ok(t) => write_raw(&t),
+        Ok(t) => out_raw(&t),
         Err(_) => return err("Something error occurred while dumping head of k2hash."),
     }
     prn("");
@@ -431,7 +425,7 @@ fn info(st: &Store, p: &P) {
         prn("K2HASH STATE");
         prn("-------------------------------------------------------");
         match dump::state(k.db()) {
-            Ok(s) => write_raw(dump::state_text(&s).as_bytes()),
+            Ok(s) => out_raw(dump::state_text(&s).as_bytes()),
             Err(_) => err("Something error occurred while printing state of k2hash."),
         }
     }
@@ -442,12 +436,6 @@ fn trans_version() -> String {
     let p = k2hash::capi::transfunc::k2h_trans_version();
     // SAFETY: the library returns a static NUL-terminated version string.
     unsafe { cbuf::cstring(p) }
-}
-
-fn write_raw(b: &[u8]) {
-    let mut o = std::io::stdout().lock();
-    let _ = o.write_all(b);
-    let _ = o.flush();
 }
 
 fn dump_cmd(k: Option<&K2h>, p: &P) {
@@ -468,7 +456,7 @@ fn dump_cmd(k: Option<&K2h>, p: &P) {
     prn(&format!("K2HASH {label} DUMP"));
     prn("-------------------------------------------------------");
     match k.map(|k| dump::dump(k.db(), mode)) {
-        Some(Ok(t)) => write_raw(&t),
+        Some(Ok(t)) => out_raw(&t),
         _ => err("Something error occurred while dumping head of k2hash."),
     }
 }
@@ -478,7 +466,7 @@ fn value_param(s: &str) -> Vec<u8> {
     if s.is_empty() || eq(s, "null") {
         Vec::new()
     } else {
-        z(s)
+        with_nul(s)
     }
 }
 
@@ -503,7 +491,7 @@ fn set(k: Option<&K2h>, p: &P) {
     let value = value_param(&p[1]);
     let pass = (!pass.is_empty()).then_some(pass.as_str());
     let expire = (expire > 0).then_some(expire);
-    let key = z(&p[0]);
+    let key = with_nul(&p[0]);
     let r = k.map(|k| {
         if rmsub {
             k.set_all(&key, &value, &[], pass, expire)
@@ -545,7 +533,7 @@ fn settrial(k: Option<&K2h>, p: &P) {
     let Some(k) = k else {
         return err("Something error occurred while writing key-value into k2hash.");
     };
-    let key = z(&p[0]);
+    let key = with_nul(&p[0]);
     let now = k.get(&key, Protect::Yes(pass.as_deref())).ok().flatten();
     let attrs = k.get_attrs(&key).ok().flatten().unwrap_or_default();
     prn("\n");
@@ -569,7 +557,9 @@ fn settrial(k: Option<&K2h>, p: &P) {
     if ["n", "no", "false"].iter().any(|x| eq(&a, x)) {
         return;
     }
-    if k.set_value(&key, &z(&a), pass.as_deref(), None).is_err() {
+    if k.set_value(&key, &with_nul(&a), pass.as_deref(), None)
+        .is_err()
+    {
         err("Something error occurred while writing key-value into k2hash.");
     }
 }
@@ -577,7 +567,7 @@ fn settrial(k: Option<&K2h>, p: &P) {
 fn setsub(k: Option<&K2h>, p: &P) {
     let v = value_param(&p[2]);
     if !matches!(
-        k.map(|k| k.add_subkey(&z(&p[0]), &z(&p[1]), &v, None, None)),
+        k.map(|k| k.add_subkey(&with_nul(&p[0]), &with_nul(&p[1]), &v, None, None)),
         Some(Ok(()))
     ) {
         err(&format!(
@@ -652,12 +642,12 @@ fn fill(k: Option<&K2h>, p: &P) {
     let v = if p[1].is_empty() {
         Vec::new()
     } else {
-        z(&p[1])
+        with_nul(&p[1])
     };
     for i in 0..n {
         let key = format!("{}-{}", p[0], i);
         if !matches!(
-            k.map(|k| k.set_value(&z(&key), &v, None, None)),
+            k.map(|k| k.set_value(&with_nul(&key), &v, None, None)),
             Some(Ok(()))
         ) {
             return err(&format!(
@@ -675,12 +665,12 @@ fn fillsub(k: Option<&K2h>, p: &P) {
     let v = if p[2].is_empty() {
         Vec::new()
     } else {
-        z(&p[2])
+        with_nul(&p[2])
     };
     for i in 0..n {
         let key = format!("{}-{}", p[1], i);
         if !matches!(
-            k.map(|k| k.add_subkey(&z(&p[0]), &z(&key), &v, None, None)),
+            k.map(|k| k.add_subkey(&with_nul(&p[0]), &with_nul(&key), &v, None, None)),
             Some(Ok(()))
         ) {
             return err(&format!(
@@ -697,7 +687,7 @@ fn rm(k: Option<&K2h>, p: &P) {
         Some(a) if eq(a, "ALL") => true,
         Some(a) => return err(&format!("Unknown parameter({a}) for rm command.")),
     };
-    let key = z(&p[0]);
+    let key = with_nul(&p[0]);
     let ok = match k {
         Some(k) if all => k.remove_all(&key).is_ok(),
         Some(k) => k.remove(&key).is_ok(),
@@ -714,7 +704,7 @@ fn rm(k: Option<&K2h>, p: &P) {
 
 fn rmsub(k: Option<&K2h>, p: &P) {
     if !matches!(
-        k.map(|k| k.remove_subkey(&z(&p[0]), &z(&p[1]))),
+        k.map(|k| k.remove_subkey(&with_nul(&p[0]), &with_nul(&p[1]))),
         Some(Ok(()))
     ) {
         err(&format!(
@@ -725,7 +715,10 @@ fn rmsub(k: Option<&K2h>, p: &P) {
 }
 
 fn rename(k: Option<&K2h>, p: &P) {
-    if !matches!(k.map(|k| k.rename(&z(&p[0]), &z(&p[1]))), Some(Ok(true))) {
+    if !matches!(
+        k.map(|k| k.rename(&with_nul(&p[0]), &with_nul(&p[1]))),
+        Some(Ok(true))
+    ) {
         err("Something error occurred while renaming key.");
     }
 }
@@ -805,7 +798,7 @@ fn print(k: Option<&K2h>, p: &P) {
 }
 
 fn printattr(k: Option<&K2h>, p: &P) {
-    let attrs = k.and_then(|k| k.get_attrs(&z(&p[0])).ok().flatten());
+    let attrs = k.and_then(|k| k.get_attrs(&with_nul(&p[0])).ok().flatten());
     match attrs {
         Some(a) if !a.is_empty() => {
             prn(&format!("\"{}\" attribute = {{", p[0]));
@@ -824,9 +817,9 @@ fn printattr(k: Option<&K2h>, p: &P) {
 }
 
 fn addattr(k: Option<&K2h>, p: &P) {
-    let v = p.get(2).map(|s| z(s)).unwrap_or_default();
+    let v = p.get(2).map(with_nul).unwrap_or_default();
     if !matches!(
-        k.map(|k| k.add_attr(&z(&p[0]), &z(&p[1]), &v)),
+        k.map(|k| k.add_attr(&with_nul(&p[0]), &with_nul(&p[1]), &v)),
         Some(Ok(()))
     ) {
         err("Something error occurred while adding attribute into key.");
@@ -853,7 +846,7 @@ fn dprint(st: &Store, p: &P) {
             let hx = format!("{b:02X}");
             let at = if w > 3 { w * 3 + 1 } else { w * 3 };
             bin[at..at + 2].copy_from_slice(hx.as_bytes());
-            let c = if isprint_u(b) {
+            let c = if k2htools::isprint(b) {
                 b
             } else if b == 0 {
                 b' '
@@ -868,10 +861,6 @@ fn dprint(st: &Store, p: &P) {
         l.extend_from_slice(&chr);
         out(&l);
     }
-}
-
-fn isprint_u(b: u8) -> bool {
-    k2htools::isprint(b)
 }
 
 fn copyfile(st: &Store, p: &P) {
@@ -1005,7 +994,7 @@ fn dload(k: Option<&K2h>, p: &P) {
 fn list(k: Option<&K2h>, p: &P, spacer: &str) {
     let Some(k) = k else { return };
     if let Some(key) = p.first() {
-        let zk = z(key);
+        let zk = with_nul(key);
         let v = k.get(&zk, Protect::Yes(None)).ok().flatten();
         let mut l = format!("{spacer}+\"{key}\" => \"").into_bytes();
         match v {
@@ -1078,7 +1067,7 @@ fn stream(st: &Store, con: &mut Console, p: &P) -> bool {
         err(&format!("Could not open key({}) or empty value.", p[0]));
         return true;
     };
-    let key = z(&p[0]);
+    let key = with_nul(&p[0]);
     if input {
         for l in [
             "",
@@ -1273,7 +1262,7 @@ fn trans(st: &Store, p: &mut Vec<String>) {
         }
         let file = p.get(1).map(|s| cs(s));
         let prefix = p.get(2).cloned().unwrap_or_default();
-        let param = p.get(3).map(|s| z(s)).unwrap_or_default();
+        let param = p.get(3).map(with_nul).unwrap_or_default();
         let ex = expire.unwrap_or(0);
         let ok = tr::k2h_enable_transaction_param_we(
             st.h,
@@ -1490,9 +1479,15 @@ fn queue_cmd(k: Option<&K2h>, p: &mut Vec<String>, keyq: bool) {
             };
             let r = k.map(|k| {
                 if keyq {
-                    q(fifo).push_keyval(k, &z(&p[2]), &z(&p[3]), pass.as_deref(), expire)
+                    q(fifo).push_keyval(
+                        k,
+                        &with_nul(&p[2]),
+                        &with_nul(&p[3]),
+                        pass.as_deref(),
+                        expire,
+                    )
                 } else {
-                    q(fifo).push(k, &z(&p[2]), &[], pass.as_deref(), expire)
+                    q(fifo).push(k, &with_nul(&p[2]), &[], pass.as_deref(), expire)
                 }
             });
             if !matches!(r, Some(Ok(()))) {
@@ -1529,7 +1524,7 @@ fn queue_cmd(k: Option<&K2h>, p: &mut Vec<String>, keyq: bool) {
         "dump" => {
             let fifo = fifo_param("dump", &p[1], "queue");
             match k.map(|k| q(fifo).dump(k)) {
-                Some(Ok(t)) => write_raw(t.as_bytes()),
+                Some(Ok(t)) => out_raw(t.as_bytes()),
                 _ => err("Something error occurred during dumping queue."),
             }
         }

@@ -153,8 +153,7 @@ fn help(prog: &str) {
 }
 
 fn fail(msg: &str) -> ! {
-    err(msg);
-    std::process::exit(1);
+    k2htools::die(msg, 1)
 }
 
 fn cpath(s: &str) -> CString {
