@@ -147,6 +147,11 @@ impl K2h {
         }
     }
 
+    /// Whether a change of `key` goes to the transaction log.
+    fn logged(&self, key: &[u8]) -> bool {
+        self.trans.active() && !self.trans.exempt(key)
+    }
+
     pub fn is_readonly(&self) -> bool {
         self.readonly || self.db().is_readonly()
     }
@@ -421,7 +426,7 @@ impl K2h {
             let v = conf.update(&mut a, value.to_vec(), pass, expire, AttrKind::Normal)?;
             Ok((v, lists::serialize_attrs(&a)))
         };
-        if self.trans.active() && !self.trans.exempt(key) {
+        if self.logged(key) {
             // logged as one SET_ALL record, as the original logs a set
             self.modify(key, |old| {
                 let (v, a) = attrs_of(old)?;
@@ -666,7 +671,7 @@ impl K2h {
         key: &[u8],
         f: impl FnOnce(Option<&Element>) -> Result<Change>,
     ) -> Result<Option<Element>> {
-        if !self.trans.active() || self.trans.exempt(key) {
+        if !self.logged(key) {
             return self.db().modify(key, f);
         }
         let mut recs: Vec<Record> = Vec::new();
@@ -756,7 +761,7 @@ impl K2h {
                 attrs: None,
             })
         })?;
-        if self.trans.active() && !self.trans.exempt(key) {
+        if self.logged(key) {
             let mut r = Record {
                 value: data.to_vec(),
                 ..Record::new(Kind::OwVal, key)
