@@ -15,7 +15,19 @@ static K2HQRMCBRES fin_rm(const unsigned char *d, size_t l, const PK2HATTRPCK a,
 static K2HQRMCBRES keep_b(const unsigned char *d, size_t l, const PK2HATTRPCK a, int c, void *e)
 {
     (void)l; (void)a; (void)c; (void)e;
+    calls++;
     return d[0] == 'b' ? K2HQRMCB_RES_CON_NOTRM : K2HQRMCB_RES_CON_RM;
+}
+static K2HQRMCBRES keep_k(const unsigned char *d, size_t l, const PK2HATTRPCK a, int c, void *e)
+{
+    (void)a; (void)c; (void)e;
+    calls++;
+    return (l >= 4 && memcmp(d, "keep", 4) == 0) ? K2HQRMCB_RES_CON_NOTRM : K2HQRMCB_RES_CON_RM;
+}
+static K2HQRMCBRES err_second(const unsigned char *d, size_t l, const PK2HATTRPCK a, int c, void *e)
+{
+    (void)d; (void)l; (void)a; (void)c; (void)e;
+    return ++calls == 2 ? K2HQRMCB_RES_ERROR : K2HQRMCB_RES_CON_RM;
 }
 
 static K2HQRMCBRES bogus_rm(const unsigned char *d, size_t l, const PK2HATTRPCK a, int c, void *e)
@@ -56,14 +68,30 @@ static void test_queue(k2h_h h)
     CHECK(k2h_q_remove_ext(q, 3, fin_rm, NULL) == 3);
     CHECK(calls == 3 && k2h_q_count(q) == 0);
     CHECK(k2h_get_str_direct_value(h, "two") == NULL);
-    /* callback keeps an entry in the middle; later entries still go */
+    /* callback keeps an entry in the middle: as the original, the next entry answered RM ends
+     * the loop without being removed */
     CHECK(k2h_q_str_push(q, "a") && k2h_q_str_push(q, "b") && k2h_q_str_push(q, "c"));
-    CHECK(k2h_q_remove_ext(q, 10, keep_b, NULL) == 2);
-    CHECK(k2h_q_count(q) == 1);
-    CHECK(k2h_q_str_read(q, &s, -1)); CHECK_STR(s, "b"); free(s);
+    calls = 0;
+    CHECK(k2h_q_remove_ext(q, 10, keep_b, NULL) == 1);
+    CHECK(calls == 3 && k2h_q_count(q) == 2);
+    CHECK(k2h_q_str_read(q, &s, 0)); CHECK_STR(s, "b"); free(s);
+    CHECK(k2h_q_str_read(q, &s, -1)); CHECK_STR(s, "c"); free(s);
     CHECK(k2h_q_str_push(q, "d"));
     CHECK(k2h_q_str_pop(q, &s)); CHECK_STR(s, "b"); free(s);
+    CHECK(k2h_q_str_pop(q, &s)); CHECK_STR(s, "c"); free(s);
     CHECK(k2h_q_str_pop(q, &s)); CHECK_STR(s, "d"); free(s);
+    /* the case: keep, r1, r2 with a callback that keeps "keep": two calls, 0 removed */
+    CHECK(k2h_q_str_push(q, "keep") && k2h_q_str_push(q, "r1") && k2h_q_str_push(q, "r2"));
+    calls = 0;
+    CHECK(k2h_q_remove_ext(q, 10, keep_k, NULL) == 0);
+    CHECK(calls == 2 && k2h_q_count(q) == 3);
+    CHECK(k2h_q_remove(q, 3) && k2h_q_empty(q));
+    /* an error answer ends the loop and reports what was removed so far */
+    CHECK(k2h_q_str_push(q, "e1") && k2h_q_str_push(q, "e2") && k2h_q_str_push(q, "e3"));
+    calls = 0;
+    CHECK(k2h_q_remove_ext(q, 10, err_second, NULL) == 1);
+    CHECK(calls == 2 && k2h_q_count(q) == 2);
+    CHECK(k2h_q_remove(q, 2) && k2h_q_empty(q));
     /* empty entry */
     CHECK(k2h_q_push(q, NULL, 0) && k2h_q_count(q) == 1);
     CHECK(k2h_q_pop(q, &d, &l) && d == NULL && k2h_q_count(q) == 0);
@@ -98,7 +126,8 @@ static void test_queue(k2h_h h)
     CHECK(k2h_q_str_pop(lq, &s)); CHECK_STR(s, "a"); free(s);
     CHECK(k2h_q_dump(lq, NULL));
     CHECK(k2h_q_str_push(lq, "z"));
-    CHECK(k2h_q_remove_ext(lq, 1, bogus_rm, NULL) == -1 && k2h_q_count(lq) == 1);
+    /* a value that is neither ERROR nor RM keeps the entry, as in the original */
+    CHECK(k2h_q_remove_ext(lq, 1, bogus_rm, NULL) == 0 && k2h_q_count(lq) == 1);
     CHECK(k2h_q_remove(lq, 1) && k2h_q_empty(lq));
     CHECK(k2h_q_free(lq));
     /* prefixes: a string prefix has no NUL */
@@ -143,6 +172,14 @@ static void test_keyqueue(k2h_h h)
     CHECK(k2h_keyq_remove(kq, 1));
     CHECK(k2h_get_str_direct_value(h, "k2") == NULL);
     CHECK(k2h_keyq_str_pop(kq, &v)); CHECK_STR(v, "v3"); free(v);
+    /* the key-queue twin of the keep/RM quirk: keep, r1, r2 -> two calls, nothing removed */
+    CHECK(k2h_keyq_str_push_keyval(kq, "keep", "1") && k2h_keyq_str_push_keyval(kq, "r1", "2") &&
+          k2h_keyq_str_push_keyval(kq, "r2", "3"));
+    calls = 0;
+    CHECK(k2h_keyq_remove_wp_ext(kq, 10, keep_k, NULL, NULL) == 0);
+    CHECK(calls == 2 && k2h_keyq_count(kq) == 3);
+    CHECK_STR(k2h_get_str_direct_value(h, "r1"), "2");
+    CHECK(k2h_keyq_remove(kq, 3) && k2h_keyq_empty(kq));
     /* push of a name alone empties that key's value: its pop fails and consumes the entry */
     CHECK(k2h_set_str_value(h, "kk1", "full"));
     CHECK(k2h_keyq_str_push(kq, "kk1"));

@@ -104,14 +104,18 @@ static void test_archive(void)
     fclose(g);
     fwrite(buf, 1, got, f);
     fclose(f);
-    CHECK(!k2h_load_archive(r, bad, false));            /* truncated tail */
-    CHECK(!k2h_load_archive(r, bad, true));
+    /* a truncated tail: as the original, a cut head ends the load successfully (this cut
+     * leaves a partial record head), with or without errskip */
+    CHECK(k2h_load_archive(r, bad, false));
+    CHECK(k2h_load_archive(r, bad, true));
     CHECK_STR(k2h_get_str_direct_value(r, "ak150"), "av150");
     f = fopen(bad, "wb");
     memset(buf, 0x5a, sizeof buf);
     fwrite(buf, 1, sizeof buf, f);
     fclose(f);
-    CHECK(!k2h_load_archive(r, bad, true));
+    /* garbage: fails without errskip, succeeds with it (the original) */
+    CHECK(!k2h_load_archive(r, bad, false));
+    CHECK(k2h_load_archive(r, bad, true));
     CHECK(!k2h_load_archive(r, in_dir("missing.ar"), true));
     CHECK(!k2h_load_archive(r, NULL, true) && !k2h_put_archive(r, "", true));
     CHECK_STR(k2h_get_str_direct_value(r, "ak150"), "av150");

@@ -41,7 +41,40 @@ const K2HASH_SOURCES: &[&str] = &[
     "find.rs",
     "dumpfn.rs",
     "util.rs",
+    // the k2h_* debug functions are declared by k2hash.h (the rest of debug.rs by k2hdbg.h)
+    "debug.rs",
 ];
+
+/// Declared by k2hash.h only; k2hdbg.h has the lower-level names.
+const K2HASH_DEBUG_API: &[&str] = &[
+    "k2h_bump_debug_level",
+    "k2h_set_debug_level_silent",
+    "k2h_set_debug_level_error",
+    "k2h_set_debug_level_warning",
+    "k2h_set_debug_level_message",
+    "k2h_set_debug_file",
+    "k2h_unset_debug_file",
+    "k2h_load_debug_env",
+    "k2h_set_bumpup_debug_signal_user1",
+];
+
+/// The message macros of k2hdbg.h (same names and output as the original's).
+const K2HDBG_MACROS: &str = r#"
+#define K2HDBGMODE_STR(mode) \
+    (K2HDBG_SILENT == (mode) ? "SLT" : K2HDBG_ERR == (mode) ? "ERR" : \
+     K2HDBG_WARN == (mode) ? "WAN" : K2HDBG_MSG == (mode) ? "MSG" : "")
+#define LOW_K2HPRINT(mode, fmt, ...) \
+    fprintf((k2h_dbg_fp ? k2h_dbg_fp : stderr), "[%s] %s(%d) : " fmt "%s\n", K2HDBGMODE_STR(mode), \
+            __func__, __LINE__, __VA_ARGS__)
+#define K2HPRINT(mode, fmt, ...) \
+    if ((debug_mode & (mode)) == (mode)) { \
+        LOW_K2HPRINT(mode, fmt, __VA_ARGS__); \
+    }
+#define SLT_K2HPRN(fmt, ...) K2HPRINT(K2HDBG_SILENT, fmt, ##__VA_ARGS__, "")
+#define ERR_K2HPRN(fmt, ...) K2HPRINT(K2HDBG_ERR, fmt, ##__VA_ARGS__, "")
+#define WAN_K2HPRN(fmt, ...) K2HPRINT(K2HDBG_WARN, fmt, ##__VA_ARGS__, "")
+#define MSG_K2HPRN(fmt, ...) K2HPRINT(K2HDBG_MSG, fmt, ##__VA_ARGS__, "")
+"#;
 
 fn config(guard: &str, includes: &[&str], after: &str) -> cbindgen::Config {
     let mut c = cbindgen::Config {
@@ -71,6 +104,8 @@ fn config(guard: &str, includes: &[&str], after: &str) -> cbindgen::Config {
         .rename
         .insert("timespec".into(), "struct timespec".into());
     c.export.rename.insert("FILE".into(), "FILE".into());
+    // exported results are a clean 32-bit 0/1 (capi::ffi::CBool) that C reads as bool
+    c.export.rename.insert("CBool".into(), "bool".into());
     c
 }
 
@@ -134,6 +169,13 @@ fn main() {
         cfg.export
             .rename
             .insert("DbgModeArg".into(), "K2hDbgMode".into());
+        if file == "k2hdbg.h" {
+            cfg.includes = vec!["k2hcommon.h".into()];
+            cfg.export
+                .exclude
+                .extend(K2HASH_DEBUG_API.iter().map(|s| s.to_string()));
+            cfg.trailer = Some(K2HDBG_MACROS.into());
+        }
         if file == "k2hashfunc.h" {
             cfg.after_includes = Some("typedef uint64_t k2h_hash_t;".into());
         }

@@ -970,6 +970,24 @@ void free_k2hbin(PK2HBIN pk2hbin);
  */
 void free_k2hbins(PK2HBIN pk2hbin, size_t count);
 
+void k2h_bump_debug_level(void);
+
+void k2h_set_debug_level_silent(void);
+
+void k2h_set_debug_level_error(void);
+
+void k2h_set_debug_level_warning(void);
+
+void k2h_set_debug_level_message(void);
+
+bool k2h_set_debug_file(const char *filepath);
+
+bool k2h_unset_debug_file(void);
+
+bool k2h_load_debug_env(void);
+
+bool k2h_set_bumpup_debug_signal_user1(void);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus

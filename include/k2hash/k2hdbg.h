@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include <sys/types.h>
+#include "k2hcommon.h"
 
 /**
  * Debug levels of k2hdbg.h.
@@ -74,26 +75,24 @@ bool UnsetK2hDbgFile(void);
  */
 bool SetSignalUser1(void);
 
-void k2h_bump_debug_level(void);
-
-void k2h_set_debug_level_silent(void);
-
-void k2h_set_debug_level_error(void);
-
-void k2h_set_debug_level_warning(void);
-
-void k2h_set_debug_level_message(void);
-
-bool k2h_set_debug_file(const char *filepath);
-
-bool k2h_unset_debug_file(void);
-
-bool k2h_load_debug_env(void);
-
-bool k2h_set_bumpup_debug_signal_user1(void);
-
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus
 
 #endif  /* K2HDBG_H */
+
+
+#define K2HDBGMODE_STR(mode) \
+    (K2HDBG_SILENT == (mode) ? "SLT" : K2HDBG_ERR == (mode) ? "ERR" : \
+     K2HDBG_WARN == (mode) ? "WAN" : K2HDBG_MSG == (mode) ? "MSG" : "")
+#define LOW_K2HPRINT(mode, fmt, ...) \
+    fprintf((k2h_dbg_fp ? k2h_dbg_fp : stderr), "[%s] %s(%d) : " fmt "%s\n", K2HDBGMODE_STR(mode), \
+            __func__, __LINE__, __VA_ARGS__)
+#define K2HPRINT(mode, fmt, ...) \
+    if ((debug_mode & (mode)) == (mode)) { \
+        LOW_K2HPRINT(mode, fmt, __VA_ARGS__); \
+    }
+#define SLT_K2HPRN(fmt, ...) K2HPRINT(K2HDBG_SILENT, fmt, ##__VA_ARGS__, "")
+#define ERR_K2HPRN(fmt, ...) K2HPRINT(K2HDBG_ERR, fmt, ##__VA_ARGS__, "")
+#define WAN_K2HPRN(fmt, ...) K2HPRINT(K2HDBG_WARN, fmt, ##__VA_ARGS__, "")
+#define MSG_K2HPRN(fmt, ...) K2HPRINT(K2HDBG_MSG, fmt, ##__VA_ARGS__, "")

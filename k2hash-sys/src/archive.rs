@@ -110,6 +110,17 @@ impl Record {
         out
     }
 
+    /// The length a record head at the start of `b` declares (head plus its five parts), as
+    /// the original computes it to step to the next record; None without a whole head or when
+    /// the sum does not fit a file offset.
+    pub fn declared_len(b: &[u8]) -> Option<u64> {
+        let head = b.get(..HEAD)?;
+        (0..5).try_fold(HEAD as u64, |t, i| {
+            let l = u64::from_le_bytes(head[24 + 8 * i..32 + 8 * i].try_into().ok()?);
+            t.checked_add(l).filter(|&t| t <= i64::MAX as u64)
+        })
+    }
+
     /// Decode one record from the start of `b`; returns it and its length.
     /// `Ok(None)` at a clean end; an error for damage or a truncated tail.
     pub fn decode(b: &[u8]) -> Result<Option<(Record, usize)>> {
@@ -199,20 +210,36 @@ pub fn put_archive(k: &K2h, path: &std::path::Path, errskip: bool) -> Result<()>
     Ok(())
 }
 
-/// Replay an archive or transaction log into `k`. With `errskip` bad or failing records are
-/// skipped; a truncated tail always ends the load with an error (complete records stay applied).
+/// Replay an archive or transaction log into `k`, as the original does: with `errskip` bad or
+/// failing records are skipped (stepping by their declared length) and the load succeeds;
+/// without it the first bad record fails the load (records before it stay applied). A tail
+/// shorter than a record head is ignored in both cases.
 pub fn load_archive(k: &K2h, path: &std::path::Path, errskip: bool) -> Result<()> {
     let mut data = Vec::new();
     std::fs::File::open(path)?.read_to_end(&mut data)?;
     let mut off = 0;
     while off < data.len() {
+        if data.len() - off < HEAD {
+            // As the original: a tail too short for a record head ends the load, successfully.
+            log::warn!("archive: {} trailing bytes ignored", data.len() - off);
+            break;
+        }
         let (r, len) = match Record::decode(&data[off..]) {
             Ok(Some(x)) => x,
             Ok(None) => break,
-            Err(e) => {
-                // without a trustworthy length nothing after this point can be found
-                return Err(e);
+            Err(e) if errskip => {
+                // As the original: skip by the length the head declares; once that points past
+                // the end of the file, the load is over (and succeeded).
+                log::warn!("archive: damaged record at {off:#x} skipped: {e}");
+                match Record::declared_len(&data[off..]) {
+                    Some(n) if n <= (data.len() - off) as u64 => {
+                        off += n as usize;
+                        continue;
+                    }
+                    _ => break,
+                }
             }
+            Err(e) => return Err(e),
         };
         off += len;
         if let Err(e) = apply(k, &r) {
@@ -268,7 +295,8 @@ pub fn apply(k: &K2h, r: &Record) -> Result<()> {
             if r.exdata.is_empty() {
                 return corrupt("rename record without new key");
             }
-            match k.rename(&r.key, &r.exdata)? {
+            let attrs = (!r.attrs.is_empty()).then(|| r.attrs.clone());
+            match k.rename_with_attrs(&r.key, &r.exdata, attrs)? {
                 true => Ok(()),
                 false => Err(K2hError::NotFound),
             }

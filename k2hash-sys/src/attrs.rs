@@ -20,8 +20,12 @@ pub struct AttrConf {
     pub history: bool,
     pub expire: Option<i64>,
     pub defenc: bool,
-    /// Pass phrases; the first is the default one.
+    /// Pass phrases; the first is the default one when `has_default` says so.
     pub passes: Vec<String>,
+    /// Whether a default pass phrase is set (the first line of a pass file, or a pass added as
+    /// the default): default encryption needs one, as in the original; passes added only for
+    /// decryption do not count.
+    pub has_default: bool,
     pub enc_type: EncType,
     pub iter: u32,
 }
@@ -34,6 +38,7 @@ impl Default for AttrConf {
             expire: None,
             defenc: false,
             passes: Vec::new(),
+            has_default: false,
             enc_type: EncType::Pbkdf2,
             iter: crypt::DEFAULT_ITER,
         }
@@ -103,13 +108,14 @@ impl AttrConf {
         if let Ok(f) = std::env::var("K2HATTR_ENCFILE") {
             if !f.is_empty() {
                 self.passes = read_pass_file(&f)?;
+                self.has_default = true;
             }
         }
         if let Some(b) = env_flag("K2HATTR_DEFENC") {
             self.defenc = b;
         }
-        if self.defenc && self.passes.is_empty() {
-            return invalid("default encryption needs a pass phrase");
+        if self.defenc && !self.has_default {
+            return invalid("default encryption needs a default pass phrase");
         }
         Ok(())
     }
@@ -118,6 +124,7 @@ impl AttrConf {
         self.passes.retain(|p| p != pass);
         if default {
             self.passes.insert(0, pass.to_string());
+            self.has_default = true;
             self.defenc = true;
         } else {
             self.passes.push(pass.to_string());
@@ -164,7 +171,7 @@ impl AttrConf {
             .filter(|p| !p.is_empty())
             .map(String::from)
             .or_else(|| {
-                if self.defenc && kind != AttrKind::TransQueue {
+                if self.defenc && self.has_default && kind != AttrKind::TransQueue {
                     self.passes.first().cloned()
                 } else {
                     None

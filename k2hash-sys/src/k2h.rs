@@ -221,12 +221,13 @@ impl K2h {
             }
             if let Some(f) = passfile.filter(|f| !f.is_empty()) {
                 c.passes = attrs::read_pass_file(f)?;
+                c.has_default = true;
             }
             if let Some(d) = defenc {
                 c.defenc = d;
             }
-            if c.defenc && c.passes.is_empty() {
-                return crate::error::invalid("default encryption needs a pass phrase");
+            if c.defenc && !c.has_default {
+                return crate::error::invalid("default encryption needs a default pass phrase");
             }
             Ok(c)
         })();
@@ -366,18 +367,24 @@ impl K2h {
 
     // ------------------------------------------------------------------ writes
 
-    /// With history on: copy the current version of `key` to its history key and return the
-    /// uniqid that becomes the new version's parent id.
-    fn save_history(&self, key: &[u8], conf: &AttrConf) -> Result<Option<Vec<u8>>> {
+    /// With history on: move the current version of `key` to its history key (marked with
+    /// the hismark attribute), as the original does, and return the uniqid that becomes the new
+    /// version's parent id together with the element that was moved away. The move is logged as
+    /// one RENAME record carrying the history key's attributes, like the original's log.
+    fn save_history(
+        &self,
+        key: &[u8],
+        conf: &AttrConf,
+    ) -> Result<(Option<Vec<u8>>, Option<Element>)> {
         if !conf.history {
-            return Ok(None);
+            return Ok((None, None));
         }
         let Some(old) = self.db().get(key, Parts::ALL)? else {
-            return Ok(None);
+            return Ok((None, None));
         };
         let mut a = lists::parse_attrs(&old.attrs);
         if attrs::is_history(&a) {
-            return Ok(None);
+            return Ok((None, None));
         }
         let uniq = lists::get_attr(&a, attrs::ATTR_UNIQID)
             .map(<[u8]>::to_vec)
@@ -388,15 +395,10 @@ impl K2h {
         hkey.push(0);
         hkey.extend_from_slice(uniq.strip_suffix(b"\0").unwrap_or(&uniq));
         hkey.push(0);
-        self.put(
-            &hkey,
-            Element {
-                value: old.value,
-                subkeys: old.subkeys,
-                attrs: lists::serialize_attrs(&a),
-            },
-        )?;
-        Ok(Some(uniq))
+        if !self.rename_with_attrs(key, &hkey, Some(lists::serialize_attrs(&a)))? {
+            return Ok((None, None));
+        }
+        Ok((Some(uniq), Some(old)))
     }
 
     fn history_attrs(a: &mut Vec<Attr>, parent: &Option<Vec<u8>>) {
@@ -416,9 +418,10 @@ impl K2h {
     ) -> Result<()> {
         self.check_writable()?;
         let conf = self.conf();
-        let parent = self.save_history(key, &conf)?;
+        let (parent, moved) = self.save_history(key, &conf)?;
         let attrs_of = |old: Option<&Element>| -> Result<(Vec<u8>, Vec<u8>)> {
             let mut a = old
+                .or(moved.as_ref())
                 .map(|o| lists::parse_attrs(&o.attrs))
                 .unwrap_or_default();
             Self::history_attrs(&mut a, &parent);
@@ -426,11 +429,15 @@ impl K2h {
             let v = conf.update(&mut a, value.to_vec(), pass, expire, AttrKind::Normal)?;
             Ok((v, lists::serialize_attrs(&a)))
         };
-        if self.logged(key) {
-            // logged as one SET_ALL record, as the original logs a set
+        if self.logged(key) || moved.is_some() {
+            // logged as the original logs a set: DEL_KEY of the old version (or the RENAME of
+            // its history copy above), then SET_ALL
             self.modify(key, |old| {
                 let (v, a) = attrs_of(old)?;
-                let subkeys = old.map(|o| o.subkeys.clone()).unwrap_or_default();
+                let subkeys = old
+                    .or(moved.as_ref())
+                    .map(|o| o.subkeys.clone())
+                    .unwrap_or_default();
                 Ok(Change::Set(Element {
                     value: v,
                     subkeys,
@@ -486,8 +493,8 @@ impl K2h {
     ) -> Result<Option<Element>> {
         self.check_writable()?;
         let conf = self.conf();
-        let parent = self.save_history(key, &conf)?;
-        self.modify(key, |_| {
+        let (parent, moved) = self.save_history(key, &conf)?;
+        let old = self.modify(key, |_| {
             let mut a = Vec::new();
             Self::history_attrs(&mut a, &parent);
             self.run_hooks(key, value, &mut a);
@@ -497,7 +504,8 @@ impl K2h {
                 subkeys: lists::serialize_subkeys(subkeys),
                 attrs: lists::serialize_attrs(&a),
             }))
-        })
+        })?;
+        Ok(old.or(moved))
     }
 
     /// A new element with an empty value, the given subkeys/attributes and the built-ins.
@@ -563,10 +571,11 @@ impl K2h {
             let mut list = old
                 .map(|o| lists::parse_subkeys(&o.subkeys))
                 .unwrap_or_default();
-            if list.iter().any(|k| k == child) && old.is_some() {
-                return Ok(Change::Keep);
+            // As the original, the parent's list is replaced even when the child was already
+            // listed (one REP_SKEY record in the transaction log).
+            if !list.iter().any(|k| k == child) {
+                list.push(child.to_vec());
             }
-            list.push(child.to_vec());
             self.subkeys_change(parent, &conf, old, lists::serialize_subkeys(&list))
         })?;
         Ok(())
@@ -650,11 +659,35 @@ impl K2h {
     }
 
     pub fn rename(&self, old: &[u8], new: &[u8]) -> Result<bool> {
+        self.rename_with_attrs(old, new, None)
+    }
+
+    /// Rename, and when `attrs` is given replace the renamed key's attributes with it (what a
+    /// RENAME record with attributes means: the original writes one when it moves a key to its
+    /// history copy). Logged as one RENAME record.
+    pub fn rename_with_attrs(
+        &self,
+        old: &[u8],
+        new: &[u8],
+        attrs: Option<Vec<u8>>,
+    ) -> Result<bool> {
         self.check_writable()?;
         let done = self.db().rename(old, new)?;
-        if done && self.trans.active() {
+        if done {
+            if let Some(a) = &attrs {
+                self.db().modify(new, |_| {
+                    Ok(Change::Replace {
+                        value: None,
+                        subkeys: None,
+                        attrs: Some(a.clone()),
+                    })
+                })?;
+            }
+        }
+        if done && self.logged(old) {
             let mut r = Record::new(Kind::Rename, old);
             r.exdata = new.to_vec();
+            r.attrs = attrs.unwrap_or_default();
             self.trans.emit(self, &r);
         }
         Ok(done)
@@ -680,7 +713,12 @@ impl K2h {
             match (&c, old) {
                 (Change::Keep, _) | (Change::Delete, None) => {}
                 (Change::Delete, Some(_)) => recs.push(Record::new(Kind::DelKey, key)),
-                (Change::Set(el), _) => recs.push(Record::set_all(key, el)),
+                // The original sets a key by removing the old one first: DEL_KEY, SET_ALL.
+                (Change::Set(el), Some(_)) => {
+                    recs.push(Record::new(Kind::DelKey, key));
+                    recs.push(Record::set_all(key, el));
+                }
+                (Change::Set(el), None) => recs.push(Record::set_all(key, el)),
                 (
                     Change::Replace {
                         value,

@@ -321,14 +321,14 @@ impl Queue {
 
     /// Remove up to `count` entries from the head; `trial` sees each readable entry's data and
     /// decides. Like the original, the key named by a removed entry's data is removed as well.
-    /// Returns the number removed, or None when the callback asked to stop with an error.
+    /// Returns the number removed (an error answer of the callback ends the loop early).
     pub fn remove(
         &self,
         k: &K2h,
         count: usize,
         pass: Option<&str>,
         mut trial: impl FnMut(&[u8], &[Attr]) -> Trial,
-    ) -> Result<Option<usize>> {
+    ) -> Result<usize> {
         k.check_writable()?;
         let db = k.db();
         let _q = db.queue_guard(self.trans);
@@ -351,11 +351,17 @@ impl Queue {
                 None => Trial::Remove,
             };
             match decision {
-                Trial::Stop => return Ok(None),
+                // The original ends the loop on an error answer and still reports what it
+                // removed so far.
+                Trial::Stop => break,
                 Trial::Keep => {
                     prev = Some(e);
                     continue;
                 }
+                // Quirk kept from the original: once an entry was kept, the next entry to be
+                // removed (answered RM, or unreadable) ends the loop without being removed (its
+                // middle-of-queue branch compares the re-read link the wrong way round).
+                Trial::Remove if prev.is_some() => break,
                 Trial::Remove => {}
             }
             match &prev {
@@ -374,7 +380,7 @@ impl Queue {
             removed += 1;
         }
         self.set_marker(k, &m)?;
-        Ok(Some(removed))
+        Ok(removed)
     }
 
     /// Text listing of the queue for debugging.

@@ -40,6 +40,14 @@ class TestBinding(unittest.TestCase):
         self.assertEqual(db.get("secret", password="pw"), "value")
         self.assertTrue(db.add_decryption_password("pw"))
         self.assertEqual(db.get("secret"), "value")
+        # a pass phrase added for decryption only is no default one: enabling encryption
+        # fails, as with the original library
+        self.assertFalse(db.enable_encryption(True))
+
+    def test_bool_results_read_as_int(self):
+        # set_tx_pool_size reads a bool function's result as an int: exactly 1, as the original
+        self.assertEqual(k2hash.K2hash.set_tx_pool_size(1), 1)
+        self.assertEqual(k2hash.K2hash.set_tx_pool_size(0), 1)
 
     def test_queue_fifo_lifo(self):
         q = k2hash.Queue(self.db, True, "PYQ")

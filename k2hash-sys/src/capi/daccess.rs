@@ -99,7 +99,9 @@ fn open(name: &str, h: k2h_h, key: Option<&[u8]>, mode: c_int) -> k2h_da_h {
             }
             k.check_writable()?;
             if !exists {
-                k.put(key, crate::Element::default())?;
+                // created as the original does: a set of an empty value (built-in attributes
+                // applied, logged as SET_ALL)
+                k.set_value(key, &[], None, None)?;
             }
             Ok(true)
         })();
@@ -190,8 +192,8 @@ pub extern "C" fn k2h_da_str_handle_rw(handle: k2h_h, pkey: *const c_char) -> k2
     open("k2h_da_str_handle_rw", handle, str_key(pkey), RW)
 }
 #[no_mangle]
-pub extern "C" fn k2h_da_free(dahandle: k2h_da_h) -> bool {
-    DA.remove(dahandle).is_some()
+pub extern "C" fn k2h_da_free(dahandle: k2h_da_h) -> CBool {
+    cbool(|| DA.remove(dahandle).is_some())
 }
 #[no_mangle]
 pub extern "C" fn k2h_da_get_length(dahandle: k2h_da_h) -> ssize_t {
@@ -206,10 +208,12 @@ pub extern "C" fn k2h_da_get_buf_size(dahandle: k2h_da_h) -> ssize_t {
     })
 }
 #[no_mangle]
-pub extern "C" fn k2h_da_set_buf_size(dahandle: k2h_da_h, bufsize: size_t) -> bool {
-    with("k2h_da_set_buf_size", dahandle, false, |d| {
-        d.bufsize = bufsize.max(1);
-        Ok(true)
+pub extern "C" fn k2h_da_set_buf_size(dahandle: k2h_da_h, bufsize: size_t) -> CBool {
+    cbool(|| {
+        with("k2h_da_set_buf_size", dahandle, false, |d| {
+            d.bufsize = bufsize.max(1);
+            Ok(true)
+        })
     })
 }
 #[no_mangle]
@@ -227,17 +231,19 @@ pub extern "C" fn k2h_da_get_write_offset(dahandle: k2h_da_h) -> off_t {
     k2h_da_get_offset(dahandle, false)
 }
 #[no_mangle]
-pub extern "C" fn k2h_da_set_offset(dahandle: k2h_da_h, offset: off_t, is_read: bool) -> bool {
-    with("k2h_da_set_offset", dahandle, false, |d| {
-        d.set_offset(offset, is_read)
+pub extern "C" fn k2h_da_set_offset(dahandle: k2h_da_h, offset: off_t, is_read: bool) -> CBool {
+    cbool(|| {
+        with("k2h_da_set_offset", dahandle, false, |d| {
+            d.set_offset(offset, is_read)
+        })
     })
 }
 #[no_mangle]
-pub extern "C" fn k2h_da_set_read_offset(dahandle: k2h_da_h, offset: off_t) -> bool {
+pub extern "C" fn k2h_da_set_read_offset(dahandle: k2h_da_h, offset: off_t) -> CBool {
     k2h_da_set_offset(dahandle, offset, true)
 }
 #[no_mangle]
-pub extern "C" fn k2h_da_set_write_offset(dahandle: k2h_da_h, offset: off_t) -> bool {
+pub extern "C" fn k2h_da_set_write_offset(dahandle: k2h_da_h, offset: off_t) -> CBool {
     k2h_da_set_offset(dahandle, offset, false)
 }
 
@@ -277,8 +283,8 @@ pub extern "C" fn k2h_da_get_value(
     dahandle: k2h_da_h,
     ppval: *mut *mut u8,
     pvallength: *mut size_t,
-) -> bool {
-    get_value("k2h_da_get_value", dahandle, ppval, pvallength, None)
+) -> CBool {
+    cbool(|| get_value("k2h_da_get_value", dahandle, ppval, pvallength, None))
 }
 #[no_mangle]
 pub extern "C" fn k2h_da_get_value_offset(
@@ -286,14 +292,16 @@ pub extern "C" fn k2h_da_get_value_offset(
     ppval: *mut *mut u8,
     pvallength: *mut size_t,
     offset: off_t,
-) -> bool {
-    get_value(
-        "k2h_da_get_value_offset",
-        dahandle,
-        ppval,
-        pvallength,
-        Some(offset),
-    )
+) -> CBool {
+    cbool(|| {
+        get_value(
+            "k2h_da_get_value_offset",
+            dahandle,
+            ppval,
+            pvallength,
+            Some(offset),
+        )
+    })
 }
 #[no_mangle]
 pub extern "C" fn k2h_da_read(dahandle: k2h_da_h, pvallength: *mut size_t) -> *mut u8 {
@@ -358,36 +366,44 @@ pub extern "C" fn k2h_da_get_value_to_file(
     dahandle: k2h_da_h,
     fd: c_int,
     pvallength: *mut size_t,
-) -> bool {
-    let Some(want) = take_len(fd, pvallength) else {
-        return false;
-    };
-    if want == 0 {
-        return false;
-    }
-    let Some(pos) = fd_pos(fd) else { return false };
-    with("k2h_da_get_value_to_file", dahandle, false, |d| {
-        let Some(v) = d.read(want)? else {
-            return Ok(false);
+) -> CBool {
+    cbool(|| {
+        let Some(want) = take_len(fd, pvallength) else {
+            return false;
         };
-        // SAFETY: writing our buffer to the caller's descriptor at its current position.
-        let n = unsafe {
-            crate::capi::hashfn::k2h_pwrite(fd, v.as_ptr() as *const libc::c_void, v.len(), pos)
-        };
-        if n < 0 {
-            return Ok(false);
+        if want == 0 {
+            return false;
         }
-        set_out(pvallength, n as size_t);
-        Ok(true)
+        let Some(pos) = fd_pos(fd) else { return false };
+        with("k2h_da_get_value_to_file", dahandle, false, |d| {
+            let Some(v) = d.read(want)? else {
+                return Ok(false);
+            };
+            // SAFETY: writing our buffer to the caller's descriptor at its current position.
+            let n = unsafe {
+                crate::capi::hashfn::k2h_pwrite(fd, v.as_ptr() as *const libc::c_void, v.len(), pos)
+            };
+            if n < 0 {
+                return Ok(false);
+            }
+            set_out(pvallength, n as size_t);
+            Ok(true)
+        })
     })
 }
 
 #[no_mangle]
-pub extern "C" fn k2h_da_set_value(dahandle: k2h_da_h, pval: *const u8, vallength: size_t) -> bool {
-    let Some(v) = key(pval, vallength) else {
-        return false;
-    };
-    with("k2h_da_set_value", dahandle, false, |d| d.write(v))
+pub extern "C" fn k2h_da_set_value(
+    dahandle: k2h_da_h,
+    pval: *const u8,
+    vallength: size_t,
+) -> CBool {
+    cbool(|| {
+        let Some(v) = key(pval, vallength) else {
+            return false;
+        };
+        with("k2h_da_set_value", dahandle, false, |d| d.write(v))
+    })
 }
 #[no_mangle]
 pub extern "C" fn k2h_da_set_value_offset(
@@ -395,55 +411,61 @@ pub extern "C" fn k2h_da_set_value_offset(
     pval: *const u8,
     vallength: size_t,
     offset: off_t,
-) -> bool {
-    let Some(v) = key(pval, vallength) else {
-        return false;
-    };
-    with("k2h_da_set_value_offset", dahandle, false, |d| {
-        Ok(d.set_offset(offset, false)? && d.write(v)?)
+) -> CBool {
+    cbool(|| {
+        let Some(v) = key(pval, vallength) else {
+            return false;
+        };
+        with("k2h_da_set_value_offset", dahandle, false, |d| {
+            Ok(d.set_offset(offset, false)? && d.write(v)?)
+        })
     })
 }
 #[no_mangle]
-pub extern "C" fn k2h_da_set_value_str(dahandle: k2h_da_h, pval: *const c_char) -> bool {
-    if pval.is_null() {
-        return false;
-    }
-    let v = str_val(pval);
-    with("k2h_da_set_value_str", dahandle, false, |d| d.write(v))
+pub extern "C" fn k2h_da_set_value_str(dahandle: k2h_da_h, pval: *const c_char) -> CBool {
+    cbool(|| {
+        if pval.is_null() {
+            return false;
+        }
+        let v = str_val(pval);
+        with("k2h_da_set_value_str", dahandle, false, |d| d.write(v))
+    })
 }
 #[no_mangle]
 pub extern "C" fn k2h_da_set_value_from_file(
     dahandle: k2h_da_h,
     fd: c_int,
     pvallength: *mut size_t,
-) -> bool {
-    let Some(want) = take_len(fd, pvallength) else {
-        return false;
-    };
-    let Some(pos) = fd_pos(fd) else { return false };
-    with("k2h_da_set_value_from_file", dahandle, false, |d| {
-        let mut done = 0usize;
-        let mut buf = vec![0u8; d.bufsize.min(want.max(1))];
-        while done < want {
-            let n = buf.len().min(want - done);
-            // SAFETY: reading into our buffer from the caller's descriptor.
-            let r = unsafe {
-                crate::capi::hashfn::k2h_pread(
-                    fd,
-                    buf.as_mut_ptr() as *mut libc::c_void,
-                    n,
-                    pos + done as off_t,
-                )
-            };
-            if r <= 0 {
-                break;
+) -> CBool {
+    cbool(|| {
+        let Some(want) = take_len(fd, pvallength) else {
+            return false;
+        };
+        let Some(pos) = fd_pos(fd) else { return false };
+        with("k2h_da_set_value_from_file", dahandle, false, |d| {
+            let mut done = 0usize;
+            let mut buf = vec![0u8; d.bufsize.min(want.max(1))];
+            while done < want {
+                let n = buf.len().min(want - done);
+                // SAFETY: reading into our buffer from the caller's descriptor.
+                let r = unsafe {
+                    crate::capi::hashfn::k2h_pread(
+                        fd,
+                        buf.as_mut_ptr() as *mut libc::c_void,
+                        n,
+                        pos + done as off_t,
+                    )
+                };
+                if r <= 0 {
+                    break;
+                }
+                if !d.write(&buf[..r as usize])? {
+                    return Ok(false);
+                }
+                done += r as usize;
             }
-            if !d.write(&buf[..r as usize])? {
-                return Ok(false);
-            }
-            done += r as usize;
-        }
-        set_out(pvallength, done);
-        Ok(done > 0)
+            set_out(pvallength, done);
+            Ok(done > 0)
+        })
     })
 }

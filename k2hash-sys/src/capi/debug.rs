@@ -1,7 +1,7 @@
 //! Debug message level and output (family A of k2hash.h and the k2hdbg.h symbols).
 //! Process-global, as in the original: `debug_mode` and `k2h_dbg_fp` are exported data read by
 //! the k2hdbg.h macros. K2HDBGMODE/K2HDBGFILE are read on the first call of a debug function.
-use crate::capi::ffi::guard;
+use crate::capi::ffi::{cbool, guard, CBool};
 use libc::{c_char, FILE};
 use std::sync::Once;
 
@@ -204,39 +204,43 @@ pub extern "C" fn GetK2hDbgMode() -> K2hDbgMode {
 
 /// Re-read K2HDBGMODE and K2HDBGFILE.
 #[no_mangle]
-pub extern "C" fn LoadK2hDbgEnv() -> bool {
-    guard("LoadK2hDbgEnv", false, load_env)
+pub extern "C" fn LoadK2hDbgEnv() -> CBool {
+    cbool(|| guard("LoadK2hDbgEnv", false, load_env))
 }
 
 /// Send debug output to a file (NULL or "" fails).
 #[no_mangle]
-pub extern "C" fn SetK2hDbgFile(filepath: *const c_char) -> bool {
-    guard("SetK2hDbgFile", false, || {
-        match crate::capi::ffi::opt_str(filepath) {
-            Some(p) => open_file(&p),
-            None => false,
-        }
+pub extern "C" fn SetK2hDbgFile(filepath: *const c_char) -> CBool {
+    cbool(|| {
+        guard("SetK2hDbgFile", false, || {
+            match crate::capi::ffi::opt_str(filepath) {
+                Some(p) => open_file(&p),
+                None => false,
+            }
+        })
     })
 }
 
 /// Send debug output back to stderr.
 #[no_mangle]
-pub extern "C" fn UnsetK2hDbgFile() -> bool {
-    guard("UnsetK2hDbgFile", false, close_file)
+pub extern "C" fn UnsetK2hDbgFile() -> CBool {
+    cbool(|| guard("UnsetK2hDbgFile", false, close_file))
 }
 
 /// Install a SIGUSR1 handler that bumps the level.
 #[no_mangle]
-pub extern "C" fn SetSignalUser1() -> bool {
-    guard("SetSignalUser1", false, || {
-        // SAFETY: installing an async-signal-safe handler (it only stores an integer).
-        unsafe {
-            let mut sa: libc::sigaction = std::mem::zeroed();
-            sa.sa_sigaction = on_sigusr1 as extern "C" fn(libc::c_int) as usize;
-            libc::sigemptyset(&mut sa.sa_mask);
-            sa.sa_flags = libc::SA_RESTART;
-            libc::sigaction(libc::SIGUSR1, &sa, std::ptr::null_mut()) == 0
-        }
+pub extern "C" fn SetSignalUser1() -> CBool {
+    cbool(|| {
+        guard("SetSignalUser1", false, || {
+            // SAFETY: installing an async-signal-safe handler (it only stores an integer).
+            unsafe {
+                let mut sa: libc::sigaction = std::mem::zeroed();
+                sa.sa_sigaction = on_sigusr1 as extern "C" fn(libc::c_int) as usize;
+                libc::sigemptyset(&mut sa.sa_mask);
+                sa.sa_flags = libc::SA_RESTART;
+                libc::sigaction(libc::SIGUSR1, &sa, std::ptr::null_mut()) == 0
+            }
+        })
     })
 }
 
@@ -273,28 +277,30 @@ pub extern "C" fn k2h_set_debug_level_message() {
 }
 
 #[no_mangle]
-pub extern "C" fn k2h_set_debug_file(filepath: *const c_char) -> bool {
-    init_env();
-    match crate::capi::ffi::opt_str(filepath) {
-        None => k2h_unset_debug_file(),
-        Some(_) => SetK2hDbgFile(filepath),
-    }
+pub extern "C" fn k2h_set_debug_file(filepath: *const c_char) -> CBool {
+    cbool(|| {
+        init_env();
+        match crate::capi::ffi::opt_str(filepath) {
+            None => k2h_unset_debug_file().get(),
+            Some(_) => SetK2hDbgFile(filepath).get(),
+        }
+    })
 }
 
 #[no_mangle]
-pub extern "C" fn k2h_unset_debug_file() -> bool {
+pub extern "C" fn k2h_unset_debug_file() -> CBool {
     init_env();
     UnsetK2hDbgFile()
 }
 
 #[no_mangle]
-pub extern "C" fn k2h_load_debug_env() -> bool {
+pub extern "C" fn k2h_load_debug_env() -> CBool {
     init_env();
     LoadK2hDbgEnv()
 }
 
 #[no_mangle]
-pub extern "C" fn k2h_set_bumpup_debug_signal_user1() -> bool {
+pub extern "C" fn k2h_set_bumpup_debug_signal_user1() -> CBool {
     init_env();
     SetSignalUser1()
 }

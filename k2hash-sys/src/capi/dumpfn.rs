@@ -17,37 +17,39 @@ fn dump_to(name: &str, h: k2h_h, stream: *mut FILE, mode: u32) -> bool {
 }
 
 #[no_mangle]
-pub extern "C" fn k2h_dump_head(handle: k2h_h, stream: *mut FILE) -> bool {
-    dump_to("k2h_dump_head", handle, stream, dump::DUMP_HEAD)
+pub extern "C" fn k2h_dump_head(handle: k2h_h, stream: *mut FILE) -> CBool {
+    cbool(|| dump_to("k2h_dump_head", handle, stream, dump::DUMP_HEAD))
 }
 #[no_mangle]
-pub extern "C" fn k2h_dump_keytable(handle: k2h_h, stream: *mut FILE) -> bool {
-    dump_to("k2h_dump_keytable", handle, stream, dump::DUMP_KINDEX)
+pub extern "C" fn k2h_dump_keytable(handle: k2h_h, stream: *mut FILE) -> CBool {
+    cbool(|| dump_to("k2h_dump_keytable", handle, stream, dump::DUMP_KINDEX))
 }
 #[no_mangle]
-pub extern "C" fn k2h_dump_full_keytable(handle: k2h_h, stream: *mut FILE) -> bool {
-    dump_to("k2h_dump_full_keytable", handle, stream, dump::DUMP_CKINDEX)
+pub extern "C" fn k2h_dump_full_keytable(handle: k2h_h, stream: *mut FILE) -> CBool {
+    cbool(|| dump_to("k2h_dump_full_keytable", handle, stream, dump::DUMP_CKINDEX))
 }
 #[no_mangle]
-pub extern "C" fn k2h_dump_elementtable(handle: k2h_h, stream: *mut FILE) -> bool {
-    dump_to("k2h_dump_elementtable", handle, stream, dump::DUMP_ELEMENT)
+pub extern "C" fn k2h_dump_elementtable(handle: k2h_h, stream: *mut FILE) -> CBool {
+    cbool(|| dump_to("k2h_dump_elementtable", handle, stream, dump::DUMP_ELEMENT))
 }
 #[no_mangle]
-pub extern "C" fn k2h_dump_full(handle: k2h_h, stream: *mut FILE) -> bool {
-    dump_to("k2h_dump_full", handle, stream, dump::DUMP_PAGE)
+pub extern "C" fn k2h_dump_full(handle: k2h_h, stream: *mut FILE) -> CBool {
+    cbool(|| dump_to("k2h_dump_full", handle, stream, dump::DUMP_PAGE))
 }
 
 #[no_mangle]
-pub extern "C" fn k2h_print_state(handle: k2h_h, stream: *mut FILE) -> bool {
-    let name = "k2h_print_state";
-    guard(name, false, || {
-        let Some(k) = crate::capi::ffi::handle(name, handle) else {
-            return false;
-        };
-        match dump::state(k.db()) {
-            Ok(s) => write_stream(stream, dump::state_text(&s)),
-            Err(e) => fail(name, e, false),
-        }
+pub extern "C" fn k2h_print_state(handle: k2h_h, stream: *mut FILE) -> CBool {
+    cbool(|| {
+        let name = "k2h_print_state";
+        guard(name, false, || {
+            let Some(k) = crate::capi::ffi::handle(name, handle) else {
+                return false;
+            };
+            match dump::state(k.db()) {
+                Ok(s) => write_stream(stream, dump::state_text(&s)),
+                Err(e) => fail(name, e, false),
+            }
+        })
     })
 }
 

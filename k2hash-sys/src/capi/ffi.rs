@@ -8,6 +8,50 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+/// The result of every exported function that the header declares `bool`. It is returned as a
+/// 32-bit 0 or 1, so the whole return register is clean: callers that read the result as an
+/// int (the PyPI binding declares some of these functions with an int result) see exactly 0 or
+/// 1, as with the original's build. A `bool` result would only define the low byte. The headers
+/// show it as `bool` (cbindgen renames it), which reads the low byte of the same register.
+#[repr(transparent)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CBool(u32);
+
+impl From<bool> for CBool {
+    #[inline(always)]
+    fn from(b: bool) -> CBool {
+        CBool(b as u32)
+    }
+}
+
+impl From<CBool> for bool {
+    #[inline(always)]
+    fn from(b: CBool) -> bool {
+        b.0 != 0
+    }
+}
+
+impl CBool {
+    #[inline(always)]
+    pub fn get(self) -> bool {
+        self.0 != 0
+    }
+}
+
+/// Run the body of an exported bool function and hand its result over as a [`CBool`].
+#[inline(always)]
+pub fn cbool(f: impl FnOnce() -> bool) -> CBool {
+    CBool::from(f())
+}
+
+impl std::ops::Not for CBool {
+    type Output = bool;
+    #[inline(always)]
+    fn not(self) -> bool {
+        self.0 == 0
+    }
+}
+
 /// Run `f`, turning a panic into `default` (panics never cross the FFI boundary).
 pub fn guard<R>(name: &str, default: R, f: impl FnOnce() -> R) -> R {
     match catch_unwind(AssertUnwindSafe(f)) {

@@ -139,9 +139,11 @@ pub extern "C" fn k2h_find_next(findhandle: k2h_find_h) -> k2h_find_h {
 }
 
 #[no_mangle]
-pub extern "C" fn k2h_find_free(findhandle: k2h_find_h) -> bool {
-    FIND.remove(findhandle);
-    true
+pub extern "C" fn k2h_find_free(findhandle: k2h_find_h) -> CBool {
+    cbool(|| {
+        FIND.remove(findhandle);
+        true
+    })
 }
 
 fn with_finder<R: Copy>(
@@ -167,13 +169,15 @@ pub extern "C" fn k2h_find_get_key(
     findhandle: k2h_find_h,
     ppkey: *mut *mut u8,
     pkeylength: *mut size_t,
-) -> bool {
-    if ppkey.is_null() || pkeylength.is_null() {
-        return false;
-    }
-    with_finder("k2h_find_get_key", findhandle, false, |f| {
-        out_bytes(ppkey, pkeylength, &f.key);
-        Ok(true)
+) -> CBool {
+    cbool(|| {
+        if ppkey.is_null() || pkeylength.is_null() {
+            return false;
+        }
+        with_finder("k2h_find_get_key", findhandle, false, |f| {
+            out_bytes(ppkey, pkeylength, &f.key);
+            Ok(true)
+        })
     })
 }
 
@@ -205,24 +209,26 @@ pub extern "C" fn k2h_find_get_value(
     findhandle: k2h_find_h,
     ppval: *mut *mut u8,
     pvallength: *mut size_t,
-) -> bool {
-    if ppval.is_null() || pvallength.is_null() {
-        return false;
-    }
-    set_out(ppval, std::ptr::null_mut());
-    set_out(pvallength, 0);
-    with_finder(
-        "k2h_find_get_value",
-        findhandle,
-        false,
-        |f| match raw_value(f)? {
-            Some(v) => {
-                out_bytes(ppval, pvallength, &v);
-                Ok(true)
-            }
-            None => Ok(false),
-        },
-    )
+) -> CBool {
+    cbool(|| {
+        if ppval.is_null() || pvallength.is_null() {
+            return false;
+        }
+        set_out(ppval, std::ptr::null_mut());
+        set_out(pvallength, 0);
+        with_finder(
+            "k2h_find_get_value",
+            findhandle,
+            false,
+            |f| match raw_value(f)? {
+                Some(v) => {
+                    out_bytes(ppval, pvallength, &v);
+                    Ok(true)
+                }
+                None => Ok(false),
+            },
+        )
+    })
 }
 
 #[no_mangle]
@@ -255,25 +261,27 @@ pub extern "C" fn k2h_find_get_subkeys(
     findhandle: k2h_find_h,
     ppskeypck: *mut PK2HKEYPCK,
     pskeypckcnt: *mut c_int,
-) -> bool {
-    if ppskeypck.is_null() || pskeypckcnt.is_null() {
-        return false;
-    }
-    set_out(ppskeypck, std::ptr::null_mut());
-    set_out(pskeypckcnt, 0);
-    with_finder(
-        "k2h_find_get_subkeys",
-        findhandle,
-        false,
-        |f| match cur_subkeys(f)? {
-            Some(v) => {
-                set_out(ppskeypck, malloc_keypack(&v));
-                set_out(pskeypckcnt, v.len() as c_int);
-                Ok(true)
-            }
-            None => Ok(false),
-        },
-    )
+) -> CBool {
+    cbool(|| {
+        if ppskeypck.is_null() || pskeypckcnt.is_null() {
+            return false;
+        }
+        set_out(ppskeypck, std::ptr::null_mut());
+        set_out(pskeypckcnt, 0);
+        with_finder(
+            "k2h_find_get_subkeys",
+            findhandle,
+            false,
+            |f| match cur_subkeys(f)? {
+                Some(v) => {
+                    set_out(ppskeypck, malloc_keypack(&v));
+                    set_out(pskeypckcnt, v.len() as c_int);
+                    Ok(true)
+                }
+                None => Ok(false),
+            },
+        )
+    })
 }
 
 #[no_mangle]
@@ -282,7 +290,7 @@ pub extern "C" fn k2h_find_get_direct_subkeys(
     pskeypckcnt: *mut c_int,
 ) -> PK2HKEYPCK {
     let mut p = std::ptr::null_mut();
-    if k2h_find_get_subkeys(findhandle, &mut p, pskeypckcnt) {
+    if k2h_find_get_subkeys(findhandle, &mut p, pskeypckcnt).get() {
         p
     } else {
         std::ptr::null_mut()

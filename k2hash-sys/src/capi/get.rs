@@ -208,16 +208,18 @@ pub extern "C" fn k2h_get_value(
     keylength: size_t,
     ppval: *mut *mut u8,
     pvallength: *mut size_t,
-) -> bool {
-    out_bin(
-        "k2h_get_value",
-        handle,
-        pkey,
-        keylength,
-        ppval,
-        pvallength,
-        PLAIN,
-    )
+) -> CBool {
+    cbool(|| {
+        out_bin(
+            "k2h_get_value",
+            handle,
+            pkey,
+            keylength,
+            ppval,
+            pvallength,
+            PLAIN,
+        )
+    })
 }
 #[no_mangle]
 pub extern "C" fn k2h_get_direct_value(
@@ -240,8 +242,8 @@ pub extern "C" fn k2h_get_str_value(
     handle: k2h_h,
     pkey: *const c_char,
     ppval: *mut *mut c_char,
-) -> bool {
-    out_str("k2h_get_str_value", handle, pkey, ppval, PLAIN)
+) -> CBool {
+    cbool(|| out_str("k2h_get_str_value", handle, pkey, ppval, PLAIN))
 }
 #[no_mangle]
 pub extern "C" fn k2h_get_str_direct_value(handle: k2h_h, pkey: *const c_char) -> *mut c_char {
@@ -255,16 +257,18 @@ pub extern "C" fn k2h_get_value_wp(
     ppval: *mut *mut u8,
     pvallength: *mut size_t,
     pass: *const c_char,
-) -> bool {
-    out_bin(
-        "k2h_get_value_wp",
-        handle,
-        pkey,
-        keylength,
-        ppval,
-        pvallength,
-        wp(pass),
-    )
+) -> CBool {
+    cbool(|| {
+        out_bin(
+            "k2h_get_value_wp",
+            handle,
+            pkey,
+            keylength,
+            ppval,
+            pvallength,
+            wp(pass),
+        )
+    })
 }
 #[no_mangle]
 pub extern "C" fn k2h_get_direct_value_wp(
@@ -289,8 +293,8 @@ pub extern "C" fn k2h_get_str_value_wp(
     pkey: *const c_char,
     ppval: *mut *mut c_char,
     pass: *const c_char,
-) -> bool {
-    out_str("k2h_get_str_value_wp", handle, pkey, ppval, wp(pass))
+) -> CBool {
+    cbool(|| out_str("k2h_get_str_value_wp", handle, pkey, ppval, wp(pass)))
 }
 #[no_mangle]
 pub extern "C" fn k2h_get_str_direct_value_wp(
@@ -307,16 +311,18 @@ pub extern "C" fn k2h_get_value_np(
     keylength: size_t,
     ppval: *mut *mut u8,
     pvallength: *mut size_t,
-) -> bool {
-    out_bin(
-        "k2h_get_value_np",
-        handle,
-        pkey,
-        keylength,
-        ppval,
-        pvallength,
-        RAW,
-    )
+) -> CBool {
+    cbool(|| {
+        out_bin(
+            "k2h_get_value_np",
+            handle,
+            pkey,
+            keylength,
+            ppval,
+            pvallength,
+            RAW,
+        )
+    })
 }
 #[no_mangle]
 pub extern "C" fn k2h_get_direct_value_np(
@@ -339,8 +345,8 @@ pub extern "C" fn k2h_get_str_value_np(
     handle: k2h_h,
     pkey: *const c_char,
     ppval: *mut *mut c_char,
-) -> bool {
-    out_str("k2h_get_str_value_np", handle, pkey, ppval, RAW)
+) -> CBool {
+    cbool(|| out_str("k2h_get_str_value_np", handle, pkey, ppval, RAW))
 }
 #[no_mangle]
 pub extern "C" fn k2h_get_str_direct_value_np(handle: k2h_h, pkey: *const c_char) -> *mut c_char {
@@ -355,16 +361,18 @@ pub extern "C" fn k2h_get_value_ext(
     pvallength: *mut size_t,
     fp: k2h_get_trial_callback,
     pExtData: *mut c_void,
-) -> bool {
-    out_bin(
-        "k2h_get_value_ext",
-        handle,
-        pkey,
-        keylength,
-        ppval,
-        pvallength,
-        ext(true, std::ptr::null(), fp, pExtData),
-    )
+) -> CBool {
+    cbool(|| {
+        out_bin(
+            "k2h_get_value_ext",
+            handle,
+            pkey,
+            keylength,
+            ppval,
+            pvallength,
+            ext(true, std::ptr::null(), fp, pExtData),
+        )
+    })
 }
 #[no_mangle]
 pub extern "C" fn k2h_get_direct_value_ext(
@@ -391,14 +399,16 @@ pub extern "C" fn k2h_get_str_value_ext(
     ppval: *mut *mut c_char,
     fp: k2h_get_trial_callback,
     pExtData: *mut c_void,
-) -> bool {
-    out_str(
-        "k2h_get_str_value_ext",
-        handle,
-        pkey,
-        ppval,
-        ext(true, std::ptr::null(), fp, pExtData),
-    )
+) -> CBool {
+    cbool(|| {
+        out_str(
+            "k2h_get_str_value_ext",
+            handle,
+            pkey,
+            ppval,
+            ext(true, std::ptr::null(), fp, pExtData),
+        )
+    })
 }
 #[no_mangle]
 pub extern "C" fn k2h_get_str_direct_value_ext(
@@ -424,16 +434,18 @@ pub extern "C" fn k2h_get_value_wp_ext(
     fp: k2h_get_trial_callback,
     pExtData: *mut c_void,
     pass: *const c_char,
-) -> bool {
-    out_bin(
-        "k2h_get_value_wp_ext",
-        handle,
-        pkey,
-        keylength,
-        ppval,
-        pvallength,
-        ext(true, pass, fp, pExtData),
-    )
+) -> CBool {
+    cbool(|| {
+        out_bin(
+            "k2h_get_value_wp_ext",
+            handle,
+            pkey,
+            keylength,
+            ppval,
+            pvallength,
+            ext(true, pass, fp, pExtData),
+        )
+    })
 }
 #[no_mangle]
 pub extern "C" fn k2h_get_direct_value_wp_ext(
@@ -462,14 +474,16 @@ pub extern "C" fn k2h_get_str_value_wp_ext(
     fp: k2h_get_trial_callback,
     pExtData: *mut c_void,
     pass: *const c_char,
-) -> bool {
-    out_str(
-        "k2h_get_str_value_wp_ext",
-        handle,
-        pkey,
-        ppval,
-        ext(true, pass, fp, pExtData),
-    )
+) -> CBool {
+    cbool(|| {
+        out_str(
+            "k2h_get_str_value_wp_ext",
+            handle,
+            pkey,
+            ppval,
+            ext(true, pass, fp, pExtData),
+        )
+    })
 }
 #[no_mangle]
 pub extern "C" fn k2h_get_str_direct_value_wp_ext(
@@ -495,16 +509,18 @@ pub extern "C" fn k2h_get_value_np_ext(
     pvallength: *mut size_t,
     fp: k2h_get_trial_callback,
     pExtData: *mut c_void,
-) -> bool {
-    out_bin(
-        "k2h_get_value_np_ext",
-        handle,
-        pkey,
-        keylength,
-        ppval,
-        pvallength,
-        ext(false, std::ptr::null(), fp, pExtData),
-    )
+) -> CBool {
+    cbool(|| {
+        out_bin(
+            "k2h_get_value_np_ext",
+            handle,
+            pkey,
+            keylength,
+            ppval,
+            pvallength,
+            ext(false, std::ptr::null(), fp, pExtData),
+        )
+    })
 }
 #[no_mangle]
 pub extern "C" fn k2h_get_direct_value_np_ext(
@@ -531,14 +547,16 @@ pub extern "C" fn k2h_get_str_value_np_ext(
     ppval: *mut *mut c_char,
     fp: k2h_get_trial_callback,
     pExtData: *mut c_void,
-) -> bool {
-    out_str(
-        "k2h_get_str_value_np_ext",
-        handle,
-        pkey,
-        ppval,
-        ext(false, std::ptr::null(), fp, pExtData),
-    )
+) -> CBool {
+    cbool(|| {
+        out_str(
+            "k2h_get_str_value_np_ext",
+            handle,
+            pkey,
+            ppval,
+            ext(false, std::ptr::null(), fp, pExtData),
+        )
+    })
 }
 #[no_mangle]
 pub extern "C" fn k2h_get_str_direct_value_np_ext(
@@ -656,16 +674,18 @@ pub extern "C" fn k2h_get_subkeys(
     keylength: size_t,
     ppskeypck: *mut PK2HKEYPCK,
     pskeypckcnt: *mut c_int,
-) -> bool {
-    subkeys_pack(
-        "k2h_get_subkeys",
-        handle,
-        pkey,
-        keylength,
-        ppskeypck,
-        pskeypckcnt,
-        true,
-    )
+) -> CBool {
+    cbool(|| {
+        subkeys_pack(
+            "k2h_get_subkeys",
+            handle,
+            pkey,
+            keylength,
+            ppskeypck,
+            pskeypckcnt,
+            true,
+        )
+    })
 }
 #[no_mangle]
 pub extern "C" fn k2h_get_direct_subkeys(
@@ -705,16 +725,18 @@ pub extern "C" fn k2h_get_subkeys_np(
     keylength: size_t,
     ppskeypck: *mut PK2HKEYPCK,
     pskeypckcnt: *mut c_int,
-) -> bool {
-    subkeys_pack(
-        "k2h_get_subkeys_np",
-        handle,
-        pkey,
-        keylength,
-        ppskeypck,
-        pskeypckcnt,
-        false,
-    )
+) -> CBool {
+    cbool(|| {
+        subkeys_pack(
+            "k2h_get_subkeys_np",
+            handle,
+            pkey,
+            keylength,
+            ppskeypck,
+            pskeypckcnt,
+            false,
+        )
+    })
 }
 #[no_mangle]
 pub extern "C" fn k2h_get_direct_subkeys_np(
@@ -750,36 +772,40 @@ pub extern "C" fn k2h_get_str_direct_subkeys_np(
 
 /// Free a K2HKEYPCK array and its keys.
 #[no_mangle]
-pub extern "C" fn k2h_free_keypack(pkeys: PK2HKEYPCK, keycnt: c_int) -> bool {
-    if pkeys.is_null() || keycnt <= 0 {
-        return true;
-    }
-    // SAFETY: the array and keys were malloc'd by us (or the caller) with this shape.
-    unsafe {
-        for i in 0..keycnt as usize {
-            libc::free((*pkeys.add(i)).pkey as *mut c_void);
+pub extern "C" fn k2h_free_keypack(pkeys: PK2HKEYPCK, keycnt: c_int) -> CBool {
+    cbool(|| {
+        if pkeys.is_null() || keycnt <= 0 {
+            return true;
         }
-        libc::free(pkeys as *mut c_void);
-    }
-    true
+        // SAFETY: the array and keys were malloc'd by us (or the caller) with this shape.
+        unsafe {
+            for i in 0..keycnt as usize {
+                libc::free((*pkeys.add(i)).pkey as *mut c_void);
+            }
+            libc::free(pkeys as *mut c_void);
+        }
+        true
+    })
 }
 
 /// Free a NULL-terminated string array and its strings.
 #[no_mangle]
-pub extern "C" fn k2h_free_keyarray(pkeys: *mut *mut c_char) -> bool {
-    if pkeys.is_null() {
-        return true;
-    }
-    // SAFETY: NULL-terminated array of malloc'd strings.
-    unsafe {
-        let mut i = 0;
-        while !(*pkeys.add(i)).is_null() {
-            libc::free(*pkeys.add(i) as *mut c_void);
-            i += 1;
+pub extern "C" fn k2h_free_keyarray(pkeys: *mut *mut c_char) -> CBool {
+    cbool(|| {
+        if pkeys.is_null() {
+            return true;
         }
-        libc::free(pkeys as *mut c_void);
-    }
-    true
+        // SAFETY: NULL-terminated array of malloc'd strings.
+        unsafe {
+            let mut i = 0;
+            while !(*pkeys.add(i)).is_null() {
+                libc::free(*pkeys.add(i) as *mut c_void);
+                i += 1;
+            }
+            libc::free(pkeys as *mut c_void);
+        }
+        true
+    })
 }
 
 // ---------------------------------------------------------------- attributes (H)
@@ -822,14 +848,16 @@ pub extern "C" fn k2h_get_attrs(
     keylength: size_t,
     ppattrspck: *mut PK2HATTRPCK,
     pattrspckcnt: *mut c_int,
-) -> bool {
-    attrs_pack(
-        "k2h_get_attrs",
-        handle,
-        key(pkey, keylength),
-        ppattrspck,
-        pattrspckcnt,
-    )
+) -> CBool {
+    cbool(|| {
+        attrs_pack(
+            "k2h_get_attrs",
+            handle,
+            key(pkey, keylength),
+            ppattrspck,
+            pattrspckcnt,
+        )
+    })
 }
 #[no_mangle]
 pub extern "C" fn k2h_get_direct_attrs(
@@ -876,9 +904,11 @@ pub extern "C" fn k2h_get_str_direct_attrs(
 
 /// Free a K2HATTRPCK array and its names and values.
 #[no_mangle]
-pub extern "C" fn k2h_free_attrpack(pattrs: PK2HATTRPCK, attrcnt: c_int) -> bool {
-    free_attrpack(pattrs, attrcnt);
-    true
+pub extern "C" fn k2h_free_attrpack(pattrs: PK2HATTRPCK, attrcnt: c_int) -> CBool {
+    cbool(|| {
+        free_attrpack(pattrs, attrcnt);
+        true
+    })
 }
 
 fn free_attrpack(p: PK2HATTRPCK, cnt: c_int) {

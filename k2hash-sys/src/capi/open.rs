@@ -1,5 +1,5 @@
 //! Create / open / close (family C).
-use crate::capi::ffi::{fail, guard, path, K2H};
+use crate::capi::ffi::{cbool, fail, guard, path, CBool, K2H};
 use crate::capi::types::*;
 use crate::engine::{Db, Layout};
 use crate::k2h::K2h;
@@ -22,15 +22,17 @@ pub extern "C" fn k2h_create(
     cmaskbitcnt: c_int,
     maxelementcnt: c_int,
     pagesize: size_t,
-) -> bool {
-    guard("k2h_create", false, || {
-        let Some(p) = path(filepath) else {
-            return fail("k2h_create", "file path is empty", false);
-        };
-        match Db::create_file(&p, layout(maskbitcnt, cmaskbitcnt, maxelementcnt, pagesize)) {
-            Ok(()) => true,
-            Err(e) => fail("k2h_create", e, false),
-        }
+) -> CBool {
+    cbool(|| {
+        guard("k2h_create", false, || {
+            let Some(p) = path(filepath) else {
+                return fail("k2h_create", "file path is empty", false);
+            };
+            match Db::create_file(&p, layout(maskbitcnt, cmaskbitcnt, maxelementcnt, pagesize)) {
+                Ok(()) => true,
+                Err(e) => fail("k2h_create", e, false),
+            }
+        })
     })
 }
 
@@ -150,29 +152,31 @@ pub extern "C" fn k2h_open_mem(
 }
 
 #[no_mangle]
-pub extern "C" fn k2h_close(handle: k2h_h) -> bool {
+pub extern "C" fn k2h_close(handle: k2h_h) -> CBool {
     k2h_close_wait(handle, 0)
 }
 
 /// Close a handle; `waitms` < -1 is invalid.
 #[no_mangle]
-pub extern "C" fn k2h_close_wait(handle: k2h_h, waitms: c_long) -> bool {
-    guard("k2h_close_wait", false, || {
-        if waitms < -1 {
-            return fail("k2h_close_wait", "wait time must be -1 or more", false);
-        }
-        match K2H.remove(handle) {
-            Some(k) => {
-                // drain (as asked) and stop the transaction workers, then stop logging
-                k.trans.stop_pool(&k, waitms);
-                k.trans.disable();
-                true
+pub extern "C" fn k2h_close_wait(handle: k2h_h, waitms: c_long) -> CBool {
+    cbool(|| {
+        guard("k2h_close_wait", false, || {
+            if waitms < -1 {
+                return fail("k2h_close_wait", "wait time must be -1 or more", false);
             }
-            None => fail(
-                "k2h_close_wait",
-                format!("invalid k2hash handle {handle:#x}"),
-                false,
-            ),
-        }
+            match K2H.remove(handle) {
+                Some(k) => {
+                    // drain (as asked) and stop the transaction workers, then stop logging
+                    k.trans.stop_pool(&k, waitms);
+                    k.trans.disable();
+                    true
+                }
+                None => fail(
+                    "k2h_close_wait",
+                    format!("invalid k2hash handle {handle:#x}"),
+                    false,
+                ),
+            }
+        })
     })
 }

@@ -115,10 +115,11 @@ fn trial_fn(
         // SAFETY: calling the caller's callback with buffers valid for the call.
         let r = unsafe { cb(data.as_ptr(), data.len(), ap, attrs.len() as c_int, ext) };
         crate::capi::get::k2h_free_attrpack(ap, attrs.len() as c_int);
+        // As the original compares: ERROR stops, CON_RM/FIN_RM remove, any other value keeps.
         match r {
-            0 | 2 => Trial::Remove, // CON_RM, FIN_RM
-            1 | 3 => Trial::Keep,   // CON_NOTRM, FIN_NOTRM
-            _ => Trial::Stop,       // ERROR, or anything not defined
+            -1 => Trial::Stop,
+            0 | 2 => Trial::Remove,
+            _ => Trial::Keep,
         }
     }
 }
@@ -140,8 +141,7 @@ fn remove_ext(
             return fail(name, format!("invalid queue handle {qh:#x}"), 0);
         };
         match q.q.remove(&q.k, n, pass.as_deref(), trial_fn(fp, ext)) {
-            Ok(Some(r)) => r as c_int,
-            Ok(None) => -1,
+            Ok(r) => r as c_int,
             Err(e) => fail(name, e, -1),
         }
     })
@@ -189,12 +189,12 @@ pub extern "C" fn k2h_q_handle_str_prefix(
     )
 }
 #[no_mangle]
-pub extern "C" fn k2h_q_free(qhandle: k2h_q_h) -> bool {
-    Q.remove(qhandle).is_some()
+pub extern "C" fn k2h_q_free(qhandle: k2h_q_h) -> CBool {
+    cbool(|| Q.remove(qhandle).is_some())
 }
 #[no_mangle]
-pub extern "C" fn k2h_q_empty(qhandle: k2h_q_h) -> bool {
-    with("k2h_q_empty", &Q, qhandle, false, |q| q.q.is_empty(&q.k))
+pub extern "C" fn k2h_q_empty(qhandle: k2h_q_h) -> CBool {
+    cbool(|| with("k2h_q_empty", &Q, qhandle, false, |q| q.q.is_empty(&q.k)))
 }
 #[no_mangle]
 pub extern "C" fn k2h_q_count(qhandle: k2h_q_h) -> c_int {
@@ -229,27 +229,31 @@ pub extern "C" fn k2h_q_read(
     ppdata: *mut *mut u8,
     pdatalen: *mut size_t,
     pos: c_int,
-) -> bool {
-    q_read(
-        "k2h_q_read",
-        qhandle,
-        ppdata,
-        pdatalen,
-        pos,
-        std::ptr::null(),
-    )
+) -> CBool {
+    cbool(|| {
+        q_read(
+            "k2h_q_read",
+            qhandle,
+            ppdata,
+            pdatalen,
+            pos,
+            std::ptr::null(),
+        )
+    })
 }
 #[no_mangle]
-pub extern "C" fn k2h_q_str_read(qhandle: k2h_q_h, ppdata: *mut *mut c_char, pos: c_int) -> bool {
-    let mut l = 0;
-    q_read(
-        "k2h_q_str_read",
-        qhandle,
-        ppdata as *mut *mut u8,
-        &mut l,
-        pos,
-        std::ptr::null(),
-    )
+pub extern "C" fn k2h_q_str_read(qhandle: k2h_q_h, ppdata: *mut *mut c_char, pos: c_int) -> CBool {
+    cbool(|| {
+        let mut l = 0;
+        q_read(
+            "k2h_q_str_read",
+            qhandle,
+            ppdata as *mut *mut u8,
+            &mut l,
+            pos,
+            std::ptr::null(),
+        )
+    })
 }
 #[no_mangle]
 pub extern "C" fn k2h_q_read_wp(
@@ -258,8 +262,8 @@ pub extern "C" fn k2h_q_read_wp(
     pdatalen: *mut size_t,
     pos: c_int,
     encpass: *const c_char,
-) -> bool {
-    q_read("k2h_q_read_wp", qhandle, ppdata, pdatalen, pos, encpass)
+) -> CBool {
+    cbool(|| q_read("k2h_q_read_wp", qhandle, ppdata, pdatalen, pos, encpass))
 }
 #[no_mangle]
 pub extern "C" fn k2h_q_str_read_wp(
@@ -267,16 +271,18 @@ pub extern "C" fn k2h_q_str_read_wp(
     ppdata: *mut *mut c_char,
     pos: c_int,
     encpass: *const c_char,
-) -> bool {
-    let mut l = 0;
-    q_read(
-        "k2h_q_str_read_wp",
-        qhandle,
-        ppdata as *mut *mut u8,
-        &mut l,
-        pos,
-        encpass,
-    )
+) -> CBool {
+    cbool(|| {
+        let mut l = 0;
+        q_read(
+            "k2h_q_str_read_wp",
+            qhandle,
+            ppdata as *mut *mut u8,
+            &mut l,
+            pos,
+            encpass,
+        )
+    })
 }
 
 fn q_push(
@@ -298,26 +304,30 @@ fn q_push(
 }
 
 #[no_mangle]
-pub extern "C" fn k2h_q_push(qhandle: k2h_q_h, bydata: *const u8, datalen: size_t) -> bool {
-    q_push(
-        "k2h_q_push",
-        qhandle,
-        val(bydata, datalen),
-        Vec::new(),
-        std::ptr::null(),
-        std::ptr::null(),
-    )
+pub extern "C" fn k2h_q_push(qhandle: k2h_q_h, bydata: *const u8, datalen: size_t) -> CBool {
+    cbool(|| {
+        q_push(
+            "k2h_q_push",
+            qhandle,
+            val(bydata, datalen),
+            Vec::new(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    })
 }
 #[no_mangle]
-pub extern "C" fn k2h_q_str_push(qhandle: k2h_q_h, pdata: *const c_char) -> bool {
-    q_push(
-        "k2h_q_str_push",
-        qhandle,
-        str_val(pdata),
-        Vec::new(),
-        std::ptr::null(),
-        std::ptr::null(),
-    )
+pub extern "C" fn k2h_q_str_push(qhandle: k2h_q_h, pdata: *const c_char) -> CBool {
+    cbool(|| {
+        q_push(
+            "k2h_q_str_push",
+            qhandle,
+            str_val(pdata),
+            Vec::new(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    })
 }
 #[no_mangle]
 pub extern "C" fn k2h_q_push_wa(
@@ -328,15 +338,17 @@ pub extern "C" fn k2h_q_push_wa(
     attrspckcnt: c_int,
     encpass: *const c_char,
     expire: *const time_t,
-) -> bool {
-    q_push(
-        "k2h_q_push_wa",
-        qhandle,
-        val(bydata, datalen),
-        attrpack(pattrspck, attrspckcnt),
-        encpass,
-        expire,
-    )
+) -> CBool {
+    cbool(|| {
+        q_push(
+            "k2h_q_push_wa",
+            qhandle,
+            val(bydata, datalen),
+            attrpack(pattrspck, attrspckcnt),
+            encpass,
+            expire,
+        )
+    })
 }
 #[no_mangle]
 pub extern "C" fn k2h_q_str_push_wa(
@@ -346,15 +358,17 @@ pub extern "C" fn k2h_q_str_push_wa(
     attrspckcnt: c_int,
     encpass: *const c_char,
     expire: *const time_t,
-) -> bool {
-    q_push(
-        "k2h_q_str_push_wa",
-        qhandle,
-        str_val(pdata),
-        attrpack(pattrspck, attrspckcnt),
-        encpass,
-        expire,
-    )
+) -> CBool {
+    cbool(|| {
+        q_push(
+            "k2h_q_str_push_wa",
+            qhandle,
+            str_val(pdata),
+            attrpack(pattrspck, attrspckcnt),
+            encpass,
+            expire,
+        )
+    })
 }
 
 fn q_pop(
@@ -383,29 +397,37 @@ fn q_pop(
 }
 
 #[no_mangle]
-pub extern "C" fn k2h_q_pop(qhandle: k2h_q_h, ppdata: *mut *mut u8, pdatalen: *mut size_t) -> bool {
-    q_pop(
-        "k2h_q_pop",
-        qhandle,
-        ppdata,
-        pdatalen,
-        std::ptr::null_mut(),
-        std::ptr::null_mut(),
-        std::ptr::null(),
-    )
+pub extern "C" fn k2h_q_pop(
+    qhandle: k2h_q_h,
+    ppdata: *mut *mut u8,
+    pdatalen: *mut size_t,
+) -> CBool {
+    cbool(|| {
+        q_pop(
+            "k2h_q_pop",
+            qhandle,
+            ppdata,
+            pdatalen,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            std::ptr::null(),
+        )
+    })
 }
 #[no_mangle]
-pub extern "C" fn k2h_q_str_pop(qhandle: k2h_q_h, ppdata: *mut *mut c_char) -> bool {
-    let mut l = 0;
-    q_pop(
-        "k2h_q_str_pop",
-        qhandle,
-        ppdata as *mut *mut u8,
-        &mut l,
-        std::ptr::null_mut(),
-        std::ptr::null_mut(),
-        std::ptr::null(),
-    )
+pub extern "C" fn k2h_q_str_pop(qhandle: k2h_q_h, ppdata: *mut *mut c_char) -> CBool {
+    cbool(|| {
+        let mut l = 0;
+        q_pop(
+            "k2h_q_str_pop",
+            qhandle,
+            ppdata as *mut *mut u8,
+            &mut l,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            std::ptr::null(),
+        )
+    })
 }
 #[no_mangle]
 pub extern "C" fn k2h_q_pop_wa(
@@ -415,16 +437,18 @@ pub extern "C" fn k2h_q_pop_wa(
     ppattrspck: *mut PK2HATTRPCK,
     pattrspckcnt: *mut c_int,
     encpass: *const c_char,
-) -> bool {
-    q_pop(
-        "k2h_q_pop_wa",
-        qhandle,
-        ppdata,
-        pdatalen,
-        ppattrspck,
-        pattrspckcnt,
-        encpass,
-    )
+) -> CBool {
+    cbool(|| {
+        q_pop(
+            "k2h_q_pop_wa",
+            qhandle,
+            ppdata,
+            pdatalen,
+            ppattrspck,
+            pattrspckcnt,
+            encpass,
+        )
+    })
 }
 #[no_mangle]
 pub extern "C" fn k2h_q_str_pop_wa(
@@ -433,17 +457,19 @@ pub extern "C" fn k2h_q_str_pop_wa(
     ppattrspck: *mut PK2HATTRPCK,
     pattrspckcnt: *mut c_int,
     encpass: *const c_char,
-) -> bool {
-    let mut l = 0;
-    q_pop(
-        "k2h_q_str_pop_wa",
-        qhandle,
-        ppdata as *mut *mut u8,
-        &mut l,
-        ppattrspck,
-        pattrspckcnt,
-        encpass,
-    )
+) -> CBool {
+    cbool(|| {
+        let mut l = 0;
+        q_pop(
+            "k2h_q_str_pop_wa",
+            qhandle,
+            ppdata as *mut *mut u8,
+            &mut l,
+            ppattrspck,
+            pattrspckcnt,
+            encpass,
+        )
+    })
 }
 #[no_mangle]
 pub extern "C" fn k2h_q_pop_wp(
@@ -451,36 +477,40 @@ pub extern "C" fn k2h_q_pop_wp(
     ppdata: *mut *mut u8,
     pdatalen: *mut size_t,
     encpass: *const c_char,
-) -> bool {
-    q_pop(
-        "k2h_q_pop_wp",
-        qhandle,
-        ppdata,
-        pdatalen,
-        std::ptr::null_mut(),
-        std::ptr::null_mut(),
-        encpass,
-    )
+) -> CBool {
+    cbool(|| {
+        q_pop(
+            "k2h_q_pop_wp",
+            qhandle,
+            ppdata,
+            pdatalen,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            encpass,
+        )
+    })
 }
 #[no_mangle]
 pub extern "C" fn k2h_q_str_pop_wp(
     qhandle: k2h_q_h,
     ppdata: *mut *mut c_char,
     encpass: *const c_char,
-) -> bool {
-    let mut l = 0;
-    q_pop(
-        "k2h_q_str_pop_wp",
-        qhandle,
-        ppdata as *mut *mut u8,
-        &mut l,
-        std::ptr::null_mut(),
-        std::ptr::null_mut(),
-        encpass,
-    )
+) -> CBool {
+    cbool(|| {
+        let mut l = 0;
+        q_pop(
+            "k2h_q_str_pop_wp",
+            qhandle,
+            ppdata as *mut *mut u8,
+            &mut l,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            encpass,
+        )
+    })
 }
 #[no_mangle]
-pub extern "C" fn k2h_q_remove(qhandle: k2h_q_h, count: c_int) -> bool {
+pub extern "C" fn k2h_q_remove(qhandle: k2h_q_h, count: c_int) -> CBool {
     k2h_q_remove_wp(qhandle, count, std::ptr::null())
 }
 #[no_mangle]
@@ -501,17 +531,19 @@ pub extern "C" fn k2h_q_remove_ext(
     )
 }
 #[no_mangle]
-pub extern "C" fn k2h_q_remove_wp(qhandle: k2h_q_h, count: c_int, encpass: *const c_char) -> bool {
-    Q.get(qhandle).is_some()
-        && remove_ext(
-            "k2h_q_remove_wp",
-            &Q,
-            qhandle,
-            count,
-            None,
-            std::ptr::null_mut(),
-            encpass,
-        ) >= 0
+pub extern "C" fn k2h_q_remove_wp(qhandle: k2h_q_h, count: c_int, encpass: *const c_char) -> CBool {
+    cbool(|| {
+        Q.get(qhandle).is_some()
+            && remove_ext(
+                "k2h_q_remove_wp",
+                &Q,
+                qhandle,
+                count,
+                None,
+                std::ptr::null_mut(),
+                encpass,
+            ) >= 0
+    })
 }
 #[no_mangle]
 pub extern "C" fn k2h_q_remove_wp_ext(
@@ -532,8 +564,8 @@ pub extern "C" fn k2h_q_remove_wp_ext(
     )
 }
 #[no_mangle]
-pub extern "C" fn k2h_q_dump(qhandle: k2h_q_h, stream: *mut FILE) -> bool {
-    dump("k2h_q_dump", &Q, qhandle, stream)
+pub extern "C" fn k2h_q_dump(qhandle: k2h_q_h, stream: *mut FILE) -> CBool {
+    cbool(|| dump("k2h_q_dump", &Q, qhandle, stream))
 }
 
 // ---------------------------------------------------------------- family P
@@ -572,13 +604,15 @@ pub extern "C" fn k2h_keyq_handle_str_prefix(
     )
 }
 #[no_mangle]
-pub extern "C" fn k2h_keyq_free(keyqhandle: k2h_keyq_h) -> bool {
-    KQ.remove(keyqhandle).is_some()
+pub extern "C" fn k2h_keyq_free(keyqhandle: k2h_keyq_h) -> CBool {
+    cbool(|| KQ.remove(keyqhandle).is_some())
 }
 #[no_mangle]
-pub extern "C" fn k2h_keyq_empty(keyqhandle: k2h_keyq_h) -> bool {
-    with("k2h_keyq_empty", &KQ, keyqhandle, false, |q| {
-        q.q.is_empty(&q.k)
+pub extern "C" fn k2h_keyq_empty(keyqhandle: k2h_keyq_h) -> CBool {
+    cbool(|| {
+        with("k2h_keyq_empty", &KQ, keyqhandle, false, |q| {
+            q.q.is_empty(&q.k)
+        })
     })
 }
 #[no_mangle]
@@ -628,16 +662,18 @@ pub extern "C" fn k2h_keyq_read(
     ppdata: *mut *mut u8,
     pdatalen: *mut size_t,
     pos: c_int,
-) -> bool {
-    kq_read(
-        "k2h_keyq_read",
-        keyqhandle,
-        (std::ptr::null_mut(), std::ptr::null_mut()),
-        ppdata,
-        pdatalen,
-        pos,
-        std::ptr::null(),
-    )
+) -> CBool {
+    cbool(|| {
+        kq_read(
+            "k2h_keyq_read",
+            keyqhandle,
+            (std::ptr::null_mut(), std::ptr::null_mut()),
+            ppdata,
+            pdatalen,
+            pos,
+            std::ptr::null(),
+        )
+    })
 }
 #[no_mangle]
 pub extern "C" fn k2h_keyq_read_keyval(
@@ -647,36 +683,40 @@ pub extern "C" fn k2h_keyq_read_keyval(
     ppval: *mut *mut u8,
     pvallen: *mut size_t,
     pos: c_int,
-) -> bool {
-    if ppkey.is_null() || pkeylen.is_null() {
-        return false;
-    }
-    kq_read(
-        "k2h_keyq_read_keyval",
-        keyqhandle,
-        (ppkey, pkeylen),
-        ppval,
-        pvallen,
-        pos,
-        std::ptr::null(),
-    )
+) -> CBool {
+    cbool(|| {
+        if ppkey.is_null() || pkeylen.is_null() {
+            return false;
+        }
+        kq_read(
+            "k2h_keyq_read_keyval",
+            keyqhandle,
+            (ppkey, pkeylen),
+            ppval,
+            pvallen,
+            pos,
+            std::ptr::null(),
+        )
+    })
 }
 #[no_mangle]
 pub extern "C" fn k2h_keyq_str_read(
     keyqhandle: k2h_keyq_h,
     ppdata: *mut *mut c_char,
     pos: c_int,
-) -> bool {
-    let mut l = 0;
-    kq_read(
-        "k2h_keyq_str_read",
-        keyqhandle,
-        (std::ptr::null_mut(), std::ptr::null_mut()),
-        ppdata as *mut *mut u8,
-        &mut l,
-        pos,
-        std::ptr::null(),
-    )
+) -> CBool {
+    cbool(|| {
+        let mut l = 0;
+        kq_read(
+            "k2h_keyq_str_read",
+            keyqhandle,
+            (std::ptr::null_mut(), std::ptr::null_mut()),
+            ppdata as *mut *mut u8,
+            &mut l,
+            pos,
+            std::ptr::null(),
+        )
+    })
 }
 #[no_mangle]
 pub extern "C" fn k2h_keyq_str_read_keyval(
@@ -684,7 +724,7 @@ pub extern "C" fn k2h_keyq_str_read_keyval(
     ppkey: *mut *mut c_char,
     ppval: *mut *mut c_char,
     pos: c_int,
-) -> bool {
+) -> CBool {
     k2h_keyq_str_read_keyval_wp(keyqhandle, ppkey, ppval, pos, std::ptr::null())
 }
 #[no_mangle]
@@ -694,16 +734,18 @@ pub extern "C" fn k2h_keyq_read_wp(
     pdatalen: *mut size_t,
     pos: c_int,
     encpass: *const c_char,
-) -> bool {
-    kq_read(
-        "k2h_keyq_read_wp",
-        keyqhandle,
-        (std::ptr::null_mut(), std::ptr::null_mut()),
-        ppdata,
-        pdatalen,
-        pos,
-        encpass,
-    )
+) -> CBool {
+    cbool(|| {
+        kq_read(
+            "k2h_keyq_read_wp",
+            keyqhandle,
+            (std::ptr::null_mut(), std::ptr::null_mut()),
+            ppdata,
+            pdatalen,
+            pos,
+            encpass,
+        )
+    })
 }
 #[no_mangle]
 pub extern "C" fn k2h_keyq_read_keyval_wp(
@@ -714,19 +756,21 @@ pub extern "C" fn k2h_keyq_read_keyval_wp(
     pvallen: *mut size_t,
     pos: c_int,
     encpass: *const c_char,
-) -> bool {
-    if ppkey.is_null() || pkeylen.is_null() {
-        return false;
-    }
-    kq_read(
-        "k2h_keyq_read_keyval_wp",
-        keyqhandle,
-        (ppkey, pkeylen),
-        ppval,
-        pvallen,
-        pos,
-        encpass,
-    )
+) -> CBool {
+    cbool(|| {
+        if ppkey.is_null() || pkeylen.is_null() {
+            return false;
+        }
+        kq_read(
+            "k2h_keyq_read_keyval_wp",
+            keyqhandle,
+            (ppkey, pkeylen),
+            ppval,
+            pvallen,
+            pos,
+            encpass,
+        )
+    })
 }
 #[no_mangle]
 pub extern "C" fn k2h_keyq_str_read_wp(
@@ -734,17 +778,19 @@ pub extern "C" fn k2h_keyq_str_read_wp(
     ppdata: *mut *mut c_char,
     pos: c_int,
     encpass: *const c_char,
-) -> bool {
-    let mut l = 0;
-    kq_read(
-        "k2h_keyq_str_read_wp",
-        keyqhandle,
-        (std::ptr::null_mut(), std::ptr::null_mut()),
-        ppdata as *mut *mut u8,
-        &mut l,
-        pos,
-        encpass,
-    )
+) -> CBool {
+    cbool(|| {
+        let mut l = 0;
+        kq_read(
+            "k2h_keyq_str_read_wp",
+            keyqhandle,
+            (std::ptr::null_mut(), std::ptr::null_mut()),
+            ppdata as *mut *mut u8,
+            &mut l,
+            pos,
+            encpass,
+        )
+    })
 }
 #[no_mangle]
 pub extern "C" fn k2h_keyq_str_read_keyval_wp(
@@ -753,20 +799,22 @@ pub extern "C" fn k2h_keyq_str_read_keyval_wp(
     ppval: *mut *mut c_char,
     pos: c_int,
     encpass: *const c_char,
-) -> bool {
-    if ppkey.is_null() {
-        return false;
-    }
-    let (mut kl, mut vl) = (0, 0);
-    kq_read(
-        "k2h_keyq_str_read_keyval_wp",
-        keyqhandle,
-        (ppkey as *mut *mut u8, &mut kl),
-        ppval as *mut *mut u8,
-        &mut vl,
-        pos,
-        encpass,
-    )
+) -> CBool {
+    cbool(|| {
+        if ppkey.is_null() {
+            return false;
+        }
+        let (mut kl, mut vl) = (0, 0);
+        kq_read(
+            "k2h_keyq_str_read_keyval_wp",
+            keyqhandle,
+            (ppkey as *mut *mut u8, &mut kl),
+            ppval as *mut *mut u8,
+            &mut vl,
+            pos,
+            encpass,
+        )
+    })
 }
 
 fn kq_push(
@@ -791,15 +839,17 @@ fn kq_push(
 }
 
 #[no_mangle]
-pub extern "C" fn k2h_keyq_push(keyqhandle: k2h_keyq_h, bykey: *const u8, keylen: size_t) -> bool {
-    kq_push(
-        "k2h_keyq_push",
-        keyqhandle,
-        key(bykey, keylen),
-        &[],
-        std::ptr::null(),
-        std::ptr::null(),
-    )
+pub extern "C" fn k2h_keyq_push(keyqhandle: k2h_keyq_h, bykey: *const u8, keylen: size_t) -> CBool {
+    cbool(|| {
+        kq_push(
+            "k2h_keyq_push",
+            keyqhandle,
+            key(bykey, keylen),
+            &[],
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    })
 }
 #[no_mangle]
 pub extern "C" fn k2h_keyq_push_keyval(
@@ -808,41 +858,47 @@ pub extern "C" fn k2h_keyq_push_keyval(
     keylen: size_t,
     byval: *const u8,
     vallen: size_t,
-) -> bool {
-    kq_push(
-        "k2h_keyq_push_keyval",
-        keyqhandle,
-        key(bykey, keylen),
-        val(byval, vallen),
-        std::ptr::null(),
-        std::ptr::null(),
-    )
+) -> CBool {
+    cbool(|| {
+        kq_push(
+            "k2h_keyq_push_keyval",
+            keyqhandle,
+            key(bykey, keylen),
+            val(byval, vallen),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    })
 }
 #[no_mangle]
-pub extern "C" fn k2h_keyq_str_push(keyqhandle: k2h_keyq_h, pkey: *const c_char) -> bool {
-    kq_push(
-        "k2h_keyq_str_push",
-        keyqhandle,
-        str_key(pkey),
-        &[],
-        std::ptr::null(),
-        std::ptr::null(),
-    )
+pub extern "C" fn k2h_keyq_str_push(keyqhandle: k2h_keyq_h, pkey: *const c_char) -> CBool {
+    cbool(|| {
+        kq_push(
+            "k2h_keyq_str_push",
+            keyqhandle,
+            str_key(pkey),
+            &[],
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    })
 }
 #[no_mangle]
 pub extern "C" fn k2h_keyq_str_push_keyval(
     keyqhandle: k2h_keyq_h,
     pkey: *const c_char,
     pval: *const c_char,
-) -> bool {
-    kq_push(
-        "k2h_keyq_str_push_keyval",
-        keyqhandle,
-        str_key(pkey),
-        str_val(pval),
-        std::ptr::null(),
-        std::ptr::null(),
-    )
+) -> CBool {
+    cbool(|| {
+        kq_push(
+            "k2h_keyq_str_push_keyval",
+            keyqhandle,
+            str_key(pkey),
+            str_val(pval),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    })
 }
 #[no_mangle]
 pub extern "C" fn k2h_keyq_push_wa(
@@ -851,15 +907,17 @@ pub extern "C" fn k2h_keyq_push_wa(
     keylen: size_t,
     encpass: *const c_char,
     expire: *const time_t,
-) -> bool {
-    kq_push(
-        "k2h_keyq_push_wa",
-        keyqhandle,
-        key(bykey, keylen),
-        &[],
-        encpass,
-        expire,
-    )
+) -> CBool {
+    cbool(|| {
+        kq_push(
+            "k2h_keyq_push_wa",
+            keyqhandle,
+            key(bykey, keylen),
+            &[],
+            encpass,
+            expire,
+        )
+    })
 }
 #[no_mangle]
 pub extern "C" fn k2h_keyq_push_keyval_wa(
@@ -870,15 +928,17 @@ pub extern "C" fn k2h_keyq_push_keyval_wa(
     vallen: size_t,
     encpass: *const c_char,
     expire: *const time_t,
-) -> bool {
-    kq_push(
-        "k2h_keyq_push_keyval_wa",
-        keyqhandle,
-        key(bykey, keylen),
-        val(byval, vallen),
-        encpass,
-        expire,
-    )
+) -> CBool {
+    cbool(|| {
+        kq_push(
+            "k2h_keyq_push_keyval_wa",
+            keyqhandle,
+            key(bykey, keylen),
+            val(byval, vallen),
+            encpass,
+            expire,
+        )
+    })
 }
 #[no_mangle]
 pub extern "C" fn k2h_keyq_str_push_wa(
@@ -886,15 +946,17 @@ pub extern "C" fn k2h_keyq_str_push_wa(
     pkey: *const c_char,
     encpass: *const c_char,
     expire: *const time_t,
-) -> bool {
-    kq_push(
-        "k2h_keyq_str_push_wa",
-        keyqhandle,
-        str_key(pkey),
-        &[],
-        encpass,
-        expire,
-    )
+) -> CBool {
+    cbool(|| {
+        kq_push(
+            "k2h_keyq_str_push_wa",
+            keyqhandle,
+            str_key(pkey),
+            &[],
+            encpass,
+            expire,
+        )
+    })
 }
 #[no_mangle]
 pub extern "C" fn k2h_keyq_str_push_keyval_wa(
@@ -903,15 +965,17 @@ pub extern "C" fn k2h_keyq_str_push_keyval_wa(
     pval: *const c_char,
     encpass: *const c_char,
     expire: *const time_t,
-) -> bool {
-    kq_push(
-        "k2h_keyq_str_push_keyval_wa",
-        keyqhandle,
-        str_key(pkey),
-        str_val(pval),
-        encpass,
-        expire,
-    )
+) -> CBool {
+    cbool(|| {
+        kq_push(
+            "k2h_keyq_str_push_keyval_wa",
+            keyqhandle,
+            str_key(pkey),
+            str_val(pval),
+            encpass,
+            expire,
+        )
+    })
 }
 
 /// Pop: key name and value into optional out pointers; false when empty or unreadable.
@@ -949,15 +1013,17 @@ pub extern "C" fn k2h_keyq_pop(
     keyqhandle: k2h_keyq_h,
     ppval: *mut *mut u8,
     pvallen: *mut size_t,
-) -> bool {
-    kq_pop(
-        "k2h_keyq_pop",
-        keyqhandle,
-        (std::ptr::null_mut(), std::ptr::null_mut()),
-        ppval,
-        pvallen,
-        std::ptr::null(),
-    )
+) -> CBool {
+    cbool(|| {
+        kq_pop(
+            "k2h_keyq_pop",
+            keyqhandle,
+            (std::ptr::null_mut(), std::ptr::null_mut()),
+            ppval,
+            pvallen,
+            std::ptr::null(),
+        )
+    })
 }
 #[no_mangle]
 pub extern "C" fn k2h_keyq_pop_keyval(
@@ -966,11 +1032,11 @@ pub extern "C" fn k2h_keyq_pop_keyval(
     pkeylen: *mut size_t,
     ppval: *mut *mut u8,
     pvallen: *mut size_t,
-) -> bool {
+) -> CBool {
     k2h_keyq_pop_keyval_wp(keyqhandle, ppkey, pkeylen, ppval, pvallen, std::ptr::null())
 }
 #[no_mangle]
-pub extern "C" fn k2h_keyq_str_pop(keyqhandle: k2h_keyq_h, ppval: *mut *mut c_char) -> bool {
+pub extern "C" fn k2h_keyq_str_pop(keyqhandle: k2h_keyq_h, ppval: *mut *mut c_char) -> CBool {
     k2h_keyq_str_pop_wp(keyqhandle, ppval, std::ptr::null())
 }
 #[no_mangle]
@@ -978,7 +1044,7 @@ pub extern "C" fn k2h_keyq_str_pop_keyval(
     keyqhandle: k2h_keyq_h,
     ppkey: *mut *mut c_char,
     ppval: *mut *mut c_char,
-) -> bool {
+) -> CBool {
     k2h_keyq_str_pop_keyval_wp(keyqhandle, ppkey, ppval, std::ptr::null())
 }
 #[no_mangle]
@@ -987,15 +1053,17 @@ pub extern "C" fn k2h_keyq_pop_wp(
     ppval: *mut *mut u8,
     pvallen: *mut size_t,
     encpass: *const c_char,
-) -> bool {
-    kq_pop(
-        "k2h_keyq_pop_wp",
-        keyqhandle,
-        (std::ptr::null_mut(), std::ptr::null_mut()),
-        ppval,
-        pvallen,
-        encpass,
-    )
+) -> CBool {
+    cbool(|| {
+        kq_pop(
+            "k2h_keyq_pop_wp",
+            keyqhandle,
+            (std::ptr::null_mut(), std::ptr::null_mut()),
+            ppval,
+            pvallen,
+            encpass,
+        )
+    })
 }
 #[no_mangle]
 pub extern "C" fn k2h_keyq_pop_keyval_wp(
@@ -1005,34 +1073,38 @@ pub extern "C" fn k2h_keyq_pop_keyval_wp(
     ppval: *mut *mut u8,
     pvallen: *mut size_t,
     encpass: *const c_char,
-) -> bool {
-    if ppkey.is_null() || pkeylen.is_null() {
-        return false;
-    }
-    kq_pop(
-        "k2h_keyq_pop_keyval_wp",
-        keyqhandle,
-        (ppkey, pkeylen),
-        ppval,
-        pvallen,
-        encpass,
-    )
+) -> CBool {
+    cbool(|| {
+        if ppkey.is_null() || pkeylen.is_null() {
+            return false;
+        }
+        kq_pop(
+            "k2h_keyq_pop_keyval_wp",
+            keyqhandle,
+            (ppkey, pkeylen),
+            ppval,
+            pvallen,
+            encpass,
+        )
+    })
 }
 #[no_mangle]
 pub extern "C" fn k2h_keyq_str_pop_wp(
     keyqhandle: k2h_keyq_h,
     ppval: *mut *mut c_char,
     encpass: *const c_char,
-) -> bool {
-    let mut l = 0;
-    kq_pop(
-        "k2h_keyq_str_pop_wp",
-        keyqhandle,
-        (std::ptr::null_mut(), std::ptr::null_mut()),
-        ppval as *mut *mut u8,
-        &mut l,
-        encpass,
-    )
+) -> CBool {
+    cbool(|| {
+        let mut l = 0;
+        kq_pop(
+            "k2h_keyq_str_pop_wp",
+            keyqhandle,
+            (std::ptr::null_mut(), std::ptr::null_mut()),
+            ppval as *mut *mut u8,
+            &mut l,
+            encpass,
+        )
+    })
 }
 #[no_mangle]
 pub extern "C" fn k2h_keyq_str_pop_keyval_wp(
@@ -1040,22 +1112,24 @@ pub extern "C" fn k2h_keyq_str_pop_keyval_wp(
     ppkey: *mut *mut c_char,
     ppval: *mut *mut c_char,
     encpass: *const c_char,
-) -> bool {
-    if ppkey.is_null() {
-        return false;
-    }
-    let (mut kl, mut vl) = (0, 0);
-    kq_pop(
-        "k2h_keyq_str_pop_keyval_wp",
-        keyqhandle,
-        (ppkey as *mut *mut u8, &mut kl),
-        ppval as *mut *mut u8,
-        &mut vl,
-        encpass,
-    )
+) -> CBool {
+    cbool(|| {
+        if ppkey.is_null() {
+            return false;
+        }
+        let (mut kl, mut vl) = (0, 0);
+        kq_pop(
+            "k2h_keyq_str_pop_keyval_wp",
+            keyqhandle,
+            (ppkey as *mut *mut u8, &mut kl),
+            ppval as *mut *mut u8,
+            &mut vl,
+            encpass,
+        )
+    })
 }
 #[no_mangle]
-pub extern "C" fn k2h_keyq_remove(keyqhandle: k2h_keyq_h, count: c_int) -> bool {
+pub extern "C" fn k2h_keyq_remove(keyqhandle: k2h_keyq_h, count: c_int) -> CBool {
     k2h_keyq_remove_wp(keyqhandle, count, std::ptr::null())
 }
 #[no_mangle]
@@ -1080,17 +1154,19 @@ pub extern "C" fn k2h_keyq_remove_wp(
     keyqhandle: k2h_keyq_h,
     count: c_int,
     encpass: *const c_char,
-) -> bool {
-    KQ.get(keyqhandle).is_some()
-        && remove_ext(
-            "k2h_keyq_remove_wp",
-            &KQ,
-            keyqhandle,
-            count,
-            None,
-            std::ptr::null_mut(),
-            encpass,
-        ) >= 0
+) -> CBool {
+    cbool(|| {
+        KQ.get(keyqhandle).is_some()
+            && remove_ext(
+                "k2h_keyq_remove_wp",
+                &KQ,
+                keyqhandle,
+                count,
+                None,
+                std::ptr::null_mut(),
+                encpass,
+            ) >= 0
+    })
 }
 #[no_mangle]
 pub extern "C" fn k2h_keyq_remove_wp_ext(
@@ -1111,6 +1187,6 @@ pub extern "C" fn k2h_keyq_remove_wp_ext(
     )
 }
 #[no_mangle]
-pub extern "C" fn k2h_keyq_dump(keyqhandle: k2h_keyq_h, stream: *mut FILE) -> bool {
-    dump("k2h_keyq_dump", &KQ, keyqhandle, stream)
+pub extern "C" fn k2h_keyq_dump(keyqhandle: k2h_keyq_h, stream: *mut FILE) -> CBool {
+    cbool(|| dump("k2h_keyq_dump", &KQ, keyqhandle, stream))
 }

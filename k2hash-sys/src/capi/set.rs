@@ -89,16 +89,18 @@ pub extern "C" fn k2h_set_all(
     vallength: size_t,
     pskeypck: PK2HKEYPCK,
     skeypckcnt: c_int,
-) -> bool {
-    set_all_impl(
-        "k2h_set_all",
-        handle,
-        key(pkey, keylength),
-        val(pval, vallength),
-        keypack(pskeypck, skeypckcnt),
-        std::ptr::null(),
-        std::ptr::null(),
-    )
+) -> CBool {
+    cbool(|| {
+        set_all_impl(
+            "k2h_set_all",
+            handle,
+            key(pkey, keylength),
+            val(pval, vallength),
+            keypack(pskeypck, skeypckcnt),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    })
 }
 #[no_mangle]
 pub extern "C" fn k2h_set_str_all(
@@ -106,16 +108,18 @@ pub extern "C" fn k2h_set_str_all(
     pkey: *const c_char,
     pval: *const c_char,
     pskeyarray: *mut *const c_char,
-) -> bool {
-    set_all_impl(
-        "k2h_set_str_all",
-        handle,
-        str_key(pkey),
-        str_val(pval),
-        Some(str_array(pskeyarray)),
-        std::ptr::null(),
-        std::ptr::null(),
-    )
+) -> CBool {
+    cbool(|| {
+        set_all_impl(
+            "k2h_set_str_all",
+            handle,
+            str_key(pkey),
+            str_val(pval),
+            Some(str_array(pskeyarray)),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    })
 }
 #[no_mangle]
 pub extern "C" fn k2h_set_value(
@@ -124,30 +128,34 @@ pub extern "C" fn k2h_set_value(
     keylength: size_t,
     pval: *const u8,
     vallength: size_t,
-) -> bool {
-    set_value_impl(
-        "k2h_set_value",
-        handle,
-        key(pkey, keylength),
-        val(pval, vallength),
-        std::ptr::null(),
-        std::ptr::null(),
-    )
+) -> CBool {
+    cbool(|| {
+        set_value_impl(
+            "k2h_set_value",
+            handle,
+            key(pkey, keylength),
+            val(pval, vallength),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    })
 }
 #[no_mangle]
 pub extern "C" fn k2h_set_str_value(
     handle: k2h_h,
     pkey: *const c_char,
     pval: *const c_char,
-) -> bool {
-    set_value_impl(
-        "k2h_set_str_value",
-        handle,
-        str_key(pkey),
-        str_val(pval),
-        std::ptr::null(),
-        std::ptr::null(),
-    )
+) -> CBool {
+    cbool(|| {
+        set_value_impl(
+            "k2h_set_str_value",
+            handle,
+            str_key(pkey),
+            str_val(pval),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    })
 }
 #[no_mangle]
 pub extern "C" fn k2h_set_all_wa(
@@ -160,16 +168,18 @@ pub extern "C" fn k2h_set_all_wa(
     skeypckcnt: c_int,
     pass: *const c_char,
     expire: *const time_t,
-) -> bool {
-    set_all_impl(
-        "k2h_set_all_wa",
-        handle,
-        key(pkey, keylength),
-        val(pval, vallength),
-        keypack(pskeypck, skeypckcnt),
-        pass,
-        expire,
-    )
+) -> CBool {
+    cbool(|| {
+        set_all_impl(
+            "k2h_set_all_wa",
+            handle,
+            key(pkey, keylength),
+            val(pval, vallength),
+            keypack(pskeypck, skeypckcnt),
+            pass,
+            expire,
+        )
+    })
 }
 #[no_mangle]
 pub extern "C" fn k2h_set_str_all_wa(
@@ -179,16 +189,18 @@ pub extern "C" fn k2h_set_str_all_wa(
     pskeyarray: *mut *const c_char,
     pass: *const c_char,
     expire: *const time_t,
-) -> bool {
-    set_all_impl(
-        "k2h_set_str_all_wa",
-        handle,
-        str_key(pkey),
-        str_val(pval),
-        Some(str_array(pskeyarray)),
-        pass,
-        expire,
-    )
+) -> CBool {
+    cbool(|| {
+        set_all_impl(
+            "k2h_set_str_all_wa",
+            handle,
+            str_key(pkey),
+            str_val(pval),
+            Some(str_array(pskeyarray)),
+            pass,
+            expire,
+        )
+    })
 }
 #[no_mangle]
 pub extern "C" fn k2h_set_value_wa(
@@ -199,15 +211,17 @@ pub extern "C" fn k2h_set_value_wa(
     vallength: size_t,
     pass: *const c_char,
     expire: *const time_t,
-) -> bool {
-    set_value_impl(
-        "k2h_set_value_wa",
-        handle,
-        key(pkey, keylength),
-        val(pval, vallength),
-        pass,
-        expire,
-    )
+) -> CBool {
+    cbool(|| {
+        set_value_impl(
+            "k2h_set_value_wa",
+            handle,
+            key(pkey, keylength),
+            val(pval, vallength),
+            pass,
+            expire,
+        )
+    })
 }
 #[no_mangle]
 pub extern "C" fn k2h_set_str_value_wa(
@@ -216,15 +230,17 @@ pub extern "C" fn k2h_set_str_value_wa(
     pval: *const c_char,
     pass: *const c_char,
     expire: *const time_t,
-) -> bool {
-    set_value_impl(
-        "k2h_set_str_value_wa",
-        handle,
-        str_key(pkey),
-        str_val(pval),
-        pass,
-        expire,
-    )
+) -> CBool {
+    cbool(|| {
+        set_value_impl(
+            "k2h_set_str_value_wa",
+            handle,
+            str_key(pkey),
+            str_val(pval),
+            pass,
+            expire,
+        )
+    })
 }
 #[no_mangle]
 pub extern "C" fn k2h_set_subkeys(
@@ -233,12 +249,14 @@ pub extern "C" fn k2h_set_subkeys(
     keylength: size_t,
     pskeypck: PK2HKEYPCK,
     skeypckcnt: c_int,
-) -> bool {
-    let Some(sk) = keypack(pskeypck, skeypckcnt) else {
-        return fail("k2h_set_subkeys", "subkey array is NULL", false);
-    };
-    write_op("k2h_set_subkeys", handle, key(pkey, keylength), |kh, k| {
-        kh.set_subkeys(k, &sk)
+) -> CBool {
+    cbool(|| {
+        let Some(sk) = keypack(pskeypck, skeypckcnt) else {
+            return fail("k2h_set_subkeys", "subkey array is NULL", false);
+        };
+        write_op("k2h_set_subkeys", handle, key(pkey, keylength), |kh, k| {
+            kh.set_subkeys(k, &sk)
+        })
     })
 }
 #[no_mangle]
@@ -246,10 +264,12 @@ pub extern "C" fn k2h_set_str_subkeys(
     handle: k2h_h,
     pkey: *const c_char,
     pskeyarray: *mut *const c_char,
-) -> bool {
-    let sk = str_array(pskeyarray);
-    write_op("k2h_set_str_subkeys", handle, str_key(pkey), |kh, k| {
-        kh.set_subkeys(k, &sk)
+) -> CBool {
+    cbool(|| {
+        let sk = str_array(pskeyarray);
+        write_op("k2h_set_str_subkeys", handle, str_key(pkey), |kh, k| {
+            kh.set_subkeys(k, &sk)
+        })
     })
 }
 #[no_mangle]
@@ -261,16 +281,18 @@ pub extern "C" fn k2h_add_subkey(
     skeylength: size_t,
     pval: *const u8,
     vallength: size_t,
-) -> bool {
-    add_subkey_impl(
-        "k2h_add_subkey",
-        handle,
-        key(pkey, keylength),
-        key(psubkey, skeylength),
-        val(pval, vallength),
-        std::ptr::null(),
-        std::ptr::null(),
-    )
+) -> CBool {
+    cbool(|| {
+        add_subkey_impl(
+            "k2h_add_subkey",
+            handle,
+            key(pkey, keylength),
+            key(psubkey, skeylength),
+            val(pval, vallength),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    })
 }
 #[no_mangle]
 pub extern "C" fn k2h_add_str_subkey(
@@ -278,16 +300,18 @@ pub extern "C" fn k2h_add_str_subkey(
     pkey: *const c_char,
     psubkey: *const c_char,
     pval: *const c_char,
-) -> bool {
-    add_subkey_impl(
-        "k2h_add_str_subkey",
-        handle,
-        str_key(pkey),
-        str_key(psubkey),
-        str_val(pval),
-        std::ptr::null(),
-        std::ptr::null(),
-    )
+) -> CBool {
+    cbool(|| {
+        add_subkey_impl(
+            "k2h_add_str_subkey",
+            handle,
+            str_key(pkey),
+            str_key(psubkey),
+            str_val(pval),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    })
 }
 #[no_mangle]
 pub extern "C" fn k2h_add_subkey_wa(
@@ -300,16 +324,18 @@ pub extern "C" fn k2h_add_subkey_wa(
     vallength: size_t,
     pass: *const c_char,
     expire: *const time_t,
-) -> bool {
-    add_subkey_impl(
-        "k2h_add_subkey_wa",
-        handle,
-        key(pkey, keylength),
-        key(psubkey, skeylength),
-        val(pval, vallength),
-        pass,
-        expire,
-    )
+) -> CBool {
+    cbool(|| {
+        add_subkey_impl(
+            "k2h_add_subkey_wa",
+            handle,
+            key(pkey, keylength),
+            key(psubkey, skeylength),
+            val(pval, vallength),
+            pass,
+            expire,
+        )
+    })
 }
 #[no_mangle]
 pub extern "C" fn k2h_add_str_subkey_wa(
@@ -319,16 +345,18 @@ pub extern "C" fn k2h_add_str_subkey_wa(
     pval: *const c_char,
     pass: *const c_char,
     expire: *const time_t,
-) -> bool {
-    add_subkey_impl(
-        "k2h_add_str_subkey_wa",
-        handle,
-        str_key(pkey),
-        str_key(psubkey),
-        str_val(pval),
-        pass,
-        expire,
-    )
+) -> CBool {
+    cbool(|| {
+        add_subkey_impl(
+            "k2h_add_str_subkey_wa",
+            handle,
+            str_key(pkey),
+            str_key(psubkey),
+            str_val(pval),
+            pass,
+            expire,
+        )
+    })
 }
 #[no_mangle]
 pub extern "C" fn k2h_add_attr(
@@ -339,13 +367,15 @@ pub extern "C" fn k2h_add_attr(
     attrkeylength: size_t,
     pattrval: *const u8,
     attrvallength: size_t,
-) -> bool {
-    let Some(ak) = key(pattrkey, attrkeylength) else {
-        return fail("k2h_add_attr", "attribute name is empty", false);
-    };
-    let av = val(pattrval, attrvallength);
-    write_op("k2h_add_attr", handle, key(pkey, keylength), |kh, k| {
-        kh.add_attr(k, ak, av)
+) -> CBool {
+    cbool(|| {
+        let Some(ak) = key(pattrkey, attrkeylength) else {
+            return fail("k2h_add_attr", "attribute name is empty", false);
+        };
+        let av = val(pattrval, attrvallength);
+        write_op("k2h_add_attr", handle, key(pkey, keylength), |kh, k| {
+            kh.add_attr(k, ak, av)
+        })
     })
 }
 #[no_mangle]
@@ -354,40 +384,50 @@ pub extern "C" fn k2h_add_str_attr(
     pkey: *const c_char,
     pattrkey: *const c_char,
     pattrval: *const c_char,
-) -> bool {
-    let Some(ak) = str_key(pattrkey) else {
-        return fail("k2h_add_str_attr", "attribute name is empty", false);
-    };
-    let av = str_val(pattrval);
-    write_op("k2h_add_str_attr", handle, str_key(pkey), |kh, k| {
-        kh.add_attr(k, ak, av)
+) -> CBool {
+    cbool(|| {
+        let Some(ak) = str_key(pattrkey) else {
+            return fail("k2h_add_str_attr", "attribute name is empty", false);
+        };
+        let av = str_val(pattrval);
+        write_op("k2h_add_str_attr", handle, str_key(pkey), |kh, k| {
+            kh.add_attr(k, ak, av)
+        })
     })
 }
 
 // ---------------------------------------------------------------- remove (J)
 
 #[no_mangle]
-pub extern "C" fn k2h_remove_all(handle: k2h_h, pkey: *const u8, keylength: size_t) -> bool {
-    write_op("k2h_remove_all", handle, key(pkey, keylength), |kh, k| {
-        kh.remove_all(k)
+pub extern "C" fn k2h_remove_all(handle: k2h_h, pkey: *const u8, keylength: size_t) -> CBool {
+    cbool(|| {
+        write_op("k2h_remove_all", handle, key(pkey, keylength), |kh, k| {
+            kh.remove_all(k)
+        })
     })
 }
 #[no_mangle]
-pub extern "C" fn k2h_remove_str_all(handle: k2h_h, pkey: *const c_char) -> bool {
-    write_op("k2h_remove_str_all", handle, str_key(pkey), |kh, k| {
-        kh.remove_all(k)
+pub extern "C" fn k2h_remove_str_all(handle: k2h_h, pkey: *const c_char) -> CBool {
+    cbool(|| {
+        write_op("k2h_remove_str_all", handle, str_key(pkey), |kh, k| {
+            kh.remove_all(k)
+        })
     })
 }
 #[no_mangle]
-pub extern "C" fn k2h_remove(handle: k2h_h, pkey: *const u8, keylength: size_t) -> bool {
-    write_op("k2h_remove", handle, key(pkey, keylength), |kh, k| {
-        kh.remove(k).map(|_| ())
+pub extern "C" fn k2h_remove(handle: k2h_h, pkey: *const u8, keylength: size_t) -> CBool {
+    cbool(|| {
+        write_op("k2h_remove", handle, key(pkey, keylength), |kh, k| {
+            kh.remove(k).map(|_| ())
+        })
     })
 }
 #[no_mangle]
-pub extern "C" fn k2h_remove_str(handle: k2h_h, pkey: *const c_char) -> bool {
-    write_op("k2h_remove_str", handle, str_key(pkey), |kh, k| {
-        kh.remove(k).map(|_| ())
+pub extern "C" fn k2h_remove_str(handle: k2h_h, pkey: *const c_char) -> CBool {
+    cbool(|| {
+        write_op("k2h_remove_str", handle, str_key(pkey), |kh, k| {
+            kh.remove(k).map(|_| ())
+        })
     })
 }
 #[no_mangle]
@@ -397,28 +437,32 @@ pub extern "C" fn k2h_remove_subkey(
     keylength: size_t,
     psubkey: *const u8,
     skeylength: size_t,
-) -> bool {
-    let Some(sk) = key(psubkey, skeylength) else {
-        return fail("k2h_remove_subkey", "subkey is empty", false);
-    };
-    write_op(
-        "k2h_remove_subkey",
-        handle,
-        key(pkey, keylength),
-        |kh, k| kh.remove_subkey(k, sk),
-    )
+) -> CBool {
+    cbool(|| {
+        let Some(sk) = key(psubkey, skeylength) else {
+            return fail("k2h_remove_subkey", "subkey is empty", false);
+        };
+        write_op(
+            "k2h_remove_subkey",
+            handle,
+            key(pkey, keylength),
+            |kh, k| kh.remove_subkey(k, sk),
+        )
+    })
 }
 #[no_mangle]
 pub extern "C" fn k2h_remove_str_subkey(
     handle: k2h_h,
     pkey: *const c_char,
     psubkey: *const c_char,
-) -> bool {
-    let Some(sk) = str_key(psubkey) else {
-        return fail("k2h_remove_str_subkey", "subkey is empty", false);
-    };
-    write_op("k2h_remove_str_subkey", handle, str_key(pkey), |kh, k| {
-        kh.remove_subkey(k, sk)
+) -> CBool {
+    cbool(|| {
+        let Some(sk) = str_key(psubkey) else {
+            return fail("k2h_remove_str_subkey", "subkey is empty", false);
+        };
+        write_op("k2h_remove_str_subkey", handle, str_key(pkey), |kh, k| {
+            kh.remove_subkey(k, sk)
+        })
     })
 }
 
@@ -440,19 +484,21 @@ pub extern "C" fn k2h_rename(
     keylength: size_t,
     pnewkey: *const u8,
     newkeylength: size_t,
-) -> bool {
-    rename_impl(
-        "k2h_rename",
-        handle,
-        key(pkey, keylength),
-        key(pnewkey, newkeylength),
-    )
+) -> CBool {
+    cbool(|| {
+        rename_impl(
+            "k2h_rename",
+            handle,
+            key(pkey, keylength),
+            key(pnewkey, newkeylength),
+        )
+    })
 }
 #[no_mangle]
 pub extern "C" fn k2h_rename_str(
     handle: k2h_h,
     pkey: *const c_char,
     pnewkey: *const c_char,
-) -> bool {
-    rename_impl("k2h_rename_str", handle, str_key(pkey), str_key(pnewkey))
+) -> CBool {
+    cbool(|| rename_impl("k2h_rename_str", handle, str_key(pkey), str_key(pnewkey)))
 }

@@ -105,82 +105,90 @@ fn refresh_sink() {
 // ---------------------------------------------------------------- family B
 
 #[no_mangle]
-pub extern "C" fn k2h_load_hash_library(libpath: *const c_char) -> bool {
-    let name = "k2h_load_hash_library";
-    guard(name, false, || {
-        if opt_str(libpath).is_none() {
-            return fail(name, "library path is empty", false);
-        }
-        k2h_unload_hash_library();
-        let Some((lib, s)) = dl_load(
-            name,
-            libpath,
-            &[c"k2h_hash", c"k2h_second_hash", c"k2h_hash_version"],
-        ) else {
-            return false;
-        };
-        // SAFETY: the symbols have the documented prototypes of k2hashfunc.h.
-        let f = unsafe {
-            HashFuncs {
-                hash: std::mem::transmute::<*mut c_void, HashFn>(s[0]),
-                second: std::mem::transmute::<*mut c_void, HashFn>(s[1]),
-                version: std::mem::transmute::<*mut c_void, VersionFn>(s[2]),
+pub extern "C" fn k2h_load_hash_library(libpath: *const c_char) -> CBool {
+    cbool(|| {
+        let name = "k2h_load_hash_library";
+        guard(name, false, || {
+            if opt_str(libpath).is_none() {
+                return fail(name, "library path is empty", false);
             }
-        };
-        crate::hash::set_loaded(Some(f));
-        *HASH_DL.lock() = Some(lib);
-        true
+            k2h_unload_hash_library();
+            let Some((lib, s)) = dl_load(
+                name,
+                libpath,
+                &[c"k2h_hash", c"k2h_second_hash", c"k2h_hash_version"],
+            ) else {
+                return false;
+            };
+            // SAFETY: the symbols have the documented prototypes of k2hashfunc.h.
+            let f = unsafe {
+                HashFuncs {
+                    hash: std::mem::transmute::<*mut c_void, HashFn>(s[0]),
+                    second: std::mem::transmute::<*mut c_void, HashFn>(s[1]),
+                    version: std::mem::transmute::<*mut c_void, VersionFn>(s[2]),
+                }
+            };
+            crate::hash::set_loaded(Some(f));
+            *HASH_DL.lock() = Some(lib);
+            true
+        })
     })
 }
 
 #[no_mangle]
-pub extern "C" fn k2h_unload_hash_library() -> bool {
-    guard("k2h_unload_hash_library", true, || {
-        crate::hash::set_loaded(None);
-        if let Some(l) = HASH_DL.lock().take() {
-            dl_close(l);
-        }
-        true
-    })
-}
-
-#[no_mangle]
-pub extern "C" fn k2h_load_transaction_library(libpath: *const c_char) -> bool {
-    let name = "k2h_load_transaction_library";
-    guard(name, false, || {
-        if opt_str(libpath).is_none() {
-            return fail(name, "library path is empty", false);
-        }
-        k2h_unload_transaction_library();
-        let Some((lib, s)) = dl_load(
-            name,
-            libpath,
-            &[c"k2h_trans", c"k2h_trans_version", c"k2h_trans_cntl"],
-        ) else {
-            return false;
-        };
-        // SAFETY: the symbols have the documented prototypes of k2htransfunc.h.
-        let f = unsafe {
-            TransFns {
-                trans: std::mem::transmute::<*mut c_void, TransFn>(s[0]),
-                cntl: std::mem::transmute::<*mut c_void, CntlFn>(s[2]),
+pub extern "C" fn k2h_unload_hash_library() -> CBool {
+    cbool(|| {
+        guard("k2h_unload_hash_library", true, || {
+            crate::hash::set_loaded(None);
+            if let Some(l) = HASH_DL.lock().take() {
+                dl_close(l);
             }
-        };
-        *TRANS_DL.lock() = Some((lib, f));
-        refresh_sink();
-        true
+            true
+        })
     })
 }
 
 #[no_mangle]
-pub extern "C" fn k2h_unload_transaction_library() -> bool {
-    guard("k2h_unload_transaction_library", true, || {
-        let old = TRANS_DL.lock().take();
-        refresh_sink();
-        if let Some((l, _)) = old {
-            dl_close(l);
-        }
-        true
+pub extern "C" fn k2h_load_transaction_library(libpath: *const c_char) -> CBool {
+    cbool(|| {
+        let name = "k2h_load_transaction_library";
+        guard(name, false, || {
+            if opt_str(libpath).is_none() {
+                return fail(name, "library path is empty", false);
+            }
+            k2h_unload_transaction_library();
+            let Some((lib, s)) = dl_load(
+                name,
+                libpath,
+                &[c"k2h_trans", c"k2h_trans_version", c"k2h_trans_cntl"],
+            ) else {
+                return false;
+            };
+            // SAFETY: the symbols have the documented prototypes of k2htransfunc.h.
+            let f = unsafe {
+                TransFns {
+                    trans: std::mem::transmute::<*mut c_void, TransFn>(s[0]),
+                    cntl: std::mem::transmute::<*mut c_void, CntlFn>(s[2]),
+                }
+            };
+            *TRANS_DL.lock() = Some((lib, f));
+            refresh_sink();
+            true
+        })
+    })
+}
+
+#[no_mangle]
+pub extern "C" fn k2h_unload_transaction_library() -> CBool {
+    cbool(|| {
+        guard("k2h_unload_transaction_library", true, || {
+            let old = TRANS_DL.lock().take();
+            refresh_sink();
+            if let Some((l, _)) = old {
+                dl_close(l);
+            }
+            true
+        })
     })
 }
 
@@ -211,11 +219,12 @@ fn control(h: k2h_h, enable: bool, o: &TransOpt) -> bool {
     }
     t.PrefixLength = copy_into(&mut t.byTransPrefix, &o.prefix);
     t.ParamLength = copy_into(&mut t.byTransParam, &o.param);
-    let cntl = active()
-        .map(|f| f.cntl)
-        .unwrap_or(crate::capi::transfunc::k2h_trans_cntl);
-    // SAFETY: a complete TRANSOPT that lives for the call.
-    unsafe { cntl(h, &mut *t) }
+    match active() {
+        // SAFETY: a complete TRANSOPT that lives for the call.
+        Some(f) => unsafe { (f.cntl)(h, &mut *t) },
+        // SAFETY: as above, our own implementation.
+        None => unsafe { crate::capi::transfunc::k2h_trans_cntl(h, &mut *t) }.get(),
+    }
 }
 
 #[no_mangle]
@@ -228,54 +237,56 @@ pub extern "C" fn k2h_transaction_param_we(
     pparam: *const u8,
     paramlen: size_t,
     expire: *const time_t,
-) -> bool {
-    let name = "k2h_transaction_param_we";
-    guard(name, false, || {
-        let Some(k) = crate::capi::ffi::handle(name, handle) else {
-            return false;
-        };
-        refresh_sink();
-        if !enable {
-            let o = k.trans.options().unwrap_or_default();
-            control(handle, false, &o);
-            k.trans.stop_pool(&k, 10_000);
-            k.trans.disable();
-            return true;
-        }
-        let path = opt_str(transfile);
-        if path
-            .as_ref()
-            .map(|p| p.len() >= trans::MAX_FILEPATH)
-            .unwrap_or(false)
-        {
-            return fail(name, "transaction file path is too long", false);
-        }
-        // SAFETY: non-NULL pointer to a time_t supplied by the caller.
-        let exp = (!expire.is_null())
-            .then(|| unsafe { *expire })
-            .filter(|&e| e > 0);
-        let pre = key(pprefix, prefixlen).unwrap_or(&[]);
-        let par = key(pparam, paramlen).unwrap_or(&[]);
-        let o = TransOpt {
-            path: path.map(Into::into),
-            prefix: pre[..pre.len().min(trans::MAX_PREFIX)].to_vec(),
-            param: par[..par.len().min(trans::MAX_PARAM)].to_vec(),
-            expire: exp,
-        };
-        if !control(handle, true, &o) {
-            return fail(name, "the transaction control function refused", false);
-        }
-        k.trans.stop_pool(&k, 0);
-        if let Err(e) = k.trans.enable(o) {
-            return fail(name, e, false);
-        }
-        k.trans.start_pool(&k);
-        true
+) -> CBool {
+    cbool(|| {
+        let name = "k2h_transaction_param_we";
+        guard(name, false, || {
+            let Some(k) = crate::capi::ffi::handle(name, handle) else {
+                return false;
+            };
+            refresh_sink();
+            if !enable {
+                let o = k.trans.options().unwrap_or_default();
+                control(handle, false, &o);
+                k.trans.stop_pool(&k, 10_000);
+                k.trans.disable();
+                return true;
+            }
+            let path = opt_str(transfile);
+            if path
+                .as_ref()
+                .map(|p| p.len() >= trans::MAX_FILEPATH)
+                .unwrap_or(false)
+            {
+                return fail(name, "transaction file path is too long", false);
+            }
+            // SAFETY: non-NULL pointer to a time_t supplied by the caller.
+            let exp = (!expire.is_null())
+                .then(|| unsafe { *expire })
+                .filter(|&e| e > 0);
+            let pre = key(pprefix, prefixlen).unwrap_or(&[]);
+            let par = key(pparam, paramlen).unwrap_or(&[]);
+            let o = TransOpt {
+                path: path.map(Into::into),
+                prefix: pre[..pre.len().min(trans::MAX_PREFIX)].to_vec(),
+                param: par[..par.len().min(trans::MAX_PARAM)].to_vec(),
+                expire: exp,
+            };
+            if !control(handle, true, &o) {
+                return fail(name, "the transaction control function refused", false);
+            }
+            k.trans.stop_pool(&k, 0);
+            if let Err(e) = k.trans.enable(o) {
+                return fail(name, e, false);
+            }
+            k.trans.start_pool(&k);
+            true
+        })
     })
 }
 
 #[no_mangle]
-pub extern "C" fn k2h_transaction(handle: k2h_h, enable: bool, transfile: *const c_char) -> bool {
+pub extern "C" fn k2h_transaction(handle: k2h_h, enable: bool, transfile: *const c_char) -> CBool {
     k2h_transaction_param_we(
         handle,
         enable,
@@ -294,7 +305,7 @@ pub extern "C" fn k2h_transaction_prefix(
     transfile: *const c_char,
     pprefix: *const u8,
     prefixlen: size_t,
-) -> bool {
+) -> CBool {
     k2h_transaction_param_we(
         handle,
         enable,
@@ -315,7 +326,7 @@ pub extern "C" fn k2h_transaction_param(
     prefixlen: size_t,
     pparam: *const u8,
     paramlen: size_t,
-) -> bool {
+) -> CBool {
     k2h_transaction_param_we(
         handle,
         enable,
@@ -328,7 +339,7 @@ pub extern "C" fn k2h_transaction_param(
     )
 }
 #[no_mangle]
-pub extern "C" fn k2h_enable_transaction(handle: k2h_h, transfile: *const c_char) -> bool {
+pub extern "C" fn k2h_enable_transaction(handle: k2h_h, transfile: *const c_char) -> CBool {
     k2h_transaction_param_we(
         handle,
         true,
@@ -346,7 +357,7 @@ pub extern "C" fn k2h_enable_transaction_prefix(
     transfile: *const c_char,
     pprefix: *const u8,
     prefixlen: size_t,
-) -> bool {
+) -> CBool {
     k2h_transaction_param_we(
         handle,
         true,
@@ -366,7 +377,7 @@ pub extern "C" fn k2h_enable_transaction_param(
     prefixlen: size_t,
     pparam: *const u8,
     paramlen: size_t,
-) -> bool {
+) -> CBool {
     k2h_transaction_param_we(
         handle,
         true,
@@ -387,13 +398,13 @@ pub extern "C" fn k2h_enable_transaction_param_we(
     pparam: *const u8,
     paramlen: size_t,
     expire: *const time_t,
-) -> bool {
+) -> CBool {
     k2h_transaction_param_we(
         handle, true, transfile, pprefix, prefixlen, pparam, paramlen, expire,
     )
 }
 #[no_mangle]
-pub extern "C" fn k2h_disable_transaction(handle: k2h_h) -> bool {
+pub extern "C" fn k2h_disable_transaction(handle: k2h_h) -> CBool {
     k2h_transaction_param_we(
         handle,
         false,
@@ -439,16 +450,20 @@ fn archive_op(
 }
 
 #[no_mangle]
-pub extern "C" fn k2h_load_archive(handle: k2h_h, filepath: *const c_char, errskip: bool) -> bool {
-    archive_op("k2h_load_archive", handle, filepath, |k, p| {
-        crate::archive::load_archive(k, p, errskip)
+pub extern "C" fn k2h_load_archive(handle: k2h_h, filepath: *const c_char, errskip: bool) -> CBool {
+    cbool(|| {
+        archive_op("k2h_load_archive", handle, filepath, |k, p| {
+            crate::archive::load_archive(k, p, errskip)
+        })
     })
 }
 
 #[no_mangle]
-pub extern "C" fn k2h_put_archive(handle: k2h_h, filepath: *const c_char, errskip: bool) -> bool {
-    archive_op("k2h_put_archive", handle, filepath, |k, p| {
-        crate::archive::put_archive(k, p, errskip)
+pub extern "C" fn k2h_put_archive(handle: k2h_h, filepath: *const c_char, errskip: bool) -> CBool {
+    cbool(|| {
+        archive_op("k2h_put_archive", handle, filepath, |k, p| {
+            crate::archive::put_archive(k, p, errskip)
+        })
     })
 }
 
@@ -458,26 +473,28 @@ pub extern "C" fn k2h_get_transaction_thread_pool() -> c_int {
 }
 
 #[no_mangle]
-pub extern "C" fn k2h_set_transaction_thread_pool(count: c_int) -> bool {
-    if !(0..=trans::MAX_POOL).contains(&count) {
-        return fail(
-            "k2h_set_transaction_thread_pool",
-            "pool size must be 0..64",
-            false,
-        );
-    }
-    if RUNNING_POOLS.load(Ordering::Acquire) > 0 {
-        return fail(
-            "k2h_set_transaction_thread_pool",
-            "transaction threads are running",
-            false,
-        );
-    }
-    POOL_SIZE.store(count, Ordering::Release);
-    true
+pub extern "C" fn k2h_set_transaction_thread_pool(count: c_int) -> CBool {
+    cbool(|| {
+        if !(0..=trans::MAX_POOL).contains(&count) {
+            return fail(
+                "k2h_set_transaction_thread_pool",
+                "pool size must be 0..64",
+                false,
+            );
+        }
+        if RUNNING_POOLS.load(Ordering::Acquire) > 0 {
+            return fail(
+                "k2h_set_transaction_thread_pool",
+                "transaction threads are running",
+                false,
+            );
+        }
+        POOL_SIZE.store(count, Ordering::Release);
+        true
+    })
 }
 
 #[no_mangle]
-pub extern "C" fn k2h_unset_transaction_thread_pool() -> bool {
+pub extern "C" fn k2h_unset_transaction_thread_pool() -> CBool {
     k2h_set_transaction_thread_pool(0)
 }

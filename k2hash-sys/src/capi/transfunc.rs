@@ -1,7 +1,7 @@
 //! The transaction function interface of k2htransfunc.h: the built-in `k2h_trans`,
 //! `k2h_trans_version` and `k2h_trans_cntl`, which a program may replace by defining its own
 //! or by loading a library with `k2h_load_transaction_library`.
-use crate::capi::ffi::{guard, K2H};
+use crate::capi::ffi::{cbool, guard, CBool, K2H};
 use crate::capi::types::k2h_h;
 use libc::{c_char, size_t};
 
@@ -51,28 +51,31 @@ pub type Tfp_k2h_trans_cntl = Option<unsafe extern "C" fn(handle: k2h_h, pOpt: P
 
 /// Built-in transaction function: append the record to the handle's transaction file.
 #[no_mangle]
-pub unsafe extern "C" fn k2h_trans(handle: k2h_h, pBinCom: PBCOM) -> bool {
-    guard("k2h_trans", false, || {
-        if pBinCom.is_null() {
-            return false;
-        }
-        // SAFETY: the caller passes a complete record: its head and the parts it announces.
-        let head =
-            unsafe { std::slice::from_raw_parts(pBinCom as *const u8, crate::archive::HEAD) };
-        let mut total = crate::archive::HEAD as u64;
-        for i in 0..5 {
-            let l = u64::from_le_bytes(head[24 + 8 * i..32 + 8 * i].try_into().unwrap_or_default());
-            total = match total.checked_add(l) {
-                Some(t) if t < (1 << 40) => t,
-                _ => return false,
-            };
-        }
-        // SAFETY: as above, `total` bytes belong to the record.
-        let rec = unsafe { std::slice::from_raw_parts(pBinCom as *const u8, total as usize) };
-        match K2H.get(handle) {
-            Some(k) => k.trans.append(rec),
-            None => false,
-        }
+pub unsafe extern "C" fn k2h_trans(handle: k2h_h, pBinCom: PBCOM) -> CBool {
+    cbool(|| {
+        guard("k2h_trans", false, || {
+            if pBinCom.is_null() {
+                return false;
+            }
+            // SAFETY: the caller passes a complete record: its head and the parts it announces.
+            let head =
+                unsafe { std::slice::from_raw_parts(pBinCom as *const u8, crate::archive::HEAD) };
+            let mut total = crate::archive::HEAD as u64;
+            for i in 0..5 {
+                let l =
+                    u64::from_le_bytes(head[24 + 8 * i..32 + 8 * i].try_into().unwrap_or_default());
+                total = match total.checked_add(l) {
+                    Some(t) if t < (1 << 40) => t,
+                    _ => return false,
+                };
+            }
+            // SAFETY: as above, `total` bytes belong to the record.
+            let rec = unsafe { std::slice::from_raw_parts(pBinCom as *const u8, total as usize) };
+            match K2H.get(handle) {
+                Some(k) => k.trans.append(rec),
+                None => false,
+            }
+        })
     })
 }
 
@@ -84,12 +87,14 @@ pub extern "C" fn k2h_trans_version() -> *const c_char {
 
 /// Built-in control hook: enabling needs a file path.
 #[no_mangle]
-pub unsafe extern "C" fn k2h_trans_cntl(handle: k2h_h, pOpt: PTRANSOPT) -> bool {
-    let _ = handle;
-    if pOpt.is_null() {
-        return false;
-    }
-    // SAFETY: non-NULL pointer to a TRANSOPT supplied by the caller.
-    let o = unsafe { &*pOpt };
-    !(o.isEnable && o.szFilePath[0] == 0)
+pub unsafe extern "C" fn k2h_trans_cntl(handle: k2h_h, pOpt: PTRANSOPT) -> CBool {
+    cbool(|| {
+        let _ = handle;
+        if pOpt.is_null() {
+            return false;
+        }
+        // SAFETY: non-NULL pointer to a TRANSOPT supplied by the caller.
+        let o = unsafe { &*pOpt };
+        !(o.isEnable && o.szFilePath[0] == 0)
+    })
 }

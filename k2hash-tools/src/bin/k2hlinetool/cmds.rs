@@ -833,7 +833,7 @@ fn dprint(st: &Store, p: &P) {
     }
     let mut ptr: *mut u8 = std::ptr::null_mut();
     let mut len = atoi(&p[1]).max(0) as usize;
-    let ok = da::k2h_da_get_value(h, &mut ptr, &mut len);
+    let ok = da::k2h_da_get_value(h, &mut ptr, &mut len).get();
     da::k2h_da_free(h);
     // SAFETY: k2h_da_get_value hands over a malloc'd buffer of `len` bytes (or NULL).
     let Some(v) = unsafe { cbuf::take(ptr, len) }.filter(|_| ok) else {
@@ -1556,7 +1556,7 @@ fn queue_cmd(k: Option<&K2h>, p: &mut Vec<String>, keyq: bool) {
                     Trial::Remove
                 }
             });
-            if !matches!(r, Ok(Some(_))) {
+            if r.is_err() {
                 err("Something error occurred during removing queue.");
             }
         }
