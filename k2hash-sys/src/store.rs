@@ -1,96 +1,142 @@
-//! Backing storage of one k2hash: an anonymous region (memory mode) or a file.
+//! Backing storage of one k2hash: memory (memory mode) or a file.
 //!
-//! The whole file is mapped once into a large reserved window (`MAP_SHARED | MAP_NORESERVE`), so
-//! growth (by us or by another process) never moves the mapping: only the valid length changes.
-//! Every access is bounds-checked against the valid length, refreshed with `fstat` on a miss, so a
-//! corrupt offset yields an error instead of SIGBUS. In partial-mapping mode (`fullmap=false`)
-//! accesses to data pages go through `pread`/`pwrite` as in the original; the index and element
-//! areas are always accessed through the mapping.
+//! The data is mapped once, contiguously, with room to grow (`MAP_SHARED | MAP_NORESERVE`, four
+//! times the size at attach, at least 1 MiB). When the data outgrows that room (by us or by
+//! another process), the whole file is mapped again with room for four times its new size and
+//! the new mapping becomes current; earlier mappings stay in place until the store is dropped,
+//! so a reader still working through an old address is never cut off. A store thus takes
+//! address space in proportion to its size: a process can keep thousands of stores open (a
+//! fixed 1 TiB window per file ran out of the 128 TiB of user space at 127 files).
+//! Memory mode keeps its data in a memfd, so it can be mapped again the same way.
+//!
+//! Every access is bounds-checked against the valid length, refreshed with `fstat` on a miss, so
+//! a corrupt offset yields an error instead of SIGBUS. The valid length never exceeds the
+//! current mapping (a larger mapping is published before the length). In partial-mapping mode
+//! (`fullmap=false`) accesses to data pages go through `pread`/`pwrite` as in the original; the
+//! index and element areas are always accessed through the mapping.
 use crate::error::{corrupt, K2hError, Result};
 use std::fs::File;
 use std::os::unix::fs::FileExt;
-use std::os::unix::io::AsRawFd;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::os::unix::io::{AsRawFd, FromRawFd};
+use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 
-const FILE_RESERVE: usize = 1 << 40; // 1 TiB of address space per attached file
-const MEM_RESERVE: usize = 1 << 36; // 64 GiB of address space per memory k2hash
+/// Largest store (1 PiB); growth beyond is refused.
+const MAX_SIZE: u64 = 1 << 50;
+/// Smallest mapping.
+const MIN_MAP: u64 = 1 << 20;
 
 pub struct Store {
-    base: *mut u8,
-    reserve: usize,
+    /// Start of the current mapping; `valid` bytes from it are always mapped.
+    base: AtomicPtr<u8>,
     valid: AtomicU64,
-    file: Option<File>,
+    /// Size of the current mapping.
+    cap: AtomicU64,
+    /// Every mapping made (address, length), unmapped on drop.
+    maps: parking_lot::Mutex<Vec<(usize, usize)>>,
+    file: File,
+    memory: bool,
     readonly: bool,
     fullmap: bool,
 }
 
-// SAFETY: the mapping is process-shared memory whose concurrent use is coordinated by the
-// k2hash lock table; the raw pointer itself is never reassigned after construction.
+// SAFETY: the mappings are process-shared memory whose concurrent use is coordinated by the
+// k2hash lock table; mappings are only added while the store lives and unmapped on drop.
 unsafe impl Send for Store {}
 // SAFETY: see above; all accesses go through bounds-checked methods.
 unsafe impl Sync for Store {}
 
+/// Mapping size for data of `len` bytes: room to grow four times.
+fn room_for(len: u64) -> u64 {
+    len.saturating_mul(4)
+        .clamp(MIN_MAP, MAX_SIZE)
+        .next_power_of_two()
+}
+
 impl Store {
-    /// Anonymous shared memory of `initial` valid bytes (zero filled).
+    fn new(file: File, len: u64, memory: bool, readonly: bool, fullmap: bool) -> Result<Store> {
+        let st = Store {
+            base: AtomicPtr::new(std::ptr::null_mut()),
+            valid: AtomicU64::new(0),
+            cap: AtomicU64::new(0),
+            maps: parking_lot::const_mutex(Vec::new()),
+            file,
+            memory,
+            readonly,
+            fullmap,
+        };
+        st.ensure_mapped(len)?;
+        st.valid.store(len, Ordering::Release);
+        Ok(st)
+    }
+
+    /// Memory of `initial` valid bytes (zero filled), in a memfd.
     pub fn memory(initial: u64) -> Result<Store> {
-        if initial as usize > MEM_RESERVE {
+        if initial > MAX_SIZE {
             return Err(K2hError::NoSpace("memory k2hash too large".into()));
         }
-        // SAFETY: anonymous mapping with no address hint; the result is checked below.
-        let p = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                MEM_RESERVE,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_SHARED | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
-                -1,
-                0,
-            )
-        };
-        if p == libc::MAP_FAILED {
+        // SAFETY: memfd_create with a constant name; the descriptor is owned by the File below.
+        let fd = unsafe { libc::memfd_create(c"k2hash".as_ptr(), libc::MFD_CLOEXEC) };
+        if fd < 0 {
             return Err(std::io::Error::last_os_error().into());
         }
-        Ok(Store {
-            base: p as *mut u8,
-            reserve: MEM_RESERVE,
-            valid: AtomicU64::new(initial),
-            file: None,
-            readonly: false,
-            fullmap: true,
-        })
+        // SAFETY: a fresh descriptor nobody else owns.
+        let f = unsafe { File::from_raw_fd(fd) };
+        f.set_len(initial)?;
+        Store::new(f, initial, true, false, true)
     }
 
     /// Map an open file (its current length is the valid length).
     pub fn file(file: File, readonly: bool, fullmap: bool) -> Result<Store> {
         let len = file.metadata()?.len();
-        let reserve = FILE_RESERVE.max((len as usize).saturating_mul(4));
-        let prot = if readonly {
+        Store::new(file, len, false, readonly, fullmap)
+    }
+
+    /// Make sure the current mapping covers `len` bytes, mapping the file again if not.
+    fn ensure_mapped(&self, len: u64) -> Result<()> {
+        if len <= self.cap.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        if len > MAX_SIZE {
+            return Err(K2hError::NoSpace(format!(
+                "k2hash would exceed {MAX_SIZE} bytes"
+            )));
+        }
+        let mut maps = self.maps.lock();
+        if len <= self.cap.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let size = room_for(len);
+        let prot = if self.readonly {
             libc::PROT_READ
         } else {
             libc::PROT_READ | libc::PROT_WRITE
         };
-        // SAFETY: shared mapping of a file we own the descriptor of; checked below.
+        // SAFETY: a new shared mapping of our own descriptor with no address hint; checked
+        // below. Bytes beyond the end of the file are never touched (valid <= file length).
         let p = unsafe {
             libc::mmap(
                 std::ptr::null_mut(),
-                reserve,
+                size as usize,
                 prot,
                 libc::MAP_SHARED | libc::MAP_NORESERVE,
-                file.as_raw_fd(),
+                self.file.as_raw_fd(),
                 0,
             )
         };
         if p == libc::MAP_FAILED {
             return Err(std::io::Error::last_os_error().into());
         }
-        Ok(Store {
-            base: p as *mut u8,
-            reserve,
-            valid: AtomicU64::new(len),
-            file: Some(file),
-            readonly,
-            fullmap,
-        })
+        maps.push((p as usize, size as usize));
+        self.base.store(p as *mut u8, Ordering::Release);
+        self.cap.store(size, Ordering::Release);
+        Ok(())
+    }
+
+    /// Address of `off` in the current mapping (the caller checked the bounds).
+    #[inline(always)]
+    fn at(&self, off: u64) -> *mut u8 {
+        // SAFETY: off < valid <= the size of the current mapping (checked by the caller).
+        unsafe { self.base.load(Ordering::Acquire).add(off as usize) }
     }
 
     pub fn is_readonly(&self) -> bool {
@@ -101,7 +147,7 @@ impl Store {
     }
     /// Address of the mapping (used only for printing, as the original dump shows addresses).
     pub fn base_addr(&self) -> usize {
-        self.base as usize
+        self.base.load(Ordering::Acquire) as usize
     }
 
     #[inline(always)]
@@ -115,10 +161,12 @@ impl Store {
     }
 
     fn refresh(&self) -> u64 {
-        if let Some(f) = &self.file {
-            if let Ok(m) = f.metadata() {
-                let l = m.len().min(self.reserve as u64);
-                self.valid.fetch_max(l, Ordering::AcqRel);
+        if !self.memory {
+            if let Ok(m) = self.file.metadata() {
+                let l = m.len().min(MAX_SIZE);
+                if l > self.valid_len() && self.ensure_mapped(l).is_ok() {
+                    self.valid.fetch_max(l, Ordering::AcqRel);
+                }
             }
         }
         self.valid_len()
@@ -163,7 +211,7 @@ impl Store {
         self.check(off, 8)?;
         // SAFETY: bounds checked above; unaligned read of plain bytes in our mapping.
         Ok(u64::from_le_bytes(unsafe {
-            std::ptr::read_volatile(self.base.add(off as usize) as *const [u8; 8])
+            std::ptr::read_volatile(self.at(off) as *const [u8; 8])
         }))
     }
 
@@ -171,27 +219,21 @@ impl Store {
     pub fn set_u64(&self, off: u64, v: u64) -> Result<()> {
         self.check_write(off, 8)?;
         // SAFETY: bounds checked and the mapping is writable (not read-only).
-        unsafe {
-            std::ptr::write_volatile(self.base.add(off as usize) as *mut [u8; 8], v.to_le_bytes())
-        };
+        unsafe { std::ptr::write_volatile(self.at(off) as *mut [u8; 8], v.to_le_bytes()) };
         Ok(())
     }
 
     pub fn read(&self, off: u64, buf: &mut [u8]) -> Result<()> {
         self.check(off, buf.len() as u64)?;
         // SAFETY: bounds checked; source lies inside the mapping, destination is a Rust slice.
-        unsafe {
-            std::ptr::copy_nonoverlapping(self.base.add(off as usize), buf.as_mut_ptr(), buf.len())
-        };
+        unsafe { std::ptr::copy_nonoverlapping(self.at(off), buf.as_mut_ptr(), buf.len()) };
         Ok(())
     }
 
     pub fn write(&self, off: u64, data: &[u8]) -> Result<()> {
         self.check_write(off, data.len() as u64)?;
         // SAFETY: bounds checked and writable mapping.
-        unsafe {
-            std::ptr::copy_nonoverlapping(data.as_ptr(), self.base.add(off as usize), data.len())
-        };
+        unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), self.at(off), data.len()) };
         Ok(())
     }
 
@@ -202,7 +244,7 @@ impl Store {
         if self.fullmap {
             None
         } else {
-            self.file.as_ref()
+            Some(&self.file)
         }
     }
 
@@ -248,8 +290,7 @@ impl Store {
                 self.check(off, data.len() as u64)?;
                 // SAFETY: bounds checked; a shared read-only view of mapped bytes that is only
                 // compared (other processes may write them, as with every read of the mapping).
-                let mapped =
-                    unsafe { std::slice::from_raw_parts(self.base.add(off as usize), data.len()) };
+                let mapped = unsafe { std::slice::from_raw_parts(self.at(off), data.len()) };
                 Ok(mapped == data)
             }
             Some(f) => {
@@ -285,25 +326,13 @@ impl Store {
         if self.readonly {
             return Err(K2hError::ReadOnly);
         }
-        if new_len as usize > self.reserve {
-            return Err(K2hError::NoSpace(format!(
-                "k2hash would exceed {} bytes",
-                self.reserve
-            )));
+        self.ensure_mapped(new_len)?;
+        // Memory never shrinks, so its file only ever grows; a file may have been grown by
+        // another process already.
+        if self.file.metadata()?.len() < new_len {
+            self.file.set_len(new_len)?;
         }
-        match &self.file {
-            None => {
-                // Anonymous memory is zero until touched; areas never shrink in memory mode.
-                self.valid.fetch_max(new_len, Ordering::AcqRel);
-            }
-            Some(f) => {
-                let cur = f.metadata()?.len();
-                if cur < new_len {
-                    f.set_len(new_len)?;
-                }
-                self.valid.fetch_max(new_len, Ordering::AcqRel);
-            }
-        }
+        self.valid.fetch_max(new_len, Ordering::AcqRel);
         Ok(())
     }
 
@@ -314,8 +343,8 @@ impl Store {
         if self.readonly {
             return Err(K2hError::ReadOnly);
         }
-        if let Some(f) = &self.file {
-            f.set_len(len)?;
+        if !self.memory {
+            self.file.set_len(len)?;
             self.valid.store(len, Ordering::Release);
         }
         Ok(())
@@ -335,22 +364,25 @@ impl Store {
     }
 
     pub fn sync(&self) {
-        if self.file.is_some() && !self.readonly {
-            // SAFETY: msync over the valid part of our own mapping.
-            unsafe {
-                libc::msync(
-                    self.base as *mut libc::c_void,
-                    self.valid_len() as usize,
-                    libc::MS_ASYNC,
-                )
-            };
+        if self.memory || self.readonly {
+            return;
         }
+        // SAFETY: msync over the valid part of the current mapping.
+        unsafe {
+            libc::msync(
+                self.base.load(Ordering::Acquire) as *mut libc::c_void,
+                self.valid_len() as usize,
+                libc::MS_ASYNC,
+            )
+        };
     }
 }
 
 impl Drop for Store {
     fn drop(&mut self) {
-        // SAFETY: unmapping exactly the region mapped in the constructor.
-        unsafe { libc::munmap(self.base as *mut libc::c_void, self.reserve) };
+        for &(p, len) in self.maps.get_mut().iter() {
+            // SAFETY: unmapping exactly the regions mapped by ensure_mapped, once each.
+            unsafe { libc::munmap(p as *mut libc::c_void, len) };
+        }
     }
 }
