@@ -1,19 +1,35 @@
-//! Process-shared reader/writer locks for one k2hash.
+//! Process-shared reader/writer locks for one k2hash, recoverable from the death of any process.
 //!
-//! The original keys fullock locks on offsets of the k2hash file; we keep one table of lock words
-//! per k2hash instead: slot 0 guards the key index structure (`cur_mask`, migration), slot 1 the
-//! free lists and the area table, slot 2 the queues (marker and entry chain), slot 3 the transaction queue, and the remaining
-//! slots are stripes over the collision index
-//! (CKINDEX) offsets. For a file the table lives in a small side file mapped `MAP_SHARED`, so
-//! threads and processes of ours share it; for memory mode it is anonymous shared memory.
+//! The original keys fullock locks on offsets of the k2hash file; we keep one table of locks per
+//! k2hash instead: slot 0 guards the key index structure (`cur_mask`, migration), slot 1 the free
+//! lists and the area table, slot 2 the queues (marker and entry chain), slot 3 the transaction
+//! queue, and the remaining slots are stripes over the collision index (CKINDEX) offsets. For a
+//! file the table lives in a side file in the lock directory, mapped `MAP_SHARED` by every
+//! process that attaches the file; for memory mode it is anonymous shared memory.
 //!
-//! Lock word: bit 31 = writer, bit 30 = waiters, bits 0..29 = readers. Waiters sleep on a futex
-//! with a timeout; a writer records its pid next to the word so that a waiter can break the lock
-//! of a writer process that died.
-use crate::error::Result;
+//! A process that dies (SIGKILL, at any instruction) must never wedge the others, so no lock
+//! state belongs to nobody:
+//! - Every attached process owns an entry of the table's process list (pid and start time, so a
+//!   reused pid is not mistaken for the dead owner).
+//! - A lock word holds the writer bit, a waiters bit and the writer's process entry, all set by
+//!   the one compare-and-swap that takes the lock.
+//! - Readers are counted per process: a reader increments its own process's counter for the
+//!   lock (a line no other process writes) and then checks the writer bit; a writer sets the
+//!   writer bit and then waits until the counters of every attached process are zero. Both
+//!   sides use sequentially consistent operations, so one of them always sees the other.
+//! - Waiting is bounded: waiters sleep on the lock word with a timeout and then check the
+//!   owners. A dead writer's lock is cleared (a structure writer's version made even again); a
+//!   dead process's entry is reclaimed with all its reader counts.
+//!
+//! The side file is created mode 0666 (processes of different users share one file, as with the
+//! original's lock files) and removed by the last process that detaches; a process that cannot
+//! open it refuses to attach rather than write without mutual exclusion.
+use crate::error::{K2hError, Result};
 use std::fs::{File, OpenOptions};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::os::unix::io::AsRawFd;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 pub const STRUCT_LOCK: usize = 0;
 pub const ALLOC_LOCK: usize = 1;
@@ -22,25 +38,47 @@ pub const TRANS_QUEUE_LOCK: usize = 3;
 const FIRST_STRIPE: usize = 4;
 pub const STRIPES: usize = 4096;
 const SLOTS: usize = FIRST_STRIPE + STRIPES;
-/// After the lock words: the inode of the file now at the path (the replacement notice that
-/// k2hreplace relies on; see `Db::replaced`).
-const INO_WORD: usize = SLOTS * 8;
-/// Then a counter bumped whenever an area is removed (compaction), so every process drops its
+/// Attached processes one table can hold at once.
+pub const MAX_PROCS: usize = 128;
+
+// Layout of the table (all offsets 8-byte aligned; the mapping is page aligned).
+const MAGIC_WORD: usize = 0;
+const MAGIC: u64 = 0x4b32_4852_534c_4b32; // "K2HRSLK2"
+/// The inode of the file now at the path (the replacement notice that k2hreplace relies on;
+/// see `Db::replaced`).
+const INO_WORD: usize = 8;
+/// A counter bumped whenever an area is removed (compaction), so every process drops its
 /// cached area table.
-const EPOCH_WORD: usize = SLOTS * 8 + 8;
-/// Then the version of the key-index structure: odd while a structure writer (slot 0 in
-/// write mode) is at work, bumped again when it leaves. Readers that do not take the structure
-/// lock check it before and after (seqlock).
-const VERSION_WORD: usize = SLOTS * 8 + 16;
-const TABLE_BYTES: usize = SLOTS * 8 + 24;
+const EPOCH_WORD: usize = 16;
+/// The version of the key-index structure: odd while a structure writer (slot 0 in write mode)
+/// is at work, bumped again when it leaves. Readers that do not take the structure lock check
+/// it before and after (seqlock).
+const VERSION_WORD: usize = 24;
+/// Bitmap of the process entries in use (writers scan only these counters).
+const ACTIVE_WORDS: usize = 32;
+/// Process entries: pid (u32), spare (u32), start time (u64).
+const PROCS: usize = 64;
+const PROC_BYTES: usize = 16;
+/// Lock words, one u32 each.
+const WORDS: usize = PROCS + MAX_PROCS * PROC_BYTES;
+/// Reader counters: one page-aligned block of SLOTS u32 per process entry.
+const COUNTERS: usize = (WORDS + SLOTS * 4 + 4095) & !4095;
+const COUNTER_BLOCK: usize = (SLOTS * 4 + 4095) & !4095;
+const TABLE_BYTES: usize = COUNTERS + MAX_PROCS * COUNTER_BLOCK;
 
 const WRITER: u32 = 1 << 31;
 const WAITERS: u32 = 1 << 30;
-const READERS: u32 = WAITERS - 1;
+const OWNER: u32 = 0xff;
+
+/// Waits sleep this long before they look at the owners again.
+const WAIT_MS: i64 = 10;
 
 pub struct LockTable {
     base: *mut u8,
-    _file: Option<File>,
+    /// The side file (shared lock held while attached) and its path.
+    file: Option<(File, PathBuf)>,
+    /// Our process entry: pid << 32 | index (pid 0: none yet).
+    me: AtomicU64,
 }
 
 // SAFETY: the table is shared memory used only through atomics.
@@ -48,7 +86,7 @@ unsafe impl Send for LockTable {}
 // SAFETY: as above.
 unsafe impl Sync for LockTable {}
 
-fn lock_dir() -> std::path::PathBuf {
+fn lock_dir() -> PathBuf {
     if let Ok(d) = std::env::var("K2H_LOCKDIR") {
         if !d.is_empty() {
             return d.into();
@@ -61,102 +99,301 @@ fn lock_dir() -> std::path::PathBuf {
     std::env::temp_dir()
 }
 
-impl LockTable {
-    pub fn anonymous() -> Result<LockTable> {
-        // SAFETY: anonymous shared mapping, checked below.
-        let p = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                TABLE_BYTES,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_SHARED | libc::MAP_ANONYMOUS,
-                -1,
-                0,
-            )
+/// The side file of a k2hash file whose identity hash is `id`.
+pub fn side_file(id: u64) -> PathBuf {
+    lock_dir().join(format!(".k2hrs2_{id:x}.lck"))
+}
+
+fn map_table(fd: libc::c_int) -> Result<*mut u8> {
+    // SAFETY: a shared mapping of TABLE_BYTES (anonymous when fd is -1), checked below.
+    let p = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            TABLE_BYTES,
+            libc::PROT_READ | libc::PROT_WRITE,
+            if fd < 0 {
+                libc::MAP_SHARED | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE
+            } else {
+                libc::MAP_SHARED | libc::MAP_NORESERVE
+            },
+            fd,
+            0,
+        )
+    };
+    if p == libc::MAP_FAILED {
+        return Err(std::io::Error::last_os_error().into());
+    }
+    Ok(p as *mut u8)
+}
+
+fn flock(f: &File, op: libc::c_int) -> bool {
+    // SAFETY: flock on a descriptor we own.
+    unsafe { libc::flock(f.as_raw_fd(), op) == 0 }
+}
+
+/// Open (or create, mode 0666) the side file and hold a shared lock on it, making sure it is
+/// still the file at `path` (the last process to detach removes it under an exclusive lock).
+fn open_side_file(path: &std::path::Path) -> Result<File> {
+    for _ in 0..1000 {
+        // Open an existing file without O_CREAT first: in a sticky directory such as /tmp,
+        // O_CREAT on another user's file is refused when fs.protected_regular is set.
+        let f = match OpenOptions::new().read(true).write(true).open(path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                match OpenOptions::new()
+                    .read(true)
+                    .write(true)
+                    .create_new(true)
+                    .mode(0o666)
+                    .open(path)
+                {
+                    Ok(f) => {
+                        // the umask narrowed the mode: processes of other users share the table
+                        // SAFETY: fchmod on our own descriptor.
+                        unsafe { libc::fchmod(f.as_raw_fd(), 0o666) };
+                        f
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                    Err(e) => return Err(side_error(path, e)),
+                }
+            }
+            Err(e) => return Err(side_error(path, e)),
         };
-        if p == libc::MAP_FAILED {
-            return Err(std::io::Error::last_os_error().into());
+        if !flock(&f, libc::LOCK_SH) {
+            return Err(side_error(path, std::io::Error::last_os_error()));
         }
-        Ok(LockTable {
-            base: p as *mut u8,
-            _file: None,
-        })
+        // still the file at the path (not one removed by a last detach meanwhile)?
+        let same = match (f.metadata(), std::fs::metadata(path)) {
+            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+            _ => false,
+        };
+        if same {
+            if f.metadata()?.len() < TABLE_BYTES as u64 {
+                f.set_len(TABLE_BYTES as u64)?;
+            }
+            return Ok(f);
+        }
+    }
+    Err(K2hError::Invalid(format!(
+        "lock table {} keeps changing",
+        path.display()
+    )))
+}
+
+fn side_error(path: &std::path::Path, e: std::io::Error) -> K2hError {
+    log::error!(
+        "cannot use the lock table {}: {e}; refusing to attach without locks shared with \
+         the other processes (check the permissions of the file and of its directory, or set \
+         K2H_LOCKDIR)",
+        path.display()
+    );
+    K2hError::Io(std::io::Error::new(
+        e.kind(),
+        format!("lock table {}: {e}", path.display()),
+    ))
+}
+
+impl LockTable {
+    fn with_base(base: *mut u8, file: Option<(File, PathBuf)>) -> LockTable {
+        let t = LockTable {
+            base,
+            file,
+            me: AtomicU64::new(0),
+        };
+        let m = t.word64(MAGIC_WORD);
+        if m.load(Ordering::Acquire) != MAGIC {
+            // a fresh (zero) table; a foreign one would not have our name
+            let _ = m.compare_exchange(0, MAGIC, Ordering::AcqRel, Ordering::Acquire);
+        }
+        t
+    }
+
+    pub fn anonymous() -> Result<LockTable> {
+        Ok(Self::with_base(map_table(-1)?, None))
     }
 
     /// The table shared by every process attaching the file whose identity hash is `id`.
     pub fn for_file(id: u64) -> Result<LockTable> {
-        let path = lock_dir().join(format!(".k2hrs_{id:x}.lck"));
-        let f = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path);
-        let f = match f {
-            Ok(f) => f,
-            Err(e) => {
-                log::warn!(
-                    "cannot open lock table {}: {e}; using process-local locks",
-                    path.display()
-                );
-                return Self::anonymous();
+        let path = side_file(id);
+        let f = open_side_file(&path)?;
+        let base = map_table(f.as_raw_fd())?;
+        let t = Self::with_base(base, Some((f, path)));
+        t.me_slow()?;
+        Ok(t)
+    }
+
+    #[inline(always)]
+    fn word64(&self, off: usize) -> &AtomicU64 {
+        debug_assert!(off + 8 <= TABLE_BYTES && off.is_multiple_of(8));
+        // SAFETY: the callers pass offsets inside the mapping, 8-byte aligned in the
+        // page-aligned mapping.
+        unsafe { &*(self.base.add(off) as *const AtomicU64) }
+    }
+
+    #[inline(always)]
+    fn word32(&self, off: usize) -> &AtomicU32 {
+        debug_assert!(off + 4 <= TABLE_BYTES && off.is_multiple_of(4));
+        // SAFETY: as for word64, 4-byte aligned.
+        unsafe { &*(self.base.add(off) as *const AtomicU32) }
+    }
+
+    #[inline(always)]
+    fn lock_word(&self, slot: usize) -> &AtomicU32 {
+        self.word32(WORDS + (slot % SLOTS) * 4)
+    }
+
+    #[inline(always)]
+    fn counter(&self, proc_ix: usize, slot: usize) -> &AtomicU32 {
+        self.word32(COUNTERS + proc_ix * COUNTER_BLOCK + (slot % SLOTS) * 4)
+    }
+
+    fn proc_pid(&self, ix: usize) -> &AtomicU32 {
+        self.word32(PROCS + ix * PROC_BYTES)
+    }
+
+    fn proc_start(&self, ix: usize) -> &AtomicU64 {
+        self.word64(PROCS + ix * PROC_BYTES + 8)
+    }
+
+    fn active(&self, ix: usize) -> (&AtomicU64, u64) {
+        (self.word64(ACTIVE_WORDS + (ix / 64) * 8), 1u64 << (ix % 64))
+    }
+
+    // ---------------------------------------------------------------- process entries
+
+    /// Our process entry, claimed on first use and again in a forked child.
+    #[inline(always)]
+    fn me(&self) -> usize {
+        let m = self.me.load(Ordering::Relaxed);
+        if m >> 32 == my_pid() as u64 {
+            return (m & 0xffff_ffff) as usize;
+        }
+        loop {
+            match self.me_slow() {
+                Ok(ix) => return ix,
+                Err(e) => {
+                    log::error!("{e}; waiting for an entry to become free");
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
             }
-        };
-        // SAFETY: flock on our own descriptor, serialising the first sizing of the file.
-        unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) };
-        if f.metadata()?.len() < TABLE_BYTES as u64 {
-            f.set_len(TABLE_BYTES as u64)?;
-        }
-        // SAFETY: as above.
-        unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_UN) };
-        // SAFETY: shared mapping of the sized side file, checked below.
-        let p = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                TABLE_BYTES,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_SHARED,
-                f.as_raw_fd(),
-                0,
-            )
-        };
-        if p == libc::MAP_FAILED {
-            return Err(std::io::Error::last_os_error().into());
-        }
-        Ok(LockTable {
-            base: p as *mut u8,
-            _file: Some(f),
-        })
-    }
-
-    #[inline]
-    fn word(&self, slot: usize) -> (&AtomicU32, &AtomicU32) {
-        let slot = slot % SLOTS;
-        // SAFETY: slot < SLOTS so both words lie inside the 8*SLOTS byte mapping; they are
-        // 4-byte aligned because the mapping is page aligned.
-        unsafe {
-            let p = self.base.add(slot * 8) as *const AtomicU32;
-            (&*p, &*p.add(1))
         }
     }
 
-    /// One of the 64-bit words after the lock words (`INO_WORD`, `EPOCH_WORD`, `VERSION_WORD`).
-    fn tail_word(&self, off: usize) -> &std::sync::atomic::AtomicU64 {
-        debug_assert!(off >= INO_WORD && off + 8 <= TABLE_BYTES && off.is_multiple_of(8));
-        // SAFETY: the callers pass one of the constants above, all inside the TABLE_BYTES
-        // mapping and 8-byte aligned in the page-aligned mapping.
-        unsafe { &*(self.base.add(off) as *const std::sync::atomic::AtomicU64) }
+    #[cold]
+    fn me_slow(&self) -> Result<usize> {
+        let pid = my_pid();
+        let m = self.me.load(Ordering::Relaxed);
+        if m >> 32 == pid as u64 {
+            return Ok((m & 0xffff_ffff) as usize);
+        }
+        let start = start_time(pid).unwrap_or(0);
+        for pass in 0..2 {
+            for ix in 0..MAX_PROCS {
+                let p = self.proc_pid(ix);
+                let cur = p.load(Ordering::Acquire);
+                if cur == 0 {
+                    if p.compare_exchange(0, pid, Ordering::AcqRel, Ordering::Acquire)
+                        .is_err()
+                    {
+                        continue;
+                    }
+                } else if pass == 1 && !self.entry_alive(ix, cur) {
+                    // a dead process's entry: take it over (its reader counts go with it)
+                    if p.compare_exchange(cur, pid, Ordering::AcqRel, Ordering::Acquire)
+                        .is_err()
+                    {
+                        continue;
+                    }
+                    self.release_entry(ix);
+                } else {
+                    continue;
+                }
+                self.proc_start(ix).store(start, Ordering::Release);
+                let (w, bit) = self.active(ix);
+                w.fetch_or(bit, Ordering::SeqCst);
+                self.me
+                    .store(((pid as u64) << 32) | ix as u64, Ordering::Relaxed);
+                return Ok(ix);
+            }
+        }
+        Err(K2hError::NoSpace(format!(
+            "more than {MAX_PROCS} processes attached to one k2hash"
+        )))
     }
+
+    /// Whether process entry `ix` (holding `pid`) belongs to a live process.
+    fn entry_alive(&self, ix: usize, pid: u32) -> bool {
+        if pid == 0 {
+            return false;
+        }
+        if pid > i32::MAX as u32 {
+            // being reclaimed right now (u32::MAX): someone else is at it
+            return true;
+        }
+        if pid == my_pid() {
+            return true;
+        }
+        if !pid_alive(pid) {
+            return false;
+        }
+        let start = self.proc_start(ix).load(Ordering::Acquire);
+        match proc_stat(pid) {
+            // a zombie is dead already (its parent has not reaped it yet)
+            Some((state, _)) if state == 'Z' || state == 'X' => false,
+            Some((_, s)) => start == 0 || s == start,
+            // no /proc to look at: the pid exists, trust it
+            None => true,
+        }
+    }
+
+    /// Drop everything a dead process's entry `ix` held: its reader counts and the write locks
+    /// that name it (before the entry can be used again, so no lock names a live stranger).
+    fn release_entry(&self, ix: usize) {
+        for slot in 0..SLOTS {
+            self.counter(ix, slot).store(0, Ordering::SeqCst);
+            let w = self.lock_word(slot);
+            let s = w.load(Ordering::SeqCst);
+            if s & WRITER != 0
+                && (s & OWNER) as usize == ix
+                && w.compare_exchange(s, 0, Ordering::SeqCst, Ordering::Relaxed)
+                    .is_ok()
+            {
+                if slot == STRUCT_LOCK && self.struct_version() & 1 == 1 {
+                    self.bump_version(false);
+                }
+                futex_wake(w);
+            }
+        }
+    }
+
+    /// Free entry `ix` of the dead process `pid` (its reader counts are dropped).
+    fn reclaim(&self, ix: usize, pid: u32) {
+        let p = self.proc_pid(ix);
+        // take it first, so that no new owner's counts are cleared
+        if p.compare_exchange(pid, u32::MAX, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
+            return;
+        }
+        log::warn!("k2hash locks: process {pid} died while attached; its locks are released");
+        self.release_entry(ix);
+        let (w, bit) = self.active(ix);
+        w.fetch_and(!bit, Ordering::SeqCst);
+        self.proc_start(ix).store(0, Ordering::Release);
+        p.store(0, Ordering::Release);
+    }
+
+    // ---------------------------------------------------------------- shared words
 
     /// The structure version (odd: a structure writer is at work or died at work).
     #[inline]
     pub fn struct_version(&self) -> u64 {
-        self.tail_word(VERSION_WORD).load(Ordering::Acquire)
+        self.word64(VERSION_WORD).load(Ordering::Acquire)
     }
 
     /// Make the structure version odd (entering) or even (leaving), whatever it was.
     fn bump_version(&self, entering: bool) {
-        let w = self.tail_word(VERSION_WORD);
+        let w = self.word64(VERSION_WORD);
         let v = w.load(Ordering::Relaxed);
         let odd = v & 1 == 1;
         let next = if odd == entering { v + 2 } else { v + 1 };
@@ -167,23 +404,23 @@ impl LockTable {
     /// Counter of area removals (see `bump_area_epoch`).
     #[inline]
     pub fn area_epoch(&self) -> u64 {
-        self.tail_word(EPOCH_WORD).load(Ordering::Acquire)
+        self.word64(EPOCH_WORD).load(Ordering::Acquire)
     }
 
     /// Tell every process that an area was removed.
     pub fn bump_area_epoch(&self) {
-        self.tail_word(EPOCH_WORD).fetch_add(1, Ordering::AcqRel);
+        self.word64(EPOCH_WORD).fetch_add(1, Ordering::AcqRel);
     }
 
     /// Publish the inode of the file just attached at this table's path.
     pub fn set_current_ino(&self, ino: u64) {
-        self.tail_word(INO_WORD).store(ino, Ordering::Release);
+        self.word64(INO_WORD).store(ino, Ordering::Release);
     }
 
     /// The inode last published for this path (0: none yet).
     #[inline]
     pub fn current_ino(&self) -> u64 {
-        self.tail_word(INO_WORD).load(Ordering::Acquire)
+        self.word64(INO_WORD).load(Ordering::Acquire)
     }
 
     /// Every stripe in write mode (compaction: shuts out readers that skip the structure lock).
@@ -197,119 +434,219 @@ impl LockTable {
         FIRST_STRIPE + ((ckindex_off / 16) as usize % STRIPES)
     }
 
+    // ---------------------------------------------------------------- locking
+
     pub fn read(&self, slot: usize) -> Guard<'_> {
-        let (w, owner) = self.word(slot);
+        let me = self.me();
+        let w = self.lock_word(slot);
+        let c = self.counter(me, slot);
         let mut spins = 0u32;
         loop {
-            let s = w.load(Ordering::Relaxed);
-            if s & WRITER == 0 && (s & READERS) < READERS {
-                if w.compare_exchange_weak(s, s + 1, Ordering::Acquire, Ordering::Relaxed)
-                    .is_ok()
-                {
-                    return Guard {
-                        t: self,
-                        slot,
-                        write: false,
-                    };
-                }
-                continue;
+            c.fetch_add(1, Ordering::SeqCst);
+            let s = w.load(Ordering::SeqCst);
+            if s & WRITER == 0 {
+                return Guard {
+                    t: self,
+                    slot,
+                    write: false,
+                    me,
+                };
             }
-            wait(w, owner, s, &mut spins);
+            // a writer holds or waits for the lock: step back until it is done
+            self.reader_leave(w, c);
+            while w.load(Ordering::SeqCst) & WRITER != 0 {
+                self.wait_writer(w, slot, &mut spins);
+            }
         }
     }
 
     pub fn write(&self, slot: usize) -> Guard<'_> {
-        let (w, owner) = self.word(slot);
+        let me = self.me();
+        let w = self.lock_word(slot);
         let mut spins = 0u32;
         loop {
-            let s = w.load(Ordering::Relaxed);
-            if s & (WRITER | READERS) == 0 {
-                if w.compare_exchange_weak(s, s | WRITER, Ordering::Acquire, Ordering::Relaxed)
-                    .is_ok()
+            let s = w.load(Ordering::SeqCst);
+            if s & WRITER == 0 {
+                if w.compare_exchange_weak(
+                    s,
+                    (s & WAITERS) | WRITER | me as u32,
+                    Ordering::SeqCst,
+                    Ordering::Relaxed,
+                )
+                .is_ok()
                 {
-                    owner.store(my_pid(), Ordering::Relaxed);
-                    if slot == STRUCT_LOCK {
-                        self.bump_version(true);
-                    }
-                    return Guard {
-                        t: self,
-                        slot,
-                        write: true,
-                    };
+                    break;
                 }
                 continue;
             }
-            wait(w, owner, s, &mut spins);
+            self.wait_writer(w, slot, &mut spins);
+        }
+        self.wait_readers(w, slot);
+        if slot == STRUCT_LOCK {
+            self.bump_version(true);
+        }
+        Guard {
+            t: self,
+            slot,
+            write: true,
+            me,
         }
     }
 
-    fn unlock(&self, slot: usize, write: bool) {
-        let (w, owner) = self.word(slot);
-        let old = if write {
-            if slot == STRUCT_LOCK {
-                self.bump_version(false);
-            }
-            owner.store(0, Ordering::Relaxed);
-            w.fetch_and(!(WRITER | WAITERS), Ordering::Release)
-        } else {
-            let old = w.fetch_sub(1, Ordering::Release);
-            if old & READERS != 1 || old & WAITERS == 0 {
-                return;
-            }
-            // Last reader with waiters: clear the waiter bit if nothing changed meanwhile.
-            if w.compare_exchange(WAITERS, 0, Ordering::Relaxed, Ordering::Relaxed)
-                .is_err()
+    fn reader_leave(&self, w: &AtomicU32, c: &AtomicU32) {
+        c.fetch_sub(1, Ordering::SeqCst);
+        let s = w.load(Ordering::SeqCst);
+        if s & WAITERS != 0 && s & WRITER != 0 {
+            // a writer may be waiting for the readers: wake it (clearing the bit changes the
+            // word, so a writer about to sleep on the old value does not miss this)
+            if w.compare_exchange(s, s & !WAITERS, Ordering::SeqCst, Ordering::Relaxed)
+                .is_ok()
             {
-                return;
-            }
-            old
-        };
-        if old & WAITERS != 0 {
-            futex_wake(w);
-        }
-    }
-}
-
-fn wait(w: &AtomicU32, owner: &AtomicU32, s: u32, spins: &mut u32) {
-    if *spins < 64 {
-        *spins += 1;
-        std::hint::spin_loop();
-        return;
-    }
-    if *spins < 80 {
-        *spins += 1;
-        std::thread::yield_now();
-        return;
-    }
-    if s & WAITERS == 0
-        && w.compare_exchange(s, s | WAITERS, Ordering::Relaxed, Ordering::Relaxed)
-            .is_err()
-    {
-        return;
-    }
-    let timed_out = futex_wait(w, s | WAITERS, 20);
-    if timed_out && s & WRITER != 0 {
-        // Break the lock of a writer process that no longer exists.
-        let pid = owner.load(Ordering::Relaxed);
-        if pid != 0 && pid != my_pid() && !pid_alive(pid) {
-            log::warn!("breaking k2hash lock held by dead process {pid}");
-            if w.compare_exchange(
-                w.load(Ordering::Relaxed),
-                0,
-                Ordering::AcqRel,
-                Ordering::Relaxed,
-            )
-            .is_ok()
-            {
-                owner.store(0, Ordering::Relaxed);
                 futex_wake(w);
             }
         }
     }
+
+    fn unlock(&self, slot: usize, write: bool, me: usize) {
+        let w = self.lock_word(slot);
+        if write {
+            if slot == STRUCT_LOCK {
+                self.bump_version(false);
+            }
+            let old = w.swap(0, Ordering::SeqCst);
+            if old & WAITERS != 0 {
+                futex_wake(w);
+            }
+        } else {
+            self.reader_leave(w, self.counter(me, slot));
+        }
+    }
+
+    /// Wait while a writer holds `w` (state `s` seen); break the lock of a dead writer.
+    fn wait_writer(&self, w: &AtomicU32, slot: usize, spins: &mut u32) {
+        if backoff(spins) {
+            return;
+        }
+        let s = w.load(Ordering::SeqCst);
+        if s & WRITER == 0 {
+            return;
+        }
+        if s & WAITERS == 0
+            && w.compare_exchange(s, s | WAITERS, Ordering::SeqCst, Ordering::Relaxed)
+                .is_err()
+        {
+            return;
+        }
+        if futex_wait(w, s | WAITERS, WAIT_MS) {
+            self.break_dead_writer(w, slot);
+        }
+    }
+
+    fn break_dead_writer(&self, w: &AtomicU32, slot: usize) {
+        let s = w.load(Ordering::SeqCst);
+        if s & WRITER == 0 {
+            return;
+        }
+        let ix = (s & OWNER) as usize;
+        let pid = if ix < MAX_PROCS {
+            self.proc_pid(ix).load(Ordering::Acquire)
+        } else {
+            0 // not an entry at all: a damaged word, released like a dead owner's
+        };
+        if ix < MAX_PROCS && self.entry_alive(ix, pid) {
+            return;
+        }
+        if w.compare_exchange(s, 0, Ordering::SeqCst, Ordering::Relaxed)
+            .is_ok()
+        {
+            log::warn!("k2hash locks: lock {slot} of dead process {pid} released");
+            if slot == STRUCT_LOCK && self.struct_version() & 1 == 1 {
+                self.bump_version(false);
+            }
+            futex_wake(w);
+        }
+        if ix < MAX_PROCS && pid != 0 {
+            self.reclaim(ix, pid);
+        }
+    }
+
+    /// With the writer bit set: wait until no process counts a reader of `slot`.
+    fn wait_readers(&self, w: &AtomicU32, slot: usize) {
+        let mut spins = 0u32;
+        loop {
+            let Some((ix, pid)) = self.busy_reader(slot) else {
+                return;
+            };
+            if backoff(&mut spins) {
+                continue;
+            }
+            let s = w.fetch_or(WAITERS, Ordering::SeqCst) | WAITERS;
+            if self.busy_reader(slot).is_none() {
+                return;
+            }
+            if futex_wait(w, s, WAIT_MS) && !self.entry_alive(ix, pid) {
+                self.reclaim(ix, pid);
+            }
+        }
+    }
+
+    /// A process entry with readers of `slot` (and its pid), if any.
+    #[inline]
+    fn busy_reader(&self, slot: usize) -> Option<(usize, u32)> {
+        for wi in 0..MAX_PROCS / 64 {
+            let mut bits = self.word64(ACTIVE_WORDS + wi * 8).load(Ordering::SeqCst);
+            while bits != 0 {
+                let ix = wi * 64 + bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                if self.counter(ix, slot).load(Ordering::SeqCst) != 0 {
+                    return Some((ix, self.proc_pid(ix).load(Ordering::Acquire)));
+                }
+            }
+        }
+        None
+    }
+
+    /// Leave the process list (when nothing of ours is locked) and remove the side file when no
+    /// other process has it attached.
+    fn detach(&mut self) {
+        let m = *self.me.get_mut();
+        if m != 0 && m >> 32 == my_pid() as u64 {
+            let ix = (m & 0xffff_ffff) as usize;
+            if (0..SLOTS).all(|s| self.counter(ix, s).load(Ordering::SeqCst) == 0) {
+                let (w, bit) = self.active(ix);
+                w.fetch_and(!bit, Ordering::SeqCst);
+                self.proc_start(ix).store(0, Ordering::Release);
+                self.proc_pid(ix).store(0, Ordering::Release);
+            }
+        }
+        if let Some((f, path)) = &self.file {
+            // the last one out (no other shared lock) removes the file, still under its lock,
+            // so an opener that raced with us sees the path change and opens afresh
+            if flock(f, libc::LOCK_EX | libc::LOCK_NB) {
+                let _ = std::fs::remove_file(path);
+            }
+        }
+    }
 }
 
-/// This process's id, cached (getpid is a system call; lock owners are recorded on every write
-/// lock). A child forked from us clears the cache through an atfork handler.
+/// Spin, then yield; true while the caller should just look again.
+#[inline]
+fn backoff(spins: &mut u32) -> bool {
+    if *spins < 64 {
+        *spins += 1;
+        std::hint::spin_loop();
+        return true;
+    }
+    if *spins < 80 {
+        *spins += 1;
+        std::thread::yield_now();
+        return true;
+    }
+    false
+}
+
+/// This process's id, cached (getpid is a system call). A child forked from us clears the
+/// cache through an atfork handler, and so claims its own process entries.
 fn my_pid() -> u32 {
     static PID: AtomicU32 = AtomicU32::new(0);
     static ATFORK: std::sync::Once = std::sync::Once::new();
@@ -335,6 +672,23 @@ fn pid_alive(pid: u32) -> bool {
     r == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
 }
 
+/// State and start time of a process (/proc/PID/stat fields 3 and 22; the start time, in clock
+/// ticks after boot, names one process with its pid even once the pid is reused). None when
+/// it cannot be read.
+fn proc_stat(pid: u32) -> Option<(char, u64)> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let mut rest = s[s.rfind(')')? + 1..].split_whitespace();
+    let state = rest.next()?.chars().next()?;
+    // field 3 was the state; the start time is field 22, 19 further on
+    let start = rest.nth(18)?.parse().ok()?;
+    Some((state, start))
+}
+
+fn start_time(pid: u32) -> Option<u64> {
+    proc_stat(pid).map(|(_, s)| s)
+}
+
+/// Sleep on `w` while it holds `expected`, at most `ms`; true when the time ran out.
 fn futex_wait(w: &AtomicU32, expected: u32, ms: i64) -> bool {
     let ts = libc::timespec {
         tv_sec: 0,
@@ -363,17 +717,64 @@ pub struct Guard<'a> {
     t: &'a LockTable,
     slot: usize,
     write: bool,
+    me: usize,
 }
 
 impl Drop for Guard<'_> {
     fn drop(&mut self) {
-        self.t.unlock(self.slot, self.write);
+        self.t.unlock(self.slot, self.write, self.me);
     }
 }
 
 impl Drop for LockTable {
     fn drop(&mut self) {
+        self.detach();
         // SAFETY: unmapping the table mapped in the constructor.
         unsafe { libc::munmap(self.base as *mut libc::c_void, TABLE_BYTES) };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layout_fits() {
+        const { assert!(WORDS + SLOTS * 4 <= COUNTERS) };
+        const { assert!(MAX_PROCS <= OWNER as usize + 1) };
+        assert_eq!(COUNTERS % 4096, 0);
+        assert!(start_time(std::process::id()).is_some());
+    }
+
+    #[test]
+    fn readers_share_writers_exclude() {
+        let t = LockTable::anonymous().unwrap();
+        let r1 = t.read(5);
+        let r2 = t.read(5);
+        assert_eq!(t.counter(t.me(), 5).load(Ordering::SeqCst), 2);
+        drop((r1, r2));
+        let w = t.write(5);
+        assert_ne!(t.lock_word(5).load(Ordering::SeqCst) & WRITER, 0);
+        drop(w);
+        assert_eq!(t.lock_word(5).load(Ordering::SeqCst), 0);
+    }
+
+    #[test]
+    fn dead_writer_and_dead_reader_are_recovered() {
+        let t = LockTable::anonymous().unwrap();
+        let me = t.me();
+        // a "process" entry whose pid does not exist holds the write lock of slot 7 and a
+        // reader count on slot 8
+        let dead = (me + 1) % MAX_PROCS;
+        let ghost = 0x7fff_fff0;
+        t.proc_pid(dead).store(ghost, Ordering::SeqCst);
+        let (aw, bit) = t.active(dead);
+        aw.fetch_or(bit, Ordering::SeqCst);
+        t.lock_word(7).store(WRITER | dead as u32, Ordering::SeqCst);
+        t.counter(dead, 8).store(3, Ordering::SeqCst);
+        drop(t.read(7));
+        drop(t.write(8));
+        assert_eq!(t.proc_pid(dead).load(Ordering::SeqCst), 0);
+        assert_eq!(t.counter(dead, 8).load(Ordering::SeqCst), 0);
     }
 }
