@@ -315,7 +315,19 @@ impl Db {
                 .open(path)?
         };
         let md = f.metadata()?;
-        let fresh = md.len() == 0;
+        // A file whose creator was killed after sizing it but before writing its header is
+        // blank (no version, no areas): it is initialised like a new one (under the structure
+        // lock below, so a creator still at work is waited for).
+        let blank = || -> bool {
+            use std::os::unix::fs::FileExt;
+            let mut v = [0u8; 8];
+            let mut u = [0u8; 8];
+            f.read_exact_at(&mut v, 0).is_ok()
+                && f.read_exact_at(&mut u, H_UNASSIGN_AREA).is_ok()
+                && v == [0u8; 8]
+                && u == [0u8; 8]
+        };
+        let fresh = md.len() == 0 || (!readonly && blank());
         if fresh {
             layout.validate()?;
         } else if md.len() <= HEADER_SIZE {
@@ -667,11 +679,22 @@ impl Db {
             };
             let ck = self.ckindex(ki, h)?;
             let slot = LockTable::stripe(ck);
-            let _s = if write {
+            let s = if write {
                 self.locks.write(slot)
             } else {
                 self.locks.read(slot)
             };
+            // After a writer died: repair first. Only a thread that holds no other lock (just
+            // these two) can take them all; one inside a larger change leaves the repair to
+            // the next operation.
+            if self.locks.repair_pending().is_some()
+                && !self.is_readonly()
+                && crate::lock::held() == 2
+            {
+                drop((s, g));
+                self.repair()?;
+                continue;
+            }
             return f(ck);
         }
     }
@@ -681,7 +704,7 @@ impl Db {
     /// read is done again under the structure lock. `f` may run more than once.
     fn read_slot<R>(&self, h: u64, mut f: impl FnMut(u64) -> Result<R>) -> Result<R> {
         let v1 = self.locks.struct_version();
-        if v1 & 1 == 0 {
+        if v1 & 1 == 0 && self.locks.repair_pending().is_none() {
             let merge = !self.is_readonly();
             let r = (|| -> Result<Option<R>> {
                 let Some(ki) = self.resolve(h, merge)? else {
@@ -692,7 +715,7 @@ impl Db {
                 f(ck).map(Some)
             })();
             std::sync::atomic::fence(Ordering::Acquire);
-            if self.locks.struct_version() == v1 {
+            if self.locks.struct_version() == v1 && self.locks.repair_pending().is_none() {
                 match r {
                     Ok(Some(v)) => return Ok(v),
                     Ok(None) => {} // the slot needs its lazy migration first
@@ -722,12 +745,20 @@ impl Db {
             let c1 = self.ckindex(k1, h1)?;
             let c2 = self.ckindex(k2, h2)?;
             let (s1, s2) = (LockTable::stripe(c1), LockTable::stripe(c2));
-            let _a = self.locks.write(s1.min(s2));
-            let _b = if s1 != s2 {
+            let a = self.locks.write(s1.min(s2));
+            let b = if s1 != s2 {
                 Some(self.locks.write(s1.max(s2)))
             } else {
                 None
             };
+            if self.locks.repair_pending().is_some()
+                && !self.is_readonly()
+                && crate::lock::held() == 2 + b.is_some() as u32
+            {
+                drop((b, a, g));
+                self.repair()?;
+                continue;
+            }
             return f(c1, c2);
         }
     }
@@ -1119,11 +1150,14 @@ impl Db {
             self.st
                 .zero(unassign, old_len.min(start + len) - unassign)?;
         }
+        // Written in an order that a process killed at any point leaves a usable file: the
+        // space is claimed (unassign_area) before the entry is committed by its type, so an
+        // entry never overlaps a later area; at worst the space stays unused.
         let a = H_AREAS + AREA_SIZE * slot;
         self.st.set_u64(a + 8, start)?;
         self.st.set_u64(a + 16, len)?;
-        self.st.set_u64(a, kind)?;
         self.st.set_u64(H_UNASSIGN_AREA, start + len)?;
+        self.st.set_u64(a, kind)?;
         let (s, ns) = now_coarse();
         for off in [H_LAST_UPDATE, H_LAST_AREA_UPDATE] {
             self.st.set_u64(off, s as u64)?;
@@ -1170,9 +1204,13 @@ impl Db {
     /// Free an element that is already off its tree, with whatever page chains it still owns.
     fn free_element(&self, e: u64) -> Result<()> {
         self.check_elem(e)?;
-        for f in [E_ATTRS, E_SUBKEYS, E_VALUE, E_KEY] {
-            let p = self.st.u64(e + f)?;
-            if let Err(err) = self.free_chain(p) {
+        // The element is marked dead (no key) before its pages go back to the free list: a
+        // process killed in between leaves unused pages, never a live element whose pages are
+        // handed out again (see `repair`).
+        let chains = [E_ATTRS, E_SUBKEYS, E_VALUE, E_KEY].map(|f| self.st.u64(e + f));
+        self.st.set_u64(e + E_KEY, 0)?;
+        for p in chains {
+            if let Err(err) = p.and_then(|p| self.free_chain(p)) {
                 log::warn!("page chain of element {e:#x} not freed: {err}");
             }
         }
@@ -1783,6 +1821,66 @@ impl Db {
         Ok(live)
     }
 
+    /// Rebuild every collision tree from the live elements. Run when a process died holding a
+    /// write lock of the structure, the allocator or a stripe (the lock table says so): its
+    /// tree change may have been cut off half way, leaving keys unreachable. Every element
+    /// with a key is hung again where the key index says; of two elements with one key (a
+    /// replacement cut off), one is kept. What the dead process was changing ends up either
+    /// done or not done; nothing another process wrote is lost. Returns the elements hung.
+    pub fn repair(&self) -> Result<u64> {
+        if self.is_readonly() {
+            return Ok(0);
+        }
+        let _g = self.locks.write(STRUCT_LOCK);
+        let Some(gen) = self.locks.repair_pending() else {
+            return Ok(0);
+        };
+        let _a = self.locks.write(ALLOC_LOCK);
+        let _all = self.locks.all_stripes_write();
+        for (t, off, len) in self.areas()? {
+            if t == AREA_CKINDEX {
+                let mut ck = off;
+                while ck + CKINDEX_SIZE <= off + len {
+                    self.st.set_u64(ck + CK_COUNT, 0)?;
+                    self.st.set_u64(ck + CK_LIST, 0)?;
+                    ck += CKINDEX_SIZE;
+                }
+            }
+        }
+        let mut hung = 0;
+        for (off, len) in self.element_areas()? {
+            let mut e = off;
+            while e + ELEMENT_SIZE <= off + len {
+                let el = e;
+                e += ELEMENT_SIZE;
+                if self.st.u64(el + E_KEY)? == 0 {
+                    continue;
+                }
+                let (h, sub) = (self.st.u64(el + E_HASH)?, self.st.u64(el + E_SUBHASH)?);
+                let key = match self.read_chain(self.st.u64(el + E_KEY)?, 0) {
+                    Ok(k) if k.len() as u64 == self.st.u64(el + E_KEYLEN)? => k,
+                    _ => {
+                        log::warn!("repair: element {el:#x} has a damaged key; dropped");
+                        self.st.set_u64(el + E_KEY, 0)?;
+                        continue;
+                    }
+                };
+                let ki = self.resolve(h, false)?.unwrap_or(0);
+                let ck = self.ckindex(ki, h)?;
+                if self.find_in(ck, h, sub, &key)?.is_some() {
+                    log::warn!("repair: second element {el:#x} for one key; dropped");
+                    self.st.set_u64(el + E_KEY, 0)?;
+                    continue;
+                }
+                self.insert(ck, el)?;
+                hung += 1;
+            }
+        }
+        self.locks.repair_done(gen);
+        log::warn!("k2hash repaired after a process died in a change: {hung} elements");
+        Ok(hung)
+    }
+
     /// Exclusive queue lock (outermost: taken before any other lock of this k2hash).
     pub fn queue_guard(&self, trans: bool) -> crate::lock::Guard<'_> {
         self.locks.write(if trans {
@@ -1914,11 +2012,13 @@ fn check_header(st: &Store) -> Result<()> {
             _ => {}
         }
     }
-    // Every valid file (initial layout plus each key-index growth) satisfies these exactly.
+    // Every file (initial layout plus each key-index growth) has at least these; more when a
+    // growth was cut off (a process killed after adding the new areas but before raising the
+    // mask): those areas are unused, as with the original, and the next growth adds its own.
     let keys = cur.wrapping_add(1);
-    if ki_total != KINDEX_SIZE.saturating_mul(keys)
+    if ki_total < KINDEX_SIZE.saturating_mul(keys)
         || cki_total
-            != CKINDEX_SIZE
+            < CKINDEX_SIZE
                 .saturating_mul(keys)
                 .saturating_mul(cmask.wrapping_add(1))
     {

@@ -56,6 +56,9 @@ const EPOCH_WORD: usize = 16;
 const VERSION_WORD: usize = 24;
 /// Bitmap of the process entries in use (writers scan only these counters).
 const ACTIVE_WORDS: usize = 32;
+/// Nonzero while the trees need the repair that follows the death of a writer (a generation,
+/// bumped at each such death; see `Db::repair`).
+const REPAIR_WORD: usize = 48;
 /// Process entries: pid (u32), spare (u32), start time (u64).
 const PROCS: usize = 64;
 const PROC_BYTES: usize = 16;
@@ -69,6 +72,18 @@ const TABLE_BYTES: usize = COUNTERS + MAX_PROCS * COUNTER_BLOCK;
 const WRITER: u32 = 1 << 31;
 const WAITERS: u32 = 1 << 30;
 const OWNER: u32 = 0xff;
+
+thread_local! {
+    /// Locks this thread holds (of any table): a repair, which takes every lock, is only run
+    /// by a thread that holds none.
+    static HELD: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// How many k2hash locks the calling thread holds.
+#[inline]
+pub fn held() -> u32 {
+    HELD.with(|h| h.get())
+}
 
 /// Waits sleep this long before they look at the owners again.
 const WAIT_MS: i64 = 10;
@@ -247,12 +262,10 @@ impl LockTable {
         self.word32(COUNTERS + proc_ix * COUNTER_BLOCK + (slot % SLOTS) * 4)
     }
 
-    fn proc_pid(&self, ix: usize) -> &AtomicU32 {
-        self.word32(PROCS + ix * PROC_BYTES)
-    }
-
-    fn proc_start(&self, ix: usize) -> &AtomicU64 {
-        self.word64(PROCS + ix * PROC_BYTES + 8)
+    /// The entry word of process entry `ix`: pid in the low 32 bits, start time in the high
+    /// 32 bits (0: free).
+    fn proc_word(&self, ix: usize) -> &AtomicU64 {
+        self.word64(PROCS + ix * PROC_BYTES)
     }
 
     fn active(&self, ix: usize) -> (&AtomicU64, u64) {
@@ -286,20 +299,20 @@ impl LockTable {
         if m >> 32 == pid as u64 {
             return Ok((m & 0xffff_ffff) as usize);
         }
-        let start = start_time(pid).unwrap_or(0);
+        let mine = my_entry();
         for pass in 0..2 {
             for ix in 0..MAX_PROCS {
-                let p = self.proc_pid(ix);
+                let p = self.proc_word(ix);
                 let cur = p.load(Ordering::Acquire);
                 if cur == 0 {
-                    if p.compare_exchange(0, pid, Ordering::AcqRel, Ordering::Acquire)
+                    if p.compare_exchange(0, mine, Ordering::AcqRel, Ordering::Acquire)
                         .is_err()
                     {
                         continue;
                     }
-                } else if pass == 1 && !self.entry_alive(ix, cur) {
-                    // a dead process's entry: take it over (its reader counts go with it)
-                    if p.compare_exchange(cur, pid, Ordering::AcqRel, Ordering::Acquire)
+                } else if pass == 1 && !entry_alive(cur) {
+                    // a dead process's entry: take it over (its locks go with it)
+                    if p.compare_exchange(cur, mine, Ordering::AcqRel, Ordering::Acquire)
                         .is_err()
                     {
                         continue;
@@ -308,7 +321,6 @@ impl LockTable {
                 } else {
                     continue;
                 }
-                self.proc_start(ix).store(start, Ordering::Release);
                 let (w, bit) = self.active(ix);
                 w.fetch_or(bit, Ordering::SeqCst);
                 self.me
@@ -319,31 +331,6 @@ impl LockTable {
         Err(K2hError::NoSpace(format!(
             "more than {MAX_PROCS} processes attached to one k2hash"
         )))
-    }
-
-    /// Whether process entry `ix` (holding `pid`) belongs to a live process.
-    fn entry_alive(&self, ix: usize, pid: u32) -> bool {
-        if pid == 0 {
-            return false;
-        }
-        if pid > i32::MAX as u32 {
-            // being reclaimed right now (u32::MAX): someone else is at it
-            return true;
-        }
-        if pid == my_pid() {
-            return true;
-        }
-        if !pid_alive(pid) {
-            return false;
-        }
-        let start = self.proc_start(ix).load(Ordering::Acquire);
-        match proc_stat(pid) {
-            // a zombie is dead already (its parent has not reaped it yet)
-            Some((state, _)) if state == 'Z' || state == 'X' => false,
-            Some((_, s)) => start == 0 || s == start,
-            // no /proc to look at: the pid exists, trust it
-            None => true,
-        }
     }
 
     /// Drop everything a dead process's entry `ix` held: its reader counts and the write locks
@@ -358,6 +345,7 @@ impl LockTable {
                 && w.compare_exchange(s, 0, Ordering::SeqCst, Ordering::Relaxed)
                     .is_ok()
             {
+                self.needs_repair(slot);
                 if slot == STRUCT_LOCK && self.struct_version() & 1 == 1 {
                     self.bump_version(false);
                 }
@@ -366,20 +354,23 @@ impl LockTable {
         }
     }
 
-    /// Free entry `ix` of the dead process `pid` (its reader counts are dropped).
-    fn reclaim(&self, ix: usize, pid: u32) {
-        let p = self.proc_pid(ix);
-        // take it first, so that no new owner's counts are cleared
-        if p.compare_exchange(pid, u32::MAX, Ordering::AcqRel, Ordering::Acquire)
+    /// Free entry `ix` of a dead process (entry word `dead`): its reader counts and write locks
+    /// are dropped. The entry carries our own word while we clear it, so that if we die here
+    /// too, the next one takes over.
+    fn reclaim(&self, ix: usize, dead: u64) {
+        let p = self.proc_word(ix);
+        if p.compare_exchange(dead, my_entry(), Ordering::AcqRel, Ordering::Acquire)
             .is_err()
         {
             return;
         }
-        log::warn!("k2hash locks: process {pid} died while attached; its locks are released");
+        log::warn!(
+            "k2hash locks: process {} died while attached; its locks are released",
+            dead as u32
+        );
         self.release_entry(ix);
         let (w, bit) = self.active(ix);
         w.fetch_and(!bit, Ordering::SeqCst);
-        self.proc_start(ix).store(0, Ordering::Release);
         p.store(0, Ordering::Release);
     }
 
@@ -399,6 +390,37 @@ impl LockTable {
         let next = if odd == entering { v + 2 } else { v + 1 };
         w.store(next, Ordering::Release);
         std::sync::atomic::fence(Ordering::SeqCst);
+    }
+
+    /// The pending repair generation, if a writer of the structure, the allocator or a stripe
+    /// died in the middle of a change.
+    #[inline]
+    pub fn repair_pending(&self) -> Option<u64> {
+        match self.word64(REPAIR_WORD).load(Ordering::Acquire) {
+            0 => None,
+            g => Some(g),
+        }
+    }
+
+    /// The repair of generation `gen` is done (another death meanwhile keeps it pending).
+    pub fn repair_done(&self, gen: u64) {
+        let _ =
+            self.word64(REPAIR_WORD)
+                .compare_exchange(gen, 0, Ordering::AcqRel, Ordering::Acquire);
+    }
+
+    /// A dead writer's lock of `slot` was released: changes under it may be half done.
+    fn needs_repair(&self, slot: usize) {
+        if slot == STRUCT_LOCK || slot == ALLOC_LOCK || slot >= FIRST_STRIPE {
+            let w = self.word64(REPAIR_WORD);
+            let g = w.load(Ordering::Acquire);
+            let _ = w.compare_exchange(
+                g,
+                g.wrapping_add(1).max(1),
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            );
+        }
     }
 
     /// Counter of area removals (see `bump_area_epoch`).
@@ -445,6 +467,7 @@ impl LockTable {
             c.fetch_add(1, Ordering::SeqCst);
             let s = w.load(Ordering::SeqCst);
             if s & WRITER == 0 {
+                HELD.with(|h| h.set(h.get() + 1));
                 return Guard {
                     t: self,
                     slot,
@@ -485,6 +508,7 @@ impl LockTable {
         if slot == STRUCT_LOCK {
             self.bump_version(true);
         }
+        HELD.with(|h| h.set(h.get() + 1));
         Guard {
             t: self,
             slot,
@@ -508,6 +532,7 @@ impl LockTable {
     }
 
     fn unlock(&self, slot: usize, write: bool, me: usize) {
+        HELD.with(|h| h.set(h.get().saturating_sub(1)));
         let w = self.lock_word(slot);
         if write {
             if slot == STRUCT_LOCK {
@@ -548,25 +573,27 @@ impl LockTable {
             return;
         }
         let ix = (s & OWNER) as usize;
-        let pid = if ix < MAX_PROCS {
-            self.proc_pid(ix).load(Ordering::Acquire)
+        let owner = if ix < MAX_PROCS {
+            self.proc_word(ix).load(Ordering::Acquire)
         } else {
             0 // not an entry at all: a damaged word, released like a dead owner's
         };
-        if ix < MAX_PROCS && self.entry_alive(ix, pid) {
+        if entry_alive(owner) {
             return;
         }
+        let pid = owner as u32;
         if w.compare_exchange(s, 0, Ordering::SeqCst, Ordering::Relaxed)
             .is_ok()
         {
             log::warn!("k2hash locks: lock {slot} of dead process {pid} released");
+            self.needs_repair(slot);
             if slot == STRUCT_LOCK && self.struct_version() & 1 == 1 {
                 self.bump_version(false);
             }
             futex_wake(w);
         }
-        if ix < MAX_PROCS && pid != 0 {
-            self.reclaim(ix, pid);
+        if ix < MAX_PROCS && owner != 0 {
+            self.reclaim(ix, owner);
         }
     }
 
@@ -574,7 +601,7 @@ impl LockTable {
     fn wait_readers(&self, w: &AtomicU32, slot: usize) {
         let mut spins = 0u32;
         loop {
-            let Some((ix, pid)) = self.busy_reader(slot) else {
+            let Some((ix, owner)) = self.busy_reader(slot) else {
                 return;
             };
             if backoff(&mut spins) {
@@ -584,22 +611,22 @@ impl LockTable {
             if self.busy_reader(slot).is_none() {
                 return;
             }
-            if futex_wait(w, s, WAIT_MS) && !self.entry_alive(ix, pid) {
-                self.reclaim(ix, pid);
+            if futex_wait(w, s, WAIT_MS) && !entry_alive(owner) {
+                self.reclaim(ix, owner);
             }
         }
     }
 
-    /// A process entry with readers of `slot` (and its pid), if any.
+    /// A process entry with readers of `slot` (and its entry word), if any.
     #[inline]
-    fn busy_reader(&self, slot: usize) -> Option<(usize, u32)> {
+    fn busy_reader(&self, slot: usize) -> Option<(usize, u64)> {
         for wi in 0..MAX_PROCS / 64 {
             let mut bits = self.word64(ACTIVE_WORDS + wi * 8).load(Ordering::SeqCst);
             while bits != 0 {
                 let ix = wi * 64 + bits.trailing_zeros() as usize;
                 bits &= bits - 1;
                 if self.counter(ix, slot).load(Ordering::SeqCst) != 0 {
-                    return Some((ix, self.proc_pid(ix).load(Ordering::Acquire)));
+                    return Some((ix, self.proc_word(ix).load(Ordering::Acquire)));
                 }
             }
         }
@@ -615,8 +642,12 @@ impl LockTable {
             if (0..SLOTS).all(|s| self.counter(ix, s).load(Ordering::SeqCst) == 0) {
                 let (w, bit) = self.active(ix);
                 w.fetch_and(!bit, Ordering::SeqCst);
-                self.proc_start(ix).store(0, Ordering::Release);
-                self.proc_pid(ix).store(0, Ordering::Release);
+                let _ = self.proc_word(ix).compare_exchange(
+                    my_entry(),
+                    0,
+                    Ordering::AcqRel,
+                    Ordering::Acquire,
+                );
             }
         }
         if let Some((f, path)) = &self.file {
@@ -684,8 +715,41 @@ fn proc_stat(pid: u32) -> Option<(char, u64)> {
     Some((state, start))
 }
 
-fn start_time(pid: u32) -> Option<u64> {
-    proc_stat(pid).map(|(_, s)| s)
+/// Our process's entry word: pid and the low 32 bits of its start time (cached per pid).
+fn my_entry() -> u64 {
+    static ENTRY: AtomicU64 = AtomicU64::new(0);
+    let pid = my_pid();
+    let e = ENTRY.load(Ordering::Relaxed);
+    if e != 0 && e as u32 == pid {
+        return e;
+    }
+    let start = proc_stat(pid).map(|(_, s)| s as u32).unwrap_or(0);
+    let e = ((start as u64) << 32) | pid as u64;
+    ENTRY.store(e, Ordering::Relaxed);
+    e
+}
+
+/// Whether the process an entry word names is alive: its pid exists, is no zombie, and has the
+/// start time recorded (a reused pid names another process).
+fn entry_alive(entry: u64) -> bool {
+    let pid = entry as u32;
+    let start = (entry >> 32) as u32;
+    if pid == 0 || pid > i32::MAX as u32 {
+        return false;
+    }
+    if pid == my_pid() {
+        return entry == my_entry();
+    }
+    if !pid_alive(pid) {
+        return false;
+    }
+    match proc_stat(pid) {
+        // a zombie is dead already (its parent has not reaped it yet)
+        Some((state, _)) if state == 'Z' || state == 'X' => false,
+        Some((_, s)) => start == 0 || s as u32 == start,
+        // no /proc to look at: the pid exists, trust it
+        None => true,
+    }
 }
 
 /// Sleep on `w` while it holds `expected`, at most `ms`; true when the time ran out.
@@ -743,7 +807,9 @@ mod tests {
         const { assert!(WORDS + SLOTS * 4 <= COUNTERS) };
         const { assert!(MAX_PROCS <= OWNER as usize + 1) };
         assert_eq!(COUNTERS % 4096, 0);
-        assert!(start_time(std::process::id()).is_some());
+        assert!(proc_stat(std::process::id()).is_some());
+        assert!(entry_alive(my_entry()));
+        assert!(!entry_alive(0x7fff_fff0));
     }
 
     #[test]
@@ -767,14 +833,14 @@ mod tests {
         // reader count on slot 8
         let dead = (me + 1) % MAX_PROCS;
         let ghost = 0x7fff_fff0;
-        t.proc_pid(dead).store(ghost, Ordering::SeqCst);
+        t.proc_word(dead).store(ghost, Ordering::SeqCst);
         let (aw, bit) = t.active(dead);
         aw.fetch_or(bit, Ordering::SeqCst);
         t.lock_word(7).store(WRITER | dead as u32, Ordering::SeqCst);
         t.counter(dead, 8).store(3, Ordering::SeqCst);
         drop(t.read(7));
         drop(t.write(8));
-        assert_eq!(t.proc_pid(dead).load(Ordering::SeqCst), 0);
+        assert_eq!(t.proc_word(dead).load(Ordering::SeqCst), 0);
         assert_eq!(t.counter(dead, 8).load(Ordering::SeqCst), 0);
     }
 }

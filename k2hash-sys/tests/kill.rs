@@ -109,7 +109,11 @@ fn spawn(exe: &Path, role: &str, path: &Path, round: usize, lockdir: &Path) -> C
         .env("K2HRS_KILL_ROUND", round.to_string())
         .env("K2H_LOCKDIR", lockdir)
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(if role == "survivor" {
+            Stdio::from(std::fs::File::create(lockdir.with_extension("survivor.err")).unwrap())
+        } else {
+            Stdio::null()
+        })
         .spawn()
         .unwrap()
 }
@@ -134,6 +138,12 @@ fn sigkill_never_wedges_the_others() {
         return;
     }
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    // a wedge in this process itself must end the run too, not hang it
+    std::thread::spawn(|| {
+        std::thread::sleep(Duration::from_secs(600));
+        eprintln!("the SIGKILL test did not finish in 600 s: a lock is wedged");
+        std::process::abort();
+    });
     let dir = common::tempdir();
     let lockdir = dir.path().join("locks");
     std::fs::create_dir(&lockdir).unwrap();
@@ -199,11 +209,33 @@ fn sigkill_never_wedges_the_others() {
                         "thread apply all bt",
                     ])
                     .status();
+                // and the lock table: write locks held, process entries
+                for t in std::fs::read_dir(&lockdir).unwrap() {
+                    let b = std::fs::read(t.unwrap().path()).unwrap();
+                    let u32at = |o: usize| u32::from_le_bytes(b[o..o + 4].try_into().unwrap());
+                    let words = 64 + 128 * 16;
+                    for slot in 0..4100 {
+                        let w = u32at(words + slot * 4);
+                        if w != 0 {
+                            println!("slot {slot}: word {w:#x}");
+                        }
+                    }
+                    for ix in 0..128 {
+                        let pid = u32at(64 + ix * 16);
+                        if pid != 0 {
+                            println!("entry {ix}: pid {pid} survivor {}", s.id());
+                        }
+                    }
+                }
                 panic!("round {round} (seed {seed:#x}): the survivor is blocked");
             }
             std::thread::sleep(Duration::from_millis(2));
         };
-        assert!(status.success(), "round {round}: survivor failed: {status}");
+        assert!(
+            status.success(),
+            "round {round} (seed {seed:#x}): survivor failed: {status}: {}",
+            std::fs::read_to_string(lockdir.with_extension("survivor.err")).unwrap_or_default()
+        );
         drop(kids);
         kept_rounds.push(round);
         // a fresh process (this one) opens and writes, and finds everything survivors wrote
