@@ -339,7 +339,21 @@ impl Db {
         let id = (md.dev(), md.ino(), readonly);
         let st = Store::file(f, readonly, fullmap)?;
         let canon = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-        let locks = LockTable::for_file(hash::builtin_hash(canon.as_os_str().as_encoded_bytes()))?;
+        let locks =
+            match LockTable::for_file(hash::builtin_hash(canon.as_os_str().as_encoded_bytes())) {
+                Ok(t) => t,
+                // Writing without locks shared with the other processes is never done; a read-only
+                // attach goes on with private locks (it changes nothing; a read that races with a
+                // writer elsewhere may fail, never crash), and says so.
+                Err(e) if readonly => {
+                    log::warn!(
+                        "{}: {e}; attached read-only without the shared lock table",
+                        path.display()
+                    );
+                    LockTable::anonymous()?
+                }
+                Err(e) => return Err(e),
+            };
         if fresh {
             let _g = locks.write(STRUCT_LOCK);
             if st.refreshed_len() == 0 || st.u64(H_UNASSIGN_AREA).unwrap_or(0) == 0 {

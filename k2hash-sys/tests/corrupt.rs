@@ -3,18 +3,7 @@
 mod common;
 use k2hash::{K2h, Layout, Parts, Protect};
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
+use common::Rng;
 
 fn exercise(k: &K2h) {
     let mut pos = 0;
@@ -67,10 +56,10 @@ fn random_damage() {
             };
             let at = region.0 + rng.below((region.1 - region.0) as u64) as usize;
             if rng.below(2) == 0 {
-                data[at] = rng.next() as u8;
+                data[at] = rng.next_u64() as u8;
             } else if at + 8 <= data.len() {
                 let v = match rng.below(4) {
-                    0 => rng.next(),
+                    0 => rng.next_u64(),
                     1 => rng.below(data.len() as u64 + 4096),
                     2 => u64::MAX - rng.below(16),
                     _ => 0,
