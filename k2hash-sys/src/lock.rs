@@ -39,7 +39,7 @@ const FIRST_STRIPE: usize = 4;
 pub const STRIPES: usize = 4096;
 const SLOTS: usize = FIRST_STRIPE + STRIPES;
 /// Attached processes one table can hold at once.
-pub const MAX_PROCS: usize = 128;
+pub const MAX_PROCS: usize = 1024;
 
 // Layout of the table (all offsets 8-byte aligned; the mapping is page aligned).
 const MAGIC_WORD: usize = 0;
@@ -54,13 +54,13 @@ const EPOCH_WORD: usize = 16;
 /// is at work, bumped again when it leaves. Readers that do not take the structure lock check
 /// it before and after (seqlock).
 const VERSION_WORD: usize = 24;
-/// Bitmap of the process entries in use (writers scan only these counters).
-const ACTIVE_WORDS: usize = 32;
 /// Nonzero while the trees need the repair that follows the death of a writer (a generation,
 /// bumped at each such death; see `Db::repair`).
-const REPAIR_WORD: usize = 48;
-/// Process entries: pid (u32), spare (u32), start time (u64).
-const PROCS: usize = 64;
+const REPAIR_WORD: usize = 32;
+/// Bitmap of the process entries in use (writers scan only these counters).
+const ACTIVE_WORDS: usize = 64;
+/// Process entries: one u64 each (low 32 bits pid, high 32 bits start time), 16 bytes apart.
+const PROCS: usize = ACTIVE_WORDS + MAX_PROCS / 8;
 const PROC_BYTES: usize = 16;
 /// Lock words, one u32 each.
 const WORDS: usize = PROCS + MAX_PROCS * PROC_BYTES;
@@ -71,7 +71,7 @@ const TABLE_BYTES: usize = COUNTERS + MAX_PROCS * COUNTER_BLOCK;
 
 const WRITER: u32 = 1 << 31;
 const WAITERS: u32 = 1 << 30;
-const OWNER: u32 = 0xff;
+const OWNER: u32 = WAITERS - 1;
 
 thread_local! {
     /// Locks this thread holds (of any table): a repair, which takes every lock, is only run
