@@ -990,9 +990,7 @@ impl Db {
             if len > self.payload {
                 return corrupt(format!("page {p:#x} has length {len}"));
             }
-            let at = out.len();
-            out.resize(at + len as usize, 0);
-            self.st.pg_read(p + PAGEHEAD_SIZE, &mut out[at..])?;
+            self.st.pg_extend(p + PAGEHEAD_SIZE, len as usize, out)?;
             p = self.st.pg_u64(p + P_NEXT)?;
         }
         Ok(())

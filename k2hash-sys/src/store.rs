@@ -248,7 +248,7 @@ impl Store {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn pg_u64(&self, off: u64) -> Result<u64> {
         match self.page_io() {
             None => self.u64(off),
@@ -270,6 +270,20 @@ impl Store {
                 Ok(())
             }
         }
+    }
+
+    /// Append `len` bytes at `off` to `out` (no zero-filling first in mapped mode).
+    #[inline]
+    pub fn pg_extend(&self, off: u64, len: usize, out: &mut Vec<u8>) -> Result<()> {
+        if self.page_io().is_none() {
+            self.check(off, len as u64)?;
+            // SAFETY: bounds checked; a shared read-only view of mapped bytes, copied at once.
+            out.extend_from_slice(unsafe { std::slice::from_raw_parts(self.at(off), len) });
+            return Ok(());
+        }
+        let at = out.len();
+        out.resize(at + len, 0);
+        self.pg_read(off, &mut out[at..])
     }
 
     pub fn pg_read(&self, off: u64, buf: &mut [u8]) -> Result<()> {
