@@ -19,21 +19,19 @@ CC = os.environ.get("CC", "cc")
 
 
 def run(args, src):
+    """Run the compiler with `args` on the C source `src` (in a scratch folder)."""
     with tempfile.TemporaryDirectory() as d:
         p = os.path.join(d, "t.c")
         open(p, "w").write(src)
-        r = subprocess.run([CC] + args + [p], capture_output=True, text=True, cwd=d)
-        return r, d
+        return subprocess.run([CC] + args + [p], capture_output=True, text=True, cwd=d)
 
 
 def cc_out(args, src):
-    with tempfile.TemporaryDirectory() as d:
-        p = os.path.join(d, "t.c")
-        open(p, "w").write(src)
-        r = subprocess.run([CC] + args + [p], capture_output=True, text=True, cwd=d)
-        if r.returncode != 0:
-            sys.exit(f"compiler failed:\n{r.stderr}")
-        return r.stdout
+    """What the compiler prints for `src`; the compiler must succeed."""
+    r = run(args, src)
+    if r.returncode != 0:
+        sys.exit(f"compiler failed:\n{r.stderr}")
+    return r.stdout
 
 
 def own_lines(pre, header):
@@ -50,7 +48,7 @@ def own_lines(pre, header):
 
 
 def try_compile(inc, body):
-    r, _ = run(["-std=gnu11", "-fsyntax-only", "-I", inc], PRELUDE + body)
+    r = run(["-std=gnu11", "-fsyntax-only", "-I", inc], PRELUDE + body)
     return r.returncode == 0
 
 
@@ -192,7 +190,7 @@ def check(inc, listfile):
                 body.append(f"{k} {n} *g_{i};")
             total += 1
         code = "".join(src) + "\n".join(body) + "\n"
-        r, _ = run(["-std=gnu11", "-fsyntax-only", "-Werror=implicit-function-declaration",
+        r = run(["-std=gnu11", "-fsyntax-only", "-Werror=implicit-function-declaration",
                     "-fmax-errors=0", "-I", inc], code)
         if r.returncode != 0:
             errs = [l for l in r.stderr.split("\n") if "error" in l]

@@ -107,13 +107,24 @@ impl AttrConf {
         }
         if let Ok(f) = std::env::var("K2HATTR_ENCFILE") {
             if !f.is_empty() {
-                self.passes = read_pass_file(&f)?;
-                self.has_default = true;
+                self.load_pass_file(&f)?;
             }
         }
         if let Some(b) = env_flag("K2HATTR_DEFENC") {
             self.defenc = b;
         }
+        self.check_default_pass()
+    }
+
+    /// Replace the pass phrases with those of a pass file; its first one is the default.
+    pub fn load_pass_file(&mut self, path: &str) -> Result<()> {
+        self.passes = read_pass_file(path)?;
+        self.has_default = true;
+        Ok(())
+    }
+
+    /// Default encryption needs a default pass phrase (as in the original).
+    pub fn check_default_pass(&self) -> Result<()> {
         if self.defenc && !self.has_default {
             return invalid("default encryption needs a default pass phrase");
         }

@@ -698,19 +698,22 @@ impl Db {
             } else {
                 self.locks.read(slot)
             };
-            // After a writer died: repair first. Only a thread that holds no other lock (just
-            // these two) can take them all; one inside a larger change leaves the repair to
-            // the next operation.
-            if self.locks.repair_pending().is_some()
-                && !self.is_readonly()
-                && crate::lock::held() == 2
-            {
+            if self.repair_due(2) {
                 drop((s, g));
                 self.repair()?;
                 continue;
             }
             return f(ck);
         }
+    }
+
+    /// Whether the caller, holding just the `mine` locks of the operation it is starting,
+    /// should drop them and run the repair that follows a writer's death first. Only a thread
+    /// that holds no other lock can take them all; one inside a larger change leaves the
+    /// repair to the next operation.
+    #[inline]
+    fn repair_due(&self, mine: u32) -> bool {
+        self.locks.repair_pending().is_some() && !self.is_readonly() && crate::lock::held() == mine
     }
 
     /// A read under the slot lock only: the structure lock is skipped and its version checked
@@ -765,10 +768,7 @@ impl Db {
             } else {
                 None
             };
-            if self.locks.repair_pending().is_some()
-                && !self.is_readonly()
-                && crate::lock::held() == 2 + b.is_some() as u32
-            {
+            if self.repair_due(2 + b.is_some() as u32) {
                 drop((b, a, g));
                 self.repair()?;
                 continue;
@@ -1811,26 +1811,36 @@ impl Db {
     pub fn verify(&self) -> Result<u64> {
         let _g = self.locks.write(STRUCT_LOCK);
         let mut live = 0;
-        for (off, len) in self.element_areas()? {
-            let mut e = off;
-            while e + ELEMENT_SIZE <= off + len {
-                if self.st.u64(e + E_KEY)? != 0 {
-                    live += 1;
-                    let key = self.read_chain(self.st.u64(e + E_KEY)?, 0)?;
-                    if key.len() as u64 != self.st.u64(e + E_KEYLEN)? {
-                        return corrupt("key length mismatch");
-                    }
-                    let h = self.st.u64(e + E_HASH)?;
-                    let ki = self.resolve(h, false)?.unwrap_or(0);
-                    let ck = self.ckindex(ki, h)?;
-                    if self.locate(ck, e)?.is_none() {
-                        return corrupt(format!("live element {e:#x} is not reachable"));
-                    }
+        for e in self.element_slots()? {
+            if self.st.u64(e + E_KEY)? != 0 {
+                live += 1;
+                self.element_key(e)?;
+                let h = self.st.u64(e + E_HASH)?;
+                let ki = self.resolve(h, false)?.unwrap_or(0);
+                let ck = self.ckindex(ki, h)?;
+                if self.locate(ck, e)?.is_none() {
+                    return corrupt(format!("live element {e:#x} is not reachable"));
                 }
-                e += ELEMENT_SIZE;
             }
         }
         Ok(live)
+    }
+
+    /// Every element slot of every element area, in file order (live or free).
+    fn element_slots(&self) -> Result<impl Iterator<Item = u64>> {
+        Ok(self
+            .element_areas()?
+            .into_iter()
+            .flat_map(|(off, len)| (0..len / ELEMENT_SIZE).map(move |i| off + i * ELEMENT_SIZE)))
+    }
+
+    /// The key of a live element, checked against its recorded length.
+    fn element_key(&self, e: u64) -> Result<Vec<u8>> {
+        let key = self.read_chain(self.st.u64(e + E_KEY)?, 0)?;
+        if key.len() as u64 != self.st.u64(e + E_KEYLEN)? {
+            return corrupt("key length mismatch");
+        }
+        Ok(key)
     }
 
     /// Rebuild every collision tree from the live elements. Run when a process died holding a
@@ -1860,33 +1870,25 @@ impl Db {
             }
         }
         let mut hung = 0;
-        for (off, len) in self.element_areas()? {
-            let mut e = off;
-            while e + ELEMENT_SIZE <= off + len {
-                let el = e;
-                e += ELEMENT_SIZE;
-                if self.st.u64(el + E_KEY)? == 0 {
-                    continue;
-                }
-                let (h, sub) = (self.st.u64(el + E_HASH)?, self.st.u64(el + E_SUBHASH)?);
-                let key = match self.read_chain(self.st.u64(el + E_KEY)?, 0) {
-                    Ok(k) if k.len() as u64 == self.st.u64(el + E_KEYLEN)? => k,
-                    _ => {
-                        log::warn!("repair: element {el:#x} has a damaged key; dropped");
-                        self.st.set_u64(el + E_KEY, 0)?;
-                        continue;
-                    }
-                };
-                let ki = self.resolve(h, false)?.unwrap_or(0);
-                let ck = self.ckindex(ki, h)?;
-                if self.find_in(ck, h, sub, &key)?.is_some() {
-                    log::warn!("repair: second element {el:#x} for one key; dropped");
-                    self.st.set_u64(el + E_KEY, 0)?;
-                    continue;
-                }
-                self.insert(ck, el)?;
-                hung += 1;
+        for el in self.element_slots()? {
+            if self.st.u64(el + E_KEY)? == 0 {
+                continue;
             }
+            let (h, sub) = (self.st.u64(el + E_HASH)?, self.st.u64(el + E_SUBHASH)?);
+            let Ok(key) = self.element_key(el) else {
+                log::warn!("repair: element {el:#x} has a damaged key; dropped");
+                self.st.set_u64(el + E_KEY, 0)?;
+                continue;
+            };
+            let ki = self.resolve(h, false)?.unwrap_or(0);
+            let ck = self.ckindex(ki, h)?;
+            if self.find_in(ck, h, sub, &key)?.is_some() {
+                log::warn!("repair: second element {el:#x} for one key; dropped");
+                self.st.set_u64(el + E_KEY, 0)?;
+                continue;
+            }
+            self.insert(ck, el)?;
+            hung += 1;
         }
         self.locks.repair_done(gen);
         log::warn!("k2hash repaired after a process died in a change: {hung} elements");

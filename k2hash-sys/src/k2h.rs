@@ -220,15 +220,12 @@ impl K2h {
                 c.expire = Some(e);
             }
             if let Some(f) = passfile.filter(|f| !f.is_empty()) {
-                c.passes = attrs::read_pass_file(f)?;
-                c.has_default = true;
+                c.load_pass_file(f)?;
             }
             if let Some(d) = defenc {
                 c.defenc = d;
             }
-            if c.defenc && !c.has_default {
-                return crate::error::invalid("default encryption needs a default pass phrase");
-            }
+            c.check_default_pass()?;
             Ok(c)
         })();
         match r {

@@ -42,8 +42,7 @@ const SLOTS: usize = FIRST_STRIPE + STRIPES;
 pub const MAX_PROCS: usize = 1024;
 
 // Layout of the table (all offsets 8-byte aligned; the mapping is page aligned).
-const MAGIC_WORD: usize = 0;
-const MAGIC: u64 = 0x4b32_4852_534c_4b32; // "K2HRSLK2"
+// (offset 0 is unused)
 /// The inode of the file now at the path (the replacement notice that k2hreplace relies on;
 /// see `Db::replaced`).
 const INO_WORD: usize = 8;
@@ -210,17 +209,11 @@ fn side_error(path: &std::path::Path, e: std::io::Error) -> K2hError {
 
 impl LockTable {
     fn with_base(base: *mut u8, file: Option<(File, PathBuf)>) -> LockTable {
-        let t = LockTable {
+        LockTable {
             base,
             file,
             me: AtomicU64::new(0),
-        };
-        let m = t.word64(MAGIC_WORD);
-        if m.load(Ordering::Acquire) != MAGIC {
-            // a fresh (zero) table; a foreign one would not have our name
-            let _ = m.compare_exchange(0, MAGIC, Ordering::AcqRel, Ordering::Acquire);
         }
-        t
     }
 
     pub fn anonymous() -> Result<LockTable> {
@@ -369,9 +362,16 @@ impl LockTable {
             dead as u32
         );
         self.release_entry(ix);
+        self.free_entry(ix);
+    }
+
+    /// Give back entry `ix`, which carries our word (ours, or one we reclaimed).
+    fn free_entry(&self, ix: usize) {
         let (w, bit) = self.active(ix);
         w.fetch_and(!bit, Ordering::SeqCst);
-        p.store(0, Ordering::Release);
+        let _ =
+            self.proc_word(ix)
+                .compare_exchange(my_entry(), 0, Ordering::AcqRel, Ordering::Acquire);
     }
 
     // ---------------------------------------------------------------- shared words
@@ -640,14 +640,7 @@ impl LockTable {
         if m != 0 && m >> 32 == my_pid() as u64 {
             let ix = (m & 0xffff_ffff) as usize;
             if (0..SLOTS).all(|s| self.counter(ix, s).load(Ordering::SeqCst) == 0) {
-                let (w, bit) = self.active(ix);
-                w.fetch_and(!bit, Ordering::SeqCst);
-                let _ = self.proc_word(ix).compare_exchange(
-                    my_entry(),
-                    0,
-                    Ordering::AcqRel,
-                    Ordering::Acquire,
-                );
+                self.free_entry(ix);
             }
         }
         if let Some((f, path)) = &self.file {
@@ -658,6 +651,31 @@ impl LockTable {
             }
         }
     }
+}
+
+/// What a side file says (for diagnostics): the locks held or waited for, with their words,
+/// and the process entries in use.
+pub fn describe_side_file(path: &std::path::Path) -> String {
+    let b = match std::fs::read(path) {
+        Ok(b) if b.len() >= COUNTERS => b,
+        Ok(_) => return format!("{}: too short for a lock table", path.display()),
+        Err(e) => return format!("{}: {e}", path.display()),
+    };
+    let at32 = |o: usize| u32::from_le_bytes([b[o], b[o + 1], b[o + 2], b[o + 3]]);
+    let mut out = format!("{}:", path.display());
+    for slot in 0..SLOTS {
+        let w = at32(WORDS + slot * 4);
+        if w != 0 {
+            out.push_str(&format!(" lock {slot}={w:#x}"));
+        }
+    }
+    for ix in 0..MAX_PROCS {
+        let pid = at32(PROCS + ix * PROC_BYTES);
+        if pid != 0 {
+            out.push_str(&format!(" entry {ix}=pid {pid}"));
+        }
+    }
+    out
 }
 
 /// Spin, then yield; true while the caller should just look again.

@@ -334,7 +334,9 @@ impl Queue {
         let _q = db.queue_guard(self.trans);
         let entries = self.entries(k, count)?;
         let mut m = self.marker(k)?;
-        let mut prev: Option<Vec<u8>> = None;
+        // Entries are only ever removed from the head: once one is kept, the loop ends at the
+        // next one to remove (the original's quirk, below).
+        let mut kept = false;
         let mut removed = 0;
         for e in entries {
             let el = k.db().get(&e, Parts::ALL)?;
@@ -355,23 +357,15 @@ impl Queue {
                 // removed so far.
                 Trial::Stop => break,
                 Trial::Keep => {
-                    prev = Some(e);
+                    kept = true;
                     continue;
                 }
                 // Quirk kept from the original: once an entry was kept, the next entry to be
                 // removed (answered RM, or unreadable) ends the loop without being removed (its
                 // middle-of-queue branch compares the re-read link the wrong way round).
-                Trial::Remove if prev.is_some() => break,
-                Trial::Remove => {}
-            }
-            match &prev {
-                None => m.start = next.clone().unwrap_or_default(),
-                Some(p) => Self::set_next(k, p, next.as_deref())?,
-            }
-            if m.end == e && next.is_none() {
-                if let Some(p) = &prev {
-                    m.end = p.clone();
-                }
+                Trial::Remove if kept => break,
+                // the head goes; the marker's end stays, as the original leaves it
+                Trial::Remove => m.start = next.unwrap_or_default(),
             }
             k.delete(&e)?;
             if let Some(d) = data {
