@@ -1,0 +1,487 @@
+//! Host names in configurations: the "simple pattern" expansion of server NAMEs
+//! (`srv[1-3].dom`, `srv[a,b].dom`), `host[:port]` lists (ENDPOINTS, CTLENDPOINTS, peers), and
+//! the local host identity used to decide which server entry is "this process".
+//!
+//! Self identification never depends on DNS for the loopback keywords: `localhost`,
+//! `127.0.0.1` and `::1` always stand for this host (the original crashes when the host's own
+//! name does not resolve). Lookups of the host's own names happen once per process.
+
+use std::collections::BTreeSet;
+use std::ffi::{CStr, CString};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::OnceLock;
+
+/// One `host[:port]` entry of an endpoint or peer list.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct HostPort {
+    pub host: String,
+    /// -1 when the list has no default port (peers).
+    pub port: i16,
+}
+
+/// The words that always mean "this host".
+pub fn is_localhost_keyword(host: &str) -> bool {
+    let h = host.trim();
+    h.eq_ignore_ascii_case("localhost")
+        || h.eq_ignore_ascii_case("localhost.localdomain")
+        || h.eq_ignore_ascii_case("ip6-localhost")
+        || h.eq_ignore_ascii_case("ip6-loopback")
+        || h == "127.0.0.1"
+        || h == "::1"
+}
+
+/// Expands the simple host patterns of a server NAME. A comma outside brackets separates host
+/// names; inside brackets a comma separates alternatives and `a-b` is a numeric or letter range.
+pub fn expand_simple_pattern(pattern: &str) -> Result<Vec<String>, String> {
+    let mut result = Vec::new();
+    for part in split_top_level(pattern) {
+        expand_one(&part, &mut result)?;
+    }
+    if result.is_empty() {
+        return Err(format!("host pattern \"{pattern}\" expands to nothing"));
+    }
+    Ok(result)
+}
+
+/// Splits at commas that are not inside `[...]`.
+fn split_top_level(s: &str) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut cur = String::new();
+    let mut depth = 0usize;
+    for c in s.chars() {
+        match c {
+            '[' => {
+                depth += 1;
+                cur.push(c)
+            }
+            ']' => {
+                depth = depth.saturating_sub(1);
+                cur.push(c)
+            }
+            ',' if depth == 0 => parts.push(std::mem::take(&mut cur)),
+            _ => cur.push(c),
+        }
+    }
+    if !cur.is_empty() || parts.is_empty() {
+        parts.push(cur);
+    }
+    parts
+}
+
+fn expand_one(pattern: &str, out: &mut Vec<String>) -> Result<(), String> {
+    let mut work = vec![pattern.trim().to_string()];
+    while let Some(one) = work.pop() {
+        let open = one.find('[');
+        let close = one.find(']');
+        match open {
+            None => {
+                if close.is_some() {
+                    return Err(format!("\"{pattern}\": ']' without '['"));
+                }
+                out.push(one);
+            }
+            Some(open) => {
+                if matches!(close, Some(c) if c < open) {
+                    return Err(format!("\"{pattern}\": ']' without '['"));
+                }
+                let prefix = &one[..open];
+                let rest = &one[open + 1..];
+                let end = rest
+                    .find(']')
+                    .ok_or_else(|| format!("\"{pattern}\": '[' without ']'"))?;
+                let inner = rest[..end].trim();
+                let suffix = &rest[end + 1..];
+                if inner.is_empty() {
+                    return Err(format!("\"{pattern}\": nothing between '[' and ']'"));
+                }
+                if inner.contains('[') {
+                    return Err(format!("\"{pattern}\": nested '['"));
+                }
+                // Alternatives are pushed in reverse so the stack pops them in order.
+                let alts = expand_alternatives(inner).map_err(|e| format!("\"{pattern}\": {e}"))?;
+                for alt in alts.iter().rev() {
+                    work.push(format!("{prefix}{alt}{suffix}"));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn expand_alternatives(inner: &str) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    for item in inner.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let Some((a, b)) = item.split_once('-') else {
+            out.push(item.to_string());
+            continue;
+        };
+        let (a, b) = (a.trim(), b.trim());
+        if a.is_empty() || b.is_empty() {
+            return Err("empty side of a range".into());
+        }
+        if b.contains('-') {
+            return Err("more than one '-' in a range".into());
+        }
+        let numeric = |s: &str| s.bytes().all(|c| c.is_ascii_digit());
+        if numeric(a) && numeric(b) {
+            let (x, y) = (parse_atoi(a) as i64, parse_atoi(b) as i64);
+            if y < x {
+                return Err("descending number range".into());
+            }
+            if y - x > 100_000 {
+                return Err("number range too large".into());
+            }
+            out.extend((x..=y).map(|n| n.to_string()));
+        } else {
+            let (ca, cb) = (a.as_bytes(), b.as_bytes());
+            if ca.len() != 1 || cb.len() != 1 {
+                return Err("a letter range takes one character on each side".into());
+            }
+            let (x, y) = (ca[0], cb[0]);
+            if !x.is_ascii_alphabetic() || !y.is_ascii_alphabetic() {
+                return Err("a letter range takes a-z or A-Z".into());
+            }
+            if y < x || x.is_ascii_lowercase() != y.is_ascii_lowercase() {
+                return Err("letter range ends are not in the same case or descend".into());
+            }
+            out.extend((x..=y).map(|c| (c as char).to_string()));
+        }
+    }
+    Ok(out)
+}
+
+/// C `atoi`: optional blanks and sign, then digits; stops at the first other character. Values
+/// out of range wrap the way glibc's `(int)strtol()` does (saturate to 64 bits, keep 32).
+pub fn parse_atoi(s: &str) -> i32 {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() && (b[i] == b' ' || (b'\t'..=b'\r').contains(&b[i])) {
+        i += 1;
+    }
+    let mut neg = false;
+    if i < b.len() && (b[i] == b'+' || b[i] == b'-') {
+        neg = b[i] == b'-';
+        i += 1;
+    }
+    let mut v: i128 = 0;
+    while i < b.len() && b[i].is_ascii_digit() {
+        v = (v * 10 + (b[i] - b'0') as i128).min(i64::MAX as i128 + 1);
+        i += 1;
+    }
+    if neg {
+        v = -v;
+    }
+    let clamped = v.clamp(i64::MIN as i128, i64::MAX as i128) as i64;
+    clamped as i32
+}
+
+/// Parses a comma-separated `host[:port]` list. Entries that cannot be parsed are skipped
+/// (with a log line), as the original does.
+pub fn parse_hostport_list(text: &str, default_port: i16) -> Vec<HostPort> {
+    let mut out = Vec::new();
+    if text.trim().is_empty() {
+        return out;
+    }
+    for item in text.split(',') {
+        match parse_hostport(item, default_port) {
+            Some(hp) => out.push(hp),
+            None => log::error!(
+                "could not parse host/port from \"{}\", skipped",
+                item.trim()
+            ),
+        }
+    }
+    out
+}
+
+/// One `host[:port]`: IPv4/host name with `:port`, IPv6 bare, `[v6]:port`, or v6 followed by
+/// `p<port>`, `#<port>`, ` <port>` or ` port <port>`. IPv4-mapped IPv6 becomes IPv4.
+pub fn parse_hostport(item: &str, default_port: i16) -> Option<HostPort> {
+    let mut s = item.trim().to_string();
+    if let Some(pct) = s.find('%') {
+        // zone index: cut up to the next separator
+        let end = s[pct..]
+            .find([']', ' ', '#'])
+            .map(|e| pct + e)
+            .unwrap_or(s.len());
+        s.replace_range(pct..end, "");
+    }
+    let s = s.trim();
+    if s.is_empty() {
+        return None;
+    }
+    if let Ok(v6) = s.parse::<Ipv6Addr>() {
+        return Some(HostPort {
+            host: v6_text(v6),
+            port: default_port,
+        });
+    }
+    let s = s.replacen(" port ", " ", 1);
+    let s = s.trim();
+    // [v6]:port
+    if let Some(rest) = s.strip_prefix('[') {
+        let (addr, tail) = rest.split_once(']')?;
+        let v6 = addr.trim().parse::<Ipv6Addr>().ok()?;
+        let port = tail
+            .trim()
+            .strip_prefix(':')
+            .map(|p| parse_atoi(p.trim()) as i16)?;
+        return Some(HostPort {
+            host: v6_text(v6),
+            port,
+        });
+    }
+    // v6 followed by p/#/space + port
+    for sep in ['p', '#', ' '] {
+        if let Some(pos) = s.rfind(sep) {
+            let (addr, port) = (s[..pos].trim(), s[pos + 1..].trim());
+            if !port.is_empty() && port.bytes().all(|c| c.is_ascii_digit()) {
+                if let Ok(v6) = addr.parse::<Ipv6Addr>() {
+                    return Some(HostPort {
+                        host: v6_text(v6),
+                        port: parse_atoi(port) as i16,
+                    });
+                }
+            }
+        }
+    }
+    // host or v4 with :port
+    if let Some((host, port)) = s.rsplit_once(':') {
+        let (host, port) = (host.trim(), port.trim());
+        if !port.is_empty()
+            && port.bytes().all(|c| c.is_ascii_digit())
+            && (host.parse::<Ipv4Addr>().is_ok() || is_hostname(host))
+        {
+            return Some(HostPort {
+                host: host.to_string(),
+                port: parse_atoi(port) as i16,
+            });
+        }
+        return None;
+    }
+    if s.parse::<Ipv4Addr>().is_ok() || is_hostname(s) {
+        return Some(HostPort {
+            host: s.to_string(),
+            port: default_port,
+        });
+    }
+    None
+}
+
+fn v6_text(v6: Ipv6Addr) -> String {
+    match v6.to_ipv4_mapped() {
+        Some(v4) => v4.to_string(),
+        None => v6.to_string(),
+    }
+}
+
+/// RFC 1123 host name (letters, digits, '-', '_' and dots).
+pub fn is_hostname(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() < 1025
+        && s.split('.').all(|label| {
+            !label.is_empty()
+                && label
+                    .bytes()
+                    .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+        })
+}
+
+/// This host's names and addresses: the uname node name, its canonical name, and the
+/// addresses of the local interfaces (loopback keywords excluded, as the original does).
+/// The first entry is the name the configuration uses for `localhost` entries.
+pub fn local_names() -> &'static [String] {
+    static LOCAL: OnceLock<Vec<String>> = OnceLock::new();
+    LOCAL.get_or_init(|| {
+        let mut names: Vec<String> = Vec::new();
+        let node = nix::unistd::gethostname()
+            .ok()
+            .and_then(|h| h.into_string().ok())
+            .unwrap_or_default();
+        if !node.is_empty() {
+            if let Some(canon) = canonical_name(&node) {
+                push_unique(&mut names, canon);
+            }
+            push_unique(&mut names, node);
+        }
+        if let Ok(addrs) = nix::ifaddrs::getifaddrs() {
+            for ifa in addrs {
+                let Some(addr) = ifa.address else { continue };
+                let ip: Option<IpAddr> = if let Some(v4) = addr.as_sockaddr_in() {
+                    Some(IpAddr::V4(v4.ip()))
+                } else {
+                    addr.as_sockaddr_in6().map(|v6| IpAddr::V6(v6.ip()))
+                };
+                if let Some(ip) = ip {
+                    let text = match ip {
+                        IpAddr::V6(v6) => v6_text(v6),
+                        IpAddr::V4(v4) => v4.to_string(),
+                    };
+                    push_unique(&mut names, text);
+                }
+            }
+        }
+        names.retain(|n| !is_localhost_keyword(n));
+        if names.is_empty() {
+            // No name and no address besides loopback: still a usable identity.
+            names.push("localhost".to_string());
+        }
+        names
+    })
+}
+
+fn push_unique(list: &mut Vec<String>, s: String) {
+    if !list.iter().any(|x| x.eq_ignore_ascii_case(&s)) {
+        list.push(s);
+    }
+}
+
+/// `getaddrinfo(AI_CANONNAME)`: the canonical name of `host`, if the resolver knows it.
+fn canonical_name(host: &str) -> Option<String> {
+    let c = CString::new(host).ok()?;
+    // SAFETY: zeroed addrinfo is a valid "no hints" value; flags set below.
+    let mut hints: libc::addrinfo = unsafe { std::mem::zeroed() };
+    hints.ai_flags = libc::AI_CANONNAME;
+    hints.ai_family = libc::AF_UNSPEC;
+    hints.ai_socktype = libc::SOCK_STREAM;
+    let mut res: *mut libc::addrinfo = std::ptr::null_mut();
+    // SAFETY: valid C string, hints and out pointer; the result is freed below.
+    let rc = unsafe { libc::getaddrinfo(c.as_ptr(), std::ptr::null(), &hints, &mut res) };
+    if rc != 0 || res.is_null() {
+        return None;
+    }
+    // SAFETY: res is a valid list from getaddrinfo; ai_canonname is NUL-terminated or NULL.
+    let name = unsafe {
+        let cn = (*res).ai_canonname;
+        let name = if cn.is_null() {
+            None
+        } else {
+            Some(CStr::from_ptr(cn).to_string_lossy().into_owned())
+        };
+        libc::freeaddrinfo(res);
+        name
+    };
+    name.filter(|n| !n.is_empty())
+}
+
+/// Every address `host` resolves to (empty when it does not resolve).
+pub fn resolve_addrs(host: &str) -> Vec<IpAddr> {
+    use std::net::ToSocketAddrs;
+    match (host, 0u16).to_socket_addrs() {
+        Ok(it) => {
+            let set: BTreeSet<IpAddr> = it.map(|a| a.ip()).collect();
+            set.into_iter().collect()
+        }
+        Err(_) => Vec::new(),
+    }
+}
+
+/// The names a server entry stands for: the local names for a loopback keyword, otherwise its
+/// canonical name, its addresses and the name itself. The first entry is the name stored.
+pub fn host_names(host: &str) -> Vec<String> {
+    if is_localhost_keyword(host) {
+        return local_names().to_vec();
+    }
+    let mut list = Vec::new();
+    if host.parse::<IpAddr>().is_err() {
+        if let Some(canon) = canonical_name(host) {
+            push_unique(&mut list, canon);
+        }
+    }
+    for ip in resolve_addrs(host) {
+        let text = match ip {
+            IpAddr::V6(v6) => v6_text(v6),
+            IpAddr::V4(v4) => v4.to_string(),
+        };
+        if !is_localhost_keyword(&text) {
+            push_unique(&mut list, text);
+        }
+    }
+    push_unique(&mut list, host.to_string());
+    list
+}
+
+/// True when one of `names` is one of this host's names.
+pub fn is_local(names: &[String]) -> bool {
+    let local = local_names();
+    names
+        .iter()
+        .any(|n| is_localhost_keyword(n) || local.iter().any(|l| l.eq_ignore_ascii_case(n)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns() {
+        assert_eq!(
+            expand_simple_pattern("srv[1-3].dom").unwrap(),
+            ["srv1.dom", "srv2.dom", "srv3.dom"]
+        );
+        assert_eq!(
+            expand_simple_pattern("a[x,y]b[1-2]").unwrap(),
+            ["axb1", "axb2", "ayb1", "ayb2"]
+        );
+        assert_eq!(expand_simple_pattern("h1,h2").unwrap(), ["h1", "h2"]);
+        assert_eq!(expand_simple_pattern("s[A-C]").unwrap(), ["sA", "sB", "sC"]);
+        assert!(expand_simple_pattern("s[3-1]").is_err());
+        assert!(expand_simple_pattern("s[a-C]").is_err());
+        assert!(expand_simple_pattern("s[1-2-3]").is_err());
+        assert!(expand_simple_pattern("s]x[").is_err());
+        assert!(expand_simple_pattern("s[x").is_err());
+        assert!(expand_simple_pattern("s[]").is_err());
+        assert_eq!(expand_simple_pattern("localhost").unwrap(), ["localhost"]);
+    }
+
+    #[test]
+    fn atoi() {
+        assert_eq!(parse_atoi(" 42abc"), 42);
+        assert_eq!(parse_atoi("-7"), -7);
+        assert_eq!(parse_atoi("x"), 0);
+        assert_eq!(parse_atoi("99999999999999999999999"), -1); // LONG_MAX as int
+        assert_eq!(parse_atoi("4294967297"), 1);
+    }
+
+    #[test]
+    fn hostports() {
+        let l = parse_hostport_list(
+            "127.0.0.1:18020, host.dom, [::1]:5, fe80::1 port 7, ::ffff:10.0.0.1",
+            99,
+        );
+        assert_eq!(
+            l,
+            [
+                HostPort {
+                    host: "127.0.0.1".into(),
+                    port: 18020
+                },
+                HostPort {
+                    host: "host.dom".into(),
+                    port: 99
+                },
+                HostPort {
+                    host: "::1".into(),
+                    port: 5
+                },
+                HostPort {
+                    host: "fe80::1".into(),
+                    port: 7
+                },
+                HostPort {
+                    host: "10.0.0.1".into(),
+                    port: 99
+                },
+            ]
+        );
+        assert!(parse_hostport("bad host!", 1).is_none());
+        assert!(parse_hostport("", 1).is_none());
+    }
+
+    #[test]
+    fn localhost_is_local_without_dns() {
+        assert!(!local_names().is_empty());
+        assert!(is_local(&host_names("localhost")));
+        assert!(is_local(&host_names("127.0.0.1")));
+    }
+}
