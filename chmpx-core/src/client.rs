@@ -1,0 +1,389 @@
+//! The client side of the local protocol ([`crate::ipc`]): what libchmpx and the tools use to
+//! talk to the chmpx process on their own host. Blocking, one socket per handle.
+
+use std::collections::{HashMap, VecDeque};
+use std::io::{self, ErrorKind, Read, Write};
+use std::os::unix::net::UnixStream;
+use std::time::{Duration, Instant};
+
+use crate::config::{ChmConfig, SelfIdentity};
+use crate::ipc::{self, MsgReader, Request, Response, IPC_VERSION};
+use crate::wire::{ComPkt, CHM_INVALID_MSGID};
+
+/// A received message: its packet head and body.
+pub type Packet = (ComPkt, Vec<u8>);
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("configuration: {0}")]
+    Config(String),
+    #[error("chmpx of group {group} (control port {ctlport}) is not running on this host")]
+    NotRunning { group: String, ctlport: i16 },
+    #[error("chmpx refused: {0}")]
+    Refused(String),
+    #[error("chmpx is gone")]
+    Gone,
+    #[error("local protocol error: {0}")]
+    Protocol(String),
+}
+
+pub type Result<T> = std::result::Result<T, ClientError>;
+
+fn connect_socket(group: &str, ctlport: i16) -> Result<UnixStream> {
+    use std::os::linux::net::SocketAddrExt;
+    let name = ipc::socket_name(group, ctlport);
+    let addr = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes())
+        .map_err(|e| ClientError::Protocol(e.to_string()))?;
+    UnixStream::connect_addr(&addr).map_err(|_| ClientError::NotRunning {
+        group: group.into(),
+        ctlport,
+    })
+}
+
+/// One attachment to the local chmpx.
+pub struct Client {
+    sock: UnixStream,
+    reader: MsgReader,
+    group: String,
+    ctlport: i16,
+    pub on_server: bool,
+    pub auto_rejoin: bool,
+    pub chmpxid: u64,
+    /// The msgid chmpx gave at attach (client-on-server), all-ones otherwise.
+    pub msgid: u64,
+    pub chmpx_pid: u32,
+    /// msgids opened by this client-on-slave.
+    opened: Vec<u64>,
+    /// Delivered packets not yet taken, per msgid.
+    queues: HashMap<u64, VecDeque<Packet>>,
+    /// Delivery order for client-on-server receives (any msgid).
+    order: VecDeque<u64>,
+    /// Answers read while waiting for something else.
+    responses: VecDeque<Response>,
+    dead: bool,
+}
+
+impl Client {
+    /// Attaches to the chmpx the configuration names (group + self control port).
+    pub fn attach(config: &str, on_server: bool, auto_rejoin: bool) -> Result<Client> {
+        if config.is_empty() {
+            return Err(ClientError::Config("empty configuration".into()));
+        }
+        let (cfg, _) = ChmConfig::load(config, &SelfIdentity::default(), false)
+            .map_err(|e| ClientError::Config(e.to_string()))?;
+        Self::attach_to(&cfg.group, cfg.self_ctlport, on_server, auto_rejoin)
+    }
+
+    /// Attaches to the chmpx of `group` with control port `ctlport` (-1 when it has none).
+    pub fn attach_to(
+        group: &str,
+        ctlport: i16,
+        on_server: bool,
+        auto_rejoin: bool,
+    ) -> Result<Client> {
+        let sock = connect_socket(group, ctlport)?;
+        let mut c = Client {
+            sock,
+            reader: MsgReader::default(),
+            group: group.into(),
+            ctlport,
+            on_server,
+            auto_rejoin,
+            chmpxid: 0,
+            msgid: CHM_INVALID_MSGID,
+            chmpx_pid: 0,
+            opened: Vec::new(),
+            queues: HashMap::new(),
+            order: VecDeque::new(),
+            responses: VecDeque::new(),
+            dead: false,
+        };
+        c.hello()?;
+        Ok(c)
+    }
+
+    fn hello(&mut self) -> Result<()> {
+        let pid = std::process::id();
+        match self.call(&Request::Hello {
+            version: IPC_VERSION,
+            pid,
+            on_server: self.on_server,
+        })? {
+            Response::Welcome {
+                chmpxid,
+                msgid,
+                pid,
+                ..
+            } => {
+                self.chmpxid = chmpxid;
+                self.msgid = msgid;
+                self.chmpx_pid = pid;
+                Ok(())
+            }
+            Response::Refused { reason } => Err(ClientError::Refused(reason)),
+            other => Err(ClientError::Protocol(format!(
+                "unexpected answer {other:?}"
+            ))),
+        }
+    }
+
+    /// Reconnects after chmpx restarted (auto-rejoin). The msgids of a client-on-slave are new.
+    pub fn rejoin(&mut self) -> Result<()> {
+        let sock = connect_socket(&self.group, self.ctlport)?;
+        self.sock = sock;
+        self.reader = MsgReader::default();
+        self.dead = false;
+        self.opened.clear();
+        self.queues.clear();
+        self.order.clear();
+        self.responses.clear();
+        self.hello()
+    }
+
+    pub fn is_dead(&self) -> bool {
+        self.dead
+    }
+
+    /// True while the chmpx process is there (the socket is open and not hung up).
+    pub fn is_chmpx_alive(&mut self) -> bool {
+        if self.dead {
+            return false;
+        }
+        let mut fds = [libc::pollfd {
+            fd: std::os::fd::AsRawFd::as_raw_fd(&self.sock),
+            events: libc::POLLIN,
+            revents: 0,
+        }];
+        // SAFETY: one valid pollfd, zero timeout.
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), 1, 0) };
+        if n > 0 && fds[0].revents & (libc::POLLHUP | libc::POLLERR | libc::POLLIN) != 0 {
+            // Readable: pull what is there (deliveries) and see whether it was EOF.
+            if self.pump(Some(Duration::ZERO)).is_ok() {
+                let _ = self.drain();
+            }
+        }
+        !self.dead
+    }
+
+    fn write(&mut self, req: &Request) -> Result<()> {
+        let data = req.encode();
+        if self.sock.write_all(&data).is_err() {
+            self.dead = true;
+            return Err(ClientError::Gone);
+        }
+        Ok(())
+    }
+
+    /// Reads from the socket until one non-delivery response arrives (deliveries are queued).
+    fn call(&mut self, req: &Request) -> Result<Response> {
+        self.write(req)?;
+        loop {
+            if let Some(r) = self.responses.pop_front() {
+                return Ok(r);
+            }
+            self.pump(None)?;
+            self.drain()?;
+        }
+    }
+
+    /// Moves every complete message out of the reader: deliveries to their queues, other
+    /// responses to `responses`.
+    fn drain(&mut self) -> Result<()> {
+        loop {
+            match self.reader.next_msg() {
+                Ok(Some(m)) => {
+                    match Response::decode(&m).map_err(|e| ClientError::Protocol(e.to_string()))? {
+                        Response::Deliver { msgid, pkt, body } => {
+                            self.queues.entry(msgid).or_default().push_back((pkt, body));
+                            self.order.push_back(msgid);
+                        }
+                        r => self.responses.push_back(r),
+                    }
+                }
+                Ok(None) => return Ok(()),
+                Err(e) => {
+                    self.dead = true;
+                    return Err(ClientError::Protocol(e.to_string()));
+                }
+            }
+        }
+    }
+
+    /// One read; Ok(false) on timeout.
+    fn pump(&mut self, timeout: Option<Duration>) -> Result<bool> {
+        if self.dead {
+            return Err(ClientError::Gone);
+        }
+        let mut buf = [0u8; 65536];
+        match timeout {
+            Some(d) if d.is_zero() => self.sock.set_nonblocking(true),
+            Some(d) => {
+                let _ = self.sock.set_nonblocking(false);
+                self.sock.set_read_timeout(Some(d))
+            }
+            None => {
+                let _ = self.sock.set_nonblocking(false);
+                self.sock.set_read_timeout(None)
+            }
+        }
+        .map_err(|_| ClientError::Gone)?;
+        let r = self.sock.read(&mut buf);
+        let _ = self.sock.set_nonblocking(false);
+        match r {
+            Ok(0) => {
+                self.dead = true;
+                Err(ClientError::Gone)
+            }
+            Ok(n) => {
+                self.reader.feed(&buf[..n]);
+                Ok(true)
+            }
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => Ok(false),
+            Err(e) if e.kind() == ErrorKind::Interrupted => Ok(true),
+            Err(_) => {
+                self.dead = true;
+                Err(ClientError::Gone)
+            }
+        }
+    }
+
+    /// `chmpx_open`: one more msgid for a client-on-slave.
+    pub fn open(&mut self) -> Result<u64> {
+        match self.call(&Request::Open)? {
+            Response::Opened { msgid } if msgid != CHM_INVALID_MSGID => {
+                self.opened.push(msgid);
+                Ok(msgid)
+            }
+            Response::Opened { .. } => Err(ClientError::Refused("no free msgid".into())),
+            other => Err(ClientError::Protocol(format!(
+                "unexpected answer {other:?}"
+            ))),
+        }
+    }
+
+    /// `chmpx_close`.
+    pub fn close(&mut self, msgid: u64) -> Result<bool> {
+        match self.call(&Request::Close { msgid })? {
+            Response::Done { ok } => {
+                self.opened.retain(|m| *m != msgid);
+                self.queues.remove(&msgid);
+                Ok(ok)
+            }
+            other => Err(ClientError::Protocol(format!(
+                "unexpected answer {other:?}"
+            ))),
+        }
+    }
+
+    /// Sends `body` of `c2ctype` for `hash` from `msgid` (ignored for a client-on-server);
+    /// returns how many chmpx processes it went to (-1: no receiver).
+    pub fn send(&mut self, msgid: u64, body: &[u8], hash: u64, c2ctype: u64) -> Result<i64> {
+        let req = Request::Send {
+            msgid,
+            c2ctype,
+            hash,
+            body: body.to_vec(),
+        };
+        match self.call(&req)? {
+            Response::Sent { receivers } => Ok(receivers),
+            other => Err(ClientError::Protocol(format!(
+                "unexpected answer {other:?}"
+            ))),
+        }
+    }
+
+    /// Replies to a received packet (no answer is awaited).
+    pub fn reply(&mut self, pkt: &ComPkt, body: &[u8]) -> Result<()> {
+        self.write(&Request::Reply {
+            pkt: *pkt,
+            body: body.to_vec(),
+        })
+    }
+
+    fn pop(&mut self, msgid: Option<u64>) -> Option<Packet> {
+        match msgid {
+            Some(m) => {
+                let p = self.queues.get_mut(&m)?.pop_front();
+                if p.is_some() {
+                    if let Some(pos) = self.order.iter().position(|x| *x == m) {
+                        self.order.remove(pos);
+                    }
+                }
+                p
+            }
+            None => {
+                while let Some(m) = self.order.pop_front() {
+                    if let Some(p) = self.queues.get_mut(&m).and_then(|q| q.pop_front()) {
+                        return Some(p);
+                    }
+                }
+                None
+            }
+        }
+    }
+
+    /// Waits for a packet for `msgid` (None: any of ours) up to `timeout_ms` (0: just look,
+    /// negative: forever). Ok(None) on timeout; Err(Gone) when chmpx went away.
+    pub fn receive(&mut self, msgid: Option<u64>, timeout_ms: i32) -> Result<Option<Packet>> {
+        if let Some(p) = self.pop(msgid) {
+            return Ok(Some(p));
+        }
+        let deadline =
+            (timeout_ms >= 0).then(|| Instant::now() + Duration::from_millis(timeout_ms as u64));
+        loop {
+            let wait = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            let got = self.pump(wait)?;
+            self.drain()?;
+            if let Some(p) = self.pop(msgid) {
+                return Ok(Some(p));
+            }
+            if !got && deadline.is_some_and(|d| Instant::now() >= d) {
+                return Ok(None);
+            }
+        }
+    }
+
+    /// The DUMP text of the chmpx.
+    pub fn dump(&mut self) -> Result<String> {
+        match self.call(&Request::Dump)? {
+            Response::DumpText { text } => Ok(text),
+            other => Err(ClientError::Protocol(format!(
+                "unexpected answer {other:?}"
+            ))),
+        }
+    }
+
+    pub fn opened(&self) -> &[u64] {
+        &self.opened
+    }
+}
+
+/// A status snapshot without attaching as a client (chmpxstatus): connects, asks, leaves.
+pub fn snapshot(group: &str, ctlport: i16) -> Result<crate::node::Snapshot> {
+    let mut sock = connect_socket(group, ctlport)?;
+    sock.write_all(&Request::Status.encode())
+        .map_err(|_| ClientError::Gone)?;
+    let mut reader = MsgReader::default();
+    let mut buf = [0u8; 65536];
+    loop {
+        if let Some(m) = reader
+            .next_msg()
+            .map_err(|e| ClientError::Protocol(e.to_string()))?
+        {
+            return match Response::decode(&m) {
+                Ok(Response::StatusData { data }) => crate::node::Snapshot::decode(&data)
+                    .ok_or_else(|| ClientError::Protocol("bad status snapshot".into())),
+                Ok(other) => Err(ClientError::Protocol(format!(
+                    "unexpected answer {other:?}"
+                ))),
+                Err(e) => Err(ClientError::Protocol(e.to_string())),
+            };
+        }
+        match sock.read(&mut buf) {
+            Ok(0) => return Err(ClientError::Gone),
+            Ok(n) => reader.feed(&buf[..n]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return Err(ClientError::Gone),
+        }
+    }
+}

@@ -1,0 +1,399 @@
+//! How a client process talks to the chmpx on its own host. Both ends are ours, so this is not
+//! the original's shared memory + k2hash file + POSIX message queues: it is one Unix stream
+//! socket per client handle, in the abstract namespace (`\0chmpx-rs/<GROUP>-<ctlport>`), so
+//! nothing is left in the file system, /dev/shm or /dev/mqueue, and a client that dies simply
+//! closes its socket (the kernel tells chmpx at once; nothing can wedge).
+//!
+//! Every message is `[u32 LE length of the rest][u8 kind][fields...]`, little-endian. A message
+//! never exceeds [`MAX_MSG`]; both sides drop a peer that sends anything malformed.
+
+use crate::wire::{ComPkt, COMPKT_SIZE};
+
+/// Protocol version exchanged in Hello.
+pub const IPC_VERSION: u32 = 1;
+/// Largest message (header, packet and body).
+pub const MAX_MSG: usize = 64 * 1024 * 1024 + 4096;
+
+/// The abstract socket name of the chmpx of `group` with control port `ctlport` (-1: none).
+pub fn socket_name(group: &str, ctlport: i16) -> String {
+    if ctlport == -1 {
+        format!("chmpx-rs/{group}")
+    } else {
+        format!("chmpx-rs/{group}-{}", ctlport as u16)
+    }
+}
+
+/// Client -> chmpx.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Request {
+    /// First message: who connects. `on_server` = client of a server chmpx.
+    Hello {
+        version: u32,
+        pid: u32,
+        on_server: bool,
+    },
+    /// Take one more msgid (client-on-slave `chmpx_open`).
+    Open,
+    /// Give a msgid back.
+    Close { msgid: u64 },
+    /// Send a body; `msgid` is the sender's (all-ones on a server client: chmpx picks).
+    Send {
+        msgid: u64,
+        c2ctype: u64,
+        hash: u64,
+        body: Vec<u8>,
+    },
+    /// Reply to a received packet (its head is swapped by chmpx).
+    Reply { pkt: ComPkt, body: Vec<u8> },
+    /// Ask for the state dump (text of the DUMP control command).
+    Dump,
+    /// Ask for a status snapshot (self record, servers, slaves).
+    Status,
+}
+
+/// chmpx -> client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Response {
+    /// Answer to Hello: the chmpx's identity and the client's first msgid.
+    Welcome {
+        chmpxid: u64,
+        msgid: u64,
+        is_server: bool,
+        pid: u32,
+        group: String,
+    },
+    /// Answer to Open (all-ones = none left).
+    Opened { msgid: u64 },
+    /// Answer to Send: receivers reached (-1 = error).
+    Sent { receivers: i64 },
+    /// Answer to Close, Reply.
+    Done { ok: bool },
+    /// A packet for one of the client's msgids.
+    Deliver {
+        msgid: u64,
+        pkt: ComPkt,
+        body: Vec<u8>,
+    },
+    /// Answer to Dump.
+    DumpText { text: String },
+    /// Answer to Status: encoded snapshot (see [`crate::node::Snapshot`]).
+    StatusData { data: Vec<u8> },
+    /// The request was refused; the text says why.
+    Refused { reason: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IpcError {
+    #[error("truncated local message")]
+    Truncated,
+    #[error("unknown local message kind {0}")]
+    Kind(u8),
+    #[error("local message too long ({0} bytes)")]
+    TooLong(usize),
+    #[error("bad text in local message")]
+    Text,
+    #[error("bad packet in local message")]
+    Packet,
+}
+
+struct W(Vec<u8>);
+impl W {
+    fn new(kind: u8) -> W {
+        let mut v = Vec::with_capacity(64);
+        v.extend_from_slice(&[0, 0, 0, 0, kind]);
+        W(v)
+    }
+    fn u32(mut self, v: u32) -> W {
+        self.0.extend_from_slice(&v.to_le_bytes());
+        self
+    }
+    fn u64(mut self, v: u64) -> W {
+        self.0.extend_from_slice(&v.to_le_bytes());
+        self
+    }
+    fn i64(self, v: i64) -> W {
+        self.u64(v as u64)
+    }
+    fn bool(mut self, v: bool) -> W {
+        self.0.push(v as u8);
+        self
+    }
+    fn bytes(mut self, b: &[u8]) -> W {
+        self.0.extend_from_slice(&(b.len() as u64).to_le_bytes());
+        self.0.extend_from_slice(b);
+        self
+    }
+    fn pkt(mut self, p: &ComPkt) -> W {
+        self.0.extend_from_slice(&p.encode());
+        self
+    }
+    fn done(mut self) -> Vec<u8> {
+        let n = (self.0.len() - 4) as u32;
+        self.0[..4].copy_from_slice(&n.to_le_bytes());
+        self.0
+    }
+}
+
+struct R<'a>(&'a [u8]);
+impl<'a> R<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], IpcError> {
+        if self.0.len() < n {
+            return Err(IpcError::Truncated);
+        }
+        let (a, b) = self.0.split_at(n);
+        self.0 = b;
+        Ok(a)
+    }
+    fn u32(&mut self) -> Result<u32, IpcError> {
+        Ok(u32::from_le_bytes(
+            self.take(4)?.try_into().map_err(|_| IpcError::Truncated)?,
+        ))
+    }
+    fn u64(&mut self) -> Result<u64, IpcError> {
+        Ok(u64::from_le_bytes(
+            self.take(8)?.try_into().map_err(|_| IpcError::Truncated)?,
+        ))
+    }
+    fn bool(&mut self) -> Result<bool, IpcError> {
+        Ok(self.take(1)?[0] != 0)
+    }
+    fn bytes(&mut self) -> Result<Vec<u8>, IpcError> {
+        let n = self.u64()? as usize;
+        if n > MAX_MSG {
+            return Err(IpcError::TooLong(n));
+        }
+        Ok(self.take(n)?.to_vec())
+    }
+    fn text(&mut self) -> Result<String, IpcError> {
+        String::from_utf8(self.bytes()?).map_err(|_| IpcError::Text)
+    }
+    fn pkt(&mut self) -> Result<ComPkt, IpcError> {
+        ComPkt::decode(self.take(COMPKT_SIZE)?).map_err(|_| IpcError::Packet)
+    }
+}
+
+impl Request {
+    pub fn encode(&self) -> Vec<u8> {
+        match self {
+            Request::Hello {
+                version,
+                pid,
+                on_server,
+            } => W::new(1).u32(*version).u32(*pid).bool(*on_server),
+            Request::Open => W::new(2),
+            Request::Close { msgid } => W::new(3).u64(*msgid),
+            Request::Send {
+                msgid,
+                c2ctype,
+                hash,
+                body,
+            } => W::new(4).u64(*msgid).u64(*c2ctype).u64(*hash).bytes(body),
+            Request::Reply { pkt, body } => W::new(5).pkt(pkt).bytes(body),
+            Request::Dump => W::new(6),
+            Request::Status => W::new(7),
+        }
+        .done()
+    }
+
+    /// Decodes one message body (after the length prefix).
+    pub fn decode(buf: &[u8]) -> Result<Request, IpcError> {
+        let mut r = R(buf);
+        let kind = r.take(1)?[0];
+        Ok(match kind {
+            1 => Request::Hello {
+                version: r.u32()?,
+                pid: r.u32()?,
+                on_server: r.bool()?,
+            },
+            2 => Request::Open,
+            3 => Request::Close { msgid: r.u64()? },
+            4 => Request::Send {
+                msgid: r.u64()?,
+                c2ctype: r.u64()?,
+                hash: r.u64()?,
+                body: r.bytes()?,
+            },
+            5 => Request::Reply {
+                pkt: r.pkt()?,
+                body: r.bytes()?,
+            },
+            6 => Request::Dump,
+            7 => Request::Status,
+            k => return Err(IpcError::Kind(k)),
+        })
+    }
+}
+
+impl Response {
+    pub fn encode(&self) -> Vec<u8> {
+        match self {
+            Response::Welcome {
+                chmpxid,
+                msgid,
+                is_server,
+                pid,
+                group,
+            } => W::new(1)
+                .u64(*chmpxid)
+                .u64(*msgid)
+                .bool(*is_server)
+                .u32(*pid)
+                .bytes(group.as_bytes()),
+            Response::Opened { msgid } => W::new(2).u64(*msgid),
+            Response::Sent { receivers } => W::new(3).i64(*receivers),
+            Response::Done { ok } => W::new(4).bool(*ok),
+            Response::Deliver { msgid, pkt, body } => W::new(5).u64(*msgid).pkt(pkt).bytes(body),
+            Response::DumpText { text } => W::new(6).bytes(text.as_bytes()),
+            Response::StatusData { data } => W::new(7).bytes(data),
+            Response::Refused { reason } => W::new(8).bytes(reason.as_bytes()),
+        }
+        .done()
+    }
+
+    pub fn decode(buf: &[u8]) -> Result<Response, IpcError> {
+        let mut r = R(buf);
+        let kind = r.take(1)?[0];
+        Ok(match kind {
+            1 => Response::Welcome {
+                chmpxid: r.u64()?,
+                msgid: r.u64()?,
+                is_server: r.bool()?,
+                pid: r.u32()?,
+                group: r.text()?,
+            },
+            2 => Response::Opened { msgid: r.u64()? },
+            3 => Response::Sent {
+                receivers: r.u64()? as i64,
+            },
+            4 => Response::Done { ok: r.bool()? },
+            5 => Response::Deliver {
+                msgid: r.u64()?,
+                pkt: r.pkt()?,
+                body: r.bytes()?,
+            },
+            6 => Response::DumpText { text: r.text()? },
+            7 => Response::StatusData { data: r.bytes()? },
+            8 => Response::Refused { reason: r.text()? },
+            k => return Err(IpcError::Kind(k)),
+        })
+    }
+}
+
+/// Splits a byte stream into message bodies (without their length prefix).
+#[derive(Default)]
+pub struct MsgReader {
+    buf: Vec<u8>,
+    start: usize,
+}
+
+impl MsgReader {
+    pub fn feed(&mut self, data: &[u8]) {
+        if self.start > 0 && self.start == self.buf.len() {
+            self.buf.clear();
+            self.start = 0;
+        }
+        self.buf.extend_from_slice(data);
+    }
+
+    /// The next complete message body, if any.
+    pub fn next_msg(&mut self) -> Result<Option<Vec<u8>>, IpcError> {
+        let avail = &self.buf[self.start..];
+        if avail.len() < 4 {
+            return Ok(None);
+        }
+        let n = u32::from_le_bytes([avail[0], avail[1], avail[2], avail[3]]) as usize;
+        if n > MAX_MSG || n == 0 {
+            return Err(IpcError::TooLong(n));
+        }
+        if avail.len() < 4 + n {
+            return Ok(None);
+        }
+        let body = avail[4..4 + n].to_vec();
+        self.start += 4 + n;
+        if self.start > 1 << 20 {
+            self.buf.drain(..self.start);
+            self.start = 0;
+        }
+        Ok(Some(body))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::{ComHead, PckId, Timespec};
+    use proptest::prelude::*;
+
+    fn round_req(r: Request) {
+        let bytes = r.encode();
+        let mut rd = MsgReader::default();
+        rd.feed(&bytes);
+        let body = rd.next_msg().unwrap().unwrap();
+        assert_eq!(Request::decode(&body).unwrap(), r);
+    }
+
+    #[test]
+    fn round_trips() {
+        round_req(Request::Hello {
+            version: 1,
+            pid: 42,
+            on_server: true,
+        });
+        round_req(Request::Open);
+        round_req(Request::Close { msgid: 7 });
+        round_req(Request::Send {
+            msgid: 1,
+            c2ctype: 2,
+            hash: 3,
+            body: b"abc".to_vec(),
+        });
+        let head = ComHead::c2c(
+            1,
+            PckId {
+                chmpxid: 1,
+                msgid: 2,
+            },
+            PckId::INVALID,
+            9,
+            Timespec::default(),
+        );
+        let pkt = crate::wire::Frame::new(head, b"x".to_vec()).encode();
+        let pkt = ComPkt::decode(&pkt).unwrap();
+        round_req(Request::Reply {
+            pkt,
+            body: vec![1; 1000],
+        });
+        for resp in [
+            Response::Welcome {
+                chmpxid: 1,
+                msgid: 2,
+                is_server: true,
+                pid: 3,
+                group: "G".into(),
+            },
+            Response::Sent { receivers: -1 },
+            Response::Deliver {
+                msgid: 5,
+                pkt,
+                body: vec![],
+            },
+            Response::Refused {
+                reason: "no".into(),
+            },
+        ] {
+            let b = resp.encode();
+            assert_eq!(Response::decode(&b[4..]).unwrap(), resp);
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn garbage_never_panics(data in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let _ = Request::decode(&data);
+            let _ = Response::decode(&data);
+            let mut rd = MsgReader::default();
+            rd.feed(&data);
+            while let Ok(Some(m)) = rd.next_msg() { let _ = Request::decode(&m); }
+        }
+    }
+}

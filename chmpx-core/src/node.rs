@@ -1,0 +1,1320 @@
+//! The chmpx process as a state machine: it takes inputs (peer frames, local client requests,
+//! connection events, time) and returns outputs (bytes for a connection, messages for a
+//! client, connections to open or close). No sockets, clocks or threads live here; the event
+//! loop in `server.rs` does the I/O, and tests drive this directly.
+//!
+//! Part 1 scope: the handshake (VERSION, N2_CONINIT), status exchange (N2_STATUS_REQ/RES,
+//! N2_STATUS_CHANGE), C2C delivery of every type with replies routed back to the sender's msgid,
+//! local clients with several msgids, SUSPEND while no client is attached, and a simplified
+//! service-in: with AUTOMERGE a server enters the ring as soon as its first client attaches;
+//! otherwise the SERVICEIN / MERGE / COMPMERGE control commands move it along. Status changes
+//! are pushed to every connected server and slave. The ring-forwarded merge protocol
+//! (N2_JOIN_RING, STATUS_CONFIRM, MERGE_START ..., data transfer) is part 2.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::net::IpAddr;
+
+use crate::config::{hosts, ChmConfig, NodeConfig};
+use crate::ipc::{Request, Response};
+use crate::ring::{self, Ring};
+use crate::wire::*;
+
+pub type ConnId = u64;
+pub type ClientId = u64;
+
+/// Version text of this chmpx (the protocol-visible one is the original's release).
+pub const CHMPX_VERSION: &str = "1.0.113";
+/// Commit text sent in VERSION_RES.
+pub const CHMPX_COMMIT: &str = "rust";
+/// Most frames we queue for a peer that is not connected yet.
+const MAX_PENDING_FRAMES: usize = 4096;
+
+#[derive(Debug)]
+pub enum Input {
+    /// Time passes (the loop calls this about once a second and after busy periods).
+    Tick { now: Timespec },
+    /// A peer connected to our data port.
+    Accepted { conn: ConnId, addr: IpAddr },
+    /// Our connection to `chmpxid` is established.
+    Connected { conn: ConnId, chmpxid: u64 },
+    /// Our connection to `chmpxid` could not be made.
+    ConnectFailed { chmpxid: u64 },
+    /// A complete frame from a peer.
+    Frame { conn: ConnId, frame: Frame },
+    /// A peer connection is gone (closed, error, or malformed data).
+    Closed { conn: ConnId },
+    /// A local client's request.
+    Client { client: ClientId, req: Request },
+    /// A local client is gone.
+    ClientGone { client: ClientId },
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Output {
+    Send {
+        conn: ConnId,
+        data: Vec<u8>,
+    },
+    Close {
+        conn: ConnId,
+    },
+    /// Open a connection to `chmpxid` (try the addresses in order) and report back.
+    Connect {
+        chmpxid: u64,
+        addrs: Vec<(String, u16)>,
+    },
+    ToClient {
+        client: ClientId,
+        resp: Response,
+    },
+    CloseClient {
+        client: ClientId,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ConnState {
+    /// Accepted, nothing identified yet: only VERSION_REQ or N2_CONINIT_REQ are allowed.
+    AcceptedFresh,
+    /// We connected and sent VERSION_REQ.
+    AwaitVersion,
+    /// We sent N2_CONINIT_REQ.
+    AwaitConinit,
+    Ready,
+}
+
+#[derive(Debug)]
+struct Conn {
+    state: ConnState,
+    outgoing: bool,
+    peer: Option<u64>,
+    addr: Option<IpAddr>,
+}
+
+#[derive(Debug, Default)]
+struct Client {
+    pid: u32,
+    on_server: bool,
+    msgids: Vec<u64>,
+}
+
+/// What the node knows about a slave connected to it.
+#[derive(Debug, Clone)]
+pub struct SlaveInfo {
+    pub record: ChmpxSvr,
+    pub conn: ConnId,
+}
+
+pub struct Node {
+    pub cfg: ChmConfig,
+    pub self_node: NodeConfig,
+    pub chmpxid: u64,
+    pub base_msgid: u64,
+    pub is_server: bool,
+    pub pid: u32,
+    pub start_time: i64,
+    /// Servers (self included when a server), ring order, slots assigned.
+    pub ring: Ring,
+    /// This process's own record (status, times); for a server also kept in `ring`.
+    pub self_rec: ChmpxSvr,
+    pub slaves: BTreeMap<u64, SlaveInfo>,
+    pub auto_merge_suspend: bool,
+    pub now: Timespec,
+    conns: HashMap<ConnId, Conn>,
+    /// Ready outgoing connection per server chmpxid.
+    out_conn: HashMap<u64, ConnId>,
+    /// Connections being made, with frames waiting for them.
+    pending: HashMap<u64, VecDeque<Vec<u8>>>,
+    /// When each server was last tried.
+    last_try: HashMap<u64, i64>,
+    clients: HashMap<ClientId, Client>,
+    msgid_owner: HashMap<u64, ClientId>,
+    free_msgids: VecDeque<u64>,
+    rr_next: usize,
+    out: Vec<Output>,
+    /// Counters for SELFSTATUS (sent, received).
+    pub stats: Stats,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Stats {
+    pub sent: u64,
+    pub received: u64,
+    pub sent_bytes: u64,
+    pub received_bytes: u64,
+}
+
+fn now_packed(t: Timespec) -> i64 {
+    ring::pack_status_time(t.sec, t.nsec / 1000)
+}
+
+impl Node {
+    /// A node for the configuration `cfg`; fails when this host has no entry it can use.
+    pub fn new(cfg: ChmConfig, pid: u32, now: Timespec) -> Result<Node, String> {
+        let is_server = cfg.is_server_mode;
+        let self_node = if is_server {
+            cfg.self_server().cloned().ok_or_else(|| {
+                format!(
+                    "this host with control port {} is not in the server list of group {}",
+                    cfg.self_ctlport, cfg.group
+                )
+            })?
+        } else {
+            if cfg.self_ctlport == CHM_INVALID_PORT {
+                return Err("a slave needs its control port (SELFCTLPORT or -ctlport)".into());
+            }
+            let local = hosts::local_names()
+                .first()
+                .cloned()
+                .unwrap_or_else(|| "localhost".into());
+            let tmpl = cfg.slaves.iter().find(|s| s.ctlport == cfg.self_ctlport);
+            NodeConfig {
+                name: local,
+                port: CHM_INVALID_PORT,
+                ctlport: cfg.self_ctlport,
+                cuk: cfg.self_cuk.clone(),
+                ctlendpoints: tmpl.map(|t| t.ctlendpoints.clone()).unwrap_or_default(),
+                forward_peers: tmpl.map(|t| t.forward_peers.clone()).unwrap_or_default(),
+                reverse_peers: tmpl.map(|t| t.reverse_peers.clone()).unwrap_or_default(),
+                custom_seed: tmpl.map(|t| t.custom_seed.clone()).unwrap_or_default(),
+                ..NodeConfig::default()
+            }
+        };
+        let chmpxid = ring::node_chmpxid(&cfg, &self_node);
+        if chmpxid == CHM_INVALID_CHMPXID {
+            return Err("could not compute this node's chmpxid from the configuration".into());
+        }
+        let base_msgid = ring::node_base_msgid(&cfg, &self_node);
+        let status = if is_server {
+            CHMPXSTS_SRVOUT_UP_NORMAL | CHMPXSTS_VAL_SUSPEND
+        } else {
+            CHMPXSTS_SLAVE_UP_NORMAL
+        };
+        let mut self_rec = ring::server_record(&cfg, &self_node, status);
+        self_rec.last_status_time = now_packed(now);
+        let mut ring = Ring::new(cfg.chmpxid_type, cfg.replica_count, cfg.is_random_mode);
+        for s in &cfg.servers {
+            let rec = if is_server && ring::node_chmpxid(&cfg, s) == chmpxid {
+                self_rec.clone()
+            } else {
+                ring::server_record(&cfg, s, CHMPXSTS_SRVOUT_DOWN_NORMAL)
+            };
+            ring.upsert(rec);
+        }
+        let first = base_msgid + cfg.max_server_mq_cnt as u64;
+        let free_msgids = (0..cfg.max_client_mq_cnt as u64)
+            .map(|i| first + i)
+            .collect();
+        Ok(Node {
+            cfg,
+            self_node,
+            chmpxid,
+            base_msgid,
+            is_server,
+            pid,
+            start_time: now.sec,
+            ring,
+            self_rec,
+            slaves: BTreeMap::new(),
+            auto_merge_suspend: false,
+            now,
+            conns: HashMap::new(),
+            out_conn: HashMap::new(),
+            pending: HashMap::new(),
+            last_try: HashMap::new(),
+            clients: HashMap::new(),
+            msgid_owner: HashMap::new(),
+            free_msgids,
+            rr_next: 0,
+            out: Vec::new(),
+            stats: Stats::default(),
+        })
+    }
+
+    /// The current time (the event loop sets it before each input).
+    pub fn set_now(&mut self, now: Timespec) {
+        self.now = now;
+    }
+
+    /// Handles one input; the outputs are returned (and the internal list emptied).
+    pub fn handle(&mut self, input: Input) -> Vec<Output> {
+        match input {
+            Input::Tick { now } => self.tick(now),
+            Input::Accepted { conn, addr } => {
+                self.conns.insert(
+                    conn,
+                    Conn {
+                        state: ConnState::AcceptedFresh,
+                        outgoing: false,
+                        peer: None,
+                        addr: Some(addr),
+                    },
+                );
+            }
+            Input::Connected { conn, chmpxid } => self.connected(conn, chmpxid),
+            Input::ConnectFailed { chmpxid } => {
+                self.pending.remove(&chmpxid);
+                self.mark_down(chmpxid);
+            }
+            Input::Frame { conn, frame } => self.frame(conn, frame),
+            Input::Closed { conn } => self.closed(conn),
+            Input::Client { client, req } => self.client(client, req),
+            Input::ClientGone { client } => self.client_gone(client),
+        }
+        std::mem::take(&mut self.out)
+    }
+
+    /// Outputs produced outside `handle` (control commands).
+    pub fn take_outputs(&mut self) -> Vec<Output> {
+        std::mem::take(&mut self.out)
+    }
+
+    /// Connections to open at startup (a slave: every server; a server: every other server).
+    pub fn start(&mut self) -> Vec<Output> {
+        self.tick(self.now);
+        std::mem::take(&mut self.out)
+    }
+
+    // ---- time ------------------------------------------------------------------------------
+
+    fn tick(&mut self, now: Timespec) {
+        self.now = now;
+        let targets: Vec<(u64, Vec<(String, u16)>)> = self
+            .ring
+            .servers
+            .iter()
+            .filter(|s| s.chmpxid != self.chmpxid)
+            .filter(|s| {
+                !self.out_conn.contains_key(&s.chmpxid) && !self.pending.contains_key(&s.chmpxid)
+            })
+            .map(|s| (s.chmpxid, Self::addrs_of(s)))
+            .collect();
+        for (id, addrs) in targets {
+            let last = self.last_try.get(&id).copied().unwrap_or(i64::MIN);
+            if now.sec.saturating_sub(last) < 1 {
+                continue;
+            }
+            self.last_try.insert(id, now.sec);
+            self.pending.insert(id, VecDeque::new());
+            self.out.push(Output::Connect { chmpxid: id, addrs });
+        }
+    }
+
+    fn addrs_of(s: &ChmpxSvr) -> Vec<(String, u16)> {
+        let mut v: Vec<(String, u16)> = s
+            .endpoints
+            .iter()
+            .filter(|e| !e.name.is_empty())
+            .map(|e| {
+                (
+                    e.name.clone(),
+                    if e.port != CHM_INVALID_PORT && e.port != 0 {
+                        e.port as u16
+                    } else {
+                        s.port as u16
+                    },
+                )
+            })
+            .collect();
+        v.push((s.name.clone(), s.port as u16));
+        v
+    }
+
+    // ---- connections -----------------------------------------------------------------------
+
+    fn px(&self, term: u64, body: PxCom) -> Vec<u8> {
+        Frame::px2px(self.chmpxid, term, self.now, &PxMsg::new(body)).encode()
+    }
+
+    fn connected(&mut self, conn: ConnId, chmpxid: u64) {
+        self.conns.insert(
+            conn,
+            Conn {
+                state: ConnState::AwaitVersion,
+                outgoing: true,
+                peer: Some(chmpxid),
+                addr: None,
+            },
+        );
+        let data = self.px(chmpxid, PxCom::VersionReq);
+        self.out.push(Output::Send { conn, data });
+    }
+
+    fn coninit_req(&self) -> ConinitReq {
+        let rec = &self.self_rec;
+        ConinitReq {
+            name: rec.name.clone(),
+            chmpxid: self.chmpxid,
+            ctlport: rec.ctlport,
+            cuk: rec.cuk.clone(),
+            custom_seed: rec.custom_seed.clone(),
+            endpoints: rec.endpoints.clone(),
+            ctlendpoints: rec.ctlendpoints.clone(),
+            forward_peers: rec.forward_peers.clone(),
+            reverse_peers: rec.reverse_peers.clone(),
+        }
+    }
+
+    fn closed(&mut self, conn: ConnId) {
+        let Some(c) = self.conns.remove(&conn) else {
+            return;
+        };
+        let Some(peer) = c.peer else { return };
+        if c.outgoing {
+            if self.out_conn.get(&peer) == Some(&conn) {
+                self.out_conn.remove(&peer);
+            }
+            self.pending.remove(&peer);
+            self.mark_down(peer);
+        } else if self.slaves.get(&peer).is_some_and(|s| s.conn == conn) {
+            self.slaves.remove(&peer);
+        }
+    }
+
+    /// A server we cannot reach is DOWN in our view (it keeps its slot: replicas serve).
+    fn mark_down(&mut self, chmpxid: u64) {
+        let Some(status) = self.ring.status(chmpxid) else {
+            return;
+        };
+        if ring::is_down(status) || chmpxid == self.chmpxid {
+            return;
+        }
+        let down = match status & !CHMPXSTS_MASK_SUSPEND {
+            s if ring::is_srvin(s) && ring::is_delete(s) => CHMPXSTS_SRVIN_DOWN_DELPENDING,
+            s if ring::is_srvin(s) && !ring::is_add(s) => CHMPXSTS_SRVIN_DOWN_NORMAL,
+            _ => CHMPXSTS_SRVOUT_DOWN_NORMAL,
+        };
+        let t = now_packed(self.now);
+        self.ring.set_status(chmpxid, down, t);
+    }
+
+    fn send_to(&mut self, chmpxid: u64, data: Vec<u8>) -> bool {
+        if let Some(&conn) = self.out_conn.get(&chmpxid) {
+            self.out.push(Output::Send { conn, data });
+            return true;
+        }
+        if let Some(s) = self.slaves.get(&chmpxid) {
+            self.out.push(Output::Send { conn: s.conn, data });
+            return true;
+        }
+        // A server we are still connecting to: queue (bounded).
+        if let Some(q) = self.pending.get_mut(&chmpxid) {
+            if q.len() < MAX_PENDING_FRAMES {
+                q.push_back(data);
+                return true;
+            }
+            return false;
+        }
+        if let Some(s) = self.ring.get(chmpxid).cloned() {
+            self.pending.insert(chmpxid, VecDeque::from([data]));
+            self.last_try.insert(chmpxid, self.now.sec);
+            self.out.push(Output::Connect {
+                chmpxid,
+                addrs: Self::addrs_of(&s),
+            });
+            return true;
+        }
+        false
+    }
+
+    fn frame(&mut self, conn: ConnId, frame: Frame) {
+        let Some(state) = self.conns.get(&conn).map(|c| c.state) else {
+            return;
+        };
+        let pkt = frame.pkt;
+        if pkt.head.com_type == COM_C2C {
+            if state != ConnState::Ready {
+                log::error!("C2C frame before the connection was initialised, closing it");
+                return self.drop_conn(conn);
+            }
+            return self.c2c_in(frame);
+        }
+        if pkt.head.com_type != COM_PX2PX {
+            log::error!(
+                "frame of unknown type {} on a peer connection, closing it",
+                pkt.head.com_type
+            );
+            return self.drop_conn(conn);
+        }
+        let msg = match frame.px_msg() {
+            Ok(m) => m,
+            Err(e) => {
+                log::error!("malformed PX2PX frame ({e}), closing the connection");
+                return self.drop_conn(conn);
+            }
+        };
+        match (state, msg.body) {
+            (ConnState::AcceptedFresh, PxCom::VersionReq) => {
+                let info = VersionInfo {
+                    com_version: COM_VERSION_2,
+                    cur_version: COM_VERSION_2,
+                    bin_version: VersionInfo::bin_version_of(CHMPX_VERSION),
+                    str_version: CHMPX_VERSION.into(),
+                    commit_hash: CHMPX_COMMIT.into(),
+                };
+                let mut head = reply_head(&pkt);
+                head.reqtime = self.now;
+                let data = Frame::new(head, PxMsg::new(PxCom::VersionRes(info)).encode()).encode();
+                self.out.push(Output::Send { conn, data });
+            }
+            (ConnState::AcceptedFresh, PxCom::N2ConinitReq(req)) => {
+                self.coninit_in(conn, &pkt, &req)
+            }
+            (ConnState::AcceptedFresh, other) => {
+                log::error!(
+                    "{} before N2_CONINIT_REQ on an accepted connection, closing it",
+                    other.name()
+                );
+                self.drop_conn(conn);
+            }
+            (ConnState::AwaitVersion, PxCom::VersionRes(_)) => {
+                let peer = self
+                    .conns
+                    .get(&conn)
+                    .and_then(|c| c.peer)
+                    .unwrap_or(CHM_INVALID_CHMPXID);
+                let data = self.px(peer, PxCom::N2ConinitReq(Box::new(self.coninit_req())));
+                self.out.push(Output::Send { conn, data });
+                if let Some(c) = self.conns.get_mut(&conn) {
+                    c.state = ConnState::AwaitConinit;
+                }
+            }
+            (ConnState::AwaitConinit, PxCom::N2ConinitRes) => {
+                let Some(peer) = self.conns.get(&conn).and_then(|c| c.peer) else {
+                    return;
+                };
+                if msg.result != CHMPX_COM_RES_SUCCESS {
+                    log::error!("server 0x{peer:016x} refused our connection");
+                    self.pending.remove(&peer);
+                    return self.drop_conn(conn);
+                }
+                if let Some(c) = self.conns.get_mut(&conn) {
+                    c.state = ConnState::Ready;
+                }
+                self.out_conn.insert(peer, conn);
+                let req = self.px(peer, PxCom::N2StatusReq);
+                self.out.push(Output::Send { conn, data: req });
+                if self.is_server {
+                    // Tell the peer our own status at once.
+                    let change = self.px(
+                        peer,
+                        PxCom::N2StatusChange {
+                            server: Box::new(self.self_rec.clone()),
+                        },
+                    );
+                    self.out.push(Output::Send { conn, data: change });
+                }
+                for data in self.pending.remove(&peer).unwrap_or_default() {
+                    self.out.push(Output::Send { conn, data });
+                }
+            }
+            (ConnState::AwaitVersion | ConnState::AwaitConinit, other) => {
+                log::error!(
+                    "unexpected {} during the handshake, closing the connection",
+                    other.name()
+                );
+                self.drop_conn(conn);
+            }
+            (ConnState::Ready, body) => self.px_ready(conn, &pkt, body),
+        }
+    }
+
+    fn drop_conn(&mut self, conn: ConnId) {
+        self.out.push(Output::Close { conn });
+        self.closed(conn);
+    }
+
+    /// N2_CONINIT_REQ on an accepted connection: a server of our ring or an allowed slave.
+    fn coninit_in(&mut self, conn: ConnId, pkt: &ComPkt, req: &ConinitReq) {
+        let ok = if pkt.head.term_ids.chmpxid != self.chmpxid {
+            log::error!(
+                "N2_CONINIT_REQ for chmpxid 0x{:016x}, we are 0x{:016x}",
+                pkt.head.term_ids.chmpxid,
+                self.chmpxid
+            );
+            None
+        } else {
+            self.identify_peer(conn, req)
+        };
+        let mut head = reply_head(pkt);
+        head.reqtime = self.now;
+        let result = if ok.is_some() {
+            CHMPX_COM_RES_SUCCESS
+        } else {
+            CHMPX_COM_RES_ERROR
+        };
+        let data = Frame::new(
+            head,
+            PxMsg {
+                result,
+                body: PxCom::N2ConinitRes,
+            }
+            .encode(),
+        )
+        .encode();
+        self.out.push(Output::Send { conn, data });
+        match ok {
+            None => {
+                self.out.push(Output::Close { conn });
+                self.conns.remove(&conn);
+            }
+            Some(is_server_peer) => {
+                if let Some(c) = self.conns.get_mut(&conn) {
+                    c.state = ConnState::Ready;
+                    c.peer = Some(req.chmpxid);
+                }
+                if !is_server_peer {
+                    let mut rec = ChmpxSvr {
+                        chmpxid: req.chmpxid,
+                        name: req.name.clone(),
+                        base_hash: CHM_INVALID_HASHVAL,
+                        pending_hash: CHM_INVALID_HASHVAL,
+                        port: CHM_INVALID_PORT,
+                        ctlport: req.ctlport,
+                        ssl: ChmpxSsl::default(),
+                        last_status_time: now_packed(self.now),
+                        status: CHMPXSTS_SLAVE_UP_NORMAL,
+                        cuk: req.cuk.clone(),
+                        custom_seed: req.custom_seed.clone(),
+                        endpoints: req.endpoints.clone(),
+                        ctlendpoints: req.ctlendpoints.clone(),
+                        forward_peers: req.forward_peers.clone(),
+                        reverse_peers: req.reverse_peers.clone(),
+                    };
+                    rec.ssl.is_ssl = false;
+                    self.slaves
+                        .insert(req.chmpxid, SlaveInfo { record: rec, conn });
+                }
+            }
+        }
+    }
+
+    /// Checks a connecting peer against the configuration: Some(true) for a server of the
+    /// ring, Some(false) for an allowed slave, None when refused. The chmpxid it claims must be
+    /// the one its name, control port, CUK and seeds give.
+    fn identify_peer(&self, conn: ConnId, req: &ConinitReq) -> Option<bool> {
+        let addr = self.conns.get(&conn).and_then(|c| c.addr);
+        let eps = ring::hostports_text(req.ctlendpoints.iter().map(|h| (h.name.as_str(), h.port)));
+        let claimed = ring::id_seed(
+            &self.cfg.group,
+            self.cfg.chmpxid_type,
+            &req.name,
+            req.ctlport,
+            &req.cuk,
+            &eps,
+            &req.custom_seed,
+        )
+        .map(|s| ring::chmpxid_of_seed(&s));
+        if claimed != Some(req.chmpxid) {
+            log::error!(
+                "peer {} claims chmpxid 0x{:016x}, its name and ports give another",
+                req.name,
+                req.chmpxid
+            );
+            return None;
+        }
+        if self.ring.get(req.chmpxid).is_some() {
+            return Some(true);
+        }
+        // A slave: its name (or its address) must match a SLVNODE regex, with its ctlport.
+        let mut names = vec![req.name.clone()];
+        if let Some(a) = addr {
+            names.push(a.to_string());
+            if a.is_loopback() || hosts::is_local(&[a.to_string()]) {
+                names.extend(hosts::local_names().iter().cloned());
+                names.push("localhost".into());
+            }
+        }
+        let allowed = self.cfg.slaves.iter().any(|s| {
+            s.ctlport == req.ctlport
+                && regex::Regex::new(&s.name)
+                    .map(|re| names.iter().any(|n| re.is_match(n)))
+                    .unwrap_or(false)
+                && (s.cuk.is_empty()
+                    || regex::Regex::new(&s.cuk)
+                        .map(|re| re.is_match(&req.cuk))
+                        .unwrap_or(false))
+        });
+        if !allowed {
+            log::error!(
+                "peer {} (ctlport {}) is not allowed by any SLVNODE entry",
+                req.name,
+                req.ctlport
+            );
+            return None;
+        }
+        Some(false)
+    }
+
+    fn px_ready(&mut self, conn: ConnId, pkt: &ComPkt, body: PxCom) {
+        match body {
+            PxCom::N2StatusReq => {
+                let servers = self.ring.servers.clone();
+                let mut head = reply_head(pkt);
+                head.reqtime = self.now;
+                let data =
+                    Frame::new(head, PxMsg::new(PxCom::N2StatusRes { servers }).encode()).encode();
+                self.out.push(Output::Send { conn, data });
+            }
+            PxCom::N2StatusRes { servers } | PxCom::N2StatusUpdate { servers } => {
+                for s in servers {
+                    self.learn(s, pkt.head.dept_ids.chmpxid);
+                }
+            }
+            PxCom::N2StatusChange { server } | PxCom::N2JoinRing { server } => {
+                self.learn(*server, pkt.head.dept_ids.chmpxid)
+            }
+            PxCom::ServerDown { chmpxid } => self.mark_down(chmpxid),
+            PxCom::MergeSuspendGet => {
+                let mut head = reply_head(pkt);
+                head.reqtime = self.now;
+                let res = PxCom::MergeSuspendRes {
+                    is_suspend: self.auto_merge_suspend,
+                };
+                let data = Frame::new(head, PxMsg::new(res).encode()).encode();
+                self.out.push(Output::Send { conn, data });
+            }
+            PxCom::MergeSuspend => self.auto_merge_suspend = true,
+            PxCom::MergeNoSuspend => self.auto_merge_suspend = false,
+            PxCom::MergeSuspendRes { is_suspend } => self.auto_merge_suspend = is_suspend,
+            other => log::warn!(
+                "{} is not handled by this chmpx yet (ring protocol, part 2)",
+                other.name()
+            ),
+        }
+    }
+
+    /// A server record from peer `from`. Our own record is ours; a server's word about itself
+    /// always wins; a third party's record only when it is not older than ours. A record that
+    /// says we were SERVICE IN restores that state.
+    fn learn(&mut self, rec: ChmpxSvr, from: u64) {
+        if rec.chmpxid == self.chmpxid {
+            if self.is_server && ring::is_srvin(rec.status) && !ring::is_srvin(self.self_rec.status)
+            {
+                let keep = self.self_rec.status & CHMPXSTS_MASK_SUSPEND;
+                self.set_self_status(CHMPXSTS_SRVIN_UP_NORMAL | keep);
+            }
+            return;
+        }
+        if self.ring.get(rec.chmpxid).is_none() && !self.cfg_has_server(&rec) {
+            log::warn!(
+                "ignoring status of unknown server {} (0x{:016x})",
+                rec.name,
+                rec.chmpxid
+            );
+            return;
+        }
+        let ours = self
+            .ring
+            .get(rec.chmpxid)
+            .map(|s| s.last_status_time)
+            .unwrap_or(i64::MIN);
+        if rec.chmpxid == from || rec.last_status_time >= ours {
+            self.ring.upsert(rec);
+        }
+    }
+
+    fn cfg_has_server(&self, rec: &ChmpxSvr) -> bool {
+        self.cfg
+            .servers
+            .iter()
+            .any(|s| ring::node_chmpxid(&self.cfg, s) == rec.chmpxid)
+    }
+
+    /// Changes our own status and tells every connected server and slave.
+    pub fn set_self_status(&mut self, status: u64) {
+        if self.self_rec.status == status {
+            return;
+        }
+        self.self_rec.status = status;
+        // Strictly increasing, so a peer never mistakes an older record of ours for this one.
+        self.self_rec.last_status_time =
+            now_packed(self.now).max(self.self_rec.last_status_time + 1);
+        if self.is_server {
+            let t = self.self_rec.last_status_time;
+            self.ring.set_status(self.chmpxid, status, t);
+            if let Some(r) = self.ring.get(self.chmpxid) {
+                self.self_rec.base_hash = r.base_hash;
+                self.self_rec.pending_hash = r.pending_hash;
+            }
+            self.push_status();
+        }
+    }
+
+    /// Sends our record to every connected server and slave (N2_STATUS_CHANGE).
+    pub fn push_status(&mut self) -> usize {
+        let rec = self
+            .ring
+            .get(self.chmpxid)
+            .cloned()
+            .unwrap_or_else(|| self.self_rec.clone());
+        let mut targets: Vec<(u64, ConnId)> =
+            self.out_conn.iter().map(|(id, c)| (*id, *c)).collect();
+        targets.extend(self.slaves.iter().map(|(id, s)| (*id, s.conn)));
+        for (id, conn) in &targets {
+            let data = self.px(
+                *id,
+                PxCom::N2StatusChange {
+                    server: Box::new(rec.clone()),
+                },
+            );
+            self.out.push(Output::Send { conn: *conn, data });
+        }
+        targets.len()
+    }
+
+    // ---- service in / out (simplified, see the module notes) --------------------------------
+
+    /// SERVICEIN: SRVOUT+UP+NOACT+NOSUP -> SRVIN ADDPENDING; with AUTOMERGE straight in.
+    pub fn service_in(&mut self) -> Result<(), &'static str> {
+        if !self.is_server {
+            return Err("ERROR: The command can not be executed on the slave node.\n");
+        }
+        let s = self.self_rec.status;
+        if s == CHMPXSTS_SRVOUT_UP_NORMAL {
+            self.set_self_status(CHMPXSTS_SRVIN_UP_ADDPENDING);
+            if self.cfg.is_auto_merge && !self.auto_merge_suspend {
+                self.merge_start();
+                self.merge_complete();
+            }
+            Ok(())
+        } else if s == CHMPXSTS_SRVIN_UP_DELPENDING {
+            self.set_self_status(CHMPXSTS_SRVIN_UP_NORMAL);
+            Ok(())
+        } else {
+            Err("ERROR: Could not change status, because status is not allowed.\n")
+        }
+    }
+
+    /// SERVICEOUT of this node: SRVIN+UP+NOACT -> DELPENDING; ADD not operating -> SRVOUT.
+    pub fn service_out(&mut self) -> Result<(), &'static str> {
+        let s = self.self_rec.status;
+        let sus = s & CHMPXSTS_MASK_SUSPEND;
+        match s & !CHMPXSTS_MASK_SUSPEND {
+            CHMPXSTS_SRVIN_UP_NORMAL => {
+                self.set_self_status(CHMPXSTS_SRVIN_UP_DELPENDING | sus);
+                if self.cfg.is_auto_merge && !self.auto_merge_suspend {
+                    self.merge_start();
+                    self.merge_complete();
+                }
+                Ok(())
+            }
+            CHMPXSTS_SRVIN_UP_ADDPENDING => {
+                self.set_self_status(CHMPXSTS_SRVOUT_UP_NORMAL | sus);
+                Ok(())
+            }
+            _ => Err("ERROR: Could not change status, because status is not allowed.\n"),
+        }
+    }
+
+    /// MERGE: PENDING -> DONE for our own state (no data moves in part 1).
+    pub fn merge_start(&mut self) -> bool {
+        let s = self.self_rec.status;
+        let sus = s & CHMPXSTS_MASK_SUSPEND;
+        let next = match s & !CHMPXSTS_MASK_SUSPEND {
+            CHMPXSTS_SRVIN_UP_PENDING => CHMPXSTS_SRVIN_UP_MERGED,
+            CHMPXSTS_SRVIN_UP_ADDPENDING => CHMPXSTS_SRVIN_UP_ADDED,
+            CHMPXSTS_SRVIN_UP_DELPENDING => CHMPXSTS_SRVIN_UP_DELETED,
+            _ => return false,
+        };
+        self.set_self_status(next | sus);
+        true
+    }
+
+    /// COMPMERGE: DONE states become normal (MERGED/ADDED -> SRVIN normal, DELETED -> SRVOUT).
+    pub fn merge_complete(&mut self) -> bool {
+        let s = self.self_rec.status;
+        let sus = s & CHMPXSTS_MASK_SUSPEND;
+        let next = match s & !CHMPXSTS_MASK_SUSPEND {
+            CHMPXSTS_SRVIN_UP_MERGED | CHMPXSTS_SRVIN_UP_ADDED => CHMPXSTS_SRVIN_UP_NORMAL,
+            CHMPXSTS_SRVIN_UP_DELETED => CHMPXSTS_SRVOUT_UP_NORMAL,
+            _ => return false,
+        };
+        self.set_self_status(next | sus);
+        true
+    }
+
+    /// ABORTMERGE: DOING/DONE back to PENDING.
+    pub fn merge_abort(&mut self) -> bool {
+        let s = self.self_rec.status;
+        let sus = s & CHMPXSTS_MASK_SUSPEND;
+        let next = match s & !CHMPXSTS_MASK_SUSPEND {
+            CHMPXSTS_SRVIN_UP_MERGING | CHMPXSTS_SRVIN_UP_MERGED => CHMPXSTS_SRVIN_UP_PENDING,
+            CHMPXSTS_SRVIN_UP_ADDING | CHMPXSTS_SRVIN_UP_ADDED => CHMPXSTS_SRVIN_UP_ADDPENDING,
+            CHMPXSTS_SRVIN_UP_DELETING | CHMPXSTS_SRVIN_UP_DELETED => CHMPXSTS_SRVIN_UP_DELPENDING,
+            _ => return false,
+        };
+        self.set_self_status(next | sus);
+        true
+    }
+
+    // ---- local clients ---------------------------------------------------------------------
+
+    fn reply(&mut self, client: ClientId, resp: Response) {
+        self.out.push(Output::ToClient { client, resp });
+    }
+
+    fn alloc_msgid(&mut self, client: ClientId) -> Option<u64> {
+        let c = self.clients.get(&client)?;
+        if !c.on_server && c.msgids.len() as i64 >= self.cfg.max_mq_per_client.max(1) * 64 {
+            return None;
+        }
+        let id = self.free_msgids.pop_front()?;
+        self.msgid_owner.insert(id, client);
+        self.clients.get_mut(&client)?.msgids.push(id);
+        Some(id)
+    }
+
+    fn client(&mut self, client: ClientId, req: Request) {
+        if !self.clients.contains_key(&client)
+            && !matches!(req, Request::Hello { .. } | Request::Dump | Request::Status)
+        {
+            self.reply(
+                client,
+                Response::Refused {
+                    reason: "Hello first".into(),
+                },
+            );
+            self.out.push(Output::CloseClient { client });
+            return;
+        }
+        match req {
+            Request::Hello {
+                version,
+                pid,
+                on_server,
+            } => {
+                if version != crate::ipc::IPC_VERSION {
+                    self.reply(
+                        client,
+                        Response::Refused {
+                            reason: format!("local protocol version {version} not supported"),
+                        },
+                    );
+                    return self.out.push(Output::CloseClient { client });
+                }
+                if on_server != self.is_server {
+                    let why = if on_server {
+                        "this chmpx is a slave"
+                    } else {
+                        "this chmpx is a server"
+                    };
+                    self.reply(client, Response::Refused { reason: why.into() });
+                    return self.out.push(Output::CloseClient { client });
+                }
+                self.clients.insert(
+                    client,
+                    Client {
+                        pid,
+                        on_server,
+                        msgids: Vec::new(),
+                    },
+                );
+                let msgid = if on_server {
+                    self.alloc_msgid(client)
+                } else {
+                    Some(CHM_INVALID_MSGID)
+                };
+                let Some(msgid) = msgid else {
+                    self.clients.remove(&client);
+                    self.reply(
+                        client,
+                        Response::Refused {
+                            reason: "no free msgid (MAXMQCLIENT)".into(),
+                        },
+                    );
+                    return self.out.push(Output::CloseClient { client });
+                };
+                self.reply(
+                    client,
+                    Response::Welcome {
+                        chmpxid: self.chmpxid,
+                        msgid,
+                        is_server: self.is_server,
+                        pid: self.pid,
+                        group: self.cfg.group.clone(),
+                    },
+                );
+                if on_server {
+                    self.client_joined();
+                }
+            }
+            Request::Open => {
+                let msgid = self.alloc_msgid(client).unwrap_or(CHM_INVALID_MSGID);
+                self.reply(client, Response::Opened { msgid });
+            }
+            Request::Close { msgid } => {
+                let ok = self.msgid_owner.get(&msgid) == Some(&client);
+                if ok {
+                    self.release_msgid(msgid);
+                }
+                self.reply(client, Response::Done { ok });
+            }
+            Request::Send {
+                msgid,
+                c2ctype,
+                hash,
+                body,
+            } => {
+                let n = self.client_send(client, msgid, c2ctype, hash, body);
+                self.reply(client, Response::Sent { receivers: n });
+            }
+            Request::Reply { pkt, body } => {
+                let ok = self.client_reply(client, &pkt, body);
+                if !ok {
+                    log::error!(
+                        "could not route a reply to 0x{:016x}",
+                        pkt.head.dept_ids.chmpxid
+                    );
+                }
+            }
+            Request::Dump => {
+                let text = crate::ctl::dump_text(self);
+                self.reply(client, Response::DumpText { text });
+            }
+            Request::Status => {
+                let data = Snapshot::of(self).encode();
+                self.reply(client, Response::StatusData { data });
+            }
+        }
+    }
+
+    fn release_msgid(&mut self, msgid: u64) {
+        if let Some(owner) = self.msgid_owner.remove(&msgid) {
+            if let Some(c) = self.clients.get_mut(&owner) {
+                c.msgids.retain(|m| *m != msgid);
+            }
+            self.free_msgids.push_back(msgid);
+        }
+    }
+
+    fn client_gone(&mut self, client: ClientId) {
+        let Some(c) = self.clients.remove(&client) else {
+            return;
+        };
+        for m in c.msgids {
+            self.msgid_owner.remove(&m);
+            self.free_msgids.push_back(m);
+        }
+        if c.on_server && !self.clients.values().any(|c| c.on_server) {
+            // The last client of a server left: nobody can take data now.
+            let s = self.self_rec.status;
+            if !ring::is_suspend(s) {
+                self.set_self_status(s | CHMPXSTS_VAL_SUSPEND);
+            }
+        }
+    }
+
+    /// The first client of a server attached: no longer suspended, and with AUTOMERGE
+    /// (not suspended ring-wide) the server enters the ring.
+    fn client_joined(&mut self) {
+        let s = self.self_rec.status;
+        if ring::is_suspend(s) {
+            self.set_self_status(s & !CHMPXSTS_MASK_SUSPEND);
+        }
+        if self.cfg.is_auto_merge
+            && !self.auto_merge_suspend
+            && self.self_rec.status == CHMPXSTS_SRVOUT_UP_NORMAL
+        {
+            let _ = self.service_in();
+        }
+    }
+
+    fn client_send(
+        &mut self,
+        client: ClientId,
+        msgid: u64,
+        c2ctype: u64,
+        hash: u64,
+        body: Vec<u8>,
+    ) -> i64 {
+        let Some(c) = self.clients.get(&client) else {
+            return -1;
+        };
+        let msgid = if c.on_server {
+            c.msgids.first().copied().unwrap_or(CHM_INVALID_MSGID)
+        } else if c.msgids.contains(&msgid) {
+            msgid
+        } else {
+            log::error!("client sends from msgid 0x{msgid:016x}, which is not its own");
+            return -1;
+        };
+        if body.is_empty() {
+            return -1;
+        }
+        let receivers = match self.ring.receivers(self.chmpxid, hash, c2ctype) {
+            Ok(r) if !r.is_empty() => r,
+            Ok(_) => {
+                log::error!("no receiver for hash 0x{hash:016x}");
+                return -1;
+            }
+            Err(e) => {
+                log::error!("{e}");
+                return -1;
+            }
+        };
+        let dept = PckId {
+            chmpxid: self.chmpxid,
+            msgid,
+        };
+        let mut n = 0i64;
+        for id in &receivers {
+            let head = ComHead::c2c(
+                c2ctype,
+                dept,
+                PckId {
+                    chmpxid: *id,
+                    msgid: CHM_INVALID_MSGID,
+                },
+                hash,
+                self.now,
+            );
+            let frame = Frame::new(head, body.clone());
+            if *id == self.chmpxid {
+                if self.deliver_local(frame) {
+                    n += 1;
+                }
+            } else if self.send_to(*id, frame.encode()) {
+                self.stats.sent += 1;
+                self.stats.sent_bytes += body.len() as u64;
+                n += 1;
+            }
+        }
+        if n == 0 {
+            -1
+        } else {
+            receivers.len() as i64
+        }
+    }
+
+    fn client_reply(&mut self, client: ClientId, req: &ComPkt, body: Vec<u8>) -> bool {
+        let Some(c) = self.clients.get(&client) else {
+            return false;
+        };
+        let mut head = reply_head(req);
+        // Our side of the conversation: the msgid that received the request.
+        if head.dept_ids.msgid == CHM_INVALID_MSGID || !c.msgids.contains(&head.dept_ids.msgid) {
+            head.dept_ids.msgid = c.msgids.first().copied().unwrap_or(CHM_INVALID_MSGID);
+        }
+        head.dept_ids.chmpxid = self.chmpxid;
+        head.reqtime = self.now;
+        let target = head.term_ids.chmpxid;
+        let frame = Frame::new(head, body);
+        if target == self.chmpxid {
+            return self.deliver_local(frame);
+        }
+        let len = frame.payload.len() as u64;
+        let ok = self.send_to(target, frame.encode());
+        if ok {
+            self.stats.sent += 1;
+            self.stats.sent_bytes += len;
+        }
+        ok
+    }
+
+    /// A C2C frame from a peer.
+    fn c2c_in(&mut self, frame: Frame) {
+        self.stats.received += 1;
+        self.stats.received_bytes += frame.payload.len() as u64;
+        let term = frame.pkt.head.term_ids.chmpxid;
+        if term != self.chmpxid {
+            // Not for us: pass it on if we know the way (a reply through a server).
+            let data = frame.encode();
+            if !self.send_to(term, data) {
+                log::warn!("dropping a C2C frame for unknown chmpxid 0x{term:016x}");
+            }
+            return;
+        }
+        if !self.deliver_local(frame) {
+            log::warn!("no local client can take a C2C message, dropped");
+        }
+    }
+
+    /// Hands a frame addressed to this chmpx to the client that owns its terminal msgid, or
+    /// (no msgid: a request) to the next client of this server in turn.
+    fn deliver_local(&mut self, mut frame: Frame) -> bool {
+        let msgid = frame.pkt.head.term_ids.msgid;
+        let target = if msgid != CHM_INVALID_MSGID {
+            self.msgid_owner.get(&msgid).map(|c| (*c, msgid))
+        } else {
+            let mut ids: Vec<(ClientId, u64)> = self
+                .clients
+                .iter()
+                .filter(|(_, c)| c.on_server)
+                .filter_map(|(id, c)| c.msgids.first().map(|m| (*id, *m)))
+                .collect();
+            ids.sort_by_key(|(_, m)| *m);
+            if ids.is_empty() {
+                None
+            } else {
+                self.rr_next = (self.rr_next + 1) % ids.len();
+                Some(ids[self.rr_next])
+            }
+        };
+        let Some((client, msgid)) = target else {
+            return false;
+        };
+        frame.pkt.head.term_ids.msgid = msgid;
+        frame.pkt.length = (COMPKT_SIZE + frame.payload.len()) as u64;
+        frame.pkt.offset = COMPKT_SIZE as u64;
+        self.out.push(Output::ToClient {
+            client,
+            resp: Response::Deliver {
+                msgid,
+                pkt: frame.pkt,
+                body: frame.payload,
+            },
+        });
+        true
+    }
+
+    // ---- views for the control port and tools -----------------------------------------------
+
+    pub fn client_count(&self) -> usize {
+        self.clients.len()
+    }
+
+    pub fn client_pids(&self) -> Vec<u32> {
+        let mut v: Vec<u32> = self.clients.values().map(|c| c.pid).collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+
+    pub fn activated_msgids(&self) -> Vec<u64> {
+        let mut v: Vec<u64> = self.msgid_owner.keys().copied().collect();
+        v.sort_unstable();
+        v
+    }
+
+    pub fn connected_servers(&self) -> usize {
+        self.out_conn.len()
+    }
+}
+
+/// What `chmpxstatus` shows: identity, times, self record, servers and slaves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    pub pid: u32,
+    pub start_time: i64,
+    pub is_server: bool,
+    pub group: String,
+    pub chmpxid: u64,
+    pub base_msgid: u64,
+    pub self_rec: ChmpxSvr,
+    pub servers: Vec<ChmpxSvr>,
+    pub slaves: Vec<ChmpxSvr>,
+    pub client_pids: Vec<u32>,
+    pub msgids: Vec<u64>,
+}
+
+impl Snapshot {
+    pub fn of(n: &Node) -> Snapshot {
+        let mut self_rec = n
+            .ring
+            .get(n.chmpxid)
+            .cloned()
+            .unwrap_or_else(|| n.self_rec.clone());
+        if !n.is_server {
+            self_rec = n.self_rec.clone();
+        }
+        Snapshot {
+            pid: n.pid,
+            start_time: n.start_time,
+            is_server: n.is_server,
+            group: n.cfg.group.clone(),
+            chmpxid: n.chmpxid,
+            base_msgid: n.base_msgid,
+            self_rec,
+            servers: n.ring.servers.clone(),
+            slaves: n.slaves.values().map(|s| s.record.clone()).collect(),
+            client_pids: n.client_pids(),
+            msgids: n.activated_msgids(),
+        }
+    }
+
+    pub fn encode(&self) -> Vec<u8> {
+        let mut v = Vec::new();
+        v.extend_from_slice(&self.pid.to_le_bytes());
+        v.extend_from_slice(&self.start_time.to_le_bytes());
+        v.push(self.is_server as u8);
+        v.extend_from_slice(&(self.group.len() as u32).to_le_bytes());
+        v.extend_from_slice(self.group.as_bytes());
+        v.extend_from_slice(&self.chmpxid.to_le_bytes());
+        v.extend_from_slice(&self.base_msgid.to_le_bytes());
+        self.self_rec.encode_into(&mut v);
+        for list in [&self.servers, &self.slaves] {
+            v.extend_from_slice(&(list.len() as u32).to_le_bytes());
+            for s in list {
+                s.encode_into(&mut v);
+            }
+        }
+        v.extend_from_slice(&(self.client_pids.len() as u32).to_le_bytes());
+        for p in &self.client_pids {
+            v.extend_from_slice(&p.to_le_bytes());
+        }
+        v.extend_from_slice(&(self.msgids.len() as u32).to_le_bytes());
+        for m in &self.msgids {
+            v.extend_from_slice(&m.to_le_bytes());
+        }
+        v
+    }
+
+    pub fn decode(mut b: &[u8]) -> Option<Snapshot> {
+        fn take<'a>(b: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
+            if b.len() < n {
+                return None;
+            }
+            let (x, y) = b.split_at(n);
+            *b = y;
+            Some(x)
+        }
+        let u32_ =
+            |b: &mut &[u8]| take(b, 4).map(|x| u32::from_le_bytes(x.try_into().unwrap_or([0; 4])));
+        let u64_ =
+            |b: &mut &[u8]| take(b, 8).map(|x| u64::from_le_bytes(x.try_into().unwrap_or([0; 8])));
+        let pid = u32_(&mut b)?;
+        let start_time = u64_(&mut b)? as i64;
+        let is_server = take(&mut b, 1)?[0] != 0;
+        let gl = u32_(&mut b)? as usize;
+        let group = String::from_utf8(take(&mut b, gl)?.to_vec()).ok()?;
+        let chmpxid = u64_(&mut b)?;
+        let base_msgid = u64_(&mut b)?;
+        let self_rec = ChmpxSvr::decode(take(&mut b, CHMPXSVR_SIZE)?).ok()?;
+        let mut lists = Vec::new();
+        for _ in 0..2 {
+            let n = u32_(&mut b)? as usize;
+            if n > b.len() / CHMPXSVR_SIZE {
+                return None;
+            }
+            let mut l = Vec::with_capacity(n);
+            for _ in 0..n {
+                l.push(ChmpxSvr::decode(take(&mut b, CHMPXSVR_SIZE)?).ok()?);
+            }
+            lists.push(l);
+        }
+        let n = u32_(&mut b)? as usize;
+        let client_pids = (0..n.min(b.len() / 4))
+            .map(|_| u32_(&mut b))
+            .collect::<Option<Vec<_>>>()?;
+        let n = u32_(&mut b)? as usize;
+        let msgids = (0..n.min(b.len() / 8))
+            .map(|_| u64_(&mut b))
+            .collect::<Option<Vec<_>>>()?;
+        let slaves = lists.pop()?;
+        let servers = lists.pop()?;
+        Some(Snapshot {
+            pid,
+            start_time,
+            is_server,
+            group,
+            chmpxid,
+            base_msgid,
+            self_rec,
+            servers,
+            slaves,
+            client_pids,
+            msgids,
+        })
+    }
+}

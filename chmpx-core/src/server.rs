@@ -1,0 +1,846 @@
+//! The chmpx process's event loop: one thread, one `mio` poll over the data and control
+//! listeners, peer connections, local clients (abstract Unix socket), signals (signalfd) and
+//! the configuration file (inotify). It moves bytes and calls [`Node::handle`]; every decision
+//! is made in [`Node`].
+
+use std::collections::HashMap;
+use std::io::{self, ErrorKind, Read, Write};
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::os::fd::AsRawFd;
+use std::time::{Duration, Instant};
+
+use mio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
+use mio::unix::SourceFd;
+use mio::{Events, Interest, Poll, Token};
+use nix::sys::signal::{SigSet, Signal};
+use nix::sys::signalfd::{SfdFlags, SignalFd};
+
+use crate::config::{hosts, watch::ConfWatch, ChmConfig, ConfSource, SelfIdentity};
+use crate::ctl;
+use crate::ipc::{self, MsgReader, Request};
+use crate::node::{Input, Node, Output};
+use crate::wire::{FrameReader, Timespec};
+
+const T_DATA: usize = 0;
+const T_CTL: usize = 1;
+const T_IPC: usize = 2;
+const T_SIGNAL: usize = 3;
+const T_CONF: usize = 4;
+/// Listeners occupy tokens below this (several bind addresses each).
+const FIRST_DYNAMIC: usize = 64;
+
+/// Most bytes we buffer for one peer or client before dropping it as stuck.
+const MAX_OUTBUF: usize = 256 * 1024 * 1024;
+
+fn now() -> Timespec {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    Timespec {
+        sec: d.as_secs() as i64,
+        nsec: d.subsec_nanos() as i64,
+    }
+}
+
+struct OutBuf {
+    data: Vec<u8>,
+    pos: usize,
+}
+
+impl OutBuf {
+    fn new() -> Self {
+        OutBuf {
+            data: Vec::new(),
+            pos: 0,
+        }
+    }
+    fn pending(&self) -> usize {
+        self.data.len() - self.pos
+    }
+    fn push(&mut self, bytes: &[u8]) {
+        if self.pos == self.data.len() {
+            self.data.clear();
+            self.pos = 0;
+        }
+        self.data.extend_from_slice(bytes);
+    }
+    /// Writes as much as the socket takes; Ok(true) when everything went out.
+    fn flush<W: Write>(&mut self, w: &mut W) -> io::Result<bool> {
+        while self.pos < self.data.len() {
+            match w.write(&self.data[self.pos..]) {
+                Ok(0) => return Err(io::Error::new(ErrorKind::WriteZero, "peer closed")),
+                Ok(n) => self.pos += n,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(false),
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        self.data.clear();
+        self.pos = 0;
+        Ok(true)
+    }
+}
+
+enum Kind {
+    /// A peer chmpx (accepted or ours, `connecting` until the TCP handshake is done).
+    Peer {
+        reader: FrameReader,
+        connecting: Option<(u64, Vec<SocketAddr>)>,
+    },
+    Client {
+        reader: MsgReader,
+    },
+    Control {
+        input: Vec<u8>,
+        answered: bool,
+    },
+}
+
+enum Sock {
+    Tcp(TcpStream),
+    Unix(UnixStream),
+}
+
+impl Sock {
+    fn source(&mut self) -> &mut dyn mio::event::Source {
+        match self {
+            Sock::Tcp(s) => s,
+            Sock::Unix(s) => s,
+        }
+    }
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Sock::Tcp(s) => s.read(buf),
+            Sock::Unix(s) => s.read(buf),
+        }
+    }
+}
+
+struct Conn {
+    sock: Sock,
+    kind: Kind,
+    out: OutBuf,
+    writable: bool,
+    close_after_flush: bool,
+}
+
+/// A running chmpx.
+pub struct Server {
+    poll: Poll,
+    node: Node,
+    listeners: Vec<(usize, bool, TcpListener)>,
+    ipc_listener: UnixListener,
+    signals: SignalFd,
+    watch: Option<ConfWatch>,
+    source: ConfSource,
+    who: SelfIdentity,
+    conns: HashMap<usize, Conn>,
+    next_token: usize,
+    /// Node connection id -> token (they are the same numbers; kept for clarity).
+    stop: bool,
+}
+
+/// Addresses this node listens on: what its own name (and endpoints) resolve to, loopback
+/// included when the name is a local one.
+fn bind_addrs(node: &Node, port: u16) -> Vec<SocketAddr> {
+    let mut ips: Vec<IpAddr> = Vec::new();
+    let name = &node.self_node.name;
+    ips.extend(hosts::resolve_addrs(name));
+    for ep in &node.self_node.endpoints {
+        if let Ok(ip) = ep.host.parse::<IpAddr>() {
+            ips.push(ip);
+        }
+    }
+    if hosts::local_names()
+        .iter()
+        .any(|l| l.eq_ignore_ascii_case(name))
+    {
+        ips.push(IpAddr::from([127, 0, 0, 1]));
+    }
+    // Only addresses of this host can be bound.
+    let local: Vec<String> = hosts::local_names().to_vec();
+    ips.retain(|ip| ip.is_loopback() || local.iter().any(|l| l == &ip.to_string()));
+    ips.sort();
+    ips.dedup();
+    ips.into_iter()
+        .map(|ip| SocketAddr::new(ip, port))
+        .collect()
+}
+
+fn listen(addrs: &[SocketAddr], what: &str) -> Result<Vec<TcpListener>, String> {
+    if addrs.is_empty() {
+        return Err(format!("no local address to listen on for the {what}"));
+    }
+    let mut out = Vec::new();
+    for a in addrs {
+        match TcpListener::bind(*a) {
+            Ok(l) => out.push(l),
+            Err(e) if e.kind() == ErrorKind::AddrInUse => {
+                return Err(format!(
+                    "the {what} {a} is already in use by another process"
+                ))
+            }
+            Err(e) => return Err(format!("could not listen on {a} for the {what}: {e}")),
+        }
+    }
+    Ok(out)
+}
+
+impl Server {
+    /// Binds everything; fails with a clear message (port taken, bad configuration).
+    pub fn new(source: ConfSource, who: SelfIdentity) -> Result<Server, String> {
+        let cfg = ChmConfig::load_source(&source, &who).map_err(|e| e.to_string())?;
+        let node = Node::new(cfg, std::process::id(), now())?;
+        let poll = Poll::new().map_err(|e| format!("epoll: {e}"))?;
+
+        let mut listeners = Vec::new();
+        let mut token = 8usize;
+        let mut groups: Vec<(usize, &str, u16)> =
+            vec![(T_CTL, "control port", node.self_node.ctlport as u16)];
+        if node.is_server {
+            groups.push((T_DATA, "data port", node.self_node.port as u16));
+        }
+        for (kind, what, port) in groups {
+            let addrs = bind_addrs(&node, port);
+            for mut l in listen(&addrs, what)? {
+                poll.registry()
+                    .register(&mut l, Token(token), Interest::READABLE)
+                    .map_err(|e| format!("register: {e}"))?;
+                listeners.push((token, kind == T_CTL, l));
+                token += 1;
+            }
+        }
+        // Local clients: abstract Unix socket named after the group and control port.
+        let name = ipc::socket_name(&node.cfg.group, node.cfg.self_ctlport);
+        let addr = {
+            use std::os::linux::net::SocketAddrExt;
+            std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes())
+                .map_err(|e| format!("local socket name: {e}"))?
+        };
+        let std_l = std::os::unix::net::UnixListener::bind_addr(&addr).map_err(|e| {
+            if e.kind() == ErrorKind::AddrInUse {
+                format!(
+                    "another chmpx of group {} with control port {} runs on this host",
+                    node.cfg.group, node.cfg.self_ctlport
+                )
+            } else {
+                format!("local socket: {e}")
+            }
+        })?;
+        std_l.set_nonblocking(true).map_err(|e| e.to_string())?;
+        let mut ipc_listener = UnixListener::from_std(std_l);
+        poll.registry()
+            .register(&mut ipc_listener, Token(T_IPC), Interest::READABLE)
+            .map_err(|e| e.to_string())?;
+
+        let mut mask = SigSet::empty();
+        for s in [
+            Signal::SIGHUP,
+            Signal::SIGINT,
+            Signal::SIGTERM,
+            Signal::SIGUSR1,
+            Signal::SIGPIPE,
+        ] {
+            mask.add(s);
+        }
+        mask.thread_block()
+            .map_err(|e| format!("sigprocmask: {e}"))?;
+        let signals = SignalFd::with_flags(&mask, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)
+            .map_err(|e| format!("signalfd: {e}"))?;
+        poll.registry()
+            .register(
+                &mut SourceFd(&signals.as_raw_fd()),
+                Token(T_SIGNAL),
+                Interest::READABLE,
+            )
+            .map_err(|e| e.to_string())?;
+
+        let watch = source.file().and_then(|p| ConfWatch::new(&p).ok());
+        if let Some(w) = &watch {
+            poll.registry()
+                .register(
+                    &mut SourceFd(&w.raw_fd()),
+                    Token(T_CONF),
+                    Interest::READABLE,
+                )
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(Server {
+            poll,
+            node,
+            listeners,
+            ipc_listener,
+            signals,
+            watch,
+            source,
+            who,
+            conns: HashMap::new(),
+            next_token: FIRST_DYNAMIC,
+            stop: false,
+        })
+    }
+
+    pub fn node(&self) -> &Node {
+        &self.node
+    }
+
+    fn new_token(&mut self) -> usize {
+        loop {
+            let t = self.next_token;
+            self.next_token = if self.next_token >= usize::MAX / 2 {
+                FIRST_DYNAMIC
+            } else {
+                self.next_token + 1
+            };
+            if !self.conns.contains_key(&t) {
+                return t;
+            }
+        }
+    }
+
+    /// Runs until SIGHUP, SIGINT or SIGTERM.
+    pub fn run(&mut self) -> Result<(), String> {
+        let outs = self.node.start();
+        self.apply(outs);
+        let mut events = Events::with_capacity(256);
+        let mut last_tick = Instant::now();
+        while !self.stop {
+            match self
+                .poll
+                .poll(&mut events, Some(Duration::from_millis(500)))
+            {
+                Ok(()) => {}
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) => return Err(format!("poll: {e}")),
+            }
+            self.node.set_now(now());
+            for ev in events.iter() {
+                let t = ev.token().0;
+                match t {
+                    T_IPC => self.accept_clients(),
+                    T_SIGNAL => self.signals(),
+                    T_CONF => self.config_changed(),
+                    t if t < FIRST_DYNAMIC => self.accept_tcp(t),
+                    t => self.conn_event(
+                        t,
+                        ev.is_readable(),
+                        ev.is_writable(),
+                        ev.is_error() || ev.is_read_closed(),
+                    ),
+                }
+            }
+            if last_tick.elapsed() >= Duration::from_millis(500) {
+                last_tick = Instant::now();
+                let outs = self.node.handle(Input::Tick { now: now() });
+                self.apply(outs);
+            }
+        }
+        Ok(())
+    }
+
+    fn signals(&mut self) {
+        while let Ok(Some(sig)) = self.signals.read_signal() {
+            match Signal::try_from(sig.ssi_signo as i32) {
+                Ok(Signal::SIGUSR1) => {
+                    let l = crate::dbg::bump_level();
+                    eprintln!("chmpx: debug level is now {}", l.name());
+                }
+                Ok(Signal::SIGHUP | Signal::SIGINT | Signal::SIGTERM) => {
+                    log::info!("stop signal received");
+                    self.stop = true;
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn config_changed(&mut self) {
+        let Some(w) = self.watch.as_mut() else { return };
+        if !w.changed() {
+            return;
+        }
+        match ChmConfig::load_source(&self.source, &self.who) {
+            Ok(cfg) => {
+                log::info!("configuration reloaded");
+                // Servers added to the file become known (DOWN until reached).
+                for s in &cfg.servers {
+                    let id = crate::ring::node_chmpxid(&cfg, s);
+                    if self.node.ring.get(id).is_none() {
+                        let rec = crate::ring::server_record(
+                            &cfg,
+                            s,
+                            crate::wire::CHMPXSTS_SRVOUT_DOWN_NORMAL,
+                        );
+                        self.node.ring.upsert(rec);
+                    }
+                }
+                self.node.cfg.slaves = cfg.slaves.clone();
+            }
+            Err(e) => {
+                // Like the original: a configuration that no longer loads stops chmpx.
+                log::error!("the configuration file changed and no longer loads ({e}); stopping");
+                self.stop = true;
+            }
+        }
+    }
+
+    fn accept_tcp(&mut self, token: usize) {
+        let Some(idx) = self.listeners.iter().position(|(t, _, _)| *t == token) else {
+            return;
+        };
+        let is_ctl = self.listeners[idx].1;
+        loop {
+            let res = self.listeners[idx].2.accept();
+            let (mut s, addr) = match res {
+                Ok(x) => x,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return,
+                Err(e) => {
+                    log::warn!("accept: {e}");
+                    return;
+                }
+            };
+            let _ = s.set_nodelay(true);
+            let t = self.new_token();
+            if self
+                .poll
+                .registry()
+                .register(&mut s, Token(t), Interest::READABLE)
+                .is_err()
+            {
+                continue;
+            }
+            let kind = if is_ctl {
+                Kind::Control {
+                    input: Vec::new(),
+                    answered: false,
+                }
+            } else {
+                Kind::Peer {
+                    reader: FrameReader::new(),
+                    connecting: None,
+                }
+            };
+            self.conns.insert(
+                t,
+                Conn {
+                    sock: Sock::Tcp(s),
+                    kind,
+                    out: OutBuf::new(),
+                    writable: false,
+                    close_after_flush: false,
+                },
+            );
+            if !is_ctl {
+                let outs = self.node.handle(Input::Accepted {
+                    conn: t as u64,
+                    addr: addr.ip(),
+                });
+                self.apply(outs);
+            }
+        }
+    }
+
+    fn accept_clients(&mut self) {
+        loop {
+            let mut s = match self.ipc_listener.accept() {
+                Ok((s, _)) => s,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return,
+                Err(e) => {
+                    log::warn!("accept (local): {e}");
+                    return;
+                }
+            };
+            let t = self.new_token();
+            if self
+                .poll
+                .registry()
+                .register(&mut s, Token(t), Interest::READABLE)
+                .is_err()
+            {
+                continue;
+            }
+            self.conns.insert(
+                t,
+                Conn {
+                    sock: Sock::Unix(s),
+                    kind: Kind::Client {
+                        reader: MsgReader::default(),
+                    },
+                    out: OutBuf::new(),
+                    writable: false,
+                    close_after_flush: false,
+                },
+            );
+        }
+    }
+
+    fn conn_event(&mut self, t: usize, readable: bool, writable: bool, closed: bool) {
+        if writable {
+            let connecting = matches!(
+                self.conns.get(&t).map(|c| &c.kind),
+                Some(Kind::Peer {
+                    connecting: Some(_),
+                    ..
+                })
+            );
+            if connecting {
+                self.finish_connect(t);
+            }
+            if !self.flush(t) {
+                return;
+            }
+        }
+        if readable || closed {
+            self.read(t);
+        }
+    }
+
+    fn finish_connect(&mut self, t: usize) {
+        let Some(c) = self.conns.get_mut(&t) else {
+            return;
+        };
+        let Sock::Tcp(s) = &mut c.sock else { return };
+        let ok = matches!(s.take_error(), Ok(None)) && s.peer_addr().is_ok();
+        let Kind::Peer { connecting, .. } = &mut c.kind else {
+            return;
+        };
+        let Some((chmpxid, rest)) = connecting.take() else {
+            return;
+        };
+        if ok {
+            let _ = s.set_nodelay(true);
+            let _ = self
+                .poll
+                .registry()
+                .reregister(s, Token(t), Interest::READABLE);
+            c.writable = false;
+            let outs = self.node.handle(Input::Connected {
+                conn: t as u64,
+                chmpxid,
+            });
+            self.apply(outs);
+        } else {
+            self.remove(t);
+            self.connect(chmpxid, rest);
+        }
+    }
+
+    fn read(&mut self, t: usize) {
+        let mut buf = [0u8; 65536];
+        let mut eof = false;
+        loop {
+            let Some(c) = self.conns.get_mut(&t) else {
+                return;
+            };
+            match c.sock.read(&mut buf) {
+                Ok(0) => {
+                    eof = true;
+                    break;
+                }
+                Ok(n) => match &mut c.kind {
+                    Kind::Peer { reader, .. } => reader.feed(&buf[..n]),
+                    Kind::Client { reader } => reader.feed(&buf[..n]),
+                    Kind::Control { input, .. } => {
+                        input.extend_from_slice(&buf[..n]);
+                        if input.len() > ctl::CTL_COMMAND_MAX_LENGTH * 2 {
+                            input.truncate(ctl::CTL_COMMAND_MAX_LENGTH * 2);
+                        }
+                    }
+                },
+                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(_) => {
+                    eof = true;
+                    break;
+                }
+            }
+        }
+        self.process_input(t);
+        if eof {
+            self.gone(t);
+        }
+    }
+
+    fn process_input(&mut self, t: usize) {
+        let Some(c) = self.conns.get_mut(&t) else {
+            return;
+        };
+        match &mut c.kind {
+            Kind::Peer { reader, .. } => {
+                let mut frames = Vec::new();
+                let mut bad = false;
+                loop {
+                    match reader.next_frame() {
+                        Ok(Some(f)) => frames.push(f),
+                        Ok(None) => break,
+                        Err(e) => {
+                            log::error!("peer sent a bad frame ({e}); closing the connection");
+                            bad = true;
+                            break;
+                        }
+                    }
+                }
+                for frame in frames {
+                    let outs = self.node.handle(Input::Frame {
+                        conn: t as u64,
+                        frame,
+                    });
+                    self.apply(outs);
+                }
+                if bad {
+                    self.gone(t);
+                }
+            }
+            Kind::Client { reader } => {
+                let mut reqs = Vec::new();
+                let mut bad = false;
+                loop {
+                    match reader.next_msg() {
+                        Ok(Some(m)) => match Request::decode(&m) {
+                            Ok(r) => reqs.push(r),
+                            Err(e) => {
+                                log::error!("local client sent a bad message ({e}); dropping it");
+                                bad = true;
+                                break;
+                            }
+                        },
+                        Ok(None) => break,
+                        Err(e) => {
+                            log::error!("local client sent a bad message ({e}); dropping it");
+                            bad = true;
+                            break;
+                        }
+                    }
+                }
+                for req in reqs {
+                    let outs = self.node.handle(Input::Client {
+                        client: t as u64,
+                        req,
+                    });
+                    self.apply(outs);
+                }
+                if bad {
+                    self.gone(t);
+                }
+            }
+            Kind::Control { input, answered } => {
+                if *answered || input.is_empty() {
+                    return;
+                }
+                *answered = true;
+                let text = String::from_utf8_lossy(input).to_string();
+                let resp = match ctl::command(&mut self.node, &text) {
+                    Ok(r) => r,
+                    Err(remote) => forward_control(&remote),
+                };
+                let outs = self.node.take_outputs();
+                self.apply(outs);
+                self.send(t, resp.as_bytes());
+                if let Some(c) = self.conns.get_mut(&t) {
+                    c.close_after_flush = true;
+                }
+                self.flush(t);
+            }
+        }
+    }
+
+    /// A connection is finished (EOF, error, or bad data).
+    fn gone(&mut self, t: usize) {
+        let Some(c) = self.conns.get(&t) else { return };
+        let input = match c.kind {
+            Kind::Peer { .. } => Some(Input::Closed { conn: t as u64 }),
+            Kind::Client { .. } => Some(Input::ClientGone { client: t as u64 }),
+            Kind::Control { .. } => None,
+        };
+        self.remove(t);
+        if let Some(i) = input {
+            let outs = self.node.handle(i);
+            self.apply(outs);
+        }
+    }
+
+    fn remove(&mut self, t: usize) {
+        if let Some(mut c) = self.conns.remove(&t) {
+            let _ = self.poll.registry().deregister(c.sock.source());
+        }
+    }
+
+    fn send(&mut self, t: usize, data: &[u8]) {
+        let Some(c) = self.conns.get_mut(&t) else {
+            return;
+        };
+        if c.out.pending() + data.len() > MAX_OUTBUF {
+            log::error!("a connection does not read its data; closing it");
+            self.gone(t);
+            return;
+        }
+        c.out.push(data);
+    }
+
+    /// Writes what is buffered; false when the connection was closed.
+    fn flush(&mut self, t: usize) -> bool {
+        let Some(c) = self.conns.get_mut(&t) else {
+            return false;
+        };
+        if matches!(
+            c.kind,
+            Kind::Peer {
+                connecting: Some(_),
+                ..
+            }
+        ) {
+            return true;
+        }
+        let res = match &mut c.sock {
+            Sock::Tcp(s) => c.out.flush(s),
+            Sock::Unix(s) => c.out.flush(s),
+        };
+        match res {
+            Ok(true) => {
+                if c.close_after_flush {
+                    self.remove(t);
+                    return false;
+                }
+                if c.writable {
+                    c.writable = false;
+                    let _ = self.poll.registry().reregister(
+                        c.sock.source(),
+                        Token(t),
+                        Interest::READABLE,
+                    );
+                }
+                true
+            }
+            Ok(false) => {
+                if !c.writable {
+                    c.writable = true;
+                    let _ = self.poll.registry().reregister(
+                        c.sock.source(),
+                        Token(t),
+                        Interest::READABLE | Interest::WRITABLE,
+                    );
+                }
+                true
+            }
+            Err(_) => {
+                self.gone(t);
+                false
+            }
+        }
+    }
+
+    fn connect(&mut self, chmpxid: u64, mut addrs: Vec<SocketAddr>) {
+        while !addrs.is_empty() {
+            let a = addrs.remove(0);
+            match TcpStream::connect(a) {
+                Ok(mut s) => {
+                    let t = self.new_token();
+                    if self
+                        .poll
+                        .registry()
+                        .register(&mut s, Token(t), Interest::WRITABLE | Interest::READABLE)
+                        .is_err()
+                    {
+                        continue;
+                    }
+                    self.conns.insert(
+                        t,
+                        Conn {
+                            sock: Sock::Tcp(s),
+                            kind: Kind::Peer {
+                                reader: FrameReader::new(),
+                                connecting: Some((chmpxid, addrs)),
+                            },
+                            out: OutBuf::new(),
+                            writable: true,
+                            close_after_flush: false,
+                        },
+                    );
+                    return;
+                }
+                Err(e) => log::debug!("connect {a}: {e}"),
+            }
+        }
+        let outs = self.node.handle(Input::ConnectFailed { chmpxid });
+        self.apply(outs);
+    }
+
+    fn apply(&mut self, outs: Vec<Output>) {
+        let mut touched: Vec<usize> = Vec::new();
+        for o in outs {
+            match o {
+                Output::Send { conn, data } => {
+                    let t = conn as usize;
+                    self.send(t, &data);
+                    touched.push(t);
+                }
+                Output::Close { conn } => {
+                    let t = conn as usize;
+                    self.flush(t);
+                    self.remove(t);
+                }
+                Output::Connect { chmpxid, addrs } => {
+                    let resolved: Vec<SocketAddr> = addrs
+                        .iter()
+                        .flat_map(|(h, p)| (h.as_str(), *p).to_socket_addrs().into_iter().flatten())
+                        .collect();
+                    self.connect(chmpxid, resolved);
+                }
+                Output::ToClient { client, resp } => {
+                    let t = client as usize;
+                    self.send(t, &resp.encode());
+                    touched.push(t);
+                }
+                Output::CloseClient { client } => {
+                    let t = client as usize;
+                    if let Some(c) = self.conns.get_mut(&t) {
+                        c.close_after_flush = true;
+                    }
+                    touched.push(t);
+                }
+            }
+        }
+        touched.sort_unstable();
+        touched.dedup();
+        for t in touched {
+            self.flush(t);
+        }
+    }
+}
+
+/// Sends a control command to another chmpx and returns its answer (SERVICEOUT of a remote
+/// server).
+pub fn forward_control(r: &ctl::Remote) -> String {
+    match control_request(&r.host, r.port, &r.command, Duration::from_secs(5)) {
+        Ok(s) => s,
+        Err(_) => ctl::RES_ERROR_TRANSFER.into(),
+    }
+}
+
+/// One control-port exchange: connect, send the command (NUL-terminated like the original's
+/// tools), read the answer until the peer closes.
+pub fn control_request(
+    host: &str,
+    port: u16,
+    command: &str,
+    timeout: Duration,
+) -> io::Result<String> {
+    let addrs: Vec<SocketAddr> = (host, port).to_socket_addrs()?.collect();
+    let mut last = io::Error::new(ErrorKind::NotFound, "no address");
+    for a in addrs {
+        match std::net::TcpStream::connect_timeout(&a, timeout) {
+            Ok(mut s) => {
+                s.set_read_timeout(Some(timeout))?;
+                s.set_write_timeout(Some(timeout))?;
+                let mut data = command.as_bytes().to_vec();
+                data.push(0);
+                s.write_all(&data)?;
+                let mut out = Vec::new();
+                s.read_to_end(&mut out)?;
+                return Ok(String::from_utf8_lossy(&out).into_owned());
+            }
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
