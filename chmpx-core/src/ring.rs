@@ -57,8 +57,8 @@ pub fn id_seed(
 /// chmpxid from a seed (all-ones is replaced by ...fe).
 pub fn chmpxid_of_seed(seed: &str) -> u64 {
     let (h1, h2) = (
-        k2hash::hash::hash(seed.as_bytes()),
-        k2hash::hash::second_hash(seed.as_bytes()),
+        k2hash_hash::hash(seed.as_bytes()),
+        k2hash_hash::second_hash(seed.as_bytes()),
     );
     let id = ((h1 & 0xffff_ffff) << 32) | (h2 & 0xffff_ffff);
     if id == CHM_INVALID_CHMPXID {
@@ -70,7 +70,7 @@ pub fn chmpxid_of_seed(seed: &str) -> u64 {
 
 /// The first msgid of a chmpx process: the high half of its chmpxid hash.
 pub fn base_msgid_of_seed(seed: &str) -> u64 {
-    (k2hash::hash::hash(seed.as_bytes()) & 0xffff_ffff) << 32
+    (k2hash_hash::hash(seed.as_bytes()) & 0xffff_ffff) << 32
 }
 
 /// chmpxid of a configured node.

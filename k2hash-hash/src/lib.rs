@@ -95,7 +95,7 @@ fn interposed() -> Option<HashFuncs> {
 }
 
 /// True when both addresses lie in the same loaded object.
-pub(crate) fn same_object(a: *mut libc::c_void, b: *mut libc::c_void) -> bool {
+pub fn same_object(a: *mut libc::c_void, b: *mut libc::c_void) -> bool {
     // SAFETY: dladdr only inspects the loader's tables; the info structs are plain data.
     unsafe {
         let mut ia: libc::Dl_info = std::mem::zeroed();
