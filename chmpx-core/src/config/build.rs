@@ -490,7 +490,13 @@ impl Builder<'_> {
         for host in expanded {
             let names = hosts::host_names(&host);
             let mut one = n.clone();
-            one.name = names.first().cloned().unwrap_or(host);
+            // The INI loader keeps the name as written (a loopback word becomes this host's
+            // first name); the YAML loader takes the first name the resolver gives.
+            one.name = if self.syntax == Syntax::Ini && !hosts::is_localhost_keyword(&host) {
+                host.clone()
+            } else {
+                names.first().cloned().unwrap_or(host)
+            };
             if one.name.len() >= 1025 {
                 return err(format!("{sec}: host name longer than 1024 bytes"));
             }

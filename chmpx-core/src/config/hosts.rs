@@ -19,15 +19,9 @@ pub struct HostPort {
     pub port: i16,
 }
 
-/// The words that always mean "this host".
+/// The words that always mean "this host" (`IsLocalhostKeyword`).
 pub fn is_localhost_keyword(host: &str) -> bool {
-    let h = host.trim();
-    h.eq_ignore_ascii_case("localhost")
-        || h.eq_ignore_ascii_case("localhost.localdomain")
-        || h.eq_ignore_ascii_case("ip6-localhost")
-        || h.eq_ignore_ascii_case("ip6-loopback")
-        || h == "127.0.0.1"
-        || h == "::1"
+    host == "localhost" || host == "127.0.0.1" || host == "::1" || host.starts_with("::1%")
 }
 
 /// Expands the simple host patterns of a server NAME. A comma outside brackets separates host
@@ -287,81 +281,189 @@ pub fn is_hostname(s: &str) -> bool {
         })
 }
 
-/// This host's names and addresses: the uname node name, its canonical name, and the
-/// addresses of the local interfaces (loopback keywords excluded, as the original does).
-/// The first entry is the name the configuration uses for `localhost` entries.
-pub fn local_names() -> &'static [String] {
-    static LOCAL: OnceLock<Vec<String>> = OnceLock::new();
+/// What this host calls itself, computed once like the original's `ChmNetDb`:
+/// * `addrs`: the interface addresses in `getifaddrs` order (numeric, zone index cut);
+/// * `names`: the node name if DNS (not /etc/hosts) knows it (`full`), and the reverse names
+///   of the node name's addresses other than the node name itself.
+struct LocalInfo {
+    full: Option<String>,
+    names: Vec<String>,
+    addrs: Vec<String>,
+    inet6: bool,
+}
+
+fn node_name() -> String {
+    nix::unistd::gethostname()
+        .ok()
+        .and_then(|h| h.into_string().ok())
+        .unwrap_or_default()
+}
+
+fn local_info() -> &'static LocalInfo {
+    static LOCAL: OnceLock<LocalInfo> = OnceLock::new();
     LOCAL.get_or_init(|| {
-        let mut names: Vec<String> = Vec::new();
-        let node = nix::unistd::gethostname()
-            .ok()
-            .and_then(|h| h.into_string().ok())
-            .unwrap_or_default();
-        if !node.is_empty() {
-            if let Some(canon) = canonical_name(&node) {
-                push_unique(&mut names, canon);
-            }
-            push_unique(&mut names, node);
-        }
-        if let Ok(addrs) = nix::ifaddrs::getifaddrs() {
-            for ifa in addrs {
+        let mut addrs = Vec::new();
+        let mut inet6 = false;
+        if let Ok(list) = nix::ifaddrs::getifaddrs() {
+            for ifa in list {
                 let Some(addr) = ifa.address else { continue };
-                let ip: Option<IpAddr> = if let Some(v4) = addr.as_sockaddr_in() {
-                    Some(IpAddr::V4(v4.ip()))
-                } else {
-                    addr.as_sockaddr_in6().map(|v6| IpAddr::V6(v6.ip()))
-                };
-                if let Some(ip) = ip {
-                    let text = match ip {
-                        IpAddr::V6(v6) => v6_text(v6),
-                        IpAddr::V4(v4) => v4.to_string(),
-                    };
-                    push_unique(&mut names, text);
+                if let Some(v4) = addr.as_sockaddr_in() {
+                    push_unique(&mut addrs, v4.ip().to_string());
+                } else if let Some(v6) = addr.as_sockaddr_in6() {
+                    inet6 = true;
+                    push_unique(&mut addrs, v6.ip().to_string());
+                    if let Some(v4) = v6.ip().to_ipv4_mapped() {
+                        push_unique(&mut addrs, v4.to_string());
+                    }
                 }
             }
         }
-        names.retain(|n| !is_localhost_keyword(n));
-        if names.is_empty() {
-            // No name and no address besides loopback: still a usable identity.
-            names.push("localhost".to_string());
+        let node = node_name();
+        let mut names = Vec::new();
+        let full = (!node.is_empty() && in_dns(&node)).then(|| node.clone());
+        if let Some(f) = &full {
+            names.push(f.clone());
         }
-        names
+        if !node.is_empty() {
+            for (_, rev) in resolve(&node, inet6) {
+                let Some(rev) = rev else { continue };
+                if rev != node || full.is_some() {
+                    push_unique(&mut names, rev);
+                }
+            }
+        }
+        LocalInfo {
+            full,
+            names,
+            addrs,
+            inet6,
+        }
     })
 }
 
+/// `res_query` for an A record: does DNS itself (not /etc/hosts) know `name`?
+fn in_dns(name: &str) -> bool {
+    extern "C" {
+        fn res_query(
+            dname: *const libc::c_char,
+            class: libc::c_int,
+            rtype: libc::c_int,
+            answer: *mut u8,
+            anslen: libc::c_int,
+        ) -> libc::c_int;
+    }
+    let Ok(c) = CString::new(name) else {
+        return false;
+    };
+    let mut answer = [0u8; 512];
+    // SAFETY: a NUL-terminated name and a buffer of the length we pass (class ANY, type A).
+    let n = unsafe {
+        res_query(
+            c.as_ptr(),
+            255,
+            1,
+            answer.as_mut_ptr(),
+            answer.len() as libc::c_int,
+        )
+    };
+    n >= 0
+}
+
+/// `getaddrinfo(AI_CANONNAME)` of `host`: each address (numeric) with its reverse name
+/// (`getnameinfo(NI_NAMEREQD)`), in resolver order.
+fn resolve(host: &str, inet6: bool) -> Vec<(String, Option<String>)> {
+    let Ok(c) = CString::new(host) else {
+        return Vec::new();
+    };
+    // SAFETY: a zeroed addrinfo is a valid hints value; fields set below.
+    let mut hints: libc::addrinfo = unsafe { std::mem::zeroed() };
+    hints.ai_flags = libc::AI_CANONNAME;
+    hints.ai_family = if inet6 {
+        libc::AF_UNSPEC
+    } else {
+        libc::AF_INET
+    };
+    hints.ai_socktype = libc::SOCK_STREAM;
+    let mut res: *mut libc::addrinfo = std::ptr::null_mut();
+    // SAFETY: valid C string, hints and out pointer; the list is freed below.
+    if unsafe { libc::getaddrinfo(c.as_ptr(), std::ptr::null(), &hints, &mut res) } != 0
+        || res.is_null()
+    {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let mut cur = res;
+    while !cur.is_null() {
+        // SAFETY: cur walks the list getaddrinfo returned; the buffers are ours and sized.
+        unsafe {
+            let ai = &*cur;
+            let mut num = [0 as libc::c_char; 1025];
+            let mut name = [0 as libc::c_char; 1025];
+            let ok_num = libc::getnameinfo(
+                ai.ai_addr,
+                ai.ai_addrlen,
+                num.as_mut_ptr(),
+                num.len() as u32,
+                std::ptr::null_mut(),
+                0,
+                libc::NI_NUMERICHOST | libc::NI_NUMERICSERV,
+            ) == 0;
+            let ok_name = libc::getnameinfo(
+                ai.ai_addr,
+                ai.ai_addrlen,
+                name.as_mut_ptr(),
+                name.len() as u32,
+                std::ptr::null_mut(),
+                0,
+                libc::NI_NAMEREQD | libc::NI_NUMERICSERV,
+            ) == 0;
+            if ok_num {
+                let n = CStr::from_ptr(num.as_ptr()).to_string_lossy().into_owned();
+                let r = ok_name
+                    .then(|| CStr::from_ptr(name.as_ptr()).to_string_lossy().into_owned())
+                    .filter(|r| !r.is_empty());
+                out.push((cut_zone(&n), r));
+            }
+            cur = ai.ai_next;
+        }
+    }
+    // SAFETY: freeing the list getaddrinfo gave us, once.
+    unsafe { libc::freeaddrinfo(res) };
+    out
+}
+
+fn cut_zone(s: &str) -> String {
+    s.split('%').next().unwrap_or(s).to_string()
+}
+
 fn push_unique(list: &mut Vec<String>, s: String) {
-    if !list.iter().any(|x| x.eq_ignore_ascii_case(&s)) {
+    if !list.contains(&s) {
         list.push(s);
     }
 }
 
-/// `getaddrinfo(AI_CANONNAME)`: the canonical name of `host`, if the resolver knows it.
-fn canonical_name(host: &str) -> Option<String> {
-    let c = CString::new(host).ok()?;
-    // SAFETY: zeroed addrinfo is a valid "no hints" value; flags set below.
-    let mut hints: libc::addrinfo = unsafe { std::mem::zeroed() };
-    hints.ai_flags = libc::AI_CANONNAME;
-    hints.ai_family = libc::AF_UNSPEC;
-    hints.ai_socktype = libc::SOCK_STREAM;
-    let mut res: *mut libc::addrinfo = std::ptr::null_mut();
-    // SAFETY: valid C string, hints and out pointer; the result is freed below.
-    let rc = unsafe { libc::getaddrinfo(c.as_ptr(), std::ptr::null(), &hints, &mut res) };
-    if rc != 0 || res.is_null() {
-        return None;
-    }
-    // SAFETY: res is a valid list from getaddrinfo; ai_canonname is NUL-terminated or NULL.
-    let name = unsafe {
-        let cn = (*res).ai_canonname;
-        let name = if cn.is_null() {
-            None
-        } else {
-            Some(CStr::from_ptr(cn).to_string_lossy().into_owned())
-        };
-        libc::freeaddrinfo(res);
-        name
-    };
-    name.filter(|n| !n.is_empty())
+/// This host's names and addresses without the loopback keywords (`GetLocalHostList`): the
+/// first is what a `localhost` server entry is called. Never empty: with nothing else left,
+/// the node name stands for the host (where the original crashes).
+pub fn local_names() -> &'static [String] {
+    static NAMES: OnceLock<Vec<String>> = OnceLock::new();
+    NAMES.get_or_init(|| {
+        let li = local_info();
+        let mut v: Vec<String> = Vec::new();
+        for n in li.names.iter().chain(li.addrs.iter()) {
+            push_unique(&mut v, cut_zone(n));
+        }
+        v.retain(|n| !is_localhost_keyword(n));
+        if v.is_empty() {
+            let node = node_name();
+            v.push(if node.is_empty() {
+                "localhost".into()
+            } else {
+                node
+            });
+        }
+        v
+    })
 }
 
 /// Every address `host` resolves to (empty when it does not resolve).
@@ -376,29 +478,57 @@ pub fn resolve_addrs(host: &str) -> Vec<IpAddr> {
     }
 }
 
-/// The names a server entry stands for: the local names for a loopback keyword, otherwise its
-/// canonical name, its addresses and the name itself. The first entry is the name stored.
+/// `GetAllHostList(host, .., true)`: for a loopback keyword this host's names and addresses;
+/// otherwise the reverse names of its addresses (loopback dropped, this host's DNS name first
+/// when it is one of ours), then its addresses, then the name itself.
 pub fn host_names(host: &str) -> Vec<String> {
     if is_localhost_keyword(host) {
         return local_names().to_vec();
     }
-    let mut list = Vec::new();
-    if host.parse::<IpAddr>().is_err() {
-        if let Some(canon) = canonical_name(host) {
-            push_unique(&mut list, canon);
+    let li = local_info();
+    let mut names: Vec<String> = Vec::new();
+    let mut addrs: Vec<String> = Vec::new();
+    for (a, r) in resolve(host, li.inet6) {
+        if let Some(r) = r {
+            push_unique(&mut names, r);
+        }
+        if let Ok(v6) = a.parse::<Ipv6Addr>() {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                push_unique(&mut addrs, a.clone());
+                push_unique(&mut addrs, v4.to_string());
+                continue;
+            }
+        }
+        push_unique(&mut addrs, a);
+    }
+    let had_loopback =
+        names.iter().any(|n| n == "localhost") || addrs.iter().any(|a| is_localhost_keyword(a));
+    names.retain(|n| n != "localhost");
+    addrs.retain(|a| !is_localhost_keyword(a));
+    if had_loopback {
+        if let Some(full) = &li.full {
+            for (a, r) in resolve(full, li.inet6) {
+                if let Some(r) = r.filter(|r| r != "localhost") {
+                    push_unique(&mut names, r);
+                }
+                if !is_localhost_keyword(&a) {
+                    push_unique(&mut addrs, a);
+                }
+            }
         }
     }
-    for ip in resolve_addrs(host) {
-        let text = match ip {
-            IpAddr::V6(v6) => v6_text(v6),
-            IpAddr::V4(v4) => v4.to_string(),
-        };
-        if !is_localhost_keyword(&text) {
-            push_unique(&mut list, text);
+    if let Some(full) = &li.full {
+        if names.iter().any(|n| n == full || li.names.contains(n)) {
+            names.retain(|n| n != full);
+            names.insert(0, full.clone());
         }
     }
-    push_unique(&mut list, host.to_string());
-    list
+    let mut out = names;
+    for a in addrs {
+        push_unique(&mut out, a);
+    }
+    push_unique(&mut out, host.to_string());
+    out
 }
 
 /// True when one of `names` is one of this host's names.
@@ -406,7 +536,7 @@ pub fn is_local(names: &[String]) -> bool {
     let local = local_names();
     names
         .iter()
-        .any(|n| is_localhost_keyword(n) || local.iter().any(|l| l.eq_ignore_ascii_case(n)))
+        .any(|n| local.iter().any(|l| l.eq_ignore_ascii_case(n)))
 }
 
 #[cfg(test)]
