@@ -1,13 +1,13 @@
 //! Small probe for interoperability runs: `chmpx_echo server <conf>` answers every message
 //! with "re:" + body; `chmpx_echo slave <conf> <count>` sends <count> messages by hash and
-//! waits for each answer, printing what came back from which chmpxid.
+//! waits for each answer, printing what came back from which chmpxid (`[dl]`: body length).
 use chmpx_core::client::Client;
 use chmpx_core::wire::{CHM_INVALID_MSGID, COM_C2C_ROUTING};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.len() < 3 {
-        eprintln!("usage: chmpx_echo server|slave <conf> [count]");
+        eprintln!("usage: chmpx_echo server|slave <conf> [count [dl]]");
         std::process::exit(2);
     }
     match args[1].as_str() {
@@ -31,12 +31,16 @@ fn main() {
         }
         _ => {
             let n: u64 = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(10);
+            let dl: usize = args.get(4).and_then(|s| s.parse().ok()).unwrap_or(0);
             let mut c = Client::attach(&args[2], false, false).expect("attach");
             let msgid = c.open().expect("open");
             let t = std::time::Instant::now();
             let mut ok = 0;
             for i in 0..n {
-                let body = format!("msg{i}");
+                let mut body = format!("msg{i}");
+                while body.len() < dl {
+                    body.push('@');
+                }
                 let cnt = c
                     .send(msgid, body.as_bytes(), i, COM_C2C_ROUTING)
                     .expect("send");
