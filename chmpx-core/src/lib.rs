@@ -12,4 +12,5 @@ pub mod node;
 pub mod opts;
 pub mod ring;
 pub mod server;
+pub mod tls;
 pub mod wire;

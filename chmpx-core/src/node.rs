@@ -177,6 +177,10 @@ impl Node {
                 forward_peers: tmpl.map(|t| t.forward_peers.clone()).unwrap_or_default(),
                 reverse_peers: tmpl.map(|t| t.reverse_peers.clone()).unwrap_or_default(),
                 custom_seed: tmpl.map(|t| t.custom_seed.clone()).unwrap_or_default(),
+                is_ca_file: tmpl.is_some_and(|t| t.is_ca_file),
+                capath: tmpl.map(|t| t.capath.clone()).unwrap_or_default(),
+                slave_cert: tmpl.map(|t| t.slave_cert.clone()).unwrap_or_default(),
+                slave_prikey: tmpl.map(|t| t.slave_prikey.clone()).unwrap_or_default(),
                 ..NodeConfig::default()
             }
         };

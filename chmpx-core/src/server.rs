@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::os::fd::AsRawFd;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use mio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
@@ -122,6 +123,76 @@ struct Conn {
     out: OutBuf,
     writable: bool,
     close_after_flush: bool,
+    /// TLS session of a peer connection to or from an SSL server.
+    tls: Option<rustls::Connection>,
+}
+
+/// Moves plaintext into the TLS session and as many TLS records as the socket takes;
+/// Ok(true) when nothing is left to write.
+fn tls_flush(
+    tls: &mut rustls::Connection,
+    out: &mut OutBuf,
+    sock: &mut TcpStream,
+) -> io::Result<bool> {
+    if out.pending() > 0 {
+        tls.writer().write_all(&out.data[out.pos..])?;
+        out.data.clear();
+        out.pos = 0;
+    }
+    while tls.wants_write() {
+        match tls.write_tls(sock) {
+            Ok(0) => return Err(io::Error::new(ErrorKind::WriteZero, "peer closed")),
+            Ok(_) => {}
+            Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(false),
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(true)
+}
+
+/// Reads TLS records from the socket and returns the plaintext; `eof` when the peer is done.
+/// Plaintext is drained after every batch of records (rustls bounds what it buffers).
+fn tls_read(
+    tls: &mut rustls::Connection,
+    sock: &mut TcpStream,
+    plain: &mut Vec<u8>,
+) -> io::Result<bool> {
+    let mut buf = [0u8; 65536];
+    let mut eof = false;
+    loop {
+        let got = match tls.read_tls(sock) {
+            Ok(0) => {
+                eof = true;
+                false
+            }
+            Ok(_) => true,
+            Err(e) if e.kind() == ErrorKind::WouldBlock => false,
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        tls.process_new_packets()
+            .map_err(|e| io::Error::new(ErrorKind::InvalidData, e))?;
+        loop {
+            match tls.reader().read(&mut buf) {
+                Ok(0) => {
+                    eof = true;
+                    break;
+                }
+                Ok(n) => plain.extend_from_slice(&buf[..n]),
+                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                // The peer closed without close_notify: an ordinary end here.
+                Err(e) if e.kind() == ErrorKind::UnexpectedEof => {
+                    eof = true;
+                    break;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        if !got || eof {
+            return Ok(eof);
+        }
+    }
 }
 
 /// A running chmpx.
@@ -136,8 +207,12 @@ pub struct Server {
     who: SelfIdentity,
     conns: HashMap<usize, Conn>,
     next_token: usize,
-    /// Node connection id -> token (they are the same numbers; kept for clarity).
     stop: bool,
+    /// TLS for our data port (SSL = yes on our entry).
+    tls_server: Option<Arc<rustls::ServerConfig>>,
+    /// TLS towards SSL servers, made when first needed.
+    tls_client: Option<Arc<rustls::ClientConfig>>,
+    allow_self_cert: bool,
 }
 
 /// Addresses this node listens on: what its own name (and endpoints) resolve to, loopback
@@ -191,6 +266,11 @@ impl Server {
     pub fn new(source: ConfSource, who: SelfIdentity) -> Result<Server, String> {
         let cfg = ChmConfig::load_source(&source, &who).map_err(|e| e.to_string())?;
         let node = Node::new(cfg, std::process::id(), now())?;
+        let tls_server = if node.is_server {
+            crate::tls::server_config(&node.self_node)?
+        } else {
+            None
+        };
         let poll = Poll::new().map_err(|e| format!("epoll: {e}"))?;
 
         let mut listeners = Vec::new();
@@ -277,11 +357,29 @@ impl Server {
             conns: HashMap::new(),
             next_token: FIRST_DYNAMIC,
             stop: false,
+            tls_server,
+            tls_client: None,
+            allow_self_cert: false,
         })
     }
 
     pub fn node(&self) -> &Node {
         &self.node
+    }
+
+    /// `-allowselfcert`: accept any certificate from SSL servers.
+    pub fn allow_self_cert(&mut self) {
+        self.allow_self_cert = true;
+        self.tls_client = None;
+    }
+
+    fn tls_client(&mut self) -> Result<Arc<rustls::ClientConfig>, String> {
+        if let Some(c) = &self.tls_client {
+            return Ok(c.clone());
+        }
+        let c = crate::tls::client_config(&self.node.self_node, self.allow_self_cert)?;
+        self.tls_client = Some(c.clone());
+        Ok(c)
     }
 
     fn new_token(&mut self) -> usize {
@@ -420,6 +518,17 @@ impl Server {
                     connecting: None,
                 }
             };
+            let tls = match (&self.tls_server, is_ctl) {
+                (Some(cfg), false) => match rustls::ServerConnection::new(cfg.clone()) {
+                    Ok(c) => Some(rustls::Connection::Server(c)),
+                    Err(e) => {
+                        log::error!("TLS: {e}");
+                        let _ = self.poll.registry().deregister(&mut s);
+                        continue;
+                    }
+                },
+                _ => None,
+            };
             self.conns.insert(
                 t,
                 Conn {
@@ -428,6 +537,7 @@ impl Server {
                     out: OutBuf::new(),
                     writable: false,
                     close_after_flush: false,
+                    tls,
                 },
             );
             if !is_ctl {
@@ -469,6 +579,7 @@ impl Server {
                     out: OutBuf::new(),
                     writable: false,
                     close_after_flush: false,
+                    tls: None,
                 },
             );
         }
@@ -528,6 +639,29 @@ impl Server {
     fn read(&mut self, t: usize) {
         let mut buf = [0u8; 65536];
         let mut eof = false;
+        if let Some(c) = self.conns.get_mut(&t) {
+            if let (Some(tls), Sock::Tcp(sock)) = (c.tls.as_mut(), &mut c.sock) {
+                let mut plain = Vec::new();
+                let res = tls_read(tls, sock, &mut plain);
+                if let Kind::Peer { reader, .. } = &mut c.kind {
+                    reader.feed(&plain);
+                }
+                let eof = match res {
+                    Ok(e) => e,
+                    Err(e) => {
+                        log::error!("TLS error on a peer connection: {e}");
+                        true
+                    }
+                };
+                // The handshake may have something to answer.
+                self.flush(t);
+                self.process_input(t);
+                if eof {
+                    self.gone(t);
+                }
+                return;
+            }
+        }
         loop {
             let Some(c) = self.conns.get_mut(&t) else {
                 return;
@@ -691,9 +825,10 @@ impl Server {
         ) {
             return true;
         }
-        let res = match &mut c.sock {
-            Sock::Tcp(s) => c.out.flush(s),
-            Sock::Unix(s) => c.out.flush(s),
+        let res = match (&mut c.sock, c.tls.as_mut()) {
+            (Sock::Tcp(s), Some(tls)) => tls_flush(tls, &mut c.out, s),
+            (Sock::Tcp(s), None) => c.out.flush(s),
+            (Sock::Unix(s), _) => c.out.flush(s),
         };
         match res {
             Ok(true) => {
@@ -730,10 +865,37 @@ impl Server {
     }
 
     fn connect(&mut self, chmpxid: u64, mut addrs: Vec<SocketAddr>) {
+        let is_ssl = self.node.ring.get(chmpxid).is_some_and(|r| r.ssl.is_ssl);
+        let host = self
+            .node
+            .ring
+            .get(chmpxid)
+            .map(|r| r.name.clone())
+            .unwrap_or_default();
         while !addrs.is_empty() {
             let a = addrs.remove(0);
             match TcpStream::connect(a) {
                 Ok(mut s) => {
+                    let tls = if is_ssl {
+                        match self.tls_client() {
+                            Ok(cfg) => match rustls::ClientConnection::new(
+                                cfg,
+                                crate::tls::server_name(&host),
+                            ) {
+                                Ok(c) => Some(rustls::Connection::Client(c)),
+                                Err(e) => {
+                                    log::error!("TLS: {e}");
+                                    continue;
+                                }
+                            },
+                            Err(e) => {
+                                log::error!("TLS: {e}");
+                                break;
+                            }
+                        }
+                    } else {
+                        None
+                    };
                     let t = self.new_token();
                     if self
                         .poll
@@ -754,6 +916,7 @@ impl Server {
                             out: OutBuf::new(),
                             writable: true,
                             close_after_flush: false,
+                            tls,
                         },
                     );
                     return;

@@ -132,6 +132,9 @@ fn main() {
             exit(1);
         }
     };
+    if opts.find("allowselfcert") {
+        server.allow_self_cert();
+    }
     println!("{}", ctl::startup_text(server.node()));
     if let Err(e) = server.run() {
         println!("ERROR: Something error occured in main event loop.");
