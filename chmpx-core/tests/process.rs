@@ -1,0 +1,121 @@
+//! The chmpx process itself: a client rejoins a restarted chmpx, a crashed client does not
+//! wedge it, the configuration file is watched, CHMDBGMODE/CHMDBGFILE work, a taken port is a
+//! clear error, and nothing is left in the file system after a clean stop.
+
+mod common;
+
+use std::time::Duration;
+
+use chmpx_core::client::{Client, ClientError};
+use chmpx_core::wire::COM_C2C_ROUTING;
+use common::*;
+
+#[test]
+fn rejoin_reload_and_clean_exit() {
+    let base = ports(10);
+    let layout = Layout {
+        servers: vec![(base, base + 1)],
+        slave_ctl: base + 2,
+        replica: 0,
+        mode: "hash",
+    };
+    let mut cl = Cluster::new(&format!("PRC{base}"));
+    let sconf = cl.conf(&layout, base + 1, "");
+    let lconf = cl.conf(&layout, base + 2, "");
+    cl.start("server", &sconf);
+    cl.start("slave", &lconf);
+    wait_for("control ports", || {
+        ctl(base + 1, "VERSION").is_some() && ctl(base + 2, "VERSION").is_some()
+    });
+
+    // A second chmpx on the same ports: a clear error, non-zero exit.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_chmpx"))
+        .arg("-conf")
+        .arg(&sconf)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("already in use") || err.contains("another chmpx"),
+        "{err}"
+    );
+
+    // A client that dies without a word (its socket just closes) does not wedge chmpx.
+    {
+        let _c = Client::attach(sconf.to_str().unwrap(), true, false).unwrap();
+    }
+    let mut srv = Client::attach(sconf.to_str().unwrap(), true, true).unwrap();
+    wait_for("server in service", || {
+        ctl(base + 1, "SELFSTATUS")
+            .is_some_and(|s| s.contains("[SERVICE IN][UP][n/a][Nothing][NoSuspend]"))
+    });
+    wait_for("slave sees it", || {
+        ctl(base + 2, "DUMP").is_some_and(|s| s.contains("[SERVICE IN][UP]"))
+    });
+    let mut sl = Client::attach(lconf.to_str().unwrap(), false, true).unwrap();
+    let m = sl.open().unwrap();
+    assert_eq!(sl.send(m, b"one", 1, COM_C2C_ROUTING).unwrap(), 1);
+    assert!(srv.receive(None, 5000).unwrap().is_some());
+
+    // The slave chmpx restarts: the client sees it gone, rejoins, and works again.
+    let st = cl.stop("slave", libc::SIGINT);
+    assert!(st.success());
+    assert!(!sl.is_chmpx_alive());
+    assert!(matches!(sl.receive(Some(m), 100), Err(ClientError::Gone)));
+    cl.start("slave", &lconf);
+    wait_for("slave back", || ctl(base + 2, "VERSION").is_some());
+    wait_for("client rejoined", || sl.rejoin().is_ok());
+    wait_for("slave sees the server again", || {
+        ctl(base + 2, "DUMP").is_some_and(|s| s.contains("[SERVICE IN][UP]"))
+    });
+    let m = sl.open().unwrap();
+    assert_eq!(sl.send(m, b"two", 1, COM_C2C_ROUTING).unwrap(), 1);
+    assert_eq!(
+        srv.receive(None, 5000).unwrap().expect("after rejoin").1,
+        b"two"
+    );
+
+    // The configuration file is watched: a server added to it appears in the table.
+    let extra = format!(
+        "[SVRNODE]\nNAME = 127.0.0.1\nPORT = {}\nCTLPORT = {}\n",
+        base + 7,
+        base + 8
+    );
+    let mut text = std::fs::read_to_string(&sconf).unwrap();
+    let at = text.find("[SLVNODE]").unwrap();
+    text.insert_str(at, &extra);
+    std::fs::write(&sconf, text).unwrap();
+    wait_for("reloaded", || {
+        ctl(base + 1, "ALLSTATUS")
+            .is_some_and(|s| s.contains(&format!("Control Port       = {}", base + 8)))
+    });
+
+    // CHMDBGMODE / CHMDBGFILE.
+    let dbgfile = cl.dir.path().join("dbg.log");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_chmpx"))
+        .arg("-conf")
+        .arg(&sconf)
+        .env("CHMDBGMODE", "ERR")
+        .env("CHMDBGFILE", &dbgfile)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let log = std::fs::read_to_string(&dbgfile).unwrap_or_default();
+    assert!(
+        log.contains("[CHMPX-ERR]") || String::from_utf8_lossy(&out.stderr).contains("[CHMPX-ERR]")
+    );
+
+    // Clean stops leave nothing behind (the local socket is abstract; no shm, no MQs).
+    drop(sl);
+    drop(srv);
+    assert!(cl.stop("slave", libc::SIGHUP).success());
+    assert!(cl.stop("server", libc::SIGTERM).success());
+    let name = chmpx_core::ipc::socket_name(&cl.group, (base + 1) as i16);
+    std::thread::sleep(Duration::from_millis(50));
+    let unix = std::fs::read_to_string("/proc/net/unix").unwrap_or_default();
+    assert!(
+        !unix.contains(&format!("@{name}")),
+        "the local socket is gone"
+    );
+}
