@@ -134,6 +134,35 @@ pub struct Node {
     out: Vec<Output>,
     /// Counters for SELFSTATUS (sent, received).
     pub stats: Stats,
+    /// The trace log (TRACE enable / TRACEVIEW): None while disabled.
+    trace: Option<VecDeque<TraceEntry>>,
+}
+
+/// Trace log types (`CHMLOG_TYPE_*`).
+pub const CHMLOG_TYPE_ASSIGNED: u64 = 0x1;
+pub const CHMLOG_TYPE_OUTPUT: u64 = 0x2;
+pub const CHMLOG_TYPE_INPUT: u64 = 0x4;
+pub const CHMLOG_TYPE_SOCKET: u64 = 0x8;
+pub const CHMLOG_TYPE_MQ: u64 = 0x10;
+
+/// One trace record: direction and device, body length, start and finish times.
+#[derive(Debug, Clone, Copy)]
+pub struct TraceEntry {
+    pub log_type: u64,
+    pub length: u64,
+    pub start: Timespec,
+    pub finish: Timespec,
+}
+
+fn trace_type_text(t: u64) -> &'static str {
+    match t {
+        0 => "[NotAssigned]",
+        0xb => "[Output Socket]",
+        0xd => "[Input Socket]",
+        0x13 => "[Output MQ]",
+        0x15 => "[Input MQ]",
+        _ => "[Unsafe type]",
+    }
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -232,6 +261,7 @@ impl Node {
             rr_next: 0,
             out: Vec::new(),
             stats: Stats::default(),
+            trace: None,
         })
     }
 
@@ -1046,6 +1076,7 @@ impl Node {
         if body.is_empty() {
             return -1;
         }
+        self.trace(CHMLOG_TYPE_INPUT | CHMLOG_TYPE_MQ, body.len());
         let receivers = match self.ring.receivers(self.chmpxid, hash, c2ctype) {
             Ok(r) if !r.is_empty() => r,
             Ok(_) => {
@@ -1079,6 +1110,7 @@ impl Node {
                     n += 1;
                 }
             } else if self.send_to(*id, frame.encode()) {
+                self.trace(CHMLOG_TYPE_OUTPUT | CHMLOG_TYPE_SOCKET, body.len());
                 self.stats.sent += 1;
                 self.stats.sent_bytes += body.len() as u64;
                 n += 1;
@@ -1118,6 +1150,7 @@ impl Node {
 
     /// A C2C frame from a peer.
     fn c2c_in(&mut self, frame: Frame) {
+        self.trace(CHMLOG_TYPE_INPUT | CHMLOG_TYPE_SOCKET, frame.payload.len());
         self.stats.received += 1;
         self.stats.received_bytes += frame.payload.len() as u64;
         let term = frame.pkt.head.term_ids.chmpxid;
@@ -1161,6 +1194,7 @@ impl Node {
         frame.pkt.head.term_ids.msgid = msgid;
         frame.pkt.length = (COMPKT_SIZE + frame.payload.len()) as u64;
         frame.pkt.offset = COMPKT_SIZE as u64;
+        self.trace(CHMLOG_TYPE_OUTPUT | CHMLOG_TYPE_MQ, frame.payload.len());
         self.out.push(Output::ToClient {
             client,
             resp: Response::Deliver {
@@ -1170,6 +1204,62 @@ impl Node {
             },
         });
         true
+    }
+
+    // ---- trace log ---------------------------------------------------------------------------
+
+    fn trace(&mut self, log_type: u64, length: usize) {
+        let max = self.cfg.max_histlog_count.max(1) as usize;
+        let now = self.now;
+        if let Some(t) = self.trace.as_mut() {
+            if t.len() >= max {
+                t.pop_front();
+            }
+            t.push_back(TraceEntry {
+                log_type: log_type | CHMLOG_TYPE_ASSIGNED,
+                length: length as u64,
+                start: now,
+                finish: now,
+            });
+        }
+    }
+
+    /// TRACE enable/disable; Err(text) when it already is.
+    pub fn trace_set(&mut self, enable: bool) -> Result<(), &'static str> {
+        if enable == self.trace.is_some() {
+            return Err(crate::ctl::RES_ERROR_TRACE_SET_ALREADY);
+        }
+        self.trace = enable.then(VecDeque::new);
+        Ok(())
+    }
+
+    pub fn trace_count(&self) -> usize {
+        self.trace.as_ref().map_or(0, |t| t.len())
+    }
+
+    /// TRACEVIEW: the last `count` records matching the direction and device masks.
+    pub fn trace_view(&self, dirmask: u64, devmask: u64, count: usize) -> String {
+        let Some(t) = self.trace.as_ref() else {
+            return String::new();
+        };
+        let matching: Vec<&TraceEntry> = t
+            .iter()
+            .filter(|e| e.log_type & dirmask != 0 && e.log_type & devmask != 0)
+            .collect();
+        let skip = matching.len().saturating_sub(count);
+        let mut out = String::new();
+        for e in &matching[skip..] {
+            out.push_str(&format!(
+                "{}\t{} byte\tSTART({}s {}ns) - FINISH({}s {}ns)\n",
+                trace_type_text(e.log_type),
+                e.length,
+                e.start.sec,
+                e.start.nsec,
+                e.finish.sec,
+                e.finish.nsec
+            ));
+        }
+        out
     }
 
     // ---- views for the control port and tools -----------------------------------------------
