@@ -73,8 +73,8 @@ pub fn base_msgid_of_seed(seed: &str) -> u64 {
     (k2hash_hash::hash(seed.as_bytes()) & 0xffff_ffff) << 32
 }
 
-/// chmpxid of a configured node.
-pub fn node_chmpxid(cfg: &ChmConfig, node: &NodeConfig) -> u64 {
+/// The chmpxid seed of a configured node.
+pub fn node_seed(cfg: &ChmConfig, node: &NodeConfig) -> Option<String> {
     let eps = hostports_text(node.ctlendpoints.iter().map(|h| (h.host.as_str(), h.port)));
     id_seed(
         &cfg.group,
@@ -85,24 +85,20 @@ pub fn node_chmpxid(cfg: &ChmConfig, node: &NodeConfig) -> u64 {
         &eps,
         &node.custom_seed,
     )
-    .map(|s| chmpxid_of_seed(&s))
-    .unwrap_or(CHM_INVALID_CHMPXID)
+}
+
+/// chmpxid of a configured node.
+pub fn node_chmpxid(cfg: &ChmConfig, node: &NodeConfig) -> u64 {
+    node_seed(cfg, node)
+        .map(|s| chmpxid_of_seed(&s))
+        .unwrap_or(CHM_INVALID_CHMPXID)
 }
 
 /// Base msgid of a configured node.
 pub fn node_base_msgid(cfg: &ChmConfig, node: &NodeConfig) -> u64 {
-    let eps = hostports_text(node.ctlendpoints.iter().map(|h| (h.host.as_str(), h.port)));
-    id_seed(
-        &cfg.group,
-        cfg.chmpxid_type,
-        &node.name,
-        node.ctlport,
-        &node.cuk,
-        &eps,
-        &node.custom_seed,
-    )
-    .map(|s| base_msgid_of_seed(&s))
-    .unwrap_or(0)
+    node_seed(cfg, node)
+        .map(|s| base_msgid_of_seed(&s))
+        .unwrap_or(0)
 }
 
 fn wire_hp(list: &[CfgHostPort], n: usize) -> Vec<HostPort> {

@@ -37,19 +37,8 @@ fn frame_header(length: u64, offset: u64, com_type: u64) -> Vec<u8> {
 #[test]
 fn chmpx_survives_hostile_peers() {
     let base = ports(10);
-    let layout = Layout {
-        servers: vec![(base, base + 1)],
-        slave_ctl: base + 2,
-        replica: 0,
-        mode: "hash",
-    };
     let mut cl = Cluster::new(&format!("HOS{base}"));
-    let sconf = cl.conf(&layout, base + 1, "");
-    let lconf = cl.conf(&layout, base + 2, "");
-    cl.start("server", &sconf);
-    cl.start("slave", &lconf);
-    wait_for("control port", || ctl(base + 1, "VERSION").is_some());
-    wait_for("slave control port", || ctl(base + 2, "VERSION").is_some());
+    let (sconf, lconf) = pair(&mut cl, base, "");
     let mut server_client = Client::attach(sconf.to_str().unwrap(), true, false).unwrap();
     wait_for("in service", || {
         ctl(base + 1, "SELFSTATUS")

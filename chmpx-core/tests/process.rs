@@ -13,20 +13,8 @@ use common::*;
 #[test]
 fn rejoin_reload_and_clean_exit() {
     let base = ports(10);
-    let layout = Layout {
-        servers: vec![(base, base + 1)],
-        slave_ctl: base + 2,
-        replica: 0,
-        mode: "hash",
-    };
     let mut cl = Cluster::new(&format!("PRC{base}"));
-    let sconf = cl.conf(&layout, base + 1, "");
-    let lconf = cl.conf(&layout, base + 2, "");
-    cl.start("server", &sconf);
-    cl.start("slave", &lconf);
-    wait_for("control ports", || {
-        ctl(base + 1, "VERSION").is_some() && ctl(base + 2, "VERSION").is_some()
-    });
+    let (sconf, lconf) = pair(&mut cl, base, "");
 
     // A second chmpx on the same ports: a clear error, non-zero exit.
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_chmpx"))

@@ -429,20 +429,7 @@ impl Builder<'_> {
                 .port
                 .ok_or_else(|| ConfigError(format!("{sec}: no PORT here nor in GLOBAL")))?,
         };
-        n.ctlport = match Self::get(pairs, "CTLPORT") {
-            Some(v) => parse_port("CTLPORT", v, &sec)?,
-            None => self
-                .d
-                .ctlport
-                .ok_or_else(|| ConfigError(format!("{sec}: no CTLPORT here nor in GLOBAL")))?,
-        };
-        match Self::get(pairs, "CUK") {
-            Some(v) => n.cuk = v.to_string(),
-            None if id_type == ChmpxIdType::Cuk => {
-                return err(format!("{sec}: CHMPXIDTYPE is CUK but CUK is missing"))
-            }
-            None => {}
-        }
+        self.ctlport_and_cuk(pairs, &mut n, &sec)?;
         if let Some(v) = Self::get(pairs, "ENDPOINTS") {
             n.endpoints = parse_hostport_list(v, n.port);
         }
@@ -516,6 +503,25 @@ impl Builder<'_> {
         Ok(())
     }
 
+    /// CTLPORT (else GLOBAL's) and CUK (required with CHMPXIDTYPE = CUK) of a node entry.
+    fn ctlport_and_cuk(&self, pairs: &Pairs, n: &mut NodeConfig, sec: &str) -> Result<()> {
+        n.ctlport = match Self::get(pairs, "CTLPORT") {
+            Some(v) => parse_port("CTLPORT", v, sec)?,
+            None => self
+                .d
+                .ctlport
+                .ok_or_else(|| ConfigError(format!("{sec}: no CTLPORT here nor in GLOBAL")))?,
+        };
+        match Self::get(pairs, "CUK") {
+            Some(v) => n.cuk = v.to_string(),
+            None if self.cfg.chmpxid_type == ChmpxIdType::Cuk => {
+                return err(format!("{sec}: CHMPXIDTYPE is CUK but CUK is missing"))
+            }
+            None => {}
+        }
+        Ok(())
+    }
+
     /// The SSL keys of a server entry, with the GLOBAL values as defaults.
     fn node_ssl(&mut self, pairs: &Pairs, n: &mut NodeConfig, sec: &str) -> Result<()> {
         let d = &mut self.d;
@@ -582,20 +588,7 @@ impl Builder<'_> {
                 port: INVALID_PORT,
                 ..NodeConfig::default()
             };
-            n.ctlport = match Self::get(pairs, "CTLPORT") {
-                Some(v) => parse_port("CTLPORT", v, &sec)?,
-                None => self
-                    .d
-                    .ctlport
-                    .ok_or_else(|| ConfigError(format!("{sec}: no CTLPORT here nor in GLOBAL")))?,
-            };
-            match Self::get(pairs, "CUK") {
-                Some(v) => n.cuk = v.to_string(),
-                None if self.cfg.chmpxid_type == ChmpxIdType::Cuk => {
-                    return err(format!("{sec}: CHMPXIDTYPE is CUK but CUK is missing"))
-                }
-                None => {}
-            }
+            self.ctlport_and_cuk(pairs, &mut n, &sec)?;
             match Self::get(pairs, "CTLENDPOINTS") {
                 Some(v) => n.ctlendpoints = parse_hostport_list(v, n.ctlport),
                 None if self.cfg.chmpxid_type == ChmpxIdType::CtlEndpoints => {

@@ -128,3 +128,23 @@ pub fn wait_for<F: FnMut() -> bool>(what: &str, mut f: F) {
     }
     panic!("timed out waiting for {what}");
 }
+
+/// One server (data port `base`, control `base + 1`) and one slave (control `base + 2`), started
+/// with `extra` GLOBAL lines; returns the server's and the slave's configuration paths once
+/// both control ports answer.
+pub fn pair(cl: &mut Cluster, base: u16, extra: &str) -> (PathBuf, PathBuf) {
+    let layout = Layout {
+        servers: vec![(base, base + 1)],
+        slave_ctl: base + 2,
+        replica: 0,
+        mode: "hash",
+    };
+    let sconf = cl.conf(&layout, base + 1, extra);
+    let lconf = cl.conf(&layout, base + 2, extra);
+    cl.start("server", &sconf);
+    cl.start("slave", &lconf);
+    wait_for("control ports", || {
+        ctl(base + 1, "VERSION").is_some() && ctl(base + 2, "VERSION").is_some()
+    });
+    (sconf, lconf)
+}
