@@ -18,6 +18,9 @@ CARGO    ?= cargo
 CC       ?= cc
 GENHEADERS = k2hash.h k2hdbg.h k2hashfunc.h k2htransfunc.h
 HEADERS   = $(GENHEADERS) k2hcommon.h k2hattrfunc.h k2hstructure.h
+# libchmpx (crate chmpx-capi): its own version, all headers generated
+CHMPX_VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' chmpx-capi/Cargo.toml | head -1)
+CHMPX_HEADERS = chmpx.h chmdbg.h chmhash.h chmutil.h chmconfutil.h
 
 .PHONY: all build headers install uninstall test test-rust test-c test-python test-go test-install run deps clean check-headers
 
@@ -30,10 +33,14 @@ build:
 headers: build
 	@out=$$(ls -td target/release/build/k2hash-sys-*/out | head -1); \
 	for h in $(GENHEADERS); do cp $$out/$$h include/k2hash/$$h; done; echo "headers updated from $$out"
+	@out=$$(ls -td target/release/build/chmpx-capi-*/out | head -1); mkdir -p include/chmpx; \
+	for h in $(CHMPX_HEADERS); do cp $$out/$$h include/chmpx/$$h; done; echo "headers updated from $$out"
 
 check-headers: build
 	@out=$$(ls -td target/release/build/k2hash-sys-*/out | head -1); \
-	for h in $(GENHEADERS); do cmp -s $$out/$$h include/k2hash/$$h || { echo "include/k2hash/$$h is stale: run 'make headers'"; exit 1; }; done; echo "headers are current"
+	for h in $(GENHEADERS); do cmp -s $$out/$$h include/k2hash/$$h || { echo "include/k2hash/$$h is stale: run 'make headers'"; exit 1; }; done; \
+	out=$$(ls -td target/release/build/chmpx-capi-*/out | head -1); \
+	for h in $(CHMPX_HEADERS); do cmp -s $$out/$$h include/chmpx/$$h || { echo "include/chmpx/$$h is stale: run 'make headers'"; exit 1; }; done; echo "headers are current"
 
 install: build
 	install -d $(LIBDIR) $(INCDIR)/k2hash $(LIBDIR)/pkgconfig
@@ -46,12 +53,20 @@ install: build
 	for t in $(TOOLS); do install -m 0755 target/release/$$t $(BINDIR)/$$t; done
 	install -m 0755 k2hash-tools/scripts/k2hedit $(BINDIR)/k2hedit
 	for m in $(MANPAGES); do install -m 0644 k2hash-tools/man/$$m.1 $(MANDIR)/$$m.1; done
+	install -d $(INCDIR)/chmpx
+	install -m 0755 target/release/libchmpx.so $(LIBDIR)/libchmpx.so.$(CHMPX_VERSION)
+	ln -sf libchmpx.so.$(CHMPX_VERSION) $(LIBDIR)/libchmpx.so.1
+	ln -sf libchmpx.so.1 $(LIBDIR)/libchmpx.so
+	for h in $(CHMPX_HEADERS); do install -m 0644 include/chmpx/$$h $(INCDIR)/chmpx/$$h; done
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(CHMPX_VERSION)|' pkgconfig/libchmpx.pc.in > $(LIBDIR)/pkgconfig/libchmpx.pc
 
 uninstall:
 	rm -f $(LIBDIR)/libk2hash.so.$(VERSION) $(LIBDIR)/libk2hash.so.1 $(LIBDIR)/libk2hash.so $(LIBDIR)/pkgconfig/libk2hash.pc
 	rm -rf $(INCDIR)/k2hash
 	for t in $(TOOLS) k2hedit; do rm -f $(BINDIR)/$$t; done
 	for m in $(MANPAGES); do rm -f $(MANDIR)/$$m.1; done
+	rm -f $(LIBDIR)/libchmpx.so.$(CHMPX_VERSION) $(LIBDIR)/libchmpx.so.1 $(LIBDIR)/libchmpx.so $(LIBDIR)/pkgconfig/libchmpx.pc
+	rm -rf $(INCDIR)/chmpx
 
 # Tools the tests need beyond the Rust toolchain (installed when missing and we are root).
 deps:
@@ -72,7 +87,7 @@ deps:
 stage: deps build
 	rm -rf $(STAGE)
 	$(MAKE) --no-print-directory install PREFIX=/usr DESTDIR=$(STAGE)
-	sed -i 's|^prefix=.*|prefix=$(STAGE)/usr|' $(STAGE)/usr/lib/pkgconfig/libk2hash.pc
+	sed -i 's|^prefix=.*|prefix=$(STAGE)/usr|' $(STAGE)/usr/lib/pkgconfig/libk2hash.pc $(STAGE)/usr/lib/pkgconfig/libchmpx.pc
 
 PKG = PKG_CONFIG_PATH=$(STAGE)/usr/lib/pkgconfig pkg-config
 
@@ -115,6 +130,22 @@ test-c: stage
 	done; \
 	if CC=$(CC) python3 c-tests/headers/decls.py check $(STAGE)/usr/include/k2hash c-tests/headers/original-k2hash.txt; then \
 	  pass=$$((pass+1)); else echo "FAILED: header declarations"; fail=$$((fail+1)); fi; \
+	mkdir -p target/c-tests/chmpx; \
+	chmflags="-I$(STAGE)/usr/include $$($(PKG) --cflags --libs libchmpx libk2hash) -Wl,-rpath,$(STAGE)/usr/lib"; \
+	for src in c-tests/chmpx/*.c; do \
+	  $(CC) -std=c11 -Wall -Wextra -Werror -o target/c-tests/chmpx/$$(basename $$src .c) $$src $$chmflags; \
+	done; \
+	for src in c-tests/chmpx/*.cc; do \
+	  c++ -Wall -Werror -o target/c-tests/chmpx/$$(basename $$src .cc) $$src $$chmflags; \
+	done; \
+	for exe in target/c-tests/chmpx/test_* target/c-tests/chmpx/cxx_*; do \
+	  [ -x "$$exe" ] || continue; \
+	  if CHMPX_TEST_HASHLIB=$(CURDIR)/target/c-tests/libtesthash.so $$exe; then pass=$$((pass+1)); else echo "FAILED: $$exe"; fail=$$((fail+1)); fi; \
+	done; \
+	if bash c-tests/chmpx/cluster.sh $(CURDIR)/target/release/chmpx target/c-tests/chmpx/cluster_server target/c-tests/chmpx/cluster_slave; then \
+	  pass=$$((pass+1)); else echo "FAILED: c-tests/chmpx/cluster.sh"; fail=$$((fail+1)); fi; \
+	if CC=$(CC) DECLS_CFLAGS="-I $(STAGE)/usr/include" python3 c-tests/headers/decls.py check $(STAGE)/usr/include/chmpx c-tests/headers/original-chmpx.txt; then \
+	  pass=$$((pass+1)); else echo "FAILED: chmpx header declarations"; fail=$$((fail+1)); fi; \
 	echo "c-tests: $$pass passed, $$fail failed"; [ $$fail = 0 ]
 
 # The staged install holds every tool and man page, and the installed tools run.

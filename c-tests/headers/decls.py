@@ -7,7 +7,9 @@
                                               differs (prints the compiler's complaints)
 
 The list of the original library was made with `extract` from its installed headers
-(c-tests/headers/original-k2hash.txt); `make test-c` checks our installed headers against it.
+(c-tests/headers/original-k2hash.txt, original-chmpx.txt); `make test-c` checks our installed
+headers against it. DECLS_CFLAGS adds compiler flags (chmpx.h includes <k2hash/k2hash.h>, so its
+folder's parent goes there as -I).
 Items: func NAME <prototype as a function-pointer type>, macro NAME [integer value],
 typedef NAME [sizeof], enumconst NAME value, tag struct|union|enum NAME.
 """
@@ -16,6 +18,8 @@ import os, re, subprocess, sys, tempfile
 PRELUDE = "".join(f"#include <{h}>\n" for h in
                   ["stdbool.h", "stdio.h", "stdint.h", "stddef.h", "sys/types.h", "sys/time.h", "time.h"])
 CC = os.environ.get("CC", "cc")
+# More compiler flags (e.g. "-I <prefix>/include" for a header that includes <k2hash/k2hash.h>).
+EXTRA = os.environ.get("DECLS_CFLAGS", "").split()
 
 
 def run(args, src):
@@ -23,7 +27,7 @@ def run(args, src):
     with tempfile.TemporaryDirectory() as d:
         p = os.path.join(d, "t.c")
         open(p, "w").write(src)
-        return subprocess.run([CC] + args + [p], capture_output=True, text=True, cwd=d)
+        return subprocess.run([CC] + EXTRA + args + [p], capture_output=True, text=True, cwd=d)
 
 
 def cc_out(args, src):
@@ -62,7 +66,7 @@ def extract(inc, headers):
             p = os.path.join(d, "t.c")
             open(p, "w").write(tu)
             aux = os.path.join(d, "aux.txt")
-            subprocess.run([CC, "-std=gnu11", "-fsyntax-only", "-I", inc, "-aux-info", aux, p], check=True)
+            subprocess.run([CC] + EXTRA + ["-std=gnu11", "-fsyntax-only", "-I", inc, "-aux-info", aux, p], check=True)
             for line in open(aux):
                 m = re.match(r"/\* (\S+):\d+:\S+ \*/ (.*);$", line.strip())
                 if not m or os.path.basename(m.group(1)) != h:
@@ -150,7 +154,7 @@ def run_prog(inc, tu, stmt):
         p = os.path.join(d, "t.c")
         open(p, "w").write(tu + "int main(void){" + stmt + "return 0;}\n")
         exe = os.path.join(d, "t")
-        subprocess.run([CC, "-std=gnu11", "-I", inc, "-o", exe, p], check=True, capture_output=True)
+        subprocess.run([CC] + EXTRA + ["-std=gnu11", "-I", inc, "-o", exe, p], check=True, capture_output=True)
         return subprocess.run([exe], capture_output=True, text=True, check=True).stdout
 
 

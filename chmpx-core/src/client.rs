@@ -144,6 +144,12 @@ impl Client {
         self.dead
     }
 
+    /// The socket's descriptor, for waiting until it is readable without holding the client
+    /// (libchmpx polls it between non-blocking receives so other threads can send meanwhile).
+    pub fn raw_fd(&self) -> std::os::fd::RawFd {
+        std::os::fd::AsRawFd::as_raw_fd(&self.sock)
+    }
+
     /// True while the chmpx process is there (the socket is open and not hung up).
     pub fn is_chmpx_alive(&mut self) -> bool {
         if self.dead {

@@ -95,6 +95,8 @@ fn interposed() -> Option<HashFuncs> {
 }
 
 /// True when both addresses lie in the same loaded object.
+// The addresses are only looked up in the loader's tables (dladdr), never dereferenced.
+#[allow(clippy::not_unsafe_ptr_arg_deref)]
 pub fn same_object(a: *mut libc::c_void, b: *mut libc::c_void) -> bool {
     // SAFETY: dladdr only inspects the loader's tables; the info structs are plain data.
     unsafe {
