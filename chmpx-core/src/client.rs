@@ -221,20 +221,24 @@ impl Client {
             return Err(ClientError::Gone);
         }
         let mut buf = [0u8; 65536];
-        match timeout {
-            Some(d) if d.is_zero() => self.sock.set_nonblocking(true),
-            Some(d) => {
-                let _ = self.sock.set_nonblocking(false);
-                self.sock.set_read_timeout(Some(d))
+        // The socket stays blocking; a bounded wait is a poll first (no mode switches).
+        if let Some(d) = timeout {
+            let ms = d.as_millis().min(i32::MAX as u128) as i32;
+            let mut fds = [libc::pollfd {
+                fd: std::os::fd::AsRawFd::as_raw_fd(&self.sock),
+                events: libc::POLLIN,
+                revents: 0,
+            }];
+            // SAFETY: one valid pollfd for the duration of the call.
+            let n = unsafe { libc::poll(fds.as_mut_ptr(), 1, ms) };
+            if n == 0 {
+                return Ok(false);
             }
-            None => {
-                let _ = self.sock.set_nonblocking(false);
-                self.sock.set_read_timeout(None)
+            if n < 0 {
+                return Ok(std::io::Error::last_os_error().kind() == ErrorKind::Interrupted);
             }
         }
-        .map_err(|_| ClientError::Gone)?;
         let r = self.sock.read(&mut buf);
-        let _ = self.sock.set_nonblocking(false);
         match r {
             Ok(0) => {
                 self.dead = true;
