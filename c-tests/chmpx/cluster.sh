@@ -16,7 +16,7 @@ server=$2
 slave=$3
 count=${4:-10}
 
-base=$((30000 + ($$ % 100) * 50))
+base=$((21000 + ($$ % 100) * 50))
 svr_port=$base
 svr_ctl=$((base + 1))
 slv_ctl=$((base + 2))
