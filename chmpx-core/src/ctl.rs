@@ -237,63 +237,213 @@ pub fn all_status(n: &Node) -> String {
     o
 }
 
-fn dump_chmpx(o: &mut String, indent: &str, s: &ChmpxSvr) {
-    let _ = writeln!(o, "{indent}chmpxid              = 0x{:016x}", s.chmpxid);
-    let _ = writeln!(o, "{indent}name                 = {}", s.name);
-    let _ = writeln!(o, "{indent}base_hash            = 0x{:016x}", s.base_hash);
-    let _ = writeln!(
-        o,
-        "{indent}pending_hash         = 0x{:016x}",
-        s.pending_hash
-    );
-    let _ = writeln!(o, "{indent}port                 = {}", s.port);
-    let _ = writeln!(o, "{indent}ctlport              = {}", s.ctlport);
-    let _ = writeln!(o, "{indent}cuk                  = {}", s.cuk);
-    let _ = writeln!(o, "{indent}custom_seed          = {}", s.custom_seed);
-    let _ = writeln!(o, "{indent}endpoints            = {}", pairs(&s.endpoints));
-    let _ = writeln!(
-        o,
-        "{indent}ctlendpoints         = {}",
-        pairs(&s.ctlendpoints)
-    );
-    let _ = writeln!(
-        o,
-        "{indent}forward_peers        = {}",
-        pairs(&s.forward_peers)
-    );
-    let _ = writeln!(
-        o,
-        "{indent}reverse_peers        = {}",
-        pairs(&s.reverse_peers)
-    );
-    let _ = writeln!(
-        o,
-        "{indent}is_ssl               = {}",
-        if s.ssl.is_ssl { "yes" } else { "no" }
-    );
-    let _ = writeln!(o, "{indent}last_status_time     = {}", s.last_status_time);
-    let _ = writeln!(
-        o,
-        "{indent}status               = 0x{:x}({})",
-        s.status,
-        ring::status_text(s.status)
-    );
+/// A value the original prints through `void*` (chmpxids, hashes, msgids, list heads):
+/// `0` for zero, else `0x` and lower-case hex without padding.
+fn ptr_text(v: u64) -> String {
+    if v == 0 {
+        "0".into()
+    } else {
+        format!("0x{v:x}")
+    }
 }
 
-/// DUMP: the whole state of this chmpx.
+/// Our lists do not live in shared memory, so the "offset" fields of the DUMP have no real
+/// value. They print `0` for an empty list (what the original prints then) and a small
+/// non-zero stand-in otherwise, because readers (chmpxlinetool) test them against `0`.
+fn list_head(count: usize) -> String {
+    ptr_text(if count == 0 { 0 } else { 1 })
+}
+
+fn yes_no(b: bool) -> &'static str {
+    if b {
+        "yes"
+    } else {
+        "no"
+    }
+}
+
+fn true_false(b: bool) -> &'static str {
+    if b {
+        "true"
+    } else {
+        "false"
+    }
+}
+
+fn seed_type_text(t: crate::config::ChmpxIdType) -> &'static str {
+    use crate::config::ChmpxIdType;
+    match t {
+        ChmpxIdType::Name => "name",
+        ChmpxIdType::Cuk => "cuk",
+        ChmpxIdType::CtlEndpoints => "control endpoints",
+        ChmpxIdType::Custom => "custom",
+    }
+}
+
+fn ssl_min_text(v: crate::config::SslMinVer) -> &'static str {
+    use crate::config::SslMinVer;
+    match v {
+        SslMinVer::Default => "(default)",
+        SslMinVer::SslV2 => "SSL v2",
+        SslMinVer::SslV3 => "SSL v3",
+        SslMinVer::TlsV1_0 => "TLS v1.0",
+        SslMinVer::TlsV1_1 => "TLS v1.1",
+        SslMinVer::TlsV1_2 => "TLS v1.2",
+        SslMinVer::TlsV1_3 => "TLS v1.3",
+    }
+}
+
+/// One CHMPX record (`chmpx_lap::Dump`). Socket numbers are not kept per peer by this
+/// chmpx: they print as -1 (no socket), so chmpxlinetool counts no connections.
+fn dump_chmpx(o: &mut String, sp: &str, s: &ChmpxSvr, server: bool) {
+    let rows: [(&str, String); 26] = [
+        ("chmpxid", ptr_text(s.chmpxid)),
+        ("name", s.name.clone()),
+        ("mode", (if server { "server" } else { "slave" }).into()),
+        ("base_hash", ptr_text(s.base_hash)),
+        ("pending_hash", ptr_text(s.pending_hash)),
+        ("port", s.port.to_string()),
+        ("ctlport", s.ctlport.to_string()),
+        ("cuk", s.cuk.clone()),
+        ("custom_seed", s.custom_seed.clone()),
+        ("endpoints", pairs(&s.endpoints)),
+        ("ctlendpoints", pairs(&s.ctlendpoints)),
+        ("forward_peers", pairs(&s.forward_peers)),
+        ("reverse_peers", pairs(&s.reverse_peers)),
+        ("is_ssl", true_false(s.ssl.is_ssl).into()),
+        ("verify_peer", true_false(s.ssl.verify_peer).into()),
+        ("is_ca_file", true_false(s.ssl.is_ca_file).into()),
+        ("capath", s.ssl.capath.clone()),
+        ("server_cert", s.ssl.server_cert.clone()),
+        ("server_prikey", s.ssl.server_prikey.clone()),
+        ("slave_cert", s.ssl.slave_cert.clone()),
+        ("slave_prikey", s.ssl.slave_prikey.clone()),
+        ("sock", "-1".into()),
+        ("ctlsock", "-1".into()),
+        ("selfsock", "-1".into()),
+        ("selfctlsock", "-1".into()),
+        ("last_status_time", s.last_status_time.to_string()),
+    ];
+    for (k, v) in rows {
+        let _ = writeln!(o, "{sp}{k:<16} = {v}");
+    }
+    let _ = writeln!(o, "{sp}status           = {}", ring::status_text(s.status));
+}
+
+/// A list of CHMPX records (`chmpxlist_lap::Dump`): `[n] = {`, the list links, `chmpx{...}`.
+fn dump_chmpx_list(o: &mut String, sp: &str, list: &[ChmpxSvr], server: bool) {
+    let n = list.len() as u64;
+    for (i, s) in list.iter().enumerate() {
+        let i = i as u64;
+        let _ = writeln!(o, "{sp}[{i}] = {{");
+        // Stand-in links: entry k is "at" k + 1, so the first has no prev, the last no next.
+        let _ = writeln!(o, "{sp}  prev = {}", ptr_text(i));
+        let _ = writeln!(
+            o,
+            "{sp}  next = {}",
+            ptr_text(if i + 1 < n { i + 2 } else { 0 })
+        );
+        let _ = writeln!(o, "{sp}  same = 0");
+        let _ = writeln!(o, "{sp}  chmpx{{");
+        dump_chmpx(o, &format!("{sp}    "), s, server);
+        let _ = writeln!(o, "{sp}  }}");
+        let _ = writeln!(o, "{sp}}}");
+    }
+}
+
+/// `chmstat_lap::Dump`.
+fn dump_stat(o: &mut String, sp: &str, sent: u64, recv: u64, bytes: u64) {
+    let _ = writeln!(o, "{sp}total_sent_count     = {sent}");
+    let _ = writeln!(o, "{sp}total_received_count = {recv}");
+    let _ = writeln!(o, "{sp}total_body_bytes     = {bytes}");
+    let _ = writeln!(o, "{sp}min_body_bytes       = 0");
+    let _ = writeln!(o, "{sp}max_body_bytes       = 0");
+    let _ = writeln!(o, "{sp}total_elapsed_time   = 0s 0ns");
+    let _ = writeln!(o, "{sp}min_elapsed_time     = 0s 0ns");
+    let _ = writeln!(o, "{sp}max_elapsed_time     = 0s 0ns");
+}
+
+/// `chmpxman_lap::Dump`: the group, the hash slot arrays, self, servers, slaves, counters.
+fn dump_chmpx_man(o: &mut String, n: &Node, me: &ChmpxSvr) {
+    let sp = "  ";
+    let servers = &n.ring.servers;
+    let slaves: Vec<ChmpxSvr> = n.slaves.values().map(|s| s.record.clone()).collect();
+    let _ = writeln!(o, "{sp}group              = {}", n.cfg.group);
+    let _ = writeln!(o, "{sp}cfg_revision       = {}", n.cfg.revision);
+    let _ = writeln!(o, "{sp}cfg_date           = {}", n.cfg.date);
+    let _ = writeln!(o, "{sp}replica_count      = {}", n.cfg.replica_count);
+    let _ = writeln!(o, "{sp}chmpx_count        = {}", n.cfg.max_chmpx_count);
+    let _ = writeln!(o, "{sp}chmpxid_map[4096]");
+    // Base and pending slot arrays: the chmpxid owning each slot.
+    let bcount = n.ring.base_count();
+    let _ = writeln!(o, "{sp}chmpx_base_srvs    = {}", ptr_text(1));
+    let _ = writeln!(o, "{sp}[{bcount}] {{");
+    for slot in 0..bcount {
+        let id = servers
+            .iter()
+            .find(|s| s.base_hash == slot)
+            .map(|s| s.chmpxid)
+            .unwrap_or(CHM_INVALID_CHMPXID);
+        let _ = writeln!(o, "{sp}  [{slot}] = 0x{id:x}");
+    }
+    let _ = writeln!(o, "{sp}}}");
+    let _ = writeln!(o, "{sp}chmpx_pend_srvs    = {}", ptr_text(1));
+    let _ = writeln!(o, "{sp}[{}] {{", servers.len());
+    for slot in 0..servers.len() as u64 {
+        let id = servers
+            .iter()
+            .find(|s| s.pending_hash == slot)
+            .map(|s| s.chmpxid)
+            .unwrap_or(CHM_INVALID_CHMPXID);
+        let _ = writeln!(o, "{sp}  [{slot}] = 0x{id:x}");
+    }
+    let _ = writeln!(o, "{sp}}}");
+    let _ = writeln!(o, "{sp}chmpx_self         = {}", ptr_text(1));
+    let _ = writeln!(o, "{sp}{{");
+    dump_chmpx(o, "    ", me, n.is_server);
+    let _ = writeln!(o, "{sp}}}");
+    let _ = writeln!(o, "{sp}chmpx_bhash_count  = {bcount}");
+    let _ = writeln!(o, "{sp}chmpx_server_count = {}", servers.len());
+    let _ = writeln!(o, "{sp}chmpx_servers      = {}", list_head(servers.len()));
+    if !servers.is_empty() {
+        let _ = writeln!(o, "{sp}{{");
+        dump_chmpx_list(o, "    ", servers, true);
+        let _ = writeln!(o, "{sp}}}");
+    }
+    let _ = writeln!(o, "{sp}chmpx_slave_count  = {}", slaves.len());
+    let _ = writeln!(o, "{sp}chmpx_slaves       = {}", list_head(slaves.len()));
+    if !slaves.is_empty() {
+        let _ = writeln!(o, "{sp}{{");
+        dump_chmpx_list(o, "    ", &slaves, false);
+        let _ = writeln!(o, "{sp}}}");
+    }
+    let free = (n.cfg.max_chmpx_count.max(0) as usize).saturating_sub(servers.len() + slaves.len());
+    let _ = writeln!(o, "{sp}chmpx_free_count   = {free}");
+    let _ = writeln!(o, "{sp}chmpx_frees        = {}", list_head(free));
+    let _ = writeln!(o, "{sp}sock_free_count    = 0");
+    let _ = writeln!(o, "{sp}sock_frees         = 0");
+    let _ = writeln!(o, "{sp}is_operating       = {}", yes_no(n.ring.operating));
+    let _ = writeln!(o, "{sp}last_chmpxid       = 0x{CHM_INVALID_CHMPXID:x}");
+    let st = n.stats;
+    let _ = writeln!(o, "{sp}server_stat{{");
+    dump_stat(
+        o,
+        "    ",
+        st.sent,
+        st.received,
+        st.sent_bytes + st.received_bytes,
+    );
+    let _ = writeln!(o, "{sp}}}");
+    let _ = writeln!(o, "{sp}slave_stat{{");
+    dump_stat(o, "    ", 0, 0, 0);
+    let _ = writeln!(o, "{sp}}}");
+}
+
+/// DUMP: the whole state of this chmpx in the layout of the original's `ChmIMData::Dump`
+/// (chminfo, chmpx_man, self, servers and slaves with every CHMPX field), which operators and
+/// chmpxlinetool read. What this chmpx does not have (the shared-memory file, its offsets,
+/// the chmpx MQs, socket numbers, the trace log) prints as the original prints it empty.
 pub fn dump_text(n: &Node) -> String {
-    let mut o = String::new();
-    let _ = writeln!(o, "chminfo{{");
-    let _ = writeln!(o, "  pid                    = {}", n.pid);
-    let _ = writeln!(o, "  start_time             = {}", n.start_time);
-    let _ = writeln!(o, "  chmpx_man{{");
-    let _ = writeln!(o, "    group                = {}", n.cfg.group);
-    let _ = writeln!(o, "    cfg_revision         = {}", n.cfg.revision);
-    let _ = writeln!(o, "    cfg_date             = {}", n.cfg.date);
-    let _ = writeln!(o, "    replica_count        = {}", n.cfg.replica_count);
-    let _ = writeln!(o, "    chmpx_count          = {}", n.cfg.max_chmpx_count);
-    let _ = writeln!(o, "    chmpx_bhash_count    = {}", n.ring.base_count());
-    let _ = writeln!(o, "    chmpx_self{{");
     let me = if n.is_server {
         n.ring
             .get(n.chmpxid)
@@ -302,42 +452,127 @@ pub fn dump_text(n: &Node) -> String {
     } else {
         n.self_rec.clone()
     };
-    dump_chmpx(&mut o, "      ", &me);
-    let _ = writeln!(o, "    }}");
-    let _ = writeln!(o, "    chmpx_server_count   = {}", n.ring.servers.len());
-    let _ = writeln!(o, "    chmpx_servers{{");
-    for (i, s) in n.ring.servers.iter().enumerate() {
-        let _ = writeln!(o, "      [{i}]{{");
-        dump_chmpx(&mut o, "        ", s);
-        let _ = writeln!(o, "      }}");
-    }
-    let _ = writeln!(o, "    }}");
-    let _ = writeln!(o, "    chmpx_slave_count    = {}", n.slaves.len());
-    let _ = writeln!(o, "    chmpx_slaves{{");
-    for (i, s) in n.slaves.values().enumerate() {
-        let _ = writeln!(o, "      [{i}]{{");
-        dump_chmpx(&mut o, "        ", &s.record);
-        let _ = writeln!(o, "      }}");
-    }
-    let _ = writeln!(o, "    }}");
+    let c = &n.cfg;
+    let rule = "==========================================================================";
+    let mut o = String::new();
+    let _ = writeln!(o, "{rule}");
+    let _ = writeln!(o, "Shared memory file path   = ");
+    let _ = writeln!(o, "Shared memory file size   = 0");
+    let _ = writeln!(o, "Shared memory file fd     = -1");
+    let _ = writeln!(o, "Shared memory file Object = 0");
+    let _ = writeln!(o, "Configuration object      = 0");
+    let _ = writeln!(o, "K2HASH Object             = ");
+    let _ = writeln!(o, "{rule}");
+    let _ = writeln!(o, "Shared memory file Object");
     let _ = writeln!(
         o,
-        "    is_auto_merge_suspend= {}",
-        if n.auto_merge_suspend { "yes" } else { "no" }
+        "--------------------------------------------------------------------------"
     );
-    let _ = writeln!(o, "  }}");
-    let _ = writeln!(o, "  base_msgid             = 0x{:016x}", n.base_msgid);
-    let _ = writeln!(o, "  client_pids            = {:?}", n.client_pids());
-    let _ = writeln!(
-        o,
-        "  activated_msgids       = {}",
-        n.activated_msgids()
-            .iter()
-            .map(|m| format!("0x{m:016x}"))
-            .collect::<Vec<_>>()
-            .join(",")
-    );
+    let msgids = n.activated_msgids();
+    let pids = n.client_pids();
+    // The owner of each msgid is not exposed by the node; with a single client it is known.
+    let owner: i64 = if pids.len() == 1 { pids[0] as i64 } else { -1 };
+    let free_msgs = (c.max_client_mq_cnt.max(0) as usize).saturating_sub(msgids.len());
+    let head: [(&str, String); 30] = [
+        ("CHMINFO version", "CHMINFO_VERSION 1.1".into()),
+        ("CHMINFO size", "34704".into()),
+        ("pid", n.pid.to_string()),
+        ("start_time", n.start_time.to_string()),
+        ("chmpxid_type", seed_type_text(c.chmpxid_type).into()),
+        ("is_random_deliver", true_false(c.is_random_mode).into()),
+        ("automerge in conf", yes_no(c.is_auto_merge).into()),
+        ("suspend automerge", yes_no(n.auto_merge_suspend).into()),
+        ("domerge in conf", yes_no(c.is_do_merge).into()),
+        ("SSL/TLS min version", ssl_min_text(c.ssl_min_ver).into()),
+        ("NSSDB dir path", c.nssdb_dir.clone()),
+        ("socket thread count", c.sock_thread_cnt.to_string()),
+        ("MQ thread count", c.mq_thread_cnt.to_string()),
+        (
+            "max_mqueue",
+            (c.max_server_mq_cnt + c.max_client_mq_cnt).to_string(),
+        ),
+        ("chmpx_mqueue", c.max_server_mq_cnt.to_string()),
+        ("max_q_per_chmpxmq", c.max_q_per_servermq.to_string()),
+        ("max_q_per_cltmq", c.max_q_per_clientmq.to_string()),
+        ("max_mq_per_client", c.max_mq_per_client.to_string()),
+        ("mq_per_attach", c.mqcnt_per_attach.to_string()),
+        ("mq_ack", true_false(c.mq_ack).into()),
+        ("Max socket pool", c.max_sock_pool.to_string()),
+        ("sock pool timeout", c.sock_pool_timeout.to_string()),
+        ("sock retry count", c.retrycnt.to_string()),
+        ("sock timeout", c.timeout_wait_socket.to_string()),
+        ("connect timeout", c.timeout_wait_connect.to_string()),
+        ("MQ retry count", c.mq_retrycnt.to_string()),
+        ("MQ timeout", c.timeout_wait_mq.to_string()),
+        ("merge timeout", c.timeout_merge.to_string()),
+        ("base_msgid", n.base_msgid.to_string()),
+        // This chmpx has no MQs of its own.
+        ("chmpx_msg_count", "0".into()),
+    ];
+    for (k, v) in head {
+        let _ = writeln!(o, "{k:<20} = {v}");
+    }
+    let _ = writeln!(o, "chmpx_msgs           = 0");
+    let _ = writeln!(o, "activated_msg_count  = {}", msgids.len());
+    let _ = writeln!(o, "activated_msgs       = {}", list_head(msgids.len()));
+    if !msgids.is_empty() {
+        let _ = writeln!(o, "{{");
+        let cnt = msgids.len() as u64;
+        for (i, m) in msgids.iter().enumerate() {
+            let i = i as u64;
+            let _ = writeln!(o, "  [{i}] = {{");
+            let _ = writeln!(o, "    prev = {}", ptr_text(i));
+            let _ = writeln!(
+                o,
+                "    next = {}",
+                ptr_text(if i + 1 < cnt { i + 2 } else { 0 })
+            );
+            let _ = writeln!(o, "    msghead{{");
+            let _ = writeln!(o, "      msgid  = {}", ptr_text(*m));
+            let _ = writeln!(o, "      pid    = {owner}");
+            let _ = writeln!(o, "      flag   = 0xb - [Client][Assigned][Activated]");
+            let _ = writeln!(o, "    }}");
+            let _ = writeln!(o, "  }}");
+        }
+        let _ = writeln!(o, "}}");
+    }
+    let _ = writeln!(o, "assigned_msg_count   = 0");
+    let _ = writeln!(o, "assigned_msgs        = 0");
+    let _ = writeln!(o, "free_msg_count       = {free_msgs}");
+    let _ = writeln!(o, "free_msgs            = {}", list_head(free_msgs));
+    let last_act = msgids.last().copied().unwrap_or(CHM_INVALID_MSGID);
+    let _ = writeln!(o, "last_msgid_chmpx     = 0x{CHM_INVALID_MSGID:x}");
+    let _ = writeln!(o, "last_msgid_activated = 0x{last_act:x}");
+    let _ = writeln!(o, "last_msgid_assigned  = 0x{CHM_INVALID_MSGID:x}");
+    let _ = writeln!(o, "chmpx_man{{");
+    dump_chmpx_man(&mut o, n, &me);
     let _ = writeln!(o, "}}");
+    let _ = writeln!(o, "rel_chmpxmsgarea     = 0");
+    let _ = writeln!(o, "client_pids          = {}", list_head(pids.len()));
+    if !pids.is_empty() {
+        let _ = writeln!(o, "{{");
+        let cnt = pids.len() as u64;
+        for (i, p) in pids.iter().enumerate() {
+            let i = i as u64;
+            let _ = writeln!(o, "  [{i}] = {{");
+            let _ = writeln!(o, "    prev = {}", ptr_text(i));
+            let _ = writeln!(
+                o,
+                "    next = {}",
+                ptr_text(if i + 1 < cnt { i + 2 } else { 0 })
+            );
+            let _ = writeln!(o, "    pid  = {p}");
+            let _ = writeln!(o, "  }}");
+        }
+        let _ = writeln!(o, "}}");
+    }
+    let _ = writeln!(o, "free_pids            = 0");
+    let _ = writeln!(o, "k2hash full map      = {}", yes_no(c.k2h_fullmap));
+    let _ = writeln!(o, "init k2h mask bit    = {}", c.k2h_mask_bitcnt);
+    let _ = writeln!(o, "init k2h cmask bit   = {}", c.k2h_cmask_bitcnt);
+    let _ = writeln!(o, "k2hash max element   = {}", c.k2h_max_element);
+    let _ = writeln!(o, "history log count    = {}", c.max_histlog_count);
+    let _ = writeln!(o, "{rule}");
     o
 }
 

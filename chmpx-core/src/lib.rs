@@ -14,3 +14,4 @@ pub mod ring;
 pub mod server;
 pub mod tls;
 pub mod wire;
+pub mod linetool;
