@@ -13,6 +13,7 @@ BINDIR    = $(DESTDIR)$(PREFIX)/bin
 MANDIR    = $(DESTDIR)$(PREFIX)/share/man/man1
 TOOLS     = k2hlinetool k2htouch k2hreplace k2hcompress k2himport k2hbench
 MANPAGES  = k2hash $(TOOLS) k2hedit
+CHMPX_TOOLS = chmpx chmpxconftest chmpxstatus chmpxbench chmpxlinetool
 STAGE    := $(CURDIR)/target/stage
 CARGO    ?= cargo
 CC       ?= cc
@@ -53,6 +54,8 @@ install: build
 	for t in $(TOOLS); do install -m 0755 target/release/$$t $(BINDIR)/$$t; done
 	install -m 0755 k2hash-tools/scripts/k2hedit $(BINDIR)/k2hedit
 	for m in $(MANPAGES); do install -m 0644 k2hash-tools/man/$$m.1 $(MANDIR)/$$m.1; done
+	for t in $(CHMPX_TOOLS); do install -m 0755 target/release/$$t $(BINDIR)/$$t; \
+	  install -m 0644 chmpx-core/man/$$t.1 $(MANDIR)/$$t.1; done
 	install -d $(INCDIR)/chmpx
 	install -m 0755 target/release/libchmpx.so $(LIBDIR)/libchmpx.so.$(CHMPX_VERSION)
 	ln -sf libchmpx.so.$(CHMPX_VERSION) $(LIBDIR)/libchmpx.so.1
@@ -65,6 +68,7 @@ uninstall:
 	rm -rf $(INCDIR)/k2hash
 	for t in $(TOOLS) k2hedit; do rm -f $(BINDIR)/$$t; done
 	for m in $(MANPAGES); do rm -f $(MANDIR)/$$m.1; done
+	for t in $(CHMPX_TOOLS); do rm -f $(BINDIR)/$$t $(MANDIR)/$$t.1; done
 	rm -f $(LIBDIR)/libchmpx.so.$(CHMPX_VERSION) $(LIBDIR)/libchmpx.so.1 $(LIBDIR)/libchmpx.so $(LIBDIR)/pkgconfig/libchmpx.pc
 	rm -rf $(INCDIR)/chmpx
 
@@ -152,7 +156,9 @@ test-c: stage
 
 # The staged install holds every tool and man page, and the installed tools run.
 test-install: stage
-	@set -e; for t in $(TOOLS) k2hedit; do test -x $(STAGE)/usr/bin/$$t || { echo "missing bin/$$t"; exit 1; }; done; \
+	@set -e; for t in $(TOOLS) k2hedit $(CHMPX_TOOLS); do test -x $(STAGE)/usr/bin/$$t || { echo "missing bin/$$t"; exit 1; }; done; \
+	for t in $(CHMPX_TOOLS); do test -s $(STAGE)/usr/share/man/man1/$$t.1 || { echo "missing man page $$t.1"; exit 1; }; done; \
+	$(STAGE)/usr/bin/chmpx -v | grep -q 'CHMPX Version'; \
 	for m in $(MANPAGES); do test -s $(STAGE)/usr/share/man/man1/$$m.1 || { echo "missing man page $$m.1"; exit 1; }; done; \
 	$(STAGE)/usr/bin/k2hlinetool -libversion | grep -q 'K2HASH library Version $(VERSION)'; \
 	$(STAGE)/usr/bin/k2hedit -h | grep -q Usage; \

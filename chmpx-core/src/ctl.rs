@@ -26,6 +26,9 @@ pub const RES_ERROR_TRACE_SET_PARAM: &str =
     "ERROR: TRACE command must have parameter as enable/disable.(ex: \"TRACE enable\")\n";
 pub const RES_ERROR_TRACE_SET_ALREADY: &str = "ERROR: TRACE is already enabled/disabled.\n";
 pub const RES_ERROR_TRACE_VIEW_NOTRACE: &str = "ERROR: Now trace count is 0.\n";
+pub const RES_ERROR_TRACE_VIEW_PARAM: &str =
+    "ERROR: TRACEVIEW command parameter is \"TRACEVIEW [DIR=IN/OUT/ALL] [DEV=SOCK/MQ/ALL] [COUNT]\"\n";
+pub const RES_ERROR_TRACE_VIEW_NODATA: &str = "ERROR: There is no matched trace log now.\n";
 pub const RES_ERROR_TRANSFER: &str =
     "ERROR: Failed to transfer command to other target server, something error occured on target server.\n";
 
@@ -671,7 +674,7 @@ pub fn command(n: &mut Node, text: &str) -> Result<String, Remote> {
             if let Some(e) = srv_only(n) {
                 return Ok(e);
             }
-            n.auto_merge_suspend = up == "SUSPENDMERGE";
+            n.set_merge_suspend(up == "SUSPENDMERGE");
             RES_SUCCESS.into()
         }
         "UPDATESTATUS" => {
@@ -685,17 +688,17 @@ pub fn command(n: &mut Node, text: &str) -> Result<String, Remote> {
             }
         }
         "TRACE" => match words.next().map(|w| w.to_ascii_uppercase()) {
-            Some(w) if ["ENABLE", "YES", "ON", "DISABLE", "NO", "OFF"].contains(&w.as_str()) => {
-                // The trace log is not kept by this chmpx; it is always "disabled".
-                if ["DISABLE", "NO", "OFF"].contains(&w.as_str()) {
-                    RES_ERROR_TRACE_SET_ALREADY.into()
-                } else {
-                    RES_ERROR.into()
-                }
-            }
+            Some(w) if ["ENABLE", "YES", "ON"].contains(&w.as_str()) => match n.trace_set(true) {
+                Ok(()) => RES_SUCCESS.into(),
+                Err(e) => e.into(),
+            },
+            Some(w) if ["DISABLE", "NO", "OFF"].contains(&w.as_str()) => match n.trace_set(false) {
+                Ok(()) => RES_SUCCESS.into(),
+                Err(e) => e.into(),
+            },
             _ => RES_ERROR_TRACE_SET_PARAM.into(),
         },
-        "TRACEVIEW" => RES_ERROR_TRACE_VIEW_NOTRACE.into(),
+        "TRACEVIEW" => trace_view(n, words),
         _ => format!("Unknown command({cmd})\n"),
     })
 }
@@ -771,4 +774,49 @@ pub fn startup_text(n: &Node) -> String {
         ring::status_text(s.status)
     );
     o
+}
+
+/// TRACEVIEW [DIR=IN|OUT|ALL] [DEV=SOCK|MQ|ALL] [COUNT].
+fn trace_view<'a>(n: &Node, words: impl Iterator<Item = &'a str>) -> String {
+    use crate::node::{CHMLOG_TYPE_INPUT, CHMLOG_TYPE_MQ, CHMLOG_TYPE_OUTPUT, CHMLOG_TYPE_SOCKET};
+    let total = n.trace_count();
+    if total == 0 {
+        return RES_ERROR_TRACE_VIEW_NOTRACE.into();
+    }
+    let (mut dir, mut dev, mut count) = (0u64, 0u64, total);
+    for w in words {
+        if let Some(v) = w.strip_prefix("DIR=") {
+            dir |= match v.to_ascii_uppercase().as_str() {
+                "IN" => CHMLOG_TYPE_INPUT,
+                "OUT" => CHMLOG_TYPE_OUTPUT,
+                "ALL" => CHMLOG_TYPE_INPUT | CHMLOG_TYPE_OUTPUT,
+                _ => return RES_ERROR_TRACE_VIEW_PARAM.into(),
+            };
+        } else if let Some(v) = w.strip_prefix("DEV=") {
+            dev |= match v.to_ascii_uppercase().as_str() {
+                "SOCK" => CHMLOG_TYPE_SOCKET,
+                "MQ" => CHMLOG_TYPE_MQ,
+                "ALL" => CHMLOG_TYPE_SOCKET | CHMLOG_TYPE_MQ,
+                _ => return RES_ERROR_TRACE_VIEW_PARAM.into(),
+            };
+        } else {
+            let c = crate::config::hosts::parse_atoi(w);
+            if c <= 0 || c as usize > total {
+                return RES_ERROR_TRACE_VIEW_PARAM.into();
+            }
+            count = c as usize;
+        }
+    }
+    if dir == 0 {
+        dir = CHMLOG_TYPE_INPUT | CHMLOG_TYPE_OUTPUT;
+    }
+    if dev == 0 {
+        dev = CHMLOG_TYPE_SOCKET | CHMLOG_TYPE_MQ;
+    }
+    let text = n.trace_view(dir, dev, count);
+    if text.is_empty() {
+        RES_ERROR_TRACE_VIEW_NODATA.into()
+    } else {
+        text
+    }
 }

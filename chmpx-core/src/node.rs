@@ -1206,6 +1206,21 @@ impl Node {
         true
     }
 
+    /// SUSPENDMERGE / NOSUSPENDMERGE: the ring-wide auto-merge flag, told to every server.
+    pub fn set_merge_suspend(&mut self, suspend: bool) {
+        self.auto_merge_suspend = suspend;
+        let peers: Vec<(u64, ConnId)> = self.out_conn.iter().map(|(id, c)| (*id, *c)).collect();
+        for (id, conn) in peers {
+            let body = if suspend {
+                PxCom::MergeSuspend
+            } else {
+                PxCom::MergeNoSuspend
+            };
+            let data = self.px(id, body);
+            self.out.push(Output::Send { conn, data });
+        }
+    }
+
     // ---- trace log ---------------------------------------------------------------------------
 
     fn trace(&mut self, log_type: u64, length: usize) {

@@ -213,6 +213,8 @@ pub struct Server {
     /// TLS towards SSL servers, made when first needed.
     tls_client: Option<Arc<rustls::ClientConfig>>,
     allow_self_cert: bool,
+    /// The last reload failed: try again on the next tick.
+    reload_retry: bool,
 }
 
 /// Addresses this node listens on: what its own name (and endpoints) resolve to, loopback
@@ -360,6 +362,7 @@ impl Server {
             tls_server,
             tls_client: None,
             allow_self_cert: false,
+            reload_retry: false,
         })
     }
 
@@ -431,6 +434,9 @@ impl Server {
                 last_tick = Instant::now();
                 let outs = self.node.handle(Input::Tick { now: now() });
                 self.apply(outs);
+                if self.reload_retry {
+                    self.reload_config();
+                }
             }
         }
         Ok(())
@@ -457,6 +463,14 @@ impl Server {
         if !w.changed() {
             return;
         }
+        self.reload_config();
+    }
+
+    /// Applies the configuration file again. A file that does not load (an editor may be half
+    /// way through writing it) keeps the configuration in force and is tried again on the
+    /// next tick; the original stops chmpx instead.
+    fn reload_config(&mut self) {
+        self.reload_retry = false;
         match ChmConfig::load_source(&self.source, &self.who) {
             Ok(cfg) => {
                 log::info!("configuration reloaded");
@@ -475,9 +489,8 @@ impl Server {
                 self.node.cfg.slaves = cfg.slaves.clone();
             }
             Err(e) => {
-                // Like the original: a configuration that no longer loads stops chmpx.
-                log::error!("the configuration file changed and no longer loads ({e}); stopping");
-                self.stop = true;
+                log::error!("the configuration file changed and does not load ({e}); keeping the current one");
+                self.reload_retry = true;
             }
         }
     }

@@ -64,6 +64,32 @@ fn rejoin_reload_and_clean_exit() {
         b"two"
     );
 
+    // The trace log: TRACE enable, a message, TRACEVIEW on the server shows it come in from
+    // the socket and go out to the client.
+    assert_eq!(
+        ctl(base + 1, "TRACEVIEW").unwrap(),
+        "ERROR: Now trace count is 0.\n"
+    );
+    assert_eq!(ctl(base + 1, "TRACE enable").unwrap(), "SUCCEED\n");
+    assert_eq!(
+        ctl(base + 1, "TRACE on").unwrap(),
+        "ERROR: TRACE is already enabled/disabled.\n"
+    );
+    assert_eq!(sl.send(m, b"traced", 1, COM_C2C_ROUTING).unwrap(), 1);
+    assert!(srv.receive(None, 5000).unwrap().is_some());
+    let view = ctl(base + 1, "TRACEVIEW").unwrap();
+    assert!(
+        view.contains("[Input Socket]\t6 byte\tSTART(") && view.contains("[Output MQ]\t6 byte"),
+        "{view}"
+    );
+    assert!(ctl(base + 1, "TRACEVIEW DIR=OUT DEV=MQ 1")
+        .unwrap()
+        .starts_with("[Output MQ]"));
+    assert!(ctl(base + 1, "TRACEVIEW DIR=SIDEWAYS")
+        .unwrap()
+        .starts_with("ERROR: TRACEVIEW command parameter"));
+    assert_eq!(ctl(base + 1, "TRACE off").unwrap(), "SUCCEED\n");
+
     // The configuration file is watched: a server added to it appears in the table.
     let extra = format!(
         "[SVRNODE]\nNAME = 127.0.0.1\nPORT = {}\nCTLPORT = {}\n",
