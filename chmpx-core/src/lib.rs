@@ -1,17 +1,23 @@
-//! chmpx-core: the safe core of our chmpx replacement.
+//! chmpx-core: the safe core of our chmpx replacement (see docs/architecture.md, "chmpx").
 //!
 //! * [`config`]: INI / YAML / JSON configuration loader with the original's defaults and quirks.
 //! * [`wire`]: the byte-exact TCP frames exchanged between chmpx processes.
+//! * [`ring`]: chmpxids, status words, the server table and the hash -> receivers rules.
+//! * [`node`]: the chmpx process as a state machine (inputs in, outputs out, no I/O).
+//! * [`server`]: the one-thread event loop around a [`node::Node`]; [`tls`] its TLS setup.
+//! * [`ctl`]: control-port commands and texts; [`linetool`]: chmpxlinetool.
+//! * [`ipc`], [`client`]: the local protocol between a client process and its chmpx.
+//! * [`dbg`], [`opts`]: the original's debug output and option syntax.
 
 pub mod client;
 pub mod config;
 pub mod ctl;
 pub mod dbg;
 pub mod ipc;
+pub mod linetool;
 pub mod node;
 pub mod opts;
 pub mod ring;
 pub mod server;
 pub mod tls;
 pub mod wire;
-pub mod linetool;
