@@ -351,6 +351,10 @@ impl Node {
             })
             .collect();
         v.push((s.name.clone(), s.port as u16));
+        // A server on this host is reachable on loopback even when its name does not resolve.
+        if hosts::is_local(std::slice::from_ref(&s.name)) {
+            v.push(("127.0.0.1".into(), s.port as u16));
+        }
         v
     }
 

@@ -341,8 +341,24 @@ fn local_info() -> &'static LocalInfo {
     })
 }
 
-/// `res_query` for an A record: does DNS itself (not /etc/hosts) know `name`?
+/// `res_query` for an A record: does DNS itself (not /etc/hosts) know `name`? Asked once per
+/// process, in a thread given at most two seconds, so an unreachable name server cannot stall
+/// start-up (no answer in time counts as "not in DNS").
 fn in_dns(name: &str) -> bool {
+    let name = name.to_string();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let spawned = std::thread::Builder::new()
+        .name("chmpx-dns".into())
+        .spawn(move || {
+            let _ = tx.send(res_query_a(&name));
+        });
+    spawned.is_ok()
+        && rx
+            .recv_timeout(std::time::Duration::from_secs(2))
+            .unwrap_or(false)
+}
+
+fn res_query_a(name: &str) -> bool {
     extern "C" {
         fn res_query(
             dname: *const libc::c_char,
