@@ -651,7 +651,22 @@ impl Node {
             );
             return None;
         }
-        if self.ring.get(req.chmpxid).is_some() {
+        if let Some(server) = self.ring.get(req.chmpxid) {
+            // Claiming to be a server: the connection must come from that server's host.
+            let from_there = addr.is_none_or(|a| {
+                let names = vec![server.name.clone()];
+                (a.is_loopback() && hosts::is_local(&names))
+                    || hosts::resolve_addrs(&server.name).contains(&a)
+                    || (hosts::is_local(&names) && hosts::is_local(&[a.to_string()]))
+            });
+            if !from_there {
+                log::error!(
+                    "a peer at {addr:?} claims to be server {} (0x{:016x}); refused",
+                    server.name,
+                    req.chmpxid
+                );
+                return None;
+            }
             return Some(true);
         }
         // A slave: its name (or its address) must match a SLVNODE regex, with its ctlport.
@@ -726,6 +741,11 @@ impl Node {
     /// always wins; a third party's record only when it is not older than ours. A record that
     /// says we were SERVICE IN restores that state.
     fn learn(&mut self, rec: ChmpxSvr, from: u64) {
+        // Only servers speak about servers (a slave never sends status records).
+        if self.ring.get(from).is_none() {
+            log::warn!("ignoring a status record from 0x{from:016x}, which is not a server");
+            return;
+        }
         if rec.chmpxid == self.chmpxid {
             if self.is_server && ring::is_srvin(rec.status) && !ring::is_srvin(self.self_rec.status)
             {
