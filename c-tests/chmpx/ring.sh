@@ -22,84 +22,17 @@ s_port=($base $((base + 2)) $((base + 4)))
 s_ctl=($((base + 1)) $((base + 3)) $((base + 5)))
 slv_ctl=$((base + 6))
 group="RING$$"
-ready="[SERVICE IN][UP][n/a][Nothing][NoSuspend]"
+replica=1
 
-dir=$(mktemp -d "${TMPDIR:-/tmp}/chmpx-capi-ring.XXXXXX")
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do
-        kill -KILL "$p" 2>/dev/null
-        wait "$p" 2>/dev/null
-    done
-    [ -n "${KEEP:-}" ] || rm -rf "$dir"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP PIPE
-
-fail() {
-    echo "ring.sh: $*" >&2
-    for f in "$dir"/*.log; do
-        [ -s "$f" ] && { echo "---- $(basename "$f") ----" >&2; cat "$f" >&2; }
-    done
-    exit 1
-}
-
-write_conf() { # SELFCTLPORT FILE
-    local k
-    {
-        cat <<EOF
-[GLOBAL]
-FILEVERSION = 1
-GROUP = $group
-DELIVERMODE = hash
-MAXCHMPX = 16
-REPLICA = 1
-MAXMQSERVER = 2
-MAXMQCLIENT = 32
-MQPERATTACH = 1
-MAXMQPERCLIENT = 8
-SELFCTLPORT = $1
-DOMERGE = on
-AUTOMERGE = on
-SSL = no
-EOF
-        for k in 0 1 2; do
-            printf '[SVRNODE]\nNAME = 127.0.0.1\nPORT = %s\nCTLPORT = %s\n' "${s_port[$k]}" "${s_ctl[$k]}"
-        done
-        printf '[SLVNODE]\nNAME = [.]*\nCTLPORT = %s\n' "$slv_ctl"
-    } >"$2"
-}
-
-# One control-port command (the answer on stdout; fails when nobody listens).
-ctl() ( # PORT COMMAND
-    exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
-    printf '%s\0' "$2" >&3
-    timeout 5 cat <&3
-) 2>/dev/null
-
-wait_for() { # WHAT COMMAND...   (up to 30 s)
-    local what=$1
-    shift
-    for _ in $(seq 300); do
-        "$@" && return 0
-        sleep 0.1
-    done
-    fail "timed out waiting for $what"
-}
-
-answers() { ctl "$1" "$2" | grep -qF "$3"; }
-alive() { kill -0 "$1" 2>/dev/null || fail "$2 exited early"; }
-
-count_ready() { [ "$(ctl "$1" "$2" | grep -cF "$ready")" -ge "$3" ]; }
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+setup ring
 
 for k in 0 1 2; do
     write_conf "${s_ctl[$k]}" "$dir/server$k.ini"
-    "$chmpx" -conf "$dir/server$k.ini" -d err >/dev/null 2>"$dir/chmpx-server$k.log" &
-    pids+=($!)
+    start_chmpx "server$k" "$dir/server$k.ini"
 done
 write_conf "$slv_ctl" "$dir/slave.ini"
-"$chmpx" -conf "$dir/slave.ini" -d err >/dev/null 2>"$dir/chmpx-slave.log" &
-pids+=($!)
+start_chmpx slave "$dir/slave.ini"
 for k in 0 1 2; do
     wait_for "control port ${s_ctl[$k]}" answers "${s_ctl[$k]}" VERSION Version
 done
@@ -122,10 +55,7 @@ if ! timeout 120 "$slave" "$dir/slave.ini" "${s_ctl[0]}" "${s_ctl[1]}" "${s_ctl[
 fi
 cat "$dir/ring_slave.log"
 for c in "${clients[@]}"; do
-    for _ in $(seq 300); do
-        kill -0 "$c" 2>/dev/null || break
-        sleep 0.1
-    done
+    wait_gone "$c"
     wait "$c" || fail "a ring_server failed"
 done
 echo "ring.sh: ok"

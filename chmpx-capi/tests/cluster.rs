@@ -4,24 +4,25 @@
 //! after chmpx restarted. Every process is stopped (by its Child) when a test ends, also on
 //! failure.
 use std::ffi::CString;
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use chmpx::capi::create::*;
-use chmpx::capi::ffi::{self, BoolArg};
+use chmpx::capi::ffi::{self, BoolArg, CBool};
 use chmpx::capi::server::*;
 use chmpx::capi::slave::*;
 use chmpx::capi::types::*;
+
+#[path = "../../chmpx-core/tests/common/control.rs"]
+mod control;
+use control::{ctl, spawn_chmpx, wait_within, READY};
 
 const NO: BoolArg = BoolArg(0);
 const YES: BoolArg = BoolArg(1);
 const INVALID: u64 = u64::MAX;
 const CHM_INVALID_MSGID: msgid_t = u64::MAX;
-const READY: &str = "[SERVICE IN][UP][n/a][Nothing][NoSuspend]";
 
 fn chmpx_binary() -> Option<PathBuf> {
     let exe = std::env::current_exe().ok()?;
@@ -70,17 +71,20 @@ impl Cluster {
     }
 
     fn start(&mut self, name: &str, conf: &CString) {
-        let log = std::fs::File::create(self.dir.path().join(format!("{name}.log"))).unwrap();
-        let child = Command::new(&self.bin)
-            .arg("-conf")
-            .arg(Path::new(conf.to_str().unwrap()))
-            .arg("-d")
-            .arg("err")
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("start chmpx");
+        let log = self.dir.path().join(format!("{name}.log"));
+        let child = spawn_chmpx(&self.bin, Path::new(conf.to_str().unwrap()), &log);
         self.procs.push((name.into(), child));
+    }
+
+    /// Starts the server and the slave chmpx and waits until both control ports answer.
+    fn start_both(&mut self, sconf: &CString, lconf: &CString) {
+        self.start("server", sconf);
+        self.start("slave", lconf);
+        let (sctl, lctl) = (self.svr.1, self.slave_ctl);
+        wait_for("server control port", || {
+            answers(sctl, "VERSION", "Version")
+        });
+        wait_for("slave control port", || answers(lctl, "VERSION", "Version"));
     }
 
     fn kill(&mut self, name: &str) {
@@ -104,37 +108,23 @@ impl Drop for Cluster {
     }
 }
 
-fn ctl(port: u16, cmd: &str) -> Option<String> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    s.write_all(cmd.as_bytes()).ok()?;
-    s.write_all(&[0]).ok()?;
-    let mut out = String::new();
-    s.read_to_string(&mut out).ok()?;
-    Some(out)
-}
-
-fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
-    let end = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < end {
-        if f() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    panic!("timed out waiting for {what}");
+fn wait_for(what: &str, f: impl FnMut() -> bool) {
+    wait_within(Duration::from_secs(30), what, f);
 }
 
 fn answers(port: u16, cmd: &str, text: &str) -> bool {
     ctl(port, cmd).is_some_and(|s| s.contains(text))
 }
 
-/// A server receive that waits up to `ms`: the packet handle (0 on timeout) and the body.
-fn svr_receive(h: chmpx_h, ms: i32) -> Option<(chmpx_pkt_h, Vec<u8>)> {
+/// A receive through `recv(packet, body, length)`: the packet handle (0 on timeout) and the
+/// body (its buffer freed).
+fn receive(
+    recv: impl FnOnce(&mut chmpx_pkt_h, &mut *mut u8, &mut usize) -> CBool,
+) -> Option<(chmpx_pkt_h, Vec<u8>)> {
     let mut pkt: chmpx_pkt_h = 0;
     let mut body: *mut u8 = std::ptr::null_mut();
     let mut len = 0usize;
-    if !chmpx_svr_receive(h, &mut pkt, &mut body, &mut len, ms, NO).get() {
+    if !recv(&mut pkt, &mut body, &mut len).get() {
         return None;
     }
     let data = ffi::bytes(body, len)
@@ -146,38 +136,35 @@ fn svr_receive(h: chmpx_h, ms: i32) -> Option<(chmpx_pkt_h, Vec<u8>)> {
     Some((pkt, data))
 }
 
+/// A server receive that waits up to `ms`.
+fn svr_receive(h: chmpx_h, ms: i32) -> Option<(chmpx_pkt_h, Vec<u8>)> {
+    receive(|pkt, body, len| chmpx_svr_receive(h, pkt, body, len, ms, NO))
+}
+
 fn msg_receive(h: chmpx_h, msgid: msgid_t, ms: i32) -> Option<(chmpx_pkt_h, Vec<u8>)> {
-    let mut pkt: chmpx_pkt_h = 0;
-    let mut body: *mut u8 = std::ptr::null_mut();
-    let mut len = 0usize;
-    if !chmpx_msg_receive(h, msgid, &mut pkt, &mut body, &mut len, ms).get() {
+    receive(|pkt, body, len| chmpx_msg_receive(h, msgid, pkt, body, len, ms))
+}
+
+/// The server and the slave of test number `test` started, with their configurations; None
+/// (the test is skipped) when the chmpx binary was not built.
+fn started(test: u16) -> Option<(Cluster, CString, CString)> {
+    let Some(bin) = chmpx_binary() else {
+        eprintln!("chmpx binary not built; skipped");
         return None;
-    }
-    let data = ffi::bytes(body, len)
-        .map(<[u8]>::to_vec)
-        .unwrap_or_default();
-    if !body.is_null() {
-        ffi::free(body);
-    }
-    Some((pkt, data))
+    };
+    let mut cl = Cluster::new(bin, ports(test));
+    let sconf = cl.conf(cl.svr.1);
+    let lconf = cl.conf(cl.slave_ctl);
+    cl.start_both(&sconf, &lconf);
+    Some((cl, sconf, lconf))
 }
 
 #[test]
 fn reply_while_receiving_and_counts() {
-    let Some(bin) = chmpx_binary() else {
-        eprintln!("chmpx binary not built; skipped");
+    let Some((cl, sconf, lconf)) = started(0) else {
         return;
     };
-    let mut cl = Cluster::new(bin, ports(0));
-    let sconf = cl.conf(cl.svr.1);
-    let lconf = cl.conf(cl.slave_ctl);
-    cl.start("server", &sconf);
-    cl.start("slave", &lconf);
     let (sctl, lctl) = (cl.svr.1, cl.slave_ctl);
-    wait_for("server control port", || {
-        answers(sctl, "VERSION", "Version")
-    });
-    wait_for("slave control port", || answers(lctl, "VERSION", "Version"));
 
     let svr = chmpx_create(sconf.as_ptr(), YES, NO);
     assert_ne!(svr, INVALID);
@@ -263,20 +250,10 @@ fn reply_while_receiving_and_counts() {
 
 #[test]
 fn auto_rejoin_after_restart() {
-    let Some(bin) = chmpx_binary() else {
-        eprintln!("chmpx binary not built; skipped");
+    let Some((mut cl, sconf, lconf)) = started(1) else {
         return;
     };
-    let mut cl = Cluster::new(bin, ports(1));
-    let sconf = cl.conf(cl.svr.1);
-    let lconf = cl.conf(cl.slave_ctl);
-    let (sctl, lctl) = (cl.svr.1, cl.slave_ctl);
-    cl.start("server", &sconf);
-    cl.start("slave", &lconf);
-    wait_for("server control port", || {
-        answers(sctl, "VERSION", "Version")
-    });
-    wait_for("slave control port", || answers(lctl, "VERSION", "Version"));
+    let sctl = cl.svr.1;
 
     let rejoining = chmpx_create(sconf.as_ptr(), YES, YES);
     let plain = chmpx_create(sconf.as_ptr(), YES, NO);
@@ -302,12 +279,7 @@ fn auto_rejoin_after_restart() {
     assert_eq!(chmpx_open(slv, NO), CHM_INVALID_MSGID);
 
     // They come back: the auto-rejoin handles attach again, the other one stays down.
-    cl.start("server", &sconf);
-    cl.start("slave", &lconf);
-    wait_for("server control port", || {
-        answers(sctl, "VERSION", "Version")
-    });
-    wait_for("slave control port", || answers(lctl, "VERSION", "Version"));
+    cl.start_both(&sconf, &lconf);
     wait_for("the server handle rejoined", || {
         svr_receive(rejoining, 100).is_some_and(|(p, _)| p == 0)
     });

@@ -69,14 +69,106 @@ fn pairs(list: &[HostPort]) -> String {
     ring::hostports_text(list.iter().map(|h| (h.name.as_str(), h.port)))
 }
 
+/// This chmpx's own record: a server's as the ring has it, a slave's own.
+fn self_record(n: &Node) -> ChmpxSvr {
+    if n.is_server {
+        n.ring
+            .get(n.chmpxid)
+            .cloned()
+            .unwrap_or_else(|| n.self_rec.clone())
+    } else {
+        n.self_rec.clone()
+    }
+}
+
+/// `name = value` lines, the names `width` wide.
+fn write_rows(o: &mut String, ind: &str, width: usize, rows: &[(&str, String)]) {
+    for (name, value) in rows {
+        let _ = writeln!(o, "{ind}{name:<width$}= {value}");
+    }
+}
+
+/// The status of a record and when it changed (SELFSTATUS, ALLSTATUS).
+fn status_rows(s: &ChmpxSvr) -> [(&'static str, String); 2] {
+    [
+        (
+            "Server Status",
+            format!("0x{:x}({})", s.status, ring::status_text(s.status)),
+        ),
+        (
+            "Last Update",
+            format!(
+                "{}({})",
+                update_time_text(s.last_status_time),
+                s.last_status_time
+            ),
+        ),
+    ]
+}
+
+/// The hash values of a record (SELFSTATUS, ALLSTATUS).
+fn hash_rows(s: &ChmpxSvr) -> [(&'static str, String); 2] {
+    [
+        ("Enable Hash Value", format!("0x{:x}", s.base_hash)),
+        ("Pending Hash Value", format!("0x{:x}", s.pending_hash)),
+    ]
+}
+
+/// How a record is named and reached (SELFSTATUS, ALLSTATUS).
+fn peer_rows(s: &ChmpxSvr) -> [(&'static str, String); 6] {
+    [
+        ("CUK", s.cuk.clone()),
+        ("Custom ID Seed", s.custom_seed.clone()),
+        ("Endpoints", pairs(&s.endpoints)),
+        ("Control Endppoints", pairs(&s.ctlendpoints)),
+        ("Forward Peers", pairs(&s.forward_peers)),
+        ("Reverse Peers", pairs(&s.reverse_peers)),
+    ]
+}
+
+/// The names of the SSL settings in SELFSTATUS and ALLSTATUS, and at start.
+const SSL_NAMES: [&str; 7] = [
+    "Verify Peer",
+    "CA path type",
+    "CA path",
+    "Server Cert",
+    "Server Private Key",
+    "Slave Cert",
+    "Slave Private Key",
+];
+const SSL_NAMES_AT_START: [&str; 7] = [
+    "VERIFY PEER",
+    "CA PATH TYPE",
+    "CA PATH",
+    "SERVER CERT",
+    "SERVER PRIKEY",
+    "SLAVE CERT",
+    "SLAVE PRIKEY",
+];
+
+/// The SSL settings of a record in the original's words, or in capitals as chmpx prints
+/// them at start.
+fn ssl_rows(ssl: &ChmpxSsl, at_start: bool) -> [(&'static str, String); 7] {
+    let (names, words) = if at_start {
+        (SSL_NAMES_AT_START, ["YES", "NO", "FILE", "DIR"])
+    } else {
+        (SSL_NAMES, ["yes", "no", "file", "dir"])
+    };
+    let values = [
+        words[if ssl.verify_peer { 0 } else { 1 }],
+        words[if ssl.is_ca_file { 2 } else { 3 }],
+        &ssl.capath,
+        &ssl.server_cert,
+        &ssl.server_prikey,
+        &ssl.slave_cert,
+        &ssl.slave_prikey,
+    ];
+    std::array::from_fn(|i| (names[i], values[i].to_string()))
+}
+
 /// SELFSTATUS.
 pub fn self_status(n: &Node) -> String {
-    let s = n
-        .ring
-        .get(n.chmpxid)
-        .cloned()
-        .unwrap_or_else(|| n.self_rec.clone());
-    let s = if n.is_server { s } else { n.self_rec.clone() };
+    let s = self_record(n);
     let mut o = String::new();
     let _ = writeln!(o, "Server Name               = {}", s.name);
     let _ = writeln!(o, "Internal ID               = 0x{:x}", s.chmpxid);
@@ -102,54 +194,20 @@ pub fn self_status(n: &Node) -> String {
         n.cfg.max_q_per_clientmq
     );
     let _ = writeln!(o, "Status                    = {{");
-    let _ = writeln!(
-        o,
-        "    Server Status         = 0x{:x}({})",
-        s.status,
-        ring::status_text(s.status)
-    );
-    let _ = writeln!(
-        o,
-        "    Last Update           = {}({})",
-        update_time_text(s.last_status_time),
-        s.last_status_time
-    );
+    write_rows(&mut o, "    ", 22, &status_rows(&s));
     let _ = writeln!(o, "}}");
     let _ = writeln!(o, "Hash                      = {{");
-    let _ = writeln!(o, "    Enable Hash Value     = 0x{:x}", s.base_hash);
-    let _ = writeln!(o, "    Pending Hash Value    = 0x{:x}", s.pending_hash);
+    write_rows(&mut o, "    ", 22, &hash_rows(&s));
     let _ = writeln!(o, "}}");
     let _ = writeln!(o, "Connection                = {{");
     let _ = writeln!(o, "    Port(socket)          = {}(n/a)", s.port);
     let _ = writeln!(o, "    Control Port(socket)  = {}(n/a)", s.ctlport);
-    let _ = writeln!(o, "    CUK                   = {}", s.cuk);
-    let _ = writeln!(o, "    Custom ID Seed        = {}", s.custom_seed);
-    let _ = writeln!(o, "    Endpoints             = {}", pairs(&s.endpoints));
-    let _ = writeln!(o, "    Control Endppoints    = {}", pairs(&s.ctlendpoints));
-    let _ = writeln!(o, "    Forward Peers         = {}", pairs(&s.forward_peers));
-    let _ = writeln!(o, "    Reverse Peers         = {}", pairs(&s.reverse_peers));
-    let _ = writeln!(
-        o,
-        "    SSL Connection        = {}",
-        if s.ssl.is_ssl { "yes" } else { "no" }
-    );
+    write_rows(&mut o, "    ", 22, &peer_rows(&s));
+    let _ = writeln!(o, "    SSL Connection        = {}", yes_no(s.ssl.is_ssl));
     if s.ssl.is_ssl {
         let _ = writeln!(o, "    SSL Parameters        = {{");
-        let _ = writeln!(
-            o,
-            "        Verify Peer       = {}",
-            if s.ssl.verify_peer { "yes" } else { "no" }
-        );
-        let _ = writeln!(
-            o,
-            "        CA path type      = {}",
-            if s.ssl.is_ca_file { "file" } else { "dir" }
-        );
-        let _ = writeln!(o, "        CA path           = {}", s.ssl.capath);
-        let _ = writeln!(o, "        Server Cert       = {}", s.ssl.server_cert);
-        let _ = writeln!(o, "        Server Private Key= {}", s.ssl.server_prikey);
-        let _ = writeln!(o, "        Slave Cert        = {}", s.ssl.slave_cert);
-        let _ = writeln!(o, "        Slave Private Key = {}", s.ssl.slave_prikey);
+        write_rows(&mut o, "        ", 18, &ssl_rows(&s.ssl, false));
+        // (sic: the original prints the slave key twice)
         let _ = writeln!(o, "        Slave Private Key = {}", s.ssl.slave_prikey);
         let _ = writeln!(o, "    }}");
     }
@@ -194,48 +252,13 @@ pub fn all_status(n: &Node) -> String {
         let _ = writeln!(o, "  Server Name          = {}", s.name);
         let _ = writeln!(o, "    Port               = {}", s.port);
         let _ = writeln!(o, "    Control Port       = {}", s.ctlport);
-        let _ = writeln!(o, "    CUK                = {}", s.cuk);
-        let _ = writeln!(o, "    Custom ID Seed     = {}", s.custom_seed);
-        let _ = writeln!(o, "    Endpoints          = {}", pairs(&s.endpoints));
-        let _ = writeln!(o, "    Control Endppoints = {}", pairs(&s.ctlendpoints));
-        let _ = writeln!(o, "    Forward Peers      = {}", pairs(&s.forward_peers));
-        let _ = writeln!(o, "    Reverse Peers      = {}", pairs(&s.reverse_peers));
-        let _ = writeln!(
-            o,
-            "    Use SSL            = {}",
-            if s.ssl.is_ssl { "yes" } else { "no" }
-        );
+        write_rows(&mut o, "    ", 19, &peer_rows(s));
+        let _ = writeln!(o, "    Use SSL            = {}", yes_no(s.ssl.is_ssl));
         if s.ssl.is_ssl {
-            let _ = writeln!(
-                o,
-                "    Verify Peer        = {}",
-                if s.ssl.verify_peer { "yes" } else { "no" }
-            );
-            let _ = writeln!(
-                o,
-                "    CA path type       = {}",
-                if s.ssl.is_ca_file { "file" } else { "dir" }
-            );
-            let _ = writeln!(o, "    CA path            = {}", s.ssl.capath);
-            let _ = writeln!(o, "    Server Cert        = {}", s.ssl.server_cert);
-            let _ = writeln!(o, "    Server Private Key = {}", s.ssl.server_prikey);
-            let _ = writeln!(o, "    Slave Cert         = {}", s.ssl.slave_cert);
-            let _ = writeln!(o, "    Slave Private Key  = {}", s.ssl.slave_prikey);
+            write_rows(&mut o, "    ", 19, &ssl_rows(&s.ssl, false));
         }
-        let _ = writeln!(
-            o,
-            "    Server Status      = 0x{:x}({})",
-            s.status,
-            ring::status_text(s.status)
-        );
-        let _ = writeln!(
-            o,
-            "    Last Update        = {}({})",
-            update_time_text(s.last_status_time),
-            s.last_status_time
-        );
-        let _ = writeln!(o, "    Enable Hash Value  = 0x{:x}", s.base_hash);
-        let _ = writeln!(o, "    Pending Hash Value = 0x{:x}", s.pending_hash);
+        write_rows(&mut o, "    ", 19, &status_rows(s));
+        write_rows(&mut o, "    ", 19, &hash_rows(s));
     }
     o
 }
@@ -257,7 +280,7 @@ fn list_head(count: usize) -> String {
     ptr_text(if count == 0 { 0 } else { 1 })
 }
 
-fn yes_no(b: bool) -> &'static str {
+pub fn yes_no(b: bool) -> &'static str {
     if b {
         "yes"
     } else {
@@ -283,7 +306,8 @@ fn seed_type_text(t: crate::config::ChmpxIdType) -> &'static str {
     }
 }
 
-fn ssl_min_text(v: crate::config::SslMinVer) -> &'static str {
+/// `CHM_GET_STR_SSLTLS_VERSION`.
+pub fn ssl_min_text(v: crate::config::SslMinVer) -> &'static str {
     use crate::config::SslMinVer;
     match v {
         SslMinVer::Default => "(default)",
@@ -333,25 +357,60 @@ fn dump_chmpx(o: &mut String, sp: &str, s: &ChmpxSvr, server: bool) {
     let _ = writeln!(o, "{sp}status           = {}", ring::status_text(s.status));
 }
 
-/// A list of CHMPX records (`chmpxlist_lap::Dump`): `[n] = {`, the list links, `chmpx{...}`.
-fn dump_chmpx_list(o: &mut String, sp: &str, list: &[ChmpxSvr], server: bool) {
-    let n = list.len() as u64;
-    for (i, s) in list.iter().enumerate() {
+/// A list the original keeps in shared memory (`chmpxlist_lap::Dump` and the like), when it
+/// is not empty: `{`, each entry as `[n] = {` with its list links and what `entry` writes
+/// (indented by the `&str` it is given), `}`. The links are stand-ins: entry k is "at"
+/// k + 1, so the first has no prev, the last no next.
+fn dump_list<T>(o: &mut String, sp: &str, items: &[T], entry: impl Fn(&mut String, &str, &T)) {
+    if items.is_empty() {
+        return;
+    }
+    let _ = writeln!(o, "{sp}{{");
+    let n = items.len() as u64;
+    let inner = format!("{sp}    ");
+    for (i, item) in items.iter().enumerate() {
         let i = i as u64;
-        let _ = writeln!(o, "{sp}[{i}] = {{");
-        // Stand-in links: entry k is "at" k + 1, so the first has no prev, the last no next.
-        let _ = writeln!(o, "{sp}  prev = {}", ptr_text(i));
+        let _ = writeln!(o, "{sp}  [{i}] = {{");
+        let _ = writeln!(o, "{inner}prev = {}", ptr_text(i));
         let _ = writeln!(
             o,
-            "{sp}  next = {}",
+            "{inner}next = {}",
             ptr_text(if i + 1 < n { i + 2 } else { 0 })
         );
-        let _ = writeln!(o, "{sp}  same = 0");
-        let _ = writeln!(o, "{sp}  chmpx{{");
-        dump_chmpx(o, &format!("{sp}    "), s, server);
+        entry(o, &inner, item);
         let _ = writeln!(o, "{sp}  }}");
-        let _ = writeln!(o, "{sp}}}");
     }
+    let _ = writeln!(o, "{sp}}}");
+}
+
+/// A list of CHMPX records: `same` and `chmpx{...}` in each entry.
+fn dump_chmpx_list(o: &mut String, sp: &str, list: &[ChmpxSvr], server: bool) {
+    dump_list(o, sp, list, |o, ind, s| {
+        let _ = writeln!(o, "{ind}same = 0");
+        let _ = writeln!(o, "{ind}chmpx{{");
+        dump_chmpx(o, &format!("{ind}  "), s, server);
+        let _ = writeln!(o, "{ind}}}");
+    });
+}
+
+/// A hash slot array: the chmpxid of the server whose `hash` is each slot.
+fn dump_slots(
+    o: &mut String,
+    sp: &str,
+    count: u64,
+    servers: &[ChmpxSvr],
+    hash: fn(&ChmpxSvr) -> u64,
+) {
+    let _ = writeln!(o, "{sp}[{count}] {{");
+    for slot in 0..count {
+        let id = servers
+            .iter()
+            .find(|s| hash(s) == slot)
+            .map(|s| s.chmpxid)
+            .unwrap_or(CHM_INVALID_CHMPXID);
+        let _ = writeln!(o, "{sp}  [{slot}] = 0x{id:x}");
+    }
+    let _ = writeln!(o, "{sp}}}");
 }
 
 /// `chmstat_lap::Dump`.
@@ -380,27 +439,9 @@ fn dump_chmpx_man(o: &mut String, n: &Node, me: &ChmpxSvr) {
     // Base and pending slot arrays: the chmpxid owning each slot.
     let bcount = n.ring.base_count();
     let _ = writeln!(o, "{sp}chmpx_base_srvs    = {}", ptr_text(1));
-    let _ = writeln!(o, "{sp}[{bcount}] {{");
-    for slot in 0..bcount {
-        let id = servers
-            .iter()
-            .find(|s| s.base_hash == slot)
-            .map(|s| s.chmpxid)
-            .unwrap_or(CHM_INVALID_CHMPXID);
-        let _ = writeln!(o, "{sp}  [{slot}] = 0x{id:x}");
-    }
-    let _ = writeln!(o, "{sp}}}");
+    dump_slots(o, sp, bcount, servers, |s| s.base_hash);
     let _ = writeln!(o, "{sp}chmpx_pend_srvs    = {}", ptr_text(1));
-    let _ = writeln!(o, "{sp}[{}] {{", servers.len());
-    for slot in 0..servers.len() as u64 {
-        let id = servers
-            .iter()
-            .find(|s| s.pending_hash == slot)
-            .map(|s| s.chmpxid)
-            .unwrap_or(CHM_INVALID_CHMPXID);
-        let _ = writeln!(o, "{sp}  [{slot}] = 0x{id:x}");
-    }
-    let _ = writeln!(o, "{sp}}}");
+    dump_slots(o, sp, servers.len() as u64, servers, |s| s.pending_hash);
     let _ = writeln!(o, "{sp}chmpx_self         = {}", ptr_text(1));
     let _ = writeln!(o, "{sp}{{");
     dump_chmpx(o, "    ", me, n.is_server);
@@ -408,18 +449,10 @@ fn dump_chmpx_man(o: &mut String, n: &Node, me: &ChmpxSvr) {
     let _ = writeln!(o, "{sp}chmpx_bhash_count  = {bcount}");
     let _ = writeln!(o, "{sp}chmpx_server_count = {}", servers.len());
     let _ = writeln!(o, "{sp}chmpx_servers      = {}", list_head(servers.len()));
-    if !servers.is_empty() {
-        let _ = writeln!(o, "{sp}{{");
-        dump_chmpx_list(o, "    ", servers, true);
-        let _ = writeln!(o, "{sp}}}");
-    }
+    dump_chmpx_list(o, sp, servers, true);
     let _ = writeln!(o, "{sp}chmpx_slave_count  = {}", slaves.len());
     let _ = writeln!(o, "{sp}chmpx_slaves       = {}", list_head(slaves.len()));
-    if !slaves.is_empty() {
-        let _ = writeln!(o, "{sp}{{");
-        dump_chmpx_list(o, "    ", &slaves, false);
-        let _ = writeln!(o, "{sp}}}");
-    }
+    dump_chmpx_list(o, sp, &slaves, false);
     let free = (n.cfg.max_chmpx_count.max(0) as usize).saturating_sub(servers.len() + slaves.len());
     let _ = writeln!(o, "{sp}chmpx_free_count   = {free}");
     let _ = writeln!(o, "{sp}chmpx_frees        = {}", list_head(free));
@@ -447,14 +480,7 @@ fn dump_chmpx_man(o: &mut String, n: &Node, me: &ChmpxSvr) {
 /// chmpxlinetool read. What this chmpx does not have (the shared-memory file, its offsets,
 /// the chmpx MQs, socket numbers, the trace log) prints as the original prints it empty.
 pub fn dump_text(n: &Node) -> String {
-    let me = if n.is_server {
-        n.ring
-            .get(n.chmpxid)
-            .cloned()
-            .unwrap_or_else(|| n.self_rec.clone())
-    } else {
-        n.self_rec.clone()
-    };
+    let me = self_record(n);
     let c = &n.cfg;
     let rule = "==========================================================================";
     let mut o = String::new();
@@ -518,27 +544,13 @@ pub fn dump_text(n: &Node) -> String {
     let _ = writeln!(o, "chmpx_msgs           = 0");
     let _ = writeln!(o, "activated_msg_count  = {}", msgids.len());
     let _ = writeln!(o, "activated_msgs       = {}", list_head(msgids.len()));
-    if !msgids.is_empty() {
-        let _ = writeln!(o, "{{");
-        let cnt = msgids.len() as u64;
-        for (i, m) in msgids.iter().enumerate() {
-            let i = i as u64;
-            let _ = writeln!(o, "  [{i}] = {{");
-            let _ = writeln!(o, "    prev = {}", ptr_text(i));
-            let _ = writeln!(
-                o,
-                "    next = {}",
-                ptr_text(if i + 1 < cnt { i + 2 } else { 0 })
-            );
-            let _ = writeln!(o, "    msghead{{");
-            let _ = writeln!(o, "      msgid  = {}", ptr_text(*m));
-            let _ = writeln!(o, "      pid    = {owner}");
-            let _ = writeln!(o, "      flag   = 0xb - [Client][Assigned][Activated]");
-            let _ = writeln!(o, "    }}");
-            let _ = writeln!(o, "  }}");
-        }
-        let _ = writeln!(o, "}}");
-    }
+    dump_list(&mut o, "", &msgids, |o, ind, m| {
+        let _ = writeln!(o, "{ind}msghead{{");
+        let _ = writeln!(o, "{ind}  msgid  = {}", ptr_text(*m));
+        let _ = writeln!(o, "{ind}  pid    = {owner}");
+        let _ = writeln!(o, "{ind}  flag   = 0xb - [Client][Assigned][Activated]");
+        let _ = writeln!(o, "{ind}}}");
+    });
     let _ = writeln!(o, "assigned_msg_count   = 0");
     let _ = writeln!(o, "assigned_msgs        = 0");
     let _ = writeln!(o, "free_msg_count       = {free_msgs}");
@@ -552,23 +564,9 @@ pub fn dump_text(n: &Node) -> String {
     let _ = writeln!(o, "}}");
     let _ = writeln!(o, "rel_chmpxmsgarea     = 0");
     let _ = writeln!(o, "client_pids          = {}", list_head(pids.len()));
-    if !pids.is_empty() {
-        let _ = writeln!(o, "{{");
-        let cnt = pids.len() as u64;
-        for (i, p) in pids.iter().enumerate() {
-            let i = i as u64;
-            let _ = writeln!(o, "  [{i}] = {{");
-            let _ = writeln!(o, "    prev = {}", ptr_text(i));
-            let _ = writeln!(
-                o,
-                "    next = {}",
-                ptr_text(if i + 1 < cnt { i + 2 } else { 0 })
-            );
-            let _ = writeln!(o, "    pid  = {p}");
-            let _ = writeln!(o, "  }}");
-        }
-        let _ = writeln!(o, "}}");
-    }
+    dump_list(&mut o, "", &pids, |o, ind, p| {
+        let _ = writeln!(o, "{ind}pid  = {p}");
+    });
     let _ = writeln!(o, "free_pids            = 0");
     let _ = writeln!(o, "k2hash full map      = {}", yes_no(c.k2h_fullmap));
     let _ = writeln!(o, "init k2h mask bit    = {}", c.k2h_mask_bitcnt);
@@ -577,6 +575,25 @@ pub fn dump_text(n: &Node) -> String {
     let _ = writeln!(o, "history log count    = {}", c.max_histlog_count);
     let _ = writeln!(o, "{rule}");
     o
+}
+
+/// Commands only a server runs (a slave answers [`RES_ERROR_COMMAND_ON_SERVER`]).
+const SERVER_ONLY_COMMANDS: [&str; 7] = [
+    "SERVICEOUT",
+    "MERGE",
+    "COMPMERGE",
+    "ABORTMERGE",
+    "SUSPENDMERGE",
+    "NOSUSPENDMERGE",
+    "UPDATESTATUS",
+];
+
+/// The answer to a command that succeeds or fails with a message.
+fn result_text(r: Result<(), &'static str>) -> String {
+    match r {
+        Ok(()) => RES_SUCCESS.into(),
+        Err(e) => e.into(),
+    }
 }
 
 /// Runs one control command and returns the response text. Commands that would have to reach
@@ -588,20 +605,16 @@ pub fn command(n: &mut Node, text: &str) -> Result<String, Remote> {
         return Ok(String::new());
     };
     let up = cmd.to_ascii_uppercase();
-    let srv_only = |n: &Node| (!n.is_server).then(|| RES_ERROR_COMMAND_ON_SERVER.to_string());
+    if !n.is_server && SERVER_ONLY_COMMANDS.contains(&up.as_str()) {
+        return Ok(RES_ERROR_COMMAND_ON_SERVER.into());
+    }
     Ok(match up.as_str() {
         "VERSION" => format!("{}\n", version_string()),
         "DUMP" => dump_text(n),
         "SELFSTATUS" => self_status(n),
         "ALLSTATUS" => all_status(n),
-        "SERVICEIN" => match n.service_in() {
-            Ok(()) => RES_SUCCESS.into(),
-            Err(e) => e.into(),
-        },
+        "SERVICEIN" => result_text(n.service_in()),
         "SERVICEOUT" => {
-            if let Some(e) = srv_only(n) {
-                return Ok(e);
-            }
             let Some(arg) = words.next() else {
                 return Ok(RES_ERROR_SERVICE_OUT_PARAM.into());
             };
@@ -626,10 +639,7 @@ pub fn command(n: &mut Node, text: &str) -> Result<String, Remote> {
                 return Ok(RES_ERROR_NOT_FOUND_SVR.into());
             };
             if target.chmpxid == n.chmpxid {
-                match n.service_out() {
-                    Ok(()) => RES_SUCCESS.into(),
-                    Err(e) => e.into(),
-                }
+                result_text(n.service_out())
             } else if !ring::is_down(target.status) {
                 return Err(Remote {
                     host: target.name.clone(),
@@ -641,9 +651,6 @@ pub fn command(n: &mut Node, text: &str) -> Result<String, Remote> {
             }
         }
         "MERGE" => {
-            if let Some(e) = srv_only(n) {
-                return Ok(e);
-            }
             if n.merge_start()
                 || !n
                     .ring
@@ -657,45 +664,27 @@ pub fn command(n: &mut Node, text: &str) -> Result<String, Remote> {
             }
         }
         "COMPMERGE" => {
-            if let Some(e) = srv_only(n) {
-                return Ok(e);
-            }
             n.merge_complete();
             RES_SUCCESS.into()
         }
         "ABORTMERGE" => {
-            if let Some(e) = srv_only(n) {
-                return Ok(e);
-            }
             n.merge_abort();
             RES_SUCCESS.into()
         }
         "SUSPENDMERGE" | "NOSUSPENDMERGE" => {
-            if let Some(e) = srv_only(n) {
-                return Ok(e);
-            }
             n.set_merge_suspend(up == "SUSPENDMERGE");
             RES_SUCCESS.into()
         }
         "UPDATESTATUS" => {
-            if let Some(e) = srv_only(n) {
-                return Ok(e);
-            }
             if n.push_status() == 0 {
                 RES_SUCCESS_STATUS_NOTICE.into()
             } else {
                 RES_SUCCESS.into()
             }
         }
-        "TRACE" => match words.next().map(|w| w.to_ascii_uppercase()) {
-            Some(w) if ["ENABLE", "YES", "ON"].contains(&w.as_str()) => match n.trace_set(true) {
-                Ok(()) => RES_SUCCESS.into(),
-                Err(e) => e.into(),
-            },
-            Some(w) if ["DISABLE", "NO", "OFF"].contains(&w.as_str()) => match n.trace_set(false) {
-                Ok(()) => RES_SUCCESS.into(),
-                Err(e) => e.into(),
-            },
+        "TRACE" => match words.next().map(|w| w.to_ascii_uppercase()).as_deref() {
+            Some("ENABLE" | "YES" | "ON") => result_text(n.trace_set(true)),
+            Some("DISABLE" | "NO" | "OFF") => result_text(n.trace_set(false)),
             _ => RES_ERROR_TRACE_SET_PARAM.into(),
         },
         "TRACEVIEW" => trace_view(n, words),
@@ -728,14 +717,7 @@ pub fn version_banner() -> String {
 
 /// What chmpx prints about itself once it is up (`DumpSelfChmpxSvr`).
 pub fn startup_text(n: &Node) -> String {
-    let s = if n.is_server {
-        n.ring
-            .get(n.chmpxid)
-            .cloned()
-            .unwrap_or_else(|| n.self_rec.clone())
-    } else {
-        n.self_rec.clone()
-    };
+    let s = self_record(n);
     let mut o = String::new();
     let _ = writeln!(o, "CHMPX HOSTNAME            = {}", s.name);
     let _ = writeln!(
@@ -751,21 +733,7 @@ pub fn startup_text(n: &Node) -> String {
         if s.ssl.is_ssl { "YES" } else { "NO" }
     );
     if s.ssl.is_ssl {
-        let _ = writeln!(
-            o,
-            "VERIFY PEER               = {}",
-            if s.ssl.verify_peer { "YES" } else { "NO" }
-        );
-        let _ = writeln!(
-            o,
-            "CA PATH TYPE              = {}",
-            if s.ssl.is_ca_file { "FILE" } else { "DIR" }
-        );
-        let _ = writeln!(o, "CA PATH                   = {}", s.ssl.capath);
-        let _ = writeln!(o, "SERVER CERT               = {}", s.ssl.server_cert);
-        let _ = writeln!(o, "SERVER PRIKEY             = {}", s.ssl.server_prikey);
-        let _ = writeln!(o, "SLAVE CERT                = {}", s.ssl.slave_cert);
-        let _ = writeln!(o, "SLAVE PRIKEY              = {}", s.ssl.slave_prikey);
+        write_rows(&mut o, "", 26, &ssl_rows(&s.ssl, true));
     }
     let _ = writeln!(o, "BASE HASH                 = {:x}", s.base_hash);
     let _ = writeln!(

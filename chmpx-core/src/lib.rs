@@ -8,6 +8,7 @@
 //! * [`ctl`]: control-port commands and texts; [`linetool`]: chmpxlinetool.
 //! * [`ipc`], [`client`]: the local protocol between a client process and its chmpx.
 //! * [`dbg`], [`opts`]: the original's debug output and option syntax.
+//! * [`toolcommon`]: what the command line tools share (start, error lines, C numbers).
 
 pub mod client;
 pub mod config;
@@ -20,4 +21,5 @@ pub mod opts;
 pub mod ring;
 pub mod server;
 pub mod tls;
+pub mod toolcommon;
 pub mod wire;

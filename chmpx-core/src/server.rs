@@ -20,7 +20,7 @@ use crate::config::{hosts, watch::ConfWatch, ChmConfig, ConfSource, SelfIdentity
 use crate::ctl;
 use crate::ipc::{self, MsgReader, Request};
 use crate::node::{Input, Node, Output};
-use crate::wire::{FrameReader, Timespec};
+use crate::wire::{FrameReader, Timespec, WireError};
 
 const T_DATA: usize = 0;
 const T_CTL: usize = 1;
@@ -125,6 +125,19 @@ struct Conn {
     close_after_flush: bool,
     /// TLS session of a peer connection to or from an SSL server.
     tls: Option<rustls::Connection>,
+}
+
+impl Conn {
+    fn new(sock: Sock, kind: Kind, writable: bool, tls: Option<rustls::Connection>) -> Conn {
+        Conn {
+            sock,
+            kind,
+            out: OutBuf::new(),
+            writable,
+            close_after_flush: false,
+            tls,
+        }
+    }
 }
 
 /// Moves plaintext into the TLS session and as many TLS records as the socket takes;
@@ -385,6 +398,17 @@ impl Server {
         Ok(c)
     }
 
+    /// A new token with `s` registered under it for `interest`; None when the poll refuses.
+    fn register_new(
+        &mut self,
+        s: &mut impl mio::event::Source,
+        interest: Interest,
+    ) -> Option<usize> {
+        let t = self.new_token();
+        self.poll.registry().register(s, Token(t), interest).ok()?;
+        Some(t)
+    }
+
     fn new_token(&mut self) -> usize {
         loop {
             let t = self.next_token;
@@ -511,15 +535,9 @@ impl Server {
                 }
             };
             let _ = s.set_nodelay(true);
-            let t = self.new_token();
-            if self
-                .poll
-                .registry()
-                .register(&mut s, Token(t), Interest::READABLE)
-                .is_err()
-            {
+            let Some(t) = self.register_new(&mut s, Interest::READABLE) else {
                 continue;
-            }
+            };
             let kind = if is_ctl {
                 Kind::Control {
                     input: Vec::new(),
@@ -542,17 +560,8 @@ impl Server {
                 },
                 _ => None,
             };
-            self.conns.insert(
-                t,
-                Conn {
-                    sock: Sock::Tcp(s),
-                    kind,
-                    out: OutBuf::new(),
-                    writable: false,
-                    close_after_flush: false,
-                    tls,
-                },
-            );
+            self.conns
+                .insert(t, Conn::new(Sock::Tcp(s), kind, false, tls));
             if !is_ctl {
                 let outs = self.node.handle(Input::Accepted {
                     conn: t as u64,
@@ -573,28 +582,14 @@ impl Server {
                     return;
                 }
             };
-            let t = self.new_token();
-            if self
-                .poll
-                .registry()
-                .register(&mut s, Token(t), Interest::READABLE)
-                .is_err()
-            {
+            let Some(t) = self.register_new(&mut s, Interest::READABLE) else {
                 continue;
-            }
-            self.conns.insert(
-                t,
-                Conn {
-                    sock: Sock::Unix(s),
-                    kind: Kind::Client {
-                        reader: MsgReader::default(),
-                    },
-                    out: OutBuf::new(),
-                    writable: false,
-                    close_after_flush: false,
-                    tls: None,
-                },
-            );
+            };
+            let kind = Kind::Client {
+                reader: MsgReader::default(),
+            };
+            self.conns
+                .insert(t, Conn::new(Sock::Unix(s), kind, false, None));
         }
     }
 
@@ -712,64 +707,27 @@ impl Server {
         let Some(c) = self.conns.get_mut(&t) else {
             return;
         };
-        match &mut c.kind {
-            Kind::Peer { reader, .. } => {
-                let mut frames = Vec::new();
-                let mut bad = false;
-                loop {
-                    match reader.next_frame() {
-                        Ok(Some(f)) => frames.push(f),
-                        Ok(None) => break,
-                        Err(e) => {
-                            log::error!("peer sent a bad frame ({e}); closing the connection");
-                            bad = true;
-                            break;
-                        }
-                    }
-                }
-                for frame in frames {
-                    let outs = self.node.handle(Input::Frame {
-                        conn: t as u64,
-                        frame,
-                    });
-                    self.apply(outs);
-                }
-                if bad {
-                    self.gone(t);
-                }
-            }
-            Kind::Client { reader } => {
-                let mut reqs = Vec::new();
-                let mut bad = false;
-                loop {
-                    match reader.next_msg() {
-                        Ok(Some(m)) => match Request::decode(&m) {
-                            Ok(r) => reqs.push(r),
-                            Err(e) => {
-                                log::error!("local client sent a bad message ({e}); dropping it");
-                                bad = true;
-                                break;
-                            }
-                        },
-                        Ok(None) => break,
-                        Err(e) => {
-                            log::error!("local client sent a bad message ({e}); dropping it");
-                            bad = true;
-                            break;
-                        }
-                    }
-                }
-                for req in reqs {
-                    let outs = self.node.handle(Input::Client {
-                        client: t as u64,
-                        req,
-                    });
-                    self.apply(outs);
-                }
-                if bad {
-                    self.gone(t);
-                }
-            }
+        let id = t as u64;
+        let (inputs, bad) = match &mut c.kind {
+            Kind::Peer { reader, .. } => decoded(
+                || {
+                    let frame = reader.next_frame()?;
+                    Ok(frame.map(|frame| Input::Frame { conn: id, frame }))
+                },
+                |e: WireError| log::error!("peer sent a bad frame ({e}); closing the connection"),
+            ),
+            Kind::Client { reader } => decoded(
+                || match reader.next_msg()? {
+                    Some(m) => Ok(Some(Input::Client {
+                        client: id,
+                        req: Request::decode(&m)?,
+                    })),
+                    None => Ok(None),
+                },
+                |e: ipc::IpcError| {
+                    log::error!("local client sent a bad message ({e}); dropping it")
+                },
+            ),
             Kind::Control { input, answered } => {
                 if *answered || input.is_empty() {
                     return;
@@ -787,7 +745,15 @@ impl Server {
                     c.close_after_flush = true;
                 }
                 self.flush(t);
+                return;
             }
+        };
+        for input in inputs {
+            let outs = self.node.handle(input);
+            self.apply(outs);
+        }
+        if bad {
+            self.gone(t);
         }
     }
 
@@ -909,29 +875,16 @@ impl Server {
                     } else {
                         None
                     };
-                    let t = self.new_token();
-                    if self
-                        .poll
-                        .registry()
-                        .register(&mut s, Token(t), Interest::WRITABLE | Interest::READABLE)
-                        .is_err()
-                    {
+                    let interest = Interest::WRITABLE | Interest::READABLE;
+                    let Some(t) = self.register_new(&mut s, interest) else {
                         continue;
-                    }
-                    self.conns.insert(
-                        t,
-                        Conn {
-                            sock: Sock::Tcp(s),
-                            kind: Kind::Peer {
-                                reader: FrameReader::new(),
-                                connecting: Some((chmpxid, addrs)),
-                            },
-                            out: OutBuf::new(),
-                            writable: true,
-                            close_after_flush: false,
-                            tls,
-                        },
-                    );
+                    };
+                    let kind = Kind::Peer {
+                        reader: FrameReader::new(),
+                        connecting: Some((chmpxid, addrs)),
+                    };
+                    self.conns
+                        .insert(t, Conn::new(Sock::Tcp(s), kind, true, tls));
                     return;
                 }
                 Err(e) => log::debug!("connect {a}: {e}"),
@@ -980,6 +933,25 @@ impl Server {
         touched.dedup();
         for t in touched {
             self.flush(t);
+        }
+    }
+}
+
+/// What a connection's reader holds, as inputs for the node: `next` gives one after the other
+/// until none is left or one is bad (`bad` says why; the second value is then true).
+fn decoded<E>(
+    mut next: impl FnMut() -> Result<Option<Input>, E>,
+    bad: impl FnOnce(E),
+) -> (Vec<Input>, bool) {
+    let mut inputs = Vec::new();
+    loop {
+        match next() {
+            Ok(Some(i)) => inputs.push(i),
+            Ok(None) => return (inputs, false),
+            Err(e) => {
+                bad(e);
+                return (inputs, true);
+            }
         }
     }
 }

@@ -11,63 +11,14 @@ use chmpx_core::ring;
 use chmpx_core::wire::*;
 use common::*;
 
-fn server_ready(ctlport: u16) -> bool {
-    ctl(ctlport, "SELFSTATUS")
-        .is_some_and(|s| s.contains("[SERVICE IN][UP][n/a][Nothing][NoSuspend]"))
-}
-
 #[test]
 fn three_servers_one_slave() {
     let base = ports(10);
-    let layout = Layout {
-        servers: vec![(base, base + 1), (base + 2, base + 3), (base + 4, base + 5)],
-        slave_ctl: base + 6,
-        replica: 1,
-        mode: "hash",
-    };
+    let layout = Layout::servers(base, 3, 1);
     let mut cl = Cluster::new(&format!("T3S{base}"));
-    let mut confs = Vec::new();
-    for (i, (_, c)) in layout.servers.iter().enumerate() {
-        let conf = cl.conf(&layout, *c, "");
-        cl.start(&format!("s{i}"), &conf);
-        confs.push(conf);
-    }
-    let slave_conf = cl.conf(&layout, layout.slave_ctl, "");
-    cl.start("slave", &slave_conf);
-    for (_, c) in &layout.servers {
-        wait_for("control port", || ctl(*c, "VERSION").is_some());
-    }
-    wait_for("slave control port", || {
-        ctl(layout.slave_ctl, "VERSION").is_some()
-    });
-
     // Server-side clients: one per server. Attaching clears SUSPEND; AUTOMERGE brings each
-    // server into the ring.
-    let mut svr_clients: Vec<Client> = confs
-        .iter()
-        .map(|c| Client::attach(c.to_str().unwrap(), true, false).expect("attach to server"))
-        .collect();
-    for (_, c) in &layout.servers {
-        wait_for("server in service", || server_ready(*c));
-    }
-    // Every server sees the three in service.
-    for (_, c) in &layout.servers {
-        wait_for("servers agree", || {
-            ctl(*c, "ALLSTATUS").is_some_and(|d| {
-                d.matches("[SERVICE IN][UP][n/a][Nothing][NoSuspend]")
-                    .count()
-                    == 3
-            })
-        });
-    }
-    // The slave learns every server's status.
-    wait_for("slave sees three servers in service", || {
-        ctl(layout.slave_ctl, "DUMP").is_some_and(|d| {
-            d.matches("[SERVICE IN][UP][n/a][Nothing][NoSuspend]")
-                .count()
-                == 3
-        })
-    });
+    // server into the ring, and every server and the slave learn the three are in service.
+    let (mut svr_clients, _, slave_conf) = start_ring(&mut cl, &layout);
 
     let mut slave =
         Client::attach(slave_conf.to_str().unwrap(), false, false).expect("attach to slave");

@@ -8,10 +8,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use chmpx_core::client::Client;
 use common::*;
-
-const READY: &str = "[SERVICE IN][UP][n/a][Nothing][NoSuspend]";
 
 /// `key = value` of a SELFSTATUS answer.
 fn self_value(ctlport: u16, key: &str) -> String {
@@ -80,45 +77,10 @@ fn block<'a>(out: &'a str, head: &str) -> &'a str {
 #[test]
 fn linetool_against_a_cluster() {
     let base = ports(8);
-    let layout = Layout {
-        servers: vec![(base, base + 1), (base + 2, base + 3)],
-        slave_ctl: base + 4,
-        replica: 1,
-        mode: "hash",
-    };
+    let layout = Layout::servers(base, 2, 1);
     let group = format!("LT{base}");
     let mut cl = Cluster::new(&group);
-    let mut confs = Vec::new();
-    for (i, (_, c)) in layout.servers.iter().enumerate() {
-        let conf = cl.conf(&layout, *c, "");
-        cl.start(&format!("s{i}"), &conf);
-        confs.push(conf);
-    }
-    let slave_conf = cl.conf(&layout, layout.slave_ctl, "");
-    cl.start("slave", &slave_conf);
-    for (_, c) in &layout.servers {
-        wait_for("server control port", || ctl(*c, "VERSION").is_some());
-    }
-    wait_for("slave control port", || {
-        ctl(layout.slave_ctl, "VERSION").is_some()
-    });
-    let clients: Vec<Client> = confs
-        .iter()
-        .map(|c| Client::attach(c.to_str().unwrap(), true, false).expect("attach"))
-        .collect();
-    for (_, c) in &layout.servers {
-        wait_for("server in service", || {
-            ctl(*c, "SELFSTATUS").is_some_and(|s| s.contains(READY))
-        });
-    }
-    for (_, c) in &layout.servers {
-        wait_for("servers agree", || {
-            ctl(*c, "ALLSTATUS").is_some_and(|d| d.matches(READY).count() == 2)
-        });
-    }
-    wait_for("slave sees both servers", || {
-        ctl(layout.slave_ctl, "DUMP").is_some_and(|d| d.matches(READY).count() == 2)
-    });
+    let (clients, _, slave_conf) = start_ring(&mut cl, &layout);
 
     // How the cluster names and numbers its nodes.
     let (c0, c1, sc) = (layout.servers[0].1, layout.servers[1].1, layout.slave_ctl);

@@ -61,6 +61,25 @@ fn run(bin: &str, args: &[&str]) -> Out {
     run_env(bin, args, &[], Duration::from_secs(60))
 }
 
+/// chmpxstatus `-wait` for the configuration `conf`: `-live`, `-ring`, the suspend option
+/// and `-timeout` when given.
+fn status_wait(conf: &Path, live: &str, ring: &str, suspend: &str, timeout: Option<&str>) -> Out {
+    let mut args = vec![
+        "-conf",
+        s(conf),
+        "-wait",
+        "-live",
+        live,
+        "-ring",
+        ring,
+        suspend,
+    ];
+    if let Some(t) = timeout {
+        args.extend(["-timeout", t]);
+    }
+    run(STATUS, &args)
+}
+
 /// A background tool process, killed (by pid) and reaped when dropped.
 struct Bg(Child);
 
@@ -110,21 +129,9 @@ const IN_SERVICE: &str = "SAFE -> [SERVICE IN][UP][n/a][Nothing][NoSuspend]";
 #[test]
 fn status_wait_and_bench_on_a_ring() {
     let base = ports(4);
-    let layout = Layout {
-        servers: vec![(base, base + 1)],
-        slave_ctl: base + 2,
-        replica: 0,
-        mode: "hash",
-    };
     let mut cl = Cluster::new(&format!("TOOLS{base}"));
     let group = cl.group.clone();
-    let svr = cl.conf(&layout, base + 1, "");
-    let slv = cl.conf(&layout, base + 2, "");
-    cl.start("server", &svr);
-    cl.start("slave", &slv);
-    for port in [base + 1, base + 2] {
-        wait_for("control port", || ctl(port, "VERSION").is_some());
-    }
+    let (svr, slv) = pair(&mut cl, base, "");
     for port in [base + 1, base + 2] {
         wait_for("local socket", || {
             chmpx_core::client::snapshot(&group, port as i16).is_ok()
@@ -146,21 +153,7 @@ fn status_wait_and_bench_on_a_ring() {
     );
 
     // A wait that cannot be met ends with FAILED and exit code 1 after the timeout.
-    let out = run(
-        STATUS,
-        &[
-            "-conf",
-            s(&svr),
-            "-wait",
-            "-live",
-            "up",
-            "-ring",
-            "servicein",
-            "-nosuspend",
-            "-timeout",
-            "1",
-        ],
-    );
+    let out = status_wait(&svr, "up", "servicein", "-nosuspend", Some("1"));
     assert_eq!(out.code, 1);
     assert_eq!(out.stdout, "FAILED\n");
     assert!(out.took >= Duration::from_millis(900), "{:?}", out.took);
@@ -171,19 +164,7 @@ fn status_wait_and_bench_on_a_ring() {
     assert!(out
         .stderr
         .contains("[ERR] wait mode(-wait) needs -live, -ring and -nosuspend(or -suspend) option."));
-    let out = run(
-        STATUS,
-        &[
-            "-conf",
-            s(&svr),
-            "-wait",
-            "-live",
-            "xx",
-            "-ring",
-            "slave",
-            "-suspend",
-        ],
-    );
+    let out = status_wait(&svr, "xx", "slave", "-suspend", None);
     assert_eq!(out.code, 1);
     assert!(out
         .stderr
@@ -197,39 +178,11 @@ fn status_wait_and_bench_on_a_ring() {
         &["-s", "-conf", s(&svr), "-l", "0", "-ta", "-dl", "128"],
         &bench_log,
     );
-    let out = run(
-        STATUS,
-        &[
-            "-conf",
-            s(&svr),
-            "-wait",
-            "-live",
-            "up",
-            "-ring",
-            "servicein",
-            "-nosuspend",
-            "-timeout",
-            "20",
-        ],
-    );
+    let out = status_wait(&svr, "up", "servicein", "-nosuspend", Some("20"));
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     assert_eq!(out.stdout, "SUCCEED\n");
     // The slave is a slave, up, not suspended.
-    let out = run(
-        STATUS,
-        &[
-            "-conf",
-            s(&slv),
-            "-wait",
-            "-live",
-            "up",
-            "-ring",
-            "slave",
-            "-nosuspend",
-            "-timeout",
-            "5",
-        ],
-    );
+    let out = status_wait(&slv, "up", "slave", "-nosuspend", Some("5"));
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     // The slave learns that the server is in service.
     wait_for("slave sees the server in service", || {
@@ -425,21 +378,7 @@ fn status_wait_and_bench_on_a_ring() {
         chmpx_core::client::snapshot(&group, (base + 1) as i16)
             .is_ok_and(|s| s.client_pids.is_empty())
     });
-    let out = run(
-        STATUS,
-        &[
-            "-conf",
-            s(&svr),
-            "-wait",
-            "-live",
-            "up",
-            "-ring",
-            "servicein",
-            "-suspend",
-            "-timeout",
-            "20",
-        ],
-    );
+    let out = status_wait(&svr, "up", "servicein", "-suspend", Some("20"));
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
 
     // Without a receiver the sender counts errors and still reports.
@@ -457,12 +396,7 @@ fn status_wait_and_bench_on_a_ring() {
 #[test]
 fn status_without_chmpx_fails_clearly() {
     let base = ports(4);
-    let layout = Layout {
-        servers: vec![(base, base + 1)],
-        slave_ctl: base + 2,
-        replica: 0,
-        mode: "hash",
-    };
+    let layout = Layout::servers(base, 1, 0);
     let cl = Cluster::new(&format!("NOTRUN{base}"));
     let slv = cl.conf(&layout, base + 2, "");
     let out = run(STATUS, &["-conf", s(&slv)]);
@@ -478,19 +412,7 @@ fn status_without_chmpx_fails_clearly() {
         .stdout
         .contains("You can see detail about error, execute with \"-d\"(\"-g\") option."));
     // The wait mode needs a running chmpx to start with, as the original.
-    let out = run(
-        STATUS,
-        &[
-            "-conf",
-            s(&slv),
-            "-wait",
-            "-live",
-            "up",
-            "-ring",
-            "slave",
-            "-nosuspend",
-        ],
-    );
+    let out = status_wait(&slv, "up", "slave", "-nosuspend", None);
     assert_eq!(out.code, 1);
     // -ctlport picks another entry (none running either).
     let out = run(

@@ -92,28 +92,33 @@ pub extern "C" fn MakeBaseMsgId(
 mod tests {
     use super::*;
 
+    /// `MakeChmpxId` and `MakeBaseMsgId`.
+    type SeedFn = extern "C" fn(
+        *const c_char,
+        SeedTypeArg,
+        *const c_char,
+        c_short,
+        *const c_char,
+        *const c_char,
+        *const c_char,
+    ) -> chmhash_t;
+
     #[test]
     fn chmpxid_known_value() {
-        let id = MakeChmpxId(
-            c"EXPG".as_ptr(),
-            SeedTypeArg(0),
-            c"vm".as_ptr(),
-            8021,
-            std::ptr::null(),
-            std::ptr::null(),
-            std::ptr::null(),
-        );
-        assert_eq!(id, 0x232e14b7ba0c76d8);
-        let base = MakeBaseMsgId(
-            c"EXPG".as_ptr(),
-            SeedTypeArg(0),
-            c"vm".as_ptr(),
-            8021,
-            std::ptr::null(),
-            std::ptr::null(),
-            std::ptr::null(),
-        );
-        assert_eq!(base, 0x232e14b700000000);
+        let of_vm = |f: SeedFn| {
+            let none = std::ptr::null();
+            f(
+                c"EXPG".as_ptr(),
+                SeedTypeArg(0),
+                c"vm".as_ptr(),
+                8021,
+                none,
+                none,
+                none,
+            )
+        };
+        assert_eq!(of_vm(MakeChmpxId), 0x232e14b7ba0c76d8);
+        assert_eq!(of_vm(MakeBaseMsgId), 0x232e14b700000000);
         let none = std::ptr::null();
         assert_eq!(
             MakeChmpxId(none, SeedTypeArg(0), none, 0, none, none, none),

@@ -207,22 +207,13 @@ const _: () = assert!(std::mem::size_of::<COMPKT>() == COMPKT_BYTES);
 
 // ---------------------------------------------------------------- file descriptors
 
-/// pread until `count` bytes or end of file; -1 on error (EINTR is retried).
-pub fn pread_full(fd: c_int, buf: *mut c_void, count: size_t, offset: off_t) -> ssize_t {
-    if count > 0 && buf.is_null() {
-        return -1;
-    }
+/// Calls `op(done)` (one pread or pwrite of what is left after `done` bytes) until `count`
+/// bytes are done; -1 on an error (EINTR is retried). A call that moves nothing ends a read
+/// (end of file, `nothing_ends`) and fails a write (no progress instead of an endless loop).
+fn io_full(count: size_t, nothing_ends: bool, mut op: impl FnMut(usize) -> ssize_t) -> ssize_t {
     let mut done = 0usize;
     while done < count {
-        // SAFETY: the caller's buffer has `count` bytes; we fill its unfilled tail.
-        let r = unsafe {
-            libc::pread(
-                fd,
-                (buf as *mut u8).add(done) as *mut c_void,
-                count - done,
-                offset + done as off_t,
-            )
-        };
+        let r = op(done);
         if r < 0 {
             if errno() == libc::EINTR {
                 continue;
@@ -230,11 +221,32 @@ pub fn pread_full(fd: c_int, buf: *mut c_void, count: size_t, offset: off_t) -> 
             return -1;
         }
         if r == 0 {
-            break;
+            if nothing_ends {
+                break;
+            }
+            return -1;
         }
         done += r as usize;
     }
     done as ssize_t
+}
+
+/// pread until `count` bytes or end of file; -1 on error (EINTR is retried).
+pub fn pread_full(fd: c_int, buf: *mut c_void, count: size_t, offset: off_t) -> ssize_t {
+    if count > 0 && buf.is_null() {
+        return -1;
+    }
+    io_full(count, true, |done| {
+        // SAFETY: the caller's buffer has `count` bytes; we fill its unfilled tail.
+        unsafe {
+            libc::pread(
+                fd,
+                (buf as *mut u8).add(done) as *mut c_void,
+                count - done,
+                offset + done as off_t,
+            )
+        }
+    })
 }
 
 /// pwrite until `count` bytes are written; -1 on error (EINTR is retried; a write that makes
@@ -243,29 +255,17 @@ pub fn pwrite_full(fd: c_int, buf: *const c_void, count: size_t, offset: off_t) 
     if count > 0 && buf.is_null() {
         return -1;
     }
-    let mut done = 0usize;
-    while done < count {
+    io_full(count, false, |done| {
         // SAFETY: the caller's buffer has `count` readable bytes; we write its unwritten tail.
-        let r = unsafe {
+        unsafe {
             libc::pwrite(
                 fd,
                 (buf as *const u8).add(done) as *const c_void,
                 count - done,
                 offset + done as off_t,
             )
-        };
-        if r < 0 {
-            if errno() == libc::EINTR {
-                continue;
-            }
-            return -1;
         }
-        if r == 0 {
-            return -1;
-        }
-        done += r as usize;
-    }
-    done as ssize_t
+    })
 }
 
 /// One read(2) into `buf`.

@@ -2,12 +2,14 @@
 //! refused (the original cast the value to a `ChmCntrl*` and crashed on a bad one). Each handle
 //! holds one [`Client`] behind a mutex; a receive waits for the socket *outside* that mutex, so
 //! other threads can send or reply on the same handle meanwhile.
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use chmpx_core::client::{Client, Packet};
+use chmpx_core::wire::{COM_C2C_NORMAL, COM_C2C_ROUTING};
 
 use crate::capi::ffi;
 use crate::capi::types::*;
@@ -67,6 +69,18 @@ pub fn get(func: &str, id: chmpx_h) -> Option<Arc<Handle>> {
         log::error!("{func}: invalid chmpx handle 0x{id:016x}");
     }
     h
+}
+
+/// The handle behind `id` when it is a client of a server chmpx (`on_server`), or of a slave
+/// chmpx; else an error line and None.
+pub fn get_kind(func: &str, id: chmpx_h, on_server: bool) -> Option<Arc<Handle>> {
+    let h = get(func, id)?;
+    if h.on_server != on_server {
+        let kind = if h.on_server { "server" } else { "slave" };
+        log::error!("{func}: the handle is a client of a {kind} chmpx");
+        return None;
+    }
+    Some(h)
 }
 
 /// Forgets a handle (the client detaches when the last user lets go of it).
@@ -169,6 +183,31 @@ impl Handle {
             ffi::wait_readable(fd, slice.max(1));
         }
     }
+}
+
+/// The C2C type of a send by hash: to the server the hash names, or routed to its replicas
+/// too.
+pub fn routing(is_routing: bool) -> u64 {
+    if is_routing {
+        COM_C2C_ROUTING
+    } else {
+        COM_C2C_NORMAL
+    }
+}
+
+/// A message to send: its body and the hash it goes by.
+pub type Message<'a> = (Cow<'a, [u8]>, chmhash_t);
+
+/// A body argument (NULL or length 0 is empty, which [`send_body`] refuses) and its hash.
+pub fn body_message<'a>(
+    pbody: *const u8,
+    blength: libc::size_t,
+    hash: chmhash_t,
+) -> Option<Message<'a>> {
+    Some((
+        Cow::Borrowed(ffi::bytes(pbody, blength).unwrap_or(&[])),
+        hash,
+    ))
 }
 
 /// Sends `body` through `h` (see `Client::send`); the number of receiving chmpx processes, or

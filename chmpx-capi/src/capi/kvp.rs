@@ -45,6 +45,13 @@ pub fn key_hash(key: &[u8]) -> chmhash_t {
     }
 }
 
+/// The message of a pair (None: its arguments were refused): the pair serialised, sent by
+/// the hash of its key.
+pub fn message<'a>(pair: Option<(&[u8], &[u8])>) -> Option<crate::capi::handle::Message<'a>> {
+    let (k, v) = pair?;
+    Some((serialize(k, v).into(), key_hash(k)))
+}
+
 /// A pair from separate key and value arguments (the `*_kv` functions): the key must be
 /// non-empty; a NULL value is empty only with length 0.
 pub fn kv_args<'a>(

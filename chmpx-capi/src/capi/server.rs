@@ -3,55 +3,43 @@
 use std::sync::Arc;
 
 use chmpx_core::wire::{
-    CHM_INVALID_MSGID, COM_C2C_BROADCAST, COM_C2C_NORMAL, COM_C2C_NOT_SELF, COM_C2C_RBROADCAST,
-    COM_C2C_ROUTING,
+    CHM_INVALID_MSGID, COM_C2C_BROADCAST, COM_C2C_NOT_SELF, COM_C2C_RBROADCAST,
 };
 use libc::{c_int, c_uchar, size_t};
 
-use crate::capi::ffi::{self, guard_bool, BoolArg, CBool};
-use crate::capi::handle::{self, Handle, Rejoin};
+use crate::capi::ffi::{guard_bool, BoolArg, CBool};
+use crate::capi::handle::{self, body_message, routing, Handle, Message, Rejoin};
 use crate::capi::kvp;
 use crate::capi::types::*;
 
 /// The handle, when it is a client of a server chmpx.
 fn server_handle(func: &str, handle: chmpx_h) -> Option<Arc<Handle>> {
-    let h = handle::get(func, handle)?;
-    if !h.on_server {
-        log::error!("{func}: the handle is a client of a slave chmpx");
-        return None;
-    }
-    Some(h)
+    handle::get_kind(func, handle, true)
 }
 
-fn routing(is_routing: bool) -> u64 {
-    if is_routing {
-        COM_C2C_ROUTING
-    } else {
-        COM_C2C_NORMAL
-    }
-}
-
-fn send(
+/// The body of every exported send: the message `message` makes of the arguments (None:
+/// they were refused), sent with `mode`, optionally not to this server itself.
+fn send<'a>(
     func: &str,
     handle: chmpx_h,
-    body: &[u8],
-    hash: chmhash_t,
+    message: impl FnOnce() -> Option<Message<'a>>,
     mode: u64,
     without_self: bool,
-) -> bool {
-    let Some(h) = server_handle(func, handle) else {
-        return false;
-    };
-    let c2ctype = if without_self {
-        mode | COM_C2C_NOT_SELF
-    } else {
-        mode
-    };
-    handle::send_body(func, &h, CHM_INVALID_MSGID, body, hash, c2ctype).is_some()
-}
-
-fn body<'a>(pbody: *const c_uchar, blength: size_t) -> &'a [u8] {
-    ffi::bytes(pbody, blength).unwrap_or(&[])
+) -> CBool {
+    guard_bool(func, || {
+        let Some((body, hash)) = message() else {
+            return false;
+        };
+        let Some(h) = server_handle(func, handle) else {
+            return false;
+        };
+        let c2ctype = if without_self {
+            mode | COM_C2C_NOT_SELF
+        } else {
+            mode
+        };
+        handle::send_body(func, &h, CHM_INVALID_MSGID, &body, hash, c2ctype).is_some()
+    })
 }
 
 /// Sends to the server(s) `hash` names: one (`is_routing` false) or it and its replicas.
@@ -63,16 +51,13 @@ pub extern "C" fn chmpx_svr_send(
     hash: chmhash_t,
     is_routing: BoolArg,
 ) -> CBool {
-    guard_bool("chmpx_svr_send", || {
-        send(
-            "chmpx_svr_send",
-            handle,
-            body(pbody, blength),
-            hash,
-            routing(is_routing.get()),
-            false,
-        )
-    })
+    send(
+        "chmpx_svr_send",
+        handle,
+        || body_message(pbody, blength, hash),
+        routing(is_routing.get()),
+        false,
+    )
 }
 
 /// Sends a key/value pair by the hash of its key.
@@ -90,19 +75,13 @@ pub extern "C" fn chmpx_svr_send_kvp_ex(
     without_self: BoolArg,
 ) -> CBool {
     let func = "chmpx_svr_send_kvp_ex";
-    guard_bool(func, || {
-        let Some((k, v)) = kvp::kvp_arg(func, pkvp) else {
-            return false;
-        };
-        send(
-            func,
-            handle,
-            &kvp::serialize(k, v),
-            kvp::key_hash(k),
-            routing(is_routing.get()),
-            without_self.get(),
-        )
-    })
+    send(
+        func,
+        handle,
+        || kvp::message(kvp::kvp_arg(func, pkvp)),
+        routing(is_routing.get()),
+        without_self.get(),
+    )
 }
 
 /// Sends a key and a value by the hash of the key.
@@ -130,19 +109,13 @@ pub extern "C" fn chmpx_svr_send_kv_ex(
     without_self: BoolArg,
 ) -> CBool {
     let func = "chmpx_svr_send_kv_ex";
-    guard_bool(func, || {
-        let Some((k, v)) = kvp::kv_args(func, pkey, keylen, pval, vallen) else {
-            return false;
-        };
-        send(
-            func,
-            handle,
-            &kvp::serialize(k, v),
-            kvp::key_hash(k),
-            routing(is_routing.get()),
-            without_self.get(),
-        )
-    })
+    send(
+        func,
+        handle,
+        || kvp::message(kvp::kv_args(func, pkey, keylen, pval, vallen)),
+        routing(is_routing.get()),
+        without_self.get(),
+    )
 }
 
 /// Sends to every server (this one included).
@@ -165,17 +138,13 @@ pub extern "C" fn chmpx_svr_broadcast_ex(
     hash: chmhash_t,
     without_self: BoolArg,
 ) -> CBool {
-    let func = "chmpx_svr_broadcast_ex";
-    guard_bool(func, || {
-        send(
-            func,
-            handle,
-            body(pbody, blength),
-            hash,
-            COM_C2C_BROADCAST,
-            without_self.get(),
-        )
-    })
+    send(
+        "chmpx_svr_broadcast_ex",
+        handle,
+        || body_message(pbody, blength, hash),
+        COM_C2C_BROADCAST,
+        without_self.get(),
+    )
 }
 
 /// Sends to the server `hash` names and its replicas, not to this server itself.
@@ -198,17 +167,13 @@ pub extern "C" fn chmpx_svr_replicate_ex(
     hash: chmhash_t,
     without_self: BoolArg,
 ) -> CBool {
-    let func = "chmpx_svr_replicate_ex";
-    guard_bool(func, || {
-        send(
-            func,
-            handle,
-            body(pbody, blength),
-            hash,
-            COM_C2C_RBROADCAST,
-            without_self.get(),
-        )
-    })
+    send(
+        "chmpx_svr_replicate_ex",
+        handle,
+        || body_message(pbody, blength, hash),
+        COM_C2C_RBROADCAST,
+        without_self.get(),
+    )
 }
 
 /// Waits up to `timeout_ms` (0: only look, negative: forever) for a packet to any msgid of this

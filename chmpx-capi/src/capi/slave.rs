@@ -2,13 +2,11 @@
 //! this client opened, and replies come back to that msgid.
 use std::sync::Arc;
 
-use chmpx_core::wire::{
-    CHM_INVALID_MSGID, COM_C2C_BROADCAST, COM_C2C_NORMAL, COM_C2C_RBROADCAST, COM_C2C_ROUTING,
-};
+use chmpx_core::wire::{CHM_INVALID_MSGID, COM_C2C_BROADCAST, COM_C2C_RBROADCAST};
 use libc::{c_int, c_long, c_uchar, size_t};
 
 use crate::capi::ffi::{self, guard, guard_bool, BoolArg, CBool};
-use crate::capi::handle::{self, Handle, Rejoin};
+use crate::capi::handle::{self, body_message, routing, Handle, Message, Rejoin};
 use crate::capi::kvp;
 use crate::capi::types::*;
 
@@ -18,49 +16,45 @@ const OPEN_REJOIN_WAIT_MS: i64 = 100;
 
 /// The handle, when it is a client of a slave chmpx.
 fn slave_handle(func: &str, handle: chmpx_h) -> Option<Arc<Handle>> {
-    let h = handle::get(func, handle)?;
-    if h.on_server {
-        log::error!("{func}: the handle is a client of a server chmpx");
+    handle::get_kind(func, handle, false)
+}
+
+/// The handle, when it is a client of a slave chmpx and `msgid` can be one of its msgids.
+fn msgid_handle(func: &str, handle: chmpx_h, msgid: msgid_t) -> Option<Arc<Handle>> {
+    let h = slave_handle(func, handle)?;
+    if msgid == CHM_INVALID_MSGID {
+        log::error!("{func}: invalid msgid");
         return None;
     }
     Some(h)
 }
 
-fn send(
+/// The body of every exported send: the message `message` makes of the arguments (None:
+/// they were refused), sent from `msgid` as `c2ctype`; `*preceivercnt` (may be NULL) = how
+/// many chmpx processes it went to.
+fn send<'a>(
     func: &str,
     handle: chmpx_h,
     msgid: msgid_t,
-    body: &[u8],
-    hash: chmhash_t,
+    message: impl FnOnce() -> Option<Message<'a>>,
     preceivercnt: *mut c_long,
     c2ctype: u64,
-) -> bool {
-    let Some(h) = slave_handle(func, handle) else {
-        return false;
-    };
-    if msgid == CHM_INVALID_MSGID {
-        log::error!("{func}: invalid msgid");
-        return false;
-    }
-    match handle::send_body(func, &h, msgid, body, hash, c2ctype) {
-        Some(n) => {
-            ffi::set_out(preceivercnt, n as c_long);
-            true
+) -> CBool {
+    guard_bool(func, || {
+        let Some((body, hash)) = message() else {
+            return false;
+        };
+        let Some(h) = msgid_handle(func, handle, msgid) else {
+            return false;
+        };
+        match handle::send_body(func, &h, msgid, &body, hash, c2ctype) {
+            Some(n) => {
+                ffi::set_out(preceivercnt, n as c_long);
+                true
+            }
+            None => false,
         }
-        None => false,
-    }
-}
-
-fn routing(is_routing: bool) -> u64 {
-    if is_routing {
-        COM_C2C_ROUTING
-    } else {
-        COM_C2C_NORMAL
-    }
-}
-
-fn body<'a>(pbody: *const c_uchar, blength: size_t) -> &'a [u8] {
-    ffi::bytes(pbody, blength).unwrap_or(&[])
+    })
 }
 
 /// Takes a msgid to send from and receive replies on; `CHM_INVALID_MSGID` on failure. If chmpx
@@ -100,13 +94,9 @@ pub extern "C" fn chmpx_open(handle: chmpx_h, no_giveup_rejoin: BoolArg) -> msgi
 pub extern "C" fn chmpx_close(handle: chmpx_h, msgid: msgid_t) -> CBool {
     let func = "chmpx_close";
     guard_bool(func, || {
-        let Some(h) = slave_handle(func, handle) else {
+        let Some(h) = msgid_handle(func, handle, msgid) else {
             return false;
         };
-        if msgid == CHM_INVALID_MSGID {
-            log::error!("{func}: invalid msgid");
-            return false;
-        }
         let r = h.client().close(msgid);
         match r {
             Ok(ok) => ok,
@@ -130,18 +120,14 @@ pub extern "C" fn chmpx_msg_send(
     preceivercnt: *mut c_long,
     is_routing: BoolArg,
 ) -> CBool {
-    let func = "chmpx_msg_send";
-    guard_bool(func, || {
-        send(
-            func,
-            handle,
-            msgid,
-            body(pbody, blength),
-            hash,
-            preceivercnt,
-            routing(is_routing.get()),
-        )
-    })
+    send(
+        "chmpx_msg_send",
+        handle,
+        msgid,
+        || body_message(pbody, blength, hash),
+        preceivercnt,
+        routing(is_routing.get()),
+    )
 }
 
 /// Sends a key/value pair by the hash of its key.
@@ -154,20 +140,14 @@ pub extern "C" fn chmpx_msg_send_kvp(
     is_routing: BoolArg,
 ) -> CBool {
     let func = "chmpx_msg_send_kvp";
-    guard_bool(func, || {
-        let Some((k, v)) = kvp::kvp_arg(func, pkvp) else {
-            return false;
-        };
-        send(
-            func,
-            handle,
-            msgid,
-            &kvp::serialize(k, v),
-            kvp::key_hash(k),
-            preceivercnt,
-            routing(is_routing.get()),
-        )
-    })
+    send(
+        func,
+        handle,
+        msgid,
+        || kvp::message(kvp::kvp_arg(func, pkvp)),
+        preceivercnt,
+        routing(is_routing.get()),
+    )
 }
 
 /// Sends a key and a value by the hash of the key.
@@ -183,20 +163,14 @@ pub extern "C" fn chmpx_msg_send_kv(
     is_routing: BoolArg,
 ) -> CBool {
     let func = "chmpx_msg_send_kv";
-    guard_bool(func, || {
-        let Some((k, v)) = kvp::kv_args(func, pkey, keylen, pval, vallen) else {
-            return false;
-        };
-        send(
-            func,
-            handle,
-            msgid,
-            &kvp::serialize(k, v),
-            kvp::key_hash(k),
-            preceivercnt,
-            routing(is_routing.get()),
-        )
-    })
+    send(
+        func,
+        handle,
+        msgid,
+        || kvp::message(kvp::kv_args(func, pkey, keylen, pval, vallen)),
+        preceivercnt,
+        routing(is_routing.get()),
+    )
 }
 
 /// Sends to every server.
@@ -209,18 +183,14 @@ pub extern "C" fn chmpx_msg_broadcast(
     hash: chmhash_t,
     preceivercnt: *mut c_long,
 ) -> CBool {
-    let func = "chmpx_msg_broadcast";
-    guard_bool(func, || {
-        send(
-            func,
-            handle,
-            msgid,
-            body(pbody, blength),
-            hash,
-            preceivercnt,
-            COM_C2C_BROADCAST,
-        )
-    })
+    send(
+        "chmpx_msg_broadcast",
+        handle,
+        msgid,
+        || body_message(pbody, blength, hash),
+        preceivercnt,
+        COM_C2C_BROADCAST,
+    )
 }
 
 /// Sends to the server `hash` names and its replicas.
@@ -233,18 +203,14 @@ pub extern "C" fn chmpx_msg_replicate(
     hash: chmhash_t,
     preceivercnt: *mut c_long,
 ) -> CBool {
-    let func = "chmpx_msg_replicate";
-    guard_bool(func, || {
-        send(
-            func,
-            handle,
-            msgid,
-            body(pbody, blength),
-            hash,
-            preceivercnt,
-            COM_C2C_RBROADCAST,
-        )
-    })
+    send(
+        "chmpx_msg_replicate",
+        handle,
+        msgid,
+        || body_message(pbody, blength, hash),
+        preceivercnt,
+        COM_C2C_RBROADCAST,
+    )
 }
 
 /// Waits up to `timeout_ms` (0 or negative: only look) for a packet to `msgid`. True with

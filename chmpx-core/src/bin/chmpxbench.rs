@@ -21,6 +21,7 @@ use chmpx_core::client::Client;
 use chmpx_core::config::ConfSource;
 use chmpx_core::dbg;
 use chmpx_core::opts::Opts;
+use chmpx_core::toolcommon::{self, atoi, err};
 use chmpx_core::wire::{ComPkt, CHM_INVALID_MSGID, COM_C2C_BROADCAST, COM_C2C_ROUTING};
 
 const MINIMUM_DATA_LENGTH: usize = 64;
@@ -44,11 +45,6 @@ struct BenchOpts {
     turnaround: bool,
     datalen: usize,
     broadcast: bool,
-}
-
-fn err(msg: &str) {
-    // One write, so that lines of several processes do not mix.
-    let _ = std::io::stderr().write_all(format!("[ERR] {msg}\n").as_bytes());
 }
 
 fn fail(msg: &str) -> ! {
@@ -78,22 +74,6 @@ fn help(prog: &str) {
     println!("        -d [debug level]  \"ERR\" / \"WAN\" / \"INF\" / \"DUMP\"");
     println!("        -h                display help");
     println!();
-}
-
-/// C `atoi` (an `int`).
-fn atoi(s: &str) -> i64 {
-    let s = s.trim_start();
-    let (neg, rest) = match s.as_bytes().first() {
-        Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
-        _ => (false, s),
-    };
-    let mut v: i64 = 0;
-    for b in rest.bytes().take_while(u8::is_ascii_digit) {
-        v = v.wrapping_mul(10).wrapping_add(i64::from(b - b'0'));
-    }
-    let v = if neg { v.wrapping_neg() } else { v };
-    v as i32 as i64
 }
 
 /// The original's `SetBenchOptions`, messages and order included.
@@ -710,21 +690,7 @@ fn run_parent(o: BenchOpts, args: &[String]) -> ! {
 }
 
 fn main() {
-    dbg::init();
-    let mut args = std::env::args();
-    let prog = args.next().unwrap_or_default();
-    let prog = std::path::Path::new(&prog)
-        .file_name()
-        .and_then(|s| s.to_str())
-        .map(|s| s.strip_prefix("lt-").unwrap_or(s).to_string())
-        .unwrap_or_else(|| "chmpxbench".into());
-    let args: Vec<String> = args.collect();
-    let opts = Opts::parse(args.iter().cloned());
-
-    if opts.find_any(&["h", "help"]) {
-        help(&prog);
-        exit(0);
-    }
+    let (_, args, opts) = toolcommon::start("chmpxbench", help);
     dbg::set_level(dbg::Level::Silent);
     if let Some(mode) = opts.get_any(&["g", "d"]) {
         let level = match mode.to_ascii_uppercase().as_str() {

@@ -14,10 +14,12 @@ use std::time::{Duration, Instant};
 
 use chmpx_core::client::{self, ClientError};
 use chmpx_core::config::{ChmConfig, SelfIdentity};
+use chmpx_core::ctl::{ssl_min_text, yes_no};
 use chmpx_core::dbg;
 use chmpx_core::node::Snapshot;
 use chmpx_core::opts::Opts;
 use chmpx_core::ring;
+use chmpx_core::toolcommon::{self, atoi, err};
 use chmpx_core::wire::*;
 
 /// How often the wait mode asks for the status. The original looks once a second; asking
@@ -34,11 +36,6 @@ const SIZEOF_CLTPROCLIST: i64 = 24;
 const SIZEOF_CHMLOGRAW: i64 = 48;
 const SIZEOF_CHMSOCKLIST: i64 = 24;
 const CHMINFO_VERSION: &str = "CHMINFO_VERSION 1.1";
-
-fn err(msg: &str) {
-    // One write, so that lines of several processes do not mix.
-    let _ = std::io::stderr().write_all(format!("[ERR] {msg}\n").as_bytes());
-}
 
 fn help(prog: &str) {
     let text = format!(
@@ -82,23 +79,6 @@ Option
     print!("{text}");
 }
 
-/// C `atoi`: optional blanks and sign, then digits; anything else ends the number (0 if none).
-fn atoi(s: &str) -> i64 {
-    let s = s.trim_start();
-    let (neg, rest) = match s.as_bytes().first() {
-        Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
-        _ => (false, s),
-    };
-    let mut v: i64 = 0;
-    for b in rest.bytes().take_while(u8::is_ascii_digit) {
-        v = v.wrapping_mul(10).wrapping_add(i64::from(b - b'0'));
-    }
-    let v = if neg { v.wrapping_neg() } else { v };
-    // atoi returns an int.
-    v as i32 as i64
-}
-
 /// `<base>/<GROUP>[-<ctlport>].<ext>`: where the original keeps its shared memory and k2hash
 /// files (base `/var/lib/antpickax` if it exists, else `/tmp`).
 fn original_file_path(group: &str, ctlport: i16, ext: &str) -> String {
@@ -124,28 +104,6 @@ fn original_shm_size(cfg: &ChmConfig) -> i64 {
         + SIZEOF_CLTPROCLIST * (1 + cfg.max_client_mq_cnt / per_attach + 1)
         + SIZEOF_CHMLOGRAW * cfg.max_histlog_count
         + SIZEOF_CHMSOCKLIST * cfg.max_chmpx_count * i64::from(cfg.max_sock_pool) * 2
-}
-
-fn yes_no(b: bool) -> &'static str {
-    if b {
-        "yes"
-    } else {
-        "no"
-    }
-}
-
-/// `CHM_GET_STR_SSLTLS_VERSION`.
-fn ssl_min_ver_text(v: chmpx_core::config::SslMinVer) -> &'static str {
-    use chmpx_core::config::SslMinVer::*;
-    match v {
-        Default => "(default)",
-        SslV2 => "SSL v2",
-        SslV3 => "SSL v3",
-        TlsV1_0 => "TLS v1.0",
-        TlsV1_1 => "TLS v1.1",
-        TlsV1_2 => "TLS v1.2",
-        TlsV1_3 => "TLS v1.3",
-    }
 }
 
 fn pairs(list: &[HostPort]) -> String {
@@ -309,7 +267,7 @@ fn all_text(cfg: &ChmConfig, snap: &Snapshot) -> String {
     top(
         &mut o,
         "SSL/TLS minimum version",
-        ssl_min_ver_text(cfg.ssl_min_ver),
+        ssl_min_text(cfg.ssl_min_ver),
     );
     top(&mut o, "NSSDB directory path", &cfg.nssdb_dir);
     top(
@@ -608,20 +566,7 @@ fn wait_target(opts: &Opts) -> Result<u64, String> {
 }
 
 fn main() {
-    dbg::init();
-    let mut args = std::env::args();
-    let prog = args.next().unwrap_or_default();
-    let prog = std::path::Path::new(&prog)
-        .file_name()
-        .and_then(|s| s.to_str())
-        .map(|s| s.strip_prefix("lt-").unwrap_or(s).to_string())
-        .unwrap_or_else(|| "chmpxstatus".into());
-    let opts = Opts::parse(args);
-
-    if opts.find_any(&["h", "help"]) {
-        help(&prog);
-        exit(0);
-    }
+    let (_, _, opts) = toolcommon::start("chmpxstatus", help);
 
     // Debug output: as the original, silent unless -d says otherwise.
     if let Some(file) = opts.get_any(&["dfile", "gfile"]) {
@@ -708,15 +653,6 @@ fn main() {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn c_atoi() {
-        assert_eq!(atoi("8021"), 8021);
-        assert_eq!(atoi("  -3x"), -3);
-        assert_eq!(atoi("abc"), 0);
-        assert_eq!(atoi(""), 0);
-        assert_eq!(atoi("+7"), 7);
-    }
 
     #[test]
     fn shm_size_is_the_originals() {

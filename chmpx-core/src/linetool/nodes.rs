@@ -489,6 +489,20 @@ impl Registry {
         self.uniqsort(nodes);
     }
 
+    /// [`Registry::add_node`] of a node already known.
+    pub fn add_info(&mut self, nodes: &mut Vec<NodeInfo>, n: &NodeInfo) {
+        self.add_node(
+            nodes,
+            n.chmpxid,
+            &n.hostname,
+            n.ctrlport,
+            &n.cuk,
+            &n.ctlendpoints,
+            &n.custom_seed,
+            n.is_server,
+        );
+    }
+
     /// The entry of `nodes` for the node these parameters name.
     pub fn find(
         &mut self,
@@ -513,16 +527,7 @@ impl Registry {
 pub fn nodes_of_kind(reg: &mut Registry, nodes: &[NodeInfo], server: bool) -> Vec<NodeInfo> {
     let mut out = Vec::new();
     for n in nodes.iter().filter(|n| n.is_server == server) {
-        reg.add_node(
-            &mut out,
-            n.chmpxid,
-            &n.hostname,
-            n.ctrlport,
-            &n.cuk,
-            &n.ctlendpoints,
-            &n.custom_seed,
-            server,
-        );
+        reg.add_info(&mut out, n);
     }
     out
 }
@@ -606,46 +611,23 @@ mod tests {
         assert_eq!(r.compare(&a, &b), 0);
         assert_ne!(r.compare(&a, &c), 0);
         let mut list = Vec::new();
-        r.add_node(
-            &mut list,
-            CHM_INVALID_CHMPXID,
-            "alpha",
-            8021,
-            "",
-            "",
-            "",
-            true,
-        );
-        r.add_node(
-            &mut list,
-            CHM_INVALID_CHMPXID,
-            "beta",
-            8021,
-            "",
-            "",
-            "",
-            false,
-        );
-        r.add_node(
-            &mut list,
-            CHM_INVALID_CHMPXID,
-            "alpha.dom",
-            8021,
-            "",
-            "",
-            "",
-            false,
-        );
-        r.add_node(
-            &mut list,
-            CHM_INVALID_CHMPXID,
-            "alpha",
-            8023,
-            "",
-            "",
-            "",
-            true,
-        );
+        for (host, port, server) in [
+            ("alpha", 8021, true),
+            ("beta", 8021, false),
+            ("alpha.dom", 8021, false),
+            ("alpha", 8023, true),
+        ] {
+            r.add_node(
+                &mut list,
+                CHM_INVALID_CHMPXID,
+                host,
+                port,
+                "",
+                "",
+                "",
+                server,
+            );
+        }
         assert_eq!(list.len(), 3);
         // One sort of a list with duplicates keeps the later duplicates first.
         let mut many = vec![

@@ -11,6 +11,7 @@ use super::color::{Color, Painter};
 use super::nodes::{NodeInfo, Registry};
 use super::{atos, trim, Verbosity};
 use crate::ctl::update_time_text;
+use crate::toolcommon::atoll;
 use crate::wire::{CHM_INVALID_CHMPXID, CHM_INVALID_PORT};
 
 pub const CHK_NOERR: u32 = 0;
@@ -140,28 +141,6 @@ fn hex_number(s: &str) -> u64 {
         }
     }
     r
-}
-
-/// `atoll`.
-fn atoll(s: &str) -> i64 {
-    let t = s.trim_start();
-    let (neg, digits) = match t.as_bytes().first() {
-        Some(b'-') => (true, &t[1..]),
-        Some(b'+') => (false, &t[1..]),
-        _ => (false, t),
-    };
-    let mut r: i64 = 0;
-    for c in digits.bytes() {
-        if !c.is_ascii_digit() {
-            break;
-        }
-        r = r.wrapping_mul(10).wrapping_add((c - b'0') as i64);
-    }
-    if neg {
-        -r
-    } else {
-        r
-    }
 }
 
 /// A `chmpxid=` value: `0x` and hex digits.
@@ -351,17 +330,8 @@ pub fn add_nodes_from_dump(
     v: &Verbosity,
 ) -> bool {
     let (found, ok) = nodes_in_dump(reg, dump, v);
-    for n in found {
-        reg.add_node(
-            nodes,
-            n.chmpxid,
-            &n.hostname,
-            n.ctrlport,
-            &n.cuk,
-            &n.ctlendpoints,
-            &n.custom_seed,
-            n.is_server,
-        );
+    for n in &found {
+        reg.add_info(nodes, n);
     }
     ok
 }
@@ -955,41 +925,78 @@ pub fn dump_checks_text(results: &NodeChecks) -> String {
     o
 }
 
-/// A status text as `status all` shows it (no check marks).
-fn status_words(p: &Painter, status: &str) -> String {
+/// A status word: the word, the text shown, its colour and the blanks that align the next
+/// column (an empty text shows nothing).
+type StatusWord = (&'static str, &'static str, Color, &'static str);
+
+/// The words of one part of a status text, then the blanks after UNKNOWN (any other word).
+type StatusPart = (&'static [StatusWord], &'static str);
+
+const RING_PART: StatusPart = (
+    &[
+        ("SLAVE", "SLAVE", Color::Green, "      "),
+        ("SERVICEOUT", "SERVICE OUT", Color::Red, ""),
+        ("SERVICEIN", "SERVICE IN", Color::Green, " "),
+    ],
+    "    ",
+);
+const LIVE_PART: StatusPart = (
+    &[
+        ("UP", "UP", Color::Green, "    "),
+        ("DOWN", "DOWN", Color::Red, "  "),
+    ],
+    "",
+);
+const NA: StatusWord = ("n/a", "n/a", Color::Green, "    ");
+const ADD: StatusWord = ("ADD", "ADD", Color::Yellow, "    ");
+/// The action part; `check` aligns DELETE one blank further than `status all`.
+const ACT_PART: StatusPart = (&[NA, ADD, ("DELETE", "DELETE", Color::Yellow, " ")], "");
+const ACT_PART_CHECK: StatusPart = (&[NA, ADD, ("DELETE", "DELETE", Color::Yellow, "  ")], "");
+const OPR_PART: StatusPart = (
+    &[
+        ("Nothing", "Nothing", Color::Green, ""),
+        ("Pending", "Pending", Color::Magenta, ""),
+        ("Doing", "Doing", Color::Yellow, "  "),
+        ("Done", "Done", Color::Blue, "   "),
+    ],
+    "",
+);
+const SUSPEND: StatusWord = ("Suspend", "Suspend", Color::Red, "");
+const NOSUSPEND: StatusWord = ("NoSuspend", "NoSuspend", Color::Green, "");
+/// The suspend part; `status all` shows nothing for "Doing" there.
+const SUS_PART: StatusPart = (&[SUSPEND, NOSUSPEND, ("Doing", "", Color::Green, "")], "");
+const SUS_PART_CHECK: StatusPart = (&[SUSPEND, NOSUSPEND], "");
+
+/// A status text part by part (ring, live, action, operation, suspend), each word shown
+/// by `show(part index, text, colour, known)` in brackets.
+fn status_columns(
+    status: &str,
+    parts: [StatusPart; 5],
+    show: impl Fn(usize, &str, Color, bool) -> String,
+) -> String {
     let mut s = status.to_string();
     let mut o = String::new();
-    o += &match status_part(&mut s).as_str() {
-        "SLAVE" => format!("[{}]      ", p.fg("SLAVE", Color::Green)),
-        "SERVICEOUT" => format!("[{}]", p.fg("SERVICE OUT", Color::Red)),
-        "SERVICEIN" => format!("[{}] ", p.fg("SERVICE IN", Color::Green)),
-        _ => format!("[{}]    ", p.bg("UNKNOWN", Color::Red)),
-    };
-    o += &match status_part(&mut s).as_str() {
-        "UP" => format!("[{}]    ", p.fg("UP", Color::Green)),
-        "DOWN" => format!("[{}]  ", p.fg("DOWN", Color::Red)),
-        _ => format!("[{}]", p.bg("UNKNOWN", Color::Red)),
-    };
-    o += &match status_part(&mut s).as_str() {
-        "n/a" => format!("[{}]    ", p.fg("n/a", Color::Green)),
-        "ADD" => format!("[{}]    ", p.fg("ADD", Color::Yellow)),
-        "DELETE" => format!("[{}] ", p.fg("DELETE", Color::Yellow)),
-        _ => format!("[{}]", p.bg("UNKNOWN", Color::Red)),
-    };
-    o += &match status_part(&mut s).as_str() {
-        "Nothing" => format!("[{}]", p.fg("Nothing", Color::Green)),
-        "Pending" => format!("[{}]", p.fg("Pending", Color::Magenta)),
-        "Doing" => format!("[{}]  ", p.fg("Doing", Color::Yellow)),
-        "Done" => format!("[{}]   ", p.fg("Done", Color::Blue)),
-        _ => format!("[{}]", p.bg("UNKNOWN", Color::Red)),
-    };
-    o += &match status_part(&mut s).as_str() {
-        "Suspend" => format!("[{}]", p.fg("Suspend", Color::Red)),
-        "NoSuspend" => format!("[{}]", p.fg("NoSuspend", Color::Green)),
-        "Doing" => String::new(),
-        _ => format!("[{}]", p.bg("UNKNOWN", Color::Red)),
-    };
+    for (i, (words, unknown_pad)) in parts.iter().enumerate() {
+        let part = status_part(&mut s);
+        match words.iter().find(|w| w.0 == part) {
+            Some((_, "", _, _)) => {}
+            Some((_, text, c, pad)) => o += &format!("[{}]{pad}", show(i, text, *c, true)),
+            None => o += &format!("[{}]{unknown_pad}", show(i, "UNKNOWN", Color::Red, false)),
+        }
+    }
     o
+}
+
+/// A status text as `status all` shows it (no check marks).
+fn status_words(p: &Painter, status: &str) -> String {
+    let parts = [RING_PART, LIVE_PART, ACT_PART, OPR_PART, SUS_PART];
+    status_columns(status, parts, |_, text, c, known| {
+        if known {
+            p.fg(text, c)
+        } else {
+            p.bg(text, c)
+        }
+    })
 }
 
 /// An ALLSTATUS answer as `status all` prints it; `None` (after saying why) when it cannot
@@ -1155,44 +1162,23 @@ fn marked(p: &Painter, word: &str, c: Color, check: u32) -> String {
 
 /// The status of a node in `check` (the suspend part follows the operation part's mark).
 fn node_status_text(p: &Painter, status: &str, c: &CheckPart) -> String {
-    let mut s = status.to_string();
-    let mut o = String::new();
-    o += &match status_part(&mut s).as_str() {
-        "SLAVE" => format!(
-            "[{}]      ",
-            marked(p, "SLAVE", Color::Green, c.status_ring)
-        ),
-        "SERVICEOUT" => format!("[{}]", marked(p, "SERVICE OUT", Color::Red, c.status_ring)),
-        "SERVICEIN" => format!(
-            "[{}] ",
-            marked(p, "SERVICE IN", Color::Green, c.status_ring)
-        ),
-        _ => format!("[{}]    ", marked(p, "UNKNOWN", Color::Red, c.status_ring)),
-    };
-    o += &match status_part(&mut s).as_str() {
-        "UP" => format!("[{}]    ", marked(p, "UP", Color::Green, c.status_live)),
-        "DOWN" => format!("[{}]  ", marked(p, "DOWN", Color::Red, c.status_live)),
-        _ => format!("[{}]", marked(p, "UNKNOWN", Color::Red, c.status_live)),
-    };
-    o += &match status_part(&mut s).as_str() {
-        "n/a" => format!("[{}]    ", marked(p, "n/a", Color::Green, c.status_act)),
-        "ADD" => format!("[{}]    ", marked(p, "ADD", Color::Yellow, c.status_act)),
-        "DELETE" => format!("[{}]  ", marked(p, "DELETE", Color::Yellow, c.status_act)),
-        _ => format!("[{}]", marked(p, "UNKNOWN", Color::Red, c.status_act)),
-    };
-    o += &match status_part(&mut s).as_str() {
-        "Nothing" => format!("[{}]", marked(p, "Nothing", Color::Green, c.status_opr)),
-        "Pending" => format!("[{}]", marked(p, "Pending", Color::Magenta, c.status_opr)),
-        "Doing" => format!("[{}]  ", marked(p, "Doing", Color::Yellow, c.status_opr)),
-        "Done" => format!("[{}]   ", marked(p, "Done", Color::Blue, c.status_opr)),
-        _ => format!("[{}]", marked(p, "UNKNOWN", Color::Red, c.status_opr)),
-    };
-    o += &match status_part(&mut s).as_str() {
-        "Suspend" => format!("[{}]", marked(p, "Suspend", Color::Red, c.status_opr)),
-        "NoSuspend" => format!("[{}]", marked(p, "NoSuspend", Color::Green, c.status_opr)),
-        _ => format!("[{}]", marked(p, "UNKNOWN", Color::Red, c.status_opr)),
-    };
-    o
+    let parts = [
+        RING_PART,
+        LIVE_PART,
+        ACT_PART_CHECK,
+        OPR_PART,
+        SUS_PART_CHECK,
+    ];
+    let checks = [
+        c.status_ring,
+        c.status_live,
+        c.status_act,
+        c.status_opr,
+        c.status_opr,
+    ];
+    status_columns(status, parts, |i, text, color, _| {
+        marked(p, text, color, checks[i])
+    })
 }
 
 fn level_text(p: &Painter, text: &str, check: u32) -> String {

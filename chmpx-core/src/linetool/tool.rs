@@ -41,6 +41,24 @@ fn broken() -> bool {
     BREAK.load(Ordering::SeqCst)
 }
 
+/// Was Ctrl-C pressed? If so, ends the line and clears the flag.
+fn take_break() -> bool {
+    if !broken() {
+        return false;
+    }
+    prn("");
+    BREAK.store(false, Ordering::SeqCst);
+    true
+}
+
+/// A target with no host and no control port.
+fn no_host() -> HostParam {
+    HostParam {
+        port: CHM_INVALID_PORT,
+        ..HostParam::default()
+    }
+}
+
 /// Sleeps `secs` seconds unless Ctrl-C comes first.
 fn sleep_secs(secs: i64) {
     let end = std::time::Instant::now() + Duration::from_secs(secs.max(0) as u64);
@@ -136,10 +154,7 @@ impl Default for Tool {
             targets: Vec::new(),
             one_host: false,
             init_server: false,
-            init: HostParam {
-                port: CHM_INVALID_PORT,
-                ..HostParam::default()
-            },
+            init: no_host(),
             threads: 0,
             history: Vec::new(),
             history_max: 1000,
@@ -475,10 +490,7 @@ impl Tool {
         if self.one_host {
             self.init.clone()
         } else {
-            HostParam {
-                port: CHM_INVALID_PORT,
-                ..HostParam::default()
-            }
+            no_host()
         }
     }
 
@@ -490,6 +502,115 @@ impl Tool {
             ctlendpoints: n.ctlendpoints.clone(),
             custom_seed: n.custom_seed.clone(),
         }
+    }
+
+    /// `[noupdate] [host]`: the dynamic node `host` names (default: the one given at start),
+    /// after updating the dynamic nodes unless `noupdate`; `None` after saying so.
+    fn dynamic_target(&mut self, params: &[String]) -> Option<NodeInfo> {
+        let mut update = true;
+        let mut tg = self.initial_target();
+        tg.cuk.clear();
+        tg.ctlendpoints.clear();
+        tg.custom_seed.clear();
+        for p in params {
+            if p.eq_ignore_ascii_case("noupdate") {
+                update = false;
+            } else {
+                tg = parse_host_parameter(p);
+            }
+        }
+        if update {
+            self.update_or_warn();
+        }
+        let found = self.find_in(true, &tg);
+        if found.is_none() {
+            prn(&format!(
+                "Not found {}(:{}) in dynamic host list which is included from configuration file.",
+                tg.host, tg.port
+            ));
+        }
+        found
+    }
+
+    /// `[noupdate] [all | host]`: whether all nodes are meant, else the host; the dynamic
+    /// nodes are updated first unless `noupdate`.
+    fn all_or_target(&mut self, params: &[String]) -> (bool, HostParam) {
+        let (mut update, mut all) = (true, true);
+        let mut tg = no_host();
+        for p in params {
+            if p.eq_ignore_ascii_case("noupdate") {
+                update = false;
+            } else if p.eq_ignore_ascii_case("all") {
+                all = true;
+            } else {
+                all = false;
+                tg = parse_host_parameter(p);
+            }
+        }
+        if update {
+            self.update_or_warn();
+        }
+        (all, tg)
+    }
+
+    /// The dynamic node list (updated first unless `noupdate`), or the initial one
+    /// (`nodyna`); `None` after saying why when both are given.
+    fn node_list(&mut self, dyna: bool, update: bool) -> Option<Vec<NodeInfo>> {
+        if !dyna && !update {
+            self.v
+                .err("could not specify both \"nodyna\" and \"noupdate\" parameters.");
+            return None;
+        }
+        if dyna && update {
+            self.update_or_warn();
+        }
+        Some(if dyna {
+            self.targets.clone()
+        } else {
+            self.initial.clone()
+        })
+    }
+
+    /// Sends `cmd` to one dynamic node after the other until one that is not a slave
+    /// (`on_slave` tells it from the answer) succeeds.
+    fn send_until_succeed(&mut self, cmd: &str, on_slave: impl Fn(&str) -> bool) {
+        for n in self.targets.clone() {
+            match self.send(&n.hostname, n.ctrlport, &n.ctlendpoints, cmd) {
+                None => self.v.err(format!(
+                    "Failed to send {cmd} command to {}:{}, but retry to send another node.",
+                    n.hostname, n.ctrlport
+                )),
+                Some(r) if on_slave(&r) => {
+                    self.v.msg(format!("Failed to send {cmd} to {}:{}, because this node is slave. thus retry to send another node.", n.hostname, n.ctrlport));
+                }
+                Some(r) if r.contains("SUCCEED") => {
+                    prn(&format!(
+                        "Succeed to send {cmd} to {}:{}",
+                        n.hostname, n.ctrlport
+                    ));
+                    return;
+                }
+                Some(r) => self.v.wan(format!(
+                    "Failed to send {cmd} to {}:{} by {r}, but retry to send another node.",
+                    n.hostname, n.ctrlport
+                )),
+            }
+        }
+        prn(&format!(
+            "Failed to send {cmd} to all node, but no node is succeed."
+        ));
+    }
+
+    /// The answer of `tg` to a status command; `None` after saying it did not come.
+    fn status_answer(&mut self, tg: &HostParam, cmd: &str) -> Option<String> {
+        let r = self.send(&tg.host, tg.port, &tg.ctlendpoints, cmd);
+        if r.is_none() {
+            self.v.err(format!(
+                "Could not get {cmd} command result from {}:{}",
+                tg.host, tg.port
+            ));
+        }
+        r
     }
 
     // ---- commands ----------------------------------------------------------------------
@@ -517,19 +638,13 @@ impl Tool {
                 }
             }
         }
-        if !dyna && !update {
-            self.v
-                .err("could not specify both \"nodyna\" and \"noupdate\" parameters.");
+        let Some(list) = self.node_list(dyna, update) else {
             return;
-        }
-        if dyna && update {
-            self.update_or_warn();
-        }
-        let list = if dyna { &self.targets } else { &self.initial };
+        };
         if server == slave {
-            print!("{}", all_nodes_text(list));
+            print!("{}", all_nodes_text(&list));
         } else {
-            print!("{}", nodes_by_type_text(list, server));
+            print!("{}", nodes_by_type_text(&list, server));
         }
     }
 
@@ -571,11 +686,7 @@ impl Tool {
                 self.v.err("In order to use the \"self\" parameter, need to specify \"-host\" etc at startup, or specify host information after this parameter.");
                 return;
             }
-            let Some(r) = self.send(&tg.host, tg.port, &tg.ctlendpoints, "SELFSTATUS") else {
-                self.v.err(format!(
-                    "Could not get SELFSTATUS command result from {}:{}",
-                    tg.host, tg.port
-                ));
+            let Some(r) = self.status_answer(&tg, "SELFSTATUS") else {
                 return;
             };
             let r = report::cut_empty_line(&r).replace('\n', "\n     ");
@@ -587,11 +698,7 @@ impl Tool {
                 self.v.err("In order to use the \"all\" parameter(or not specified any parameter: default \"all\"), need to specify \"-host\" etc at startup, or specify host information after this parameter.");
                 return;
             }
-            let Some(r) = self.send(&tg.host, tg.port, &tg.ctlendpoints, "ALLSTATUS") else {
-                self.v.err(format!(
-                    "Could not get ALLSTATUS command result from {}:{}",
-                    tg.host, tg.port
-                ));
+            let Some(r) = self.status_answer(&tg, "ALLSTATUS") else {
                 return;
             };
             match report::allstatus_text(&self.paint, &r, &self.v) {
@@ -654,24 +761,7 @@ impl Tool {
     }
 
     fn cmd_check(&mut self, params: &[String]) {
-        let (mut update, mut all) = (true, true);
-        let mut tg = HostParam {
-            port: CHM_INVALID_PORT,
-            ..HostParam::default()
-        };
-        for p in params {
-            if p.eq_ignore_ascii_case("noupdate") {
-                update = false;
-            } else if p.eq_ignore_ascii_case("all") {
-                all = true;
-            } else {
-                all = false;
-                tg = parse_host_parameter(p);
-            }
-        }
-        if update {
-            self.update_or_warn();
-        }
+        let (all, mut tg) = self.all_or_target(params);
         if !all {
             match self.find_in(true, &tg) {
                 Some(n) => tg = Self::param_of(&n),
@@ -704,24 +794,7 @@ impl Tool {
     }
 
     fn cmd_statusupdate(&mut self, params: &[String]) {
-        let (mut update, mut all) = (true, true);
-        let mut tg = HostParam {
-            port: CHM_INVALID_PORT,
-            ..HostParam::default()
-        };
-        for p in params {
-            if p.eq_ignore_ascii_case("noupdate") {
-                update = false;
-            } else if p.eq_ignore_ascii_case("all") {
-                all = true;
-            } else {
-                all = false;
-                tg = parse_host_parameter(p);
-            }
-        }
-        if update {
-            self.update_or_warn();
-        }
+        let (all, mut tg) = self.all_or_target(params);
         if !all {
             match self.find_in(true, &tg) {
                 Some(n) => {
@@ -766,26 +839,7 @@ impl Tool {
     }
 
     fn cmd_servicein(&mut self, params: &[String]) {
-        let mut update = true;
-        let mut tg = self.initial_target();
-        tg.cuk.clear();
-        tg.ctlendpoints.clear();
-        tg.custom_seed.clear();
-        for p in params {
-            if p.eq_ignore_ascii_case("noupdate") {
-                update = false;
-            } else {
-                tg = parse_host_parameter(p);
-            }
-        }
-        if update {
-            self.update_or_warn();
-        }
-        let Some(n) = self.find_in(true, &tg) else {
-            prn(&format!(
-                "Not found {}(:{}) in dynamic host list which is included from configuration file.",
-                tg.host, tg.port
-            ));
+        let Some(n) = self.dynamic_target(params) else {
             return;
         };
         match self.send(&n.hostname, n.ctrlport, &n.ctlendpoints, "SERVICEIN") {
@@ -806,10 +860,7 @@ impl Tool {
 
     fn cmd_serviceout(&mut self, params: &[String]) {
         let mut update = true;
-        let mut tg = HostParam {
-            port: CHM_INVALID_PORT,
-            ..HostParam::default()
-        };
+        let mut tg = no_host();
         let mut so = tg.clone();
         for p in params {
             if p.eq_ignore_ascii_case("noupdate") {
@@ -923,31 +974,9 @@ impl Tool {
         if update {
             self.update_or_warn();
         }
-        for n in self.targets.clone() {
-            match self.send(&n.hostname, n.ctrlport, &n.ctlendpoints, &cmd) {
-                None => self.v.err(format!(
-                    "Failed to send {cmd} command to {}:{}, but retry to send another node.",
-                    n.hostname, n.ctrlport
-                )),
-                Some(r) if r.contains("SUCCEED") && r.contains("There no server on RING") => {
-                    self.v.msg(format!("Failed to send {cmd} to {}:{}, because this node is slave. thus retry to send another node.", n.hostname, n.ctrlport));
-                }
-                Some(r) if r.contains("SUCCEED") => {
-                    prn(&format!(
-                        "Succeed to send {cmd} to {}:{}",
-                        n.hostname, n.ctrlport
-                    ));
-                    return;
-                }
-                Some(r) => self.v.wan(format!(
-                    "Failed to send {cmd} to {}:{} by {r}, but retry to send another node.",
-                    n.hostname, n.ctrlport
-                )),
-            }
-        }
-        prn(&format!(
-            "Failed to send {cmd} to all node, but no node is succeed."
-        ));
+        self.send_until_succeed(&cmd, |r| {
+            r.contains("SUCCEED") && r.contains("There no server on RING")
+        });
     }
 
     fn cmd_suspend(&mut self, params: &[String], suspend: bool) {
@@ -971,54 +1000,13 @@ impl Tool {
         } else {
             "NOSUSPENDMERGE"
         };
-        for n in self.targets.clone() {
-            match self.send(&n.hostname, n.ctrlport, &n.ctlendpoints, cmd) {
-                None => self.v.err(format!(
-                    "Failed to send {cmd} command to {}:{}, but retry to send another node.",
-                    n.hostname, n.ctrlport
-                )),
-                Some(r) if r.contains("ERROR") && r.contains("executed on the slave node") => {
-                    self.v.msg(format!("Failed to send {cmd} to {}:{}, because this node is slave. thus retry to send another node.", n.hostname, n.ctrlport));
-                }
-                Some(r) if r.contains("SUCCEED") => {
-                    prn(&format!(
-                        "Succeed to send {cmd} to {}:{}",
-                        n.hostname, n.ctrlport
-                    ));
-                    return;
-                }
-                Some(r) => self.v.wan(format!(
-                    "Failed to send {cmd} to {}:{} by {r}, but retry to send another node.",
-                    n.hostname, n.ctrlport
-                )),
-            }
-        }
-        prn(&format!(
-            "Failed to send {cmd} to all node, but no node is succeed."
-        ));
+        self.send_until_succeed(cmd, |r| {
+            r.contains("ERROR") && r.contains("executed on the slave node")
+        });
     }
 
     fn cmd_dump(&mut self, params: &[String]) {
-        let mut update = true;
-        let mut tg = self.initial_target();
-        tg.cuk.clear();
-        tg.ctlendpoints.clear();
-        tg.custom_seed.clear();
-        for p in params {
-            if p.eq_ignore_ascii_case("noupdate") {
-                update = false;
-            } else {
-                tg = parse_host_parameter(p);
-            }
-        }
-        if update {
-            self.update_or_warn();
-        }
-        let Some(n) = self.find_in(true, &tg) else {
-            prn(&format!(
-                "Not found {}(:{}) in dynamic host list which is included from configuration file.",
-                tg.host, tg.port
-            ));
+        let Some(n) = self.dynamic_target(params) else {
             return;
         };
         match self.send(&n.hostname, n.ctrlport, &n.ctlendpoints, "DUMP") {
@@ -1058,18 +1046,8 @@ impl Tool {
                 return;
             }
         }
-        if !dyna && !update {
-            self.v
-                .err("could not specify both \"nodyna\" and \"noupdate\" parameters.");
+        let Some(list) = self.node_list(dyna, update) else {
             return;
-        }
-        if dyna && update {
-            self.update_or_warn();
-        }
-        let list = if dyna {
-            self.targets.clone()
-        } else {
-            self.initial.clone()
         };
         for (server, title) in [
             (true, " Chmpx server nodes             : "),
@@ -1256,10 +1234,7 @@ impl Tool {
             list.push(l);
         }
         let r = self.consecutive(&list, "CLT> ", 0, 1, true, exit);
-        if broken() {
-            prn("");
-            BREAK.store(false, Ordering::SeqCst);
-        }
+        take_break();
         r
     }
 
@@ -1359,20 +1334,15 @@ impl Tool {
             self.put_history(&format!("loopcmd {line}"));
             list.push(line);
         }
-        if broken() {
+        if take_break() {
             // Ctrl-C while entering the commands: nothing runs.
-            prn("");
-            BREAK.store(false, Ordering::SeqCst);
             return true;
         }
         if list.is_empty() {
             return true;
         }
         let r = self.consecutive(&list, "CLT LOOP> ", sec, limit, false, exit);
-        if broken() {
-            prn("");
-            BREAK.store(false, Ordering::SeqCst);
-        }
+        take_break();
         r
     }
 

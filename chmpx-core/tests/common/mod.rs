@@ -2,12 +2,14 @@
 //! temporary folder, everything stopped (by pid) when the harness is dropped, also on failure.
 #![allow(dead_code)]
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::Child;
 use std::sync::atomic::{AtomicU16, Ordering};
-use std::time::{Duration, Instant};
+
+use chmpx_core::client::Client;
+
+mod control;
+pub use control::*;
 
 /// A port range per test process: 20000 + (pid % 120) * 100, then sequential.
 pub fn ports(n: u16) -> u16 {
@@ -27,6 +29,21 @@ pub struct Layout {
     pub slave_ctl: u16,
     pub replica: u32,
     pub mode: &'static str,
+}
+
+impl Layout {
+    /// `count` servers (data port `base + 2k`, control port `base + 2k + 1`) and the slave
+    /// (control port `base + 2 * count`), hash mode.
+    pub fn servers(base: u16, count: u16, replica: u32) -> Layout {
+        Layout {
+            servers: (0..count)
+                .map(|k| (base + 2 * k, base + 2 * k + 1))
+                .collect(),
+            slave_ctl: base + 2 * count,
+            replica,
+            mode: "hash",
+        }
+    }
 }
 
 impl Cluster {
@@ -55,17 +72,9 @@ impl Cluster {
         path
     }
 
-    pub fn start(&mut self, name: &str, conf: &PathBuf) {
-        let log = std::fs::File::create(self.dir.path().join(format!("{name}.log"))).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_chmpx"))
-            .arg("-conf")
-            .arg(conf)
-            .arg("-d")
-            .arg("err")
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("start chmpx");
+    pub fn start(&mut self, name: &str, conf: &Path) {
+        let log = self.dir.path().join(format!("{name}.log"));
+        let child = spawn_chmpx(Path::new(env!("CARGO_BIN_EXE_chmpx")), conf, &log);
         self.procs.push((name.into(), child));
     }
 
@@ -106,39 +115,11 @@ impl Drop for Cluster {
     }
 }
 
-/// One control-port command.
-pub fn ctl(port: u16, cmd: &str) -> Option<String> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    s.write_all(cmd.as_bytes()).ok()?;
-    s.write_all(&[0]).ok()?;
-    let mut out = String::new();
-    s.read_to_string(&mut out).ok()?;
-    Some(out)
-}
-
-/// Waits (up to 20 s) until `f` holds.
-pub fn wait_for<F: FnMut() -> bool>(what: &str, mut f: F) {
-    let end = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < end {
-        if f() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    panic!("timed out waiting for {what}");
-}
-
 /// One server (data port `base`, control `base + 1`) and one slave (control `base + 2`), started
 /// with `extra` GLOBAL lines; returns the server's and the slave's configuration paths once
 /// both control ports answer.
 pub fn pair(cl: &mut Cluster, base: u16, extra: &str) -> (PathBuf, PathBuf) {
-    let layout = Layout {
-        servers: vec![(base, base + 1)],
-        slave_ctl: base + 2,
-        replica: 0,
-        mode: "hash",
-    };
+    let layout = Layout::servers(base, 1, 0);
     let sconf = cl.conf(&layout, base + 1, extra);
     let lconf = cl.conf(&layout, base + 2, extra);
     cl.start("server", &sconf);
@@ -147,4 +128,44 @@ pub fn pair(cl: &mut Cluster, base: u16, extra: &str) -> (PathBuf, PathBuf) {
         ctl(base + 1, "VERSION").is_some() && ctl(base + 2, "VERSION").is_some()
     });
     (sconf, lconf)
+}
+
+/// Starts every server of `layout` ("s0", "s1", ...) and its slave ("slave"), attaches a client
+/// to each server (AUTOMERGE brings it into the ring) and waits until every server and the
+/// slave see all servers in service. Returns the server clients, the server configurations and
+/// the slave's.
+pub fn start_ring(cl: &mut Cluster, layout: &Layout) -> (Vec<Client>, Vec<PathBuf>, PathBuf) {
+    let mut confs = Vec::new();
+    for (i, (_, c)) in layout.servers.iter().enumerate() {
+        let conf = cl.conf(layout, *c, "");
+        cl.start(&format!("s{i}"), &conf);
+        confs.push(conf);
+    }
+    let slave_conf = cl.conf(layout, layout.slave_ctl, "");
+    cl.start("slave", &slave_conf);
+    for (_, c) in &layout.servers {
+        wait_for("server control port", || ctl(*c, "VERSION").is_some());
+    }
+    wait_for("slave control port", || {
+        ctl(layout.slave_ctl, "VERSION").is_some()
+    });
+    let clients: Vec<Client> = confs
+        .iter()
+        .map(|c| Client::attach(c.to_str().unwrap(), true, false).expect("attach to server"))
+        .collect();
+    let count = layout.servers.len();
+    for (_, c) in &layout.servers {
+        wait_for("server in service", || {
+            ctl(*c, "SELFSTATUS").is_some_and(|s| s.contains(READY))
+        });
+    }
+    for (_, c) in &layout.servers {
+        wait_for("servers agree", || {
+            ctl(*c, "ALLSTATUS").is_some_and(|d| d.matches(READY).count() == count)
+        });
+    }
+    wait_for("slave sees every server in service", || {
+        ctl(layout.slave_ctl, "DUMP").is_some_and(|d| d.matches(READY).count() == count)
+    });
+    (clients, confs, slave_conf)
 }
