@@ -1,6 +1,6 @@
 # k2hash-rs: build, install, test and run.
 #   make            build the release libraries
-#   make run        build and run the example C program on a k2hash file
+#   make run        build and run the example C program on a k2hash file, then a local chmpx ring
 #   make test       every test (Rust unit/integration tests, header check, C tests, Python
 #                   binding, installed tools)
 #   make install PREFIX=/usr/local DESTDIR=
@@ -168,6 +168,8 @@ run: stage
 	@mkdir -p target/c-tests
 	$(CC) -std=c11 -Wall -o target/c-tests/example c-tests/example.c $$($(PKG) --cflags --libs libk2hash) -Wl,-rpath,$(STAGE)/usr/lib
 	./target/c-tests/example $(CURDIR)/target/example.k2h
+	$(CARGO) build --release -p chmpx-core --examples
+	bash tests/demo/chmpx-ring.sh $(CURDIR)/target/release $(CURDIR)/target/release/examples
 
 clean:
 	$(CARGO) clean
