@@ -36,6 +36,9 @@ stop_all() {
 	pkill -KILL -f "$WORK/c" 2>/dev/null || true
 	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
 	PIDS=()
+	# the original's clients die by SIGHUP without removing their queues; chmpx's files too
+	# when it had to be killed
+	rm -f /dev/mqueue/"MIX${BASE:-none}".* /tmp/"MIX${BASE:-none}"-*.chmpx /tmp/"MIX${BASE:-none}"-*.k2h
 }
 cleanup() {
 	stop_all
