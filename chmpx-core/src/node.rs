@@ -1128,15 +1128,13 @@ impl Node {
                 hash,
                 self.now,
             );
-            let frame = Frame::new(head, body.clone());
             if *id == self.chmpxid {
-                if self.deliver_local(frame) {
+                if self.deliver_local(Frame::new(head, body.clone())) {
                     n += 1;
                 }
-            } else if self.send_to(*id, frame.encode()) {
+            } else if self.send_to(*id, Frame::encode_parts(head, &body)) {
                 self.trace(CHMLOG_TYPE_OUTPUT | CHMLOG_TYPE_SOCKET, body.len());
-                self.stats.sent += 1;
-                self.stats.sent_bytes += body.len() as u64;
+                self.count_sent(body.len());
                 n += 1;
             }
         }
@@ -1159,17 +1157,19 @@ impl Node {
         head.dept_ids.chmpxid = self.chmpxid;
         head.reqtime = self.now;
         let target = head.term_ids.chmpxid;
-        let frame = Frame::new(head, body);
         if target == self.chmpxid {
-            return self.deliver_local(frame);
+            return self.deliver_local(Frame::new(head, body));
         }
-        let len = frame.payload.len() as u64;
-        let ok = self.send_to(target, frame.encode());
+        let ok = self.send_to(target, Frame::encode_parts(head, &body));
         if ok {
-            self.stats.sent += 1;
-            self.stats.sent_bytes += len;
+            self.count_sent(body.len());
         }
         ok
+    }
+
+    fn count_sent(&mut self, len: usize) {
+        self.stats.sent += 1;
+        self.stats.sent_bytes += len as u64;
     }
 
     /// A C2C frame from a peer.

@@ -294,12 +294,20 @@ impl Frame {
     /// Wire bytes. `length` is written as `120 + payload.len()` and `offset` as 120 whatever
     /// `pkt` says, so the output is always a well-formed frame.
     pub fn encode(&self) -> Vec<u8> {
-        let mut pkt = self.pkt;
-        pkt.length = (COMPKT_SIZE + self.payload.len()) as u64;
-        pkt.offset = COMPKT_SIZE as u64;
-        let mut out = Vec::with_capacity(COMPKT_SIZE + self.payload.len());
+        Frame::encode_parts(self.pkt.head, &self.payload)
+    }
+
+    /// The bytes of a frame made of `head` and `payload` (length and offset filled in),
+    /// without building a [`Frame`] first.
+    pub fn encode_parts(head: ComHead, payload: &[u8]) -> Vec<u8> {
+        let pkt = ComPkt {
+            head,
+            length: (COMPKT_SIZE + payload.len()) as u64,
+            offset: COMPKT_SIZE as u64,
+        };
+        let mut out = Vec::with_capacity(COMPKT_SIZE + payload.len());
         out.extend_from_slice(&pkt.encode());
-        out.extend_from_slice(&self.payload);
+        out.extend_from_slice(payload);
         out
     }
 
