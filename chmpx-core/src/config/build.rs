@@ -522,6 +522,24 @@ impl Builder<'_> {
         Ok(())
     }
 
+    /// A node's CAPATH: its own (NULL or empty: none), else GLOBAL's. Returns (is_file, path).
+    fn capath(pairs: &Pairs, d: &NodeDefaults, sec: &str) -> Result<(bool, String)> {
+        match Self::get(pairs, "CAPATH") {
+            Some(v) if is_null_path(v) => Ok((false, String::new())),
+            Some(v) => check_capath(v, sec),
+            None => Ok((d.is_ca_file, d.capath.clone())),
+        }
+    }
+
+    /// A node's certificate or key path `key`: its own (NULL or empty: none), else `default`.
+    fn cert_path(pairs: &Pairs, key: &str, default: &str, sec: &str) -> Result<String> {
+        match Self::get(pairs, key) {
+            Some(v) if is_null_path(v) => Ok(String::new()),
+            Some(v) => check_cert_path(key, v, sec),
+            None => Ok(default.to_string()),
+        }
+    }
+
     /// The SSL keys of a server entry, with the GLOBAL values as defaults.
     fn node_ssl(&mut self, pairs: &Pairs, n: &mut NodeConfig, sec: &str) -> Result<()> {
         let d = &mut self.d;
@@ -538,22 +556,11 @@ impl Builder<'_> {
         }
         d.found_ssl |= n.is_ssl;
         d.found_verify_peer |= n.verify_peer;
-        (n.is_ca_file, n.capath) = match Self::get(pairs, "CAPATH") {
-            Some(v) if is_null_path(v) => (false, String::new()),
-            Some(v) => check_capath(v, sec)?,
-            None => (d.is_ca_file, d.capath.clone()),
-        };
-        let path = |key: &str, default: &str| -> Result<String> {
-            match Self::get(pairs, key) {
-                Some(v) if is_null_path(v) => Ok(String::new()),
-                Some(v) => check_cert_path(key, v, sec),
-                None => Ok(default.to_string()),
-            }
-        };
-        n.server_cert = path("SERVER_CERT", &d.server_cert)?;
-        n.server_prikey = path("SERVER_PRIKEY", &d.server_prikey)?;
-        n.slave_cert = path("SLAVE_CERT", &d.slave_cert)?;
-        n.slave_prikey = path("SLAVE_PRIKEY", &d.slave_prikey)?;
+        (n.is_ca_file, n.capath) = Self::capath(pairs, d, sec)?;
+        n.server_cert = Self::cert_path(pairs, "SERVER_CERT", &d.server_cert, sec)?;
+        n.server_prikey = Self::cert_path(pairs, "SERVER_PRIKEY", &d.server_prikey, sec)?;
+        n.slave_cert = Self::cert_path(pairs, "SLAVE_CERT", &d.slave_cert, sec)?;
+        n.slave_prikey = Self::cert_path(pairs, "SLAVE_PRIKEY", &d.slave_prikey, sec)?;
         if n.is_ssl == n.server_cert.is_empty() || n.is_ssl == n.server_prikey.is_empty() {
             return err(format!(
                 "{sec}: SERVER_CERT and SERVER_PRIKEY must be set exactly when SSL is ON (SSL is {})",
@@ -622,23 +629,12 @@ impl Builder<'_> {
                 ));
             }
             n.verify_peer = self.d.found_verify_peer;
-            (n.is_ca_file, n.capath) = match Self::get(pairs, "CAPATH") {
-                Some(v) if is_null_path(v) => (false, String::new()),
-                Some(v) => check_capath(v, &sec)?,
-                None => (self.d.is_ca_file, self.d.capath.clone()),
-            };
+            (n.is_ca_file, n.capath) = Self::capath(pairs, &self.d, &sec)?;
             if !self.d.found_ssl && !n.capath.is_empty() {
                 return err(format!("{sec}: CAPATH is set but no server uses SSL"));
             }
-            let cert = |key: &str, default: &str| -> Result<String> {
-                match Self::get(pairs, key) {
-                    Some(v) if is_null_path(v) => Ok(String::new()),
-                    Some(v) => check_cert_path(key, v, &sec),
-                    None => Ok(default.to_string()),
-                }
-            };
-            n.slave_cert = cert("SLAVE_CERT", &self.d.slave_cert)?;
-            n.slave_prikey = cert("SLAVE_PRIKEY", &self.d.slave_prikey)?;
+            n.slave_cert = Self::cert_path(pairs, "SLAVE_CERT", &self.d.slave_cert, &sec)?;
+            n.slave_prikey = Self::cert_path(pairs, "SLAVE_PRIKEY", &self.d.slave_prikey, &sec)?;
             if n.slave_cert.is_empty() != n.slave_prikey.is_empty() {
                 return err(format!("{sec}: SLAVE_CERT and SLAVE_PRIKEY go together"));
             }
