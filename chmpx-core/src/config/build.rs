@@ -412,7 +412,6 @@ impl Builder<'_> {
     }
 
     fn server(&mut self, pairs: &Pairs) -> Result<()> {
-        let id_type = self.cfg.chmpxid_type;
         let name = Self::get(pairs, "NAME").unwrap_or("");
         if name.is_empty() {
             return err("SVRNODE: an entry has no NAME".into());
@@ -433,43 +432,10 @@ impl Builder<'_> {
         if let Some(v) = Self::get(pairs, "ENDPOINTS") {
             n.endpoints = parse_hostport_list(v, n.port);
         }
-        match Self::get(pairs, "CTLENDPOINTS") {
-            Some(v) => n.ctlendpoints = parse_hostport_list(v, n.ctlport),
-            None if id_type == ChmpxIdType::CtlEndpoints => {
-                return err(format!(
-                    "{sec}: CHMPXIDTYPE is CTLENDPOINTS but CTLENDPOINTS is missing"
-                ))
-            }
-            None => {}
+        if n.endpoints.len() > 4 {
+            return err(format!("{sec}: at most 4 ENDPOINTS"));
         }
-        if n.endpoints.len() > 4 || n.ctlendpoints.len() > 4 {
-            return err(format!("{sec}: at most 4 ENDPOINTS and 4 CTLENDPOINTS"));
-        }
-        if let Some(v) = Self::get(pairs, "FORWARD_PEERS") {
-            n.forward_peers = parse_hostport_list(v, INVALID_PORT);
-        }
-        if let Some(v) = Self::get(pairs, "REVERSE_PEERS") {
-            n.reverse_peers = parse_hostport_list(v, INVALID_PORT);
-        }
-        if n.forward_peers.len() > 4 || n.reverse_peers.len() > 4 {
-            return err(format!(
-                "{sec}: at most 4 FORWARD_PEERS and 4 REVERSE_PEERS"
-            ));
-        }
-        match Self::get(pairs, "CUSTOM_ID_SEED") {
-            Some(v) => n.custom_seed = v.to_string(),
-            None if id_type == ChmpxIdType::Custom => {
-                return err(format!(
-                    "{sec}: CHMPXIDTYPE is CUSTOM but CUSTOM_ID_SEED is missing"
-                ))
-            }
-            None => {}
-        }
-        if n.cuk.len() >= 2048 || n.custom_seed.len() >= 2048 {
-            return err(format!(
-                "{sec}: CUK and CUSTOM_ID_SEED must be shorter than 2048 bytes"
-            ));
-        }
+        self.endpoints_peers_seed(pairs, &mut n, &sec, true)?;
         self.node_ssl(pairs, &mut n, &sec)?;
 
         let expanded = hosts::expand_simple_pattern(name)
@@ -518,6 +484,57 @@ impl Builder<'_> {
                 return err(format!("{sec}: CHMPXIDTYPE is CUK but CUK is missing"))
             }
             None => {}
+        }
+        Ok(())
+    }
+
+    /// CTLENDPOINTS (required with CHMPXIDTYPE = CTLENDPOINTS), FORWARD_PEERS, REVERSE_PEERS
+    /// (at most 4 each) and CUSTOM_ID_SEED of a node entry. A missing seed with CHMPXIDTYPE =
+    /// CUSTOM is an error for a server, a warning (empty seed) for a slave, as the original.
+    fn endpoints_peers_seed(
+        &self,
+        pairs: &Pairs,
+        n: &mut NodeConfig,
+        sec: &str,
+        server: bool,
+    ) -> Result<()> {
+        let id_type = self.cfg.chmpxid_type;
+        match Self::get(pairs, "CTLENDPOINTS") {
+            Some(v) => n.ctlendpoints = parse_hostport_list(v, n.ctlport),
+            None if id_type == ChmpxIdType::CtlEndpoints => {
+                return err(format!(
+                    "{sec}: CHMPXIDTYPE is CTLENDPOINTS but CTLENDPOINTS is missing"
+                ))
+            }
+            None => {}
+        }
+        if let Some(v) = Self::get(pairs, "FORWARD_PEERS") {
+            n.forward_peers = parse_hostport_list(v, INVALID_PORT);
+        }
+        if let Some(v) = Self::get(pairs, "REVERSE_PEERS") {
+            n.reverse_peers = parse_hostport_list(v, INVALID_PORT);
+        }
+        if n.ctlendpoints.len() > 4 || n.forward_peers.len() > 4 || n.reverse_peers.len() > 4 {
+            return err(format!(
+                "{sec}: at most 4 CTLENDPOINTS, 4 FORWARD_PEERS and 4 REVERSE_PEERS"
+            ));
+        }
+        match Self::get(pairs, "CUSTOM_ID_SEED") {
+            Some(v) => n.custom_seed = v.to_string(),
+            None if id_type == ChmpxIdType::Custom && server => {
+                return err(format!(
+                    "{sec}: CHMPXIDTYPE is CUSTOM but CUSTOM_ID_SEED is missing"
+                ))
+            }
+            None if id_type == ChmpxIdType::Custom => {
+                log::warn!("{sec}: CHMPXIDTYPE is CUSTOM but CUSTOM_ID_SEED is missing, an empty seed is used")
+            }
+            None => {}
+        }
+        if n.cuk.len() >= 2048 || n.custom_seed.len() >= 2048 {
+            return err(format!(
+                "{sec}: CUK and CUSTOM_ID_SEED must be shorter than 2048 bytes"
+            ));
         }
         Ok(())
     }
@@ -596,38 +613,7 @@ impl Builder<'_> {
                 ..NodeConfig::default()
             };
             self.ctlport_and_cuk(pairs, &mut n, &sec)?;
-            match Self::get(pairs, "CTLENDPOINTS") {
-                Some(v) => n.ctlendpoints = parse_hostport_list(v, n.ctlport),
-                None if self.cfg.chmpxid_type == ChmpxIdType::CtlEndpoints => {
-                    return err(format!(
-                        "{sec}: CHMPXIDTYPE is CTLENDPOINTS but CTLENDPOINTS is missing"
-                    ))
-                }
-                None => {}
-            }
-            if let Some(v) = Self::get(pairs, "FORWARD_PEERS") {
-                n.forward_peers = parse_hostport_list(v, INVALID_PORT);
-            }
-            if let Some(v) = Self::get(pairs, "REVERSE_PEERS") {
-                n.reverse_peers = parse_hostport_list(v, INVALID_PORT);
-            }
-            if n.ctlendpoints.len() > 4 || n.forward_peers.len() > 4 || n.reverse_peers.len() > 4 {
-                return err(format!(
-                    "{sec}: at most 4 entries per endpoint or peer list"
-                ));
-            }
-            match Self::get(pairs, "CUSTOM_ID_SEED") {
-                Some(v) => n.custom_seed = v.to_string(),
-                None if self.cfg.chmpxid_type == ChmpxIdType::Custom => {
-                    log::warn!("{sec}: CHMPXIDTYPE is CUSTOM but CUSTOM_ID_SEED is missing, an empty seed is used")
-                }
-                None => {}
-            }
-            if n.cuk.len() >= 2048 || n.custom_seed.len() >= 2048 {
-                return err(format!(
-                    "{sec}: CUK and CUSTOM_ID_SEED must be shorter than 2048 bytes"
-                ));
-            }
+            self.endpoints_peers_seed(pairs, &mut n, &sec, false)?;
             n.verify_peer = self.d.found_verify_peer;
             (n.is_ca_file, n.capath) = Self::capath(pairs, &self.d, &sec)?;
             if !self.d.found_ssl && !n.capath.is_empty() {
