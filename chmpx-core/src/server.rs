@@ -228,6 +228,8 @@ pub struct Server {
     allow_self_cert: bool,
     /// The last reload failed: try again on the next tick.
     reload_retry: bool,
+    /// Resolved peer addresses and when they were looked up.
+    resolved: HashMap<(String, u16), (Instant, Vec<SocketAddr>)>,
 }
 
 /// Addresses this node listens on: what its own name (and endpoints) resolve to, loopback
@@ -376,11 +378,33 @@ impl Server {
             tls_client: None,
             allow_self_cert: false,
             reload_retry: false,
+            resolved: HashMap::new(),
         })
     }
 
     pub fn node(&self) -> &Node {
         &self.node
+    }
+
+    /// The addresses of `host`, looked up at most once a minute while it resolves (like the
+    /// original's name cache): reconnecting to a server that is down must not ask the resolver every second
+    /// from the event loop.
+    fn resolve(&mut self, host: &str, port: u16) -> Vec<SocketAddr> {
+        const KEEP: Duration = Duration::from_secs(60);
+        let key = (host.to_string(), port);
+        if let Some((at, addrs)) = self.resolved.get(&key) {
+            if at.elapsed() < KEEP {
+                return addrs.clone();
+            }
+        }
+        let addrs: Vec<SocketAddr> = (host, port)
+            .to_socket_addrs()
+            .map(|i| i.collect())
+            .unwrap_or_default();
+        if !addrs.is_empty() {
+            self.resolved.insert(key, (Instant::now(), addrs.clone()));
+        }
+        addrs
     }
 
     /// `-allowselfcert`: accept any certificate from SSL servers.
@@ -911,7 +935,7 @@ impl Server {
                 Output::Connect { chmpxid, addrs } => {
                     let resolved: Vec<SocketAddr> = addrs
                         .iter()
-                        .flat_map(|(h, p)| (h.as_str(), *p).to_socket_addrs().into_iter().flatten())
+                        .flat_map(|(h, p)| self.resolve(h, *p))
                         .collect();
                     self.connect(chmpxid, resolved);
                 }
