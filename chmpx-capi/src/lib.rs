@@ -13,8 +13,6 @@
 //!   `chmpx_pkth_destroy` is simply never looked at again);
 //! * NULL pointers, NULL buffers with a length, and serialised pairs whose lengths run past the
 //!   data (`cvt_bin_kvp`) are refused instead of dereferenced;
-//! * the merge callbacks of `chmpx_create_ex` are kept with the handle but merging is not done
-//!   yet, so they are never called;
 //! * a receive waits for the socket without holding the handle, so other threads can send or
 //!   reply on the same handle meanwhile;
 //! * `SetChmDbgMode` refuses values that are not a level; `CHMDBGMODE`/`CHMDBGFILE` are read

@@ -29,7 +29,7 @@ pub enum ClientError {
 
 pub type Result<T> = std::result::Result<T, ClientError>;
 
-fn connect_socket(group: &str, ctlport: i16) -> Result<UnixStream> {
+pub(crate) fn connect_socket(group: &str, ctlport: i16) -> Result<UnixStream> {
     use std::os::linux::net::SocketAddrExt;
     let name = ipc::socket_name(group, ctlport);
     let addr = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes())
@@ -48,6 +48,8 @@ pub struct Client {
     ctlport: i16,
     pub on_server: bool,
     pub auto_rejoin: bool,
+    /// A merge channel follows each hello (see [`Request::Hello`]).
+    pub merge_channel: bool,
     pub chmpxid: u64,
     /// The msgid chmpx gave at attach (client-on-server), all-ones otherwise.
     pub msgid: u64,
@@ -66,12 +68,26 @@ pub struct Client {
 impl Client {
     /// Attaches to the chmpx the configuration names (group + self control port).
     pub fn attach(config: &str, on_server: bool, auto_rejoin: bool) -> Result<Client> {
+        Self::attach_ex(config, on_server, auto_rejoin, false)
+    }
+
+    /// [`attach`](Self::attach); with `merge_channel` the caller opens a merge channel
+    /// ([`crate::merge_client::MergeChannel`]) right after, and after each rejoin.
+    pub fn attach_ex(
+        config: &str,
+        on_server: bool,
+        auto_rejoin: bool,
+        merge_channel: bool,
+    ) -> Result<Client> {
         if config.is_empty() {
             return Err(ClientError::Config("empty configuration".into()));
         }
         let (cfg, _) = ChmConfig::load(config, &SelfIdentity::default(), false)
             .map_err(|e| ClientError::Config(e.to_string()))?;
-        Self::attach_to(&cfg.group, cfg.self_ctlport, on_server, auto_rejoin)
+        let mut c = Self::connect(&cfg.group, cfg.self_ctlport, on_server, auto_rejoin)?;
+        c.merge_channel = merge_channel && on_server;
+        c.hello()?;
+        Ok(c)
     }
 
     /// Attaches to the chmpx of `group` with control port `ctlport` (-1 when it has none).
@@ -81,14 +97,21 @@ impl Client {
         on_server: bool,
         auto_rejoin: bool,
     ) -> Result<Client> {
+        let mut c = Self::connect(group, ctlport, on_server, auto_rejoin)?;
+        c.hello()?;
+        Ok(c)
+    }
+
+    fn connect(group: &str, ctlport: i16, on_server: bool, auto_rejoin: bool) -> Result<Client> {
         let sock = connect_socket(group, ctlport)?;
-        let mut c = Client {
+        let c = Client {
             sock,
             reader: MsgReader::default(),
             group: group.into(),
             ctlport,
             on_server,
             auto_rejoin,
+            merge_channel: false,
             chmpxid: 0,
             msgid: CHM_INVALID_MSGID,
             chmpx_pid: 0,
@@ -98,7 +121,6 @@ impl Client {
             responses: VecDeque::new(),
             dead: false,
         };
-        c.hello()?;
         Ok(c)
     }
 
@@ -108,6 +130,7 @@ impl Client {
             version: IPC_VERSION,
             pid,
             on_server: self.on_server,
+            merge: self.merge_channel,
         })? {
             Response::Welcome {
                 chmpxid,
@@ -125,6 +148,11 @@ impl Client {
                 "unexpected answer {other:?}"
             ))),
         }
+    }
+
+    /// The group and control port this client attached with.
+    pub fn target(&self) -> (&str, i16) {
+        (&self.group, self.ctlport)
     }
 
     /// Reconnects after chmpx restarted (auto-rejoin). The msgids of a client-on-slave are new.

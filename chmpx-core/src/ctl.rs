@@ -647,29 +647,29 @@ pub fn command(n: &mut Node, text: &str) -> Result<String, Remote> {
                     command: text.to_string(),
                 });
             } else {
-                RES_ERROR_STATUS_NOT_ALLOWED.into()
+                result_text(n.service_out_down(target.chmpxid))
             }
         }
         "MERGE" => {
-            if n.merge_start()
-                || !n
-                    .ring
-                    .servers
-                    .iter()
-                    .any(|s| s.status & CHMPXSTS_MASK_OPERATE == CHMPXSTS_VAL_PENDING)
-            {
+            if n.merge_request() {
                 RES_SUCCESS.into()
             } else {
                 RES_ERROR_MERGE_START.into()
             }
         }
         "COMPMERGE" => {
-            n.merge_complete();
-            RES_SUCCESS.into()
+            if n.merge_complete_request() {
+                RES_SUCCESS.into()
+            } else {
+                RES_ERROR_MERGE_COMPLETE.into()
+            }
         }
         "ABORTMERGE" => {
-            n.merge_abort();
-            RES_SUCCESS.into()
+            if n.merge_abort_request() {
+                RES_SUCCESS.into()
+            } else {
+                RES_ERROR_MERGE_ABORT.into()
+            }
         }
         "SUSPENDMERGE" | "NOSUSPENDMERGE" => {
             n.set_merge_suspend(up == "SUSPENDMERGE");

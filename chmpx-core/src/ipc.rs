@@ -7,7 +7,7 @@
 //! Every message is `[u32 LE length of the rest][u8 kind][fields...]`, little-endian. A message
 //! never exceeds [`MAX_MSG`]; both sides drop a peer that sends anything malformed.
 
-use crate::wire::{ComPkt, COMPKT_SIZE};
+use crate::wire::{ComPkt, Timespec, COMPKT_SIZE};
 
 /// Protocol version exchanged in Hello.
 pub const IPC_VERSION: u32 = 1;
@@ -31,6 +31,9 @@ pub enum Request {
         version: u32,
         pid: u32,
         on_server: bool,
+        /// A merge channel ([`Request::MergeHello`]) follows: the server stays suspended
+        /// until it is open, so no merge starts without the client's callbacks.
+        merge: bool,
     },
     /// Take one more msgid (client-on-slave `chmpx_open`).
     Open,
@@ -49,6 +52,35 @@ pub enum Request {
     Dump,
     /// Ask for a status snapshot (self record, servers, slaves).
     Status,
+    /// First message of a client's merge channel: a second connection of a client-on-server
+    /// with merge callbacks, on which chmpx asks and the client answers (see [`MergeGet`]).
+    MergeHello { version: u32, pid: u32 },
+    /// Answer to [`Response::MergeGetLastTs`]: the latest update time (`ok` false: unknown).
+    MergeLastTs { ok: bool, ts: Timespec },
+    /// One datum for `requester` (what the get callback returned), during [`Response::MergeGet`].
+    MergeData {
+        requester: u64,
+        ts: Timespec,
+        data: Vec<u8>,
+    },
+    /// End of the data for `requester` (`ok` false: the get callback failed).
+    MergeResult { requester: u64, ok: bool },
+    /// Answer to [`Response::MergeSetEnd`]: every datum before it was given to the set
+    /// callback (`ok` false: at least one set failed).
+    MergeSetDone { ok: bool },
+}
+
+/// What a merge asks a client-on-server for (`CHM_MERGE_GETPARAM` less `starthash`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MergeGet {
+    pub startts: Timespec,
+    pub endts: Timespec,
+    pub target_hash: u64,
+    pub target_max_hash: u64,
+    pub old_hash: u64,
+    pub old_max_hash: u64,
+    pub target_hash_range: i64,
+    pub is_expire_check: bool,
 }
 
 /// chmpx -> client.
@@ -80,6 +112,17 @@ pub enum Response {
     StatusData { data: Vec<u8> },
     /// The request was refused; the text says why.
     Refused { reason: String },
+    /// Merge channel: ask for the latest update time of the client's data.
+    MergeGetLastTs,
+    /// Merge channel: send the data `param` describes to `requester` (MergeData ...
+    /// MergeResult).
+    MergeGet { requester: u64, param: MergeGet },
+    /// Merge channel: store one datum received from another server.
+    MergeSet { ts: Timespec, data: Vec<u8> },
+    /// Merge channel: every datum of this merge was sent; answer with MergeSetDone.
+    MergeSetEnd,
+    /// Merge channel: the merge was aborted (stop sending data).
+    MergeAbort,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -122,6 +165,19 @@ impl W {
         self.0.extend_from_slice(&(b.len() as u64).to_le_bytes());
         self.0.extend_from_slice(b);
         self
+    }
+    fn ts(self, t: &Timespec) -> W {
+        self.i64(t.sec).i64(t.nsec)
+    }
+    fn merge_get(self, p: &MergeGet) -> W {
+        self.ts(&p.startts)
+            .ts(&p.endts)
+            .u64(p.target_hash)
+            .u64(p.target_max_hash)
+            .u64(p.old_hash)
+            .u64(p.old_max_hash)
+            .i64(p.target_hash_range)
+            .bool(p.is_expire_check)
     }
     fn pkt(mut self, p: &ComPkt) -> W {
         self.0.extend_from_slice(&p.encode());
@@ -167,6 +223,24 @@ impl<'a> R<'a> {
     fn text(&mut self) -> Result<String, IpcError> {
         String::from_utf8(self.bytes()?).map_err(|_| IpcError::Text)
     }
+    fn ts(&mut self) -> Result<Timespec, IpcError> {
+        Ok(Timespec {
+            sec: self.u64()? as i64,
+            nsec: self.u64()? as i64,
+        })
+    }
+    fn merge_get(&mut self) -> Result<MergeGet, IpcError> {
+        Ok(MergeGet {
+            startts: self.ts()?,
+            endts: self.ts()?,
+            target_hash: self.u64()?,
+            target_max_hash: self.u64()?,
+            old_hash: self.u64()?,
+            old_max_hash: self.u64()?,
+            target_hash_range: self.u64()? as i64,
+            is_expire_check: self.bool()?,
+        })
+    }
     fn pkt(&mut self) -> Result<ComPkt, IpcError> {
         ComPkt::decode(self.take(COMPKT_SIZE)?).map_err(|_| IpcError::Packet)
     }
@@ -179,7 +253,12 @@ impl Request {
                 version,
                 pid,
                 on_server,
-            } => W::new(1).u32(*version).u32(*pid).bool(*on_server),
+                merge,
+            } => W::new(1)
+                .u32(*version)
+                .u32(*pid)
+                .bool(*on_server)
+                .bool(*merge),
             Request::Open => W::new(2),
             Request::Close { msgid } => W::new(3).u64(*msgid),
             Request::Send {
@@ -191,6 +270,15 @@ impl Request {
             Request::Reply { pkt, body } => W::new(5).pkt(pkt).bytes(body),
             Request::Dump => W::new(6),
             Request::Status => W::new(7),
+            Request::MergeHello { version, pid } => W::new(8).u32(*version).u32(*pid),
+            Request::MergeLastTs { ok, ts } => W::new(9).bool(*ok).ts(ts),
+            Request::MergeData {
+                requester,
+                ts,
+                data,
+            } => W::new(10).u64(*requester).ts(ts).bytes(data),
+            Request::MergeResult { requester, ok } => W::new(11).u64(*requester).bool(*ok),
+            Request::MergeSetDone { ok } => W::new(12).bool(*ok),
         }
         .done()
     }
@@ -204,6 +292,7 @@ impl Request {
                 version: r.u32()?,
                 pid: r.u32()?,
                 on_server: r.bool()?,
+                merge: r.bool()?,
             },
             2 => Request::Open,
             3 => Request::Close { msgid: r.u64()? },
@@ -219,6 +308,24 @@ impl Request {
             },
             6 => Request::Dump,
             7 => Request::Status,
+            8 => Request::MergeHello {
+                version: r.u32()?,
+                pid: r.u32()?,
+            },
+            9 => Request::MergeLastTs {
+                ok: r.bool()?,
+                ts: r.ts()?,
+            },
+            10 => Request::MergeData {
+                requester: r.u64()?,
+                ts: r.ts()?,
+                data: r.bytes()?,
+            },
+            11 => Request::MergeResult {
+                requester: r.u64()?,
+                ok: r.bool()?,
+            },
+            12 => Request::MergeSetDone { ok: r.bool()? },
             k => return Err(IpcError::Kind(k)),
         })
     }
@@ -246,6 +353,11 @@ impl Response {
             Response::DumpText { text } => W::new(6).bytes(text.as_bytes()),
             Response::StatusData { data } => W::new(7).bytes(data),
             Response::Refused { reason } => W::new(8).bytes(reason.as_bytes()),
+            Response::MergeGetLastTs => W::new(9),
+            Response::MergeGet { requester, param } => W::new(10).u64(*requester).merge_get(param),
+            Response::MergeSet { ts, data } => W::new(11).ts(ts).bytes(data),
+            Response::MergeSetEnd => W::new(12),
+            Response::MergeAbort => W::new(13),
         }
         .done()
     }
@@ -274,6 +386,17 @@ impl Response {
             6 => Response::DumpText { text: r.text()? },
             7 => Response::StatusData { data: r.bytes()? },
             8 => Response::Refused { reason: r.text()? },
+            9 => Response::MergeGetLastTs,
+            10 => Response::MergeGet {
+                requester: r.u64()?,
+                param: r.merge_get()?,
+            },
+            11 => Response::MergeSet {
+                ts: r.ts()?,
+                data: r.bytes()?,
+            },
+            12 => Response::MergeSetEnd,
+            13 => Response::MergeAbort,
             k => return Err(IpcError::Kind(k)),
         })
     }
@@ -321,7 +444,7 @@ impl MsgReader {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::{ComHead, PckId, Timespec};
+    use crate::wire::{ComHead, PckId};
     use proptest::prelude::*;
 
     fn round_req(r: Request) {
@@ -338,8 +461,22 @@ mod tests {
             version: 1,
             pid: 42,
             on_server: true,
+            merge: true,
         });
         round_req(Request::Open);
+        let ts = Timespec { sec: 5, nsec: 6 };
+        round_req(Request::MergeHello { version: 1, pid: 9 });
+        round_req(Request::MergeLastTs { ok: true, ts });
+        round_req(Request::MergeData {
+            requester: 3,
+            ts,
+            data: vec![7; 33],
+        });
+        round_req(Request::MergeResult {
+            requester: 3,
+            ok: false,
+        });
+        round_req(Request::MergeSetDone { ok: true });
         round_req(Request::Close { msgid: 7 });
         round_req(Request::Send {
             msgid: 1,
@@ -380,6 +517,26 @@ mod tests {
             Response::Refused {
                 reason: "no".into(),
             },
+            Response::MergeGetLastTs,
+            Response::MergeGet {
+                requester: 4,
+                param: MergeGet {
+                    startts: Timespec { sec: 1, nsec: 2 },
+                    endts: Timespec { sec: 3, nsec: 4 },
+                    target_hash: 1,
+                    target_max_hash: 3,
+                    old_hash: u64::MAX,
+                    old_max_hash: 2,
+                    target_hash_range: 2,
+                    is_expire_check: true,
+                },
+            },
+            Response::MergeSet {
+                ts: Timespec { sec: 1, nsec: 2 },
+                data: vec![1, 2, 3],
+            },
+            Response::MergeSetEnd,
+            Response::MergeAbort,
         ] {
             let b = resp.encode();
             assert_eq!(Response::decode(&b[4..]).unwrap(), resp);

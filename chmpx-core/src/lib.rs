@@ -6,7 +6,8 @@
 //! * [`node`]: the chmpx process as a state machine (inputs in, outputs out, no I/O).
 //! * [`server`]: the one-thread event loop around a [`node::Node`]; [`tls`] its TLS setup.
 //! * [`ctl`]: control-port commands and texts; [`linetool`]: chmpxlinetool.
-//! * [`ipc`], [`client`]: the local protocol between a client process and its chmpx.
+//! * [`ipc`], [`client`]: the local protocol between a client process and its chmpx;
+//!   [`merge_client`]: the merge channel of a client-on-server (its merge callbacks).
 //! * [`dbg`], [`opts`]: the original's debug output and option syntax.
 //! * [`toolcommon`]: what the command line tools share (start, error lines, C numbers).
 
@@ -16,6 +17,7 @@ pub mod ctl;
 pub mod dbg;
 pub mod ipc;
 pub mod linetool;
+pub mod merge_client;
 pub mod node;
 pub mod opts;
 pub mod ring;

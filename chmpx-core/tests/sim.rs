@@ -2,23 +2,29 @@
 //! sockets, no threads, no clocks). Outputs of one node become inputs of another in a fixed
 //! order, so every run is the same; failures are injected by closing connections.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::IpAddr;
 
 use chmpx_core::config::{build, raw, ChmConfig, SelfIdentity};
-use chmpx_core::ipc::{Request, Response, IPC_VERSION};
+use chmpx_core::ipc::{MergeGet, Request, Response, IPC_VERSION};
 use chmpx_core::node::{Input, Node, Output};
 use chmpx_core::ring;
 use chmpx_core::wire::*;
 
-const SERVERS: [(u16, u16); 3] = [(9100, 9101), (9102, 9103), (9104, 9105)];
+const SERVERS: [(u16, u16); 4] = [(9100, 9101), (9102, 9103), (9104, 9105), (9110, 9111)];
 const SLAVE_CTL: u16 = 9106;
+/// The client id of each server's merge channel in the simulation.
+const MERGE_CLIENT: u64 = 99;
 
 fn config(self_ctl: u16, replica: u32) -> ChmConfig {
+    config_n(self_ctl, replica, 3)
+}
+
+fn config_n(self_ctl: u16, replica: u32, servers: usize) -> ChmConfig {
     let mut s = format!(
         "[GLOBAL]\nFILEVERSION=1\nGROUP=SIM\nDELIVERMODE=hash\nREPLICA={replica}\nMAXMQCLIENT=16\nDOMERGE=on\nAUTOMERGE=on\nSELFCTLPORT={self_ctl}\n"
     );
-    for (p, c) in SERVERS {
+    for (p, c) in SERVERS.iter().take(servers) {
         s += &format!("[SVRNODE]\nNAME=127.0.0.1\nPORT={p}\nCTLPORT={c}\n");
     }
     s += &format!("[SLVNODE]\nNAME=[.]*\nCTLPORT={SLAVE_CTL}\n");
@@ -32,7 +38,50 @@ struct End {
     reader: FrameReader,
 }
 
+/// What a client-on-server keeps (k2hdkc's k2hash in real life): key hash -> (value, time).
+#[derive(Default, Clone)]
+struct Store {
+    data: BTreeMap<u64, (u64, i64)>,
+    last: i64,
+}
+
+fn in_range(h: u64, start: u64, count: u64, range: u64) -> bool {
+    if count == 0 || start == u64::MAX {
+        return false;
+    }
+    let slot = h % count;
+    (0..range.min(count)).any(|i| (start + i) % count == slot)
+}
+
+impl Store {
+    /// `k2h_get_elements_by_hash` in short: everything of the target range, and of what was
+    /// already in the old range only what changed since `startts`.
+    fn get(&self, p: &MergeGet) -> Vec<Vec<u8>> {
+        let range = p.target_hash_range as u64;
+        self.data
+            .iter()
+            .filter(|(h, _)| in_range(**h, p.target_hash, p.target_max_hash, range))
+            .filter(|(h, (_, ts))| {
+                !in_range(**h, p.old_hash, p.old_max_hash, range) || *ts >= p.startts.sec
+            })
+            .map(|(h, (v, ts))| [h.to_le_bytes(), v.to_le_bytes(), ts.to_le_bytes()].concat())
+            .collect()
+    }
+
+    fn set(&mut self, d: &[u8]) {
+        let n = |i: usize| u64::from_le_bytes(d[i * 8..i * 8 + 8].try_into().unwrap());
+        let (h, v, ts) = (n(0), n(1), n(2) as i64);
+        let e = self.data.entry(h).or_insert((v, ts));
+        if e.1 <= ts {
+            *e = (v, ts);
+        }
+        self.last = self.last.max(ts);
+    }
+}
+
 struct Sim {
+    /// Per node, its client's store (only nodes with a merge channel use theirs).
+    stores: Vec<Store>,
     nodes: Vec<Node>,
     alive: Vec<bool>,
     ends: HashMap<u64, End>,
@@ -45,17 +94,26 @@ struct Sim {
 
 impl Sim {
     fn new(replica: u32) -> Sim {
+        Sim::with_servers(replica, 3)
+    }
+
+    /// `servers` servers in the configuration (nodes 0..servers, all alive), then the slave.
+    fn with_servers(replica: u32, servers: usize) -> Sim {
         let mut nodes = Vec::new();
         let t0 = Timespec {
             sec: 1_800_000_000,
             nsec: 0,
         };
-        for (i, (_, c)) in SERVERS.iter().enumerate() {
-            nodes.push(Node::new(config(*c, replica), 1000 + i as u32, t0).expect("server node"));
+        for (i, (_, c)) in SERVERS.iter().take(servers).enumerate() {
+            nodes.push(
+                Node::new(config_n(*c, replica, servers), 1000 + i as u32, t0)
+                    .expect("server node"),
+            );
         }
-        nodes.push(Node::new(config(SLAVE_CTL, replica), 2000, t0).expect("slave node"));
+        nodes.push(Node::new(config_n(SLAVE_CTL, replica, servers), 2000, t0).expect("slave node"));
         let alive = vec![true; nodes.len()];
         Sim {
+            stores: vec![Store::default(); nodes.len()],
             nodes,
             alive,
             ends: HashMap::new(),
@@ -120,6 +178,10 @@ impl Sim {
                     }
                 }
                 Output::Close { conn } => self.close(conn),
+                Output::ToClient {
+                    client: MERGE_CLIENT,
+                    resp,
+                } => self.merge_client(from, resp),
                 Output::ToClient { client, resp } => {
                     self.inbox
                         .entry((from, client))
@@ -128,6 +190,46 @@ impl Sim {
                 }
                 Output::CloseClient { .. } => {}
             }
+        }
+    }
+
+    /// The merge channel of node `n`'s client: answer at once (as libchmpx's merge thread).
+    fn merge_client(&mut self, n: usize, resp: Response) {
+        let mut answer = |req| {
+            self.queue.push_back((
+                n,
+                Input::Client {
+                    client: MERGE_CLIENT,
+                    req,
+                },
+            ))
+        };
+        match resp {
+            Response::Done { .. } => {}
+            Response::MergeGetLastTs => answer(Request::MergeLastTs {
+                ok: true,
+                ts: Timespec {
+                    sec: self.stores[n].last,
+                    nsec: 0,
+                },
+            }),
+            Response::MergeGet { requester, param } => {
+                for data in self.stores[n].get(&param) {
+                    answer(Request::MergeData {
+                        requester,
+                        ts: param.endts,
+                        data,
+                    });
+                }
+                answer(Request::MergeResult {
+                    requester,
+                    ok: true,
+                });
+            }
+            Response::MergeSet { data, .. } => self.stores[n].set(&data),
+            Response::MergeSetEnd => answer(Request::MergeSetDone { ok: true }),
+            Response::MergeAbort => {}
+            other => panic!("unexpected on the merge channel: {other:?}"),
         }
     }
 
@@ -170,6 +272,9 @@ impl Sim {
 
     fn start(&mut self) {
         for n in 0..self.nodes.len() {
+            if !self.alive[n] {
+                continue;
+            }
             let outs = self.nodes[n].start();
             self.apply(n, outs);
         }
@@ -222,6 +327,7 @@ fn hello(on_server: bool) -> Request {
         version: IPC_VERSION,
         pid: 42,
         on_server,
+        merge: false,
     }
 }
 
@@ -400,4 +506,157 @@ fn a_server_comes_back_and_restores_service_in() {
             "view of node {n}"
         );
     }
+}
+
+impl Sim {
+    /// A fresh process for server `n` (same configuration; its client's store survives, as a
+    /// k2hash file does), with a client-on-server and its merge channel.
+    fn restart(&mut self, n: usize, servers: usize, replica: u32) {
+        let t = self.now;
+        let ctl = SERVERS[n].1;
+        self.nodes[n] = Node::new(config_n(ctl, replica, servers), 3000 + n as u32, t).unwrap();
+        self.alive[n] = true;
+        let outs = self.nodes[n].start();
+        self.apply(n, outs);
+        self.settle();
+        self.tick(2);
+        self.attach_clients(n);
+    }
+
+    fn attach_clients(&mut self, n: usize) {
+        self.client(
+            n,
+            1,
+            Request::Hello {
+                version: IPC_VERSION,
+                pid: 42,
+                on_server: true,
+                merge: true,
+            },
+        );
+        self.queue.push_back((
+            n,
+            Input::Client {
+                client: MERGE_CLIENT,
+                req: Request::MergeHello {
+                    version: IPC_VERSION,
+                    pid: 42,
+                },
+            },
+        ));
+        self.settle();
+    }
+
+    /// A write as k2hdkc does it: to every server the hash rule names now.
+    fn write(&mut self, slave: usize, key: u64, value: u64) {
+        let targets = self.nodes[slave].ring.targets(key);
+        assert!(!targets.is_empty(), "no server for key {key}");
+        for id in targets {
+            let n = self.by_chmpxid(id).unwrap();
+            self.stores[n].data.insert(key, (value, self.now.sec));
+            self.stores[n].last = self.now.sec;
+        }
+    }
+
+    /// Every key with its latest value is on every server the hash rule names.
+    fn check_placement(&self, slave: usize, keys: &BTreeMap<u64, u64>) {
+        let ring = &self.nodes[slave].ring;
+        assert!(!ring.operating, "the merge is over");
+        for (k, v) in keys {
+            let targets = ring.targets(*k);
+            assert_eq!(targets.len(), 2, "key {k}: primary and one replica");
+            for id in targets {
+                let n = self.by_chmpxid(id).unwrap();
+                assert_eq!(
+                    self.stores[n].data.get(k).map(|e| e.0),
+                    Some(*v),
+                    "key {k} on node {n}"
+                );
+            }
+        }
+    }
+
+    fn all_views(&self, n: usize) -> Vec<Vec<u64>> {
+        (0..n)
+            .filter(|i| self.alive[*i])
+            .map(|i| self.statuses(i))
+            .collect()
+    }
+}
+
+#[test]
+fn merges_move_data_when_servers_join_return_and_leave() {
+    const N: usize = 4;
+    let slave = N;
+    let mut sim = Sim::with_servers(1, N);
+    sim.alive[3] = false; // the fourth server is added later
+    sim.start();
+    for n in 0..3 {
+        sim.attach_clients(n);
+    }
+    sim.tick(1);
+    sim.tick(1);
+    let normal3 = |v: &Vec<u64>| v.iter().filter(|s| **s == CHMPXSTS_SRVIN_UP_NORMAL).count();
+    assert_eq!(
+        normal3(&sim.statuses(slave)),
+        3,
+        "{:x?}",
+        sim.statuses(slave)
+    );
+    let mut keys = BTreeMap::new();
+    for k in 0..600u64 {
+        let key = k.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        sim.write(slave, key, k);
+        keys.insert(key, k);
+    }
+    sim.check_placement(slave, &keys);
+
+    // scale out: the fourth server starts, gets a client, and the automatic merge moves data
+    sim.restart(3, N, 1);
+    for _ in 0..6 {
+        sim.tick(1);
+    }
+    for v in sim.all_views(N + 1) {
+        assert_eq!(v, vec![CHMPXSTS_SRVIN_UP_NORMAL; 4], "{v:x?}");
+    }
+    sim.check_placement(slave, &keys);
+
+    // a server dies; writes go on (to the replicas); it comes back and gets what it missed
+    sim.kill(1);
+    sim.tick(1);
+    for (i, (k, v)) in keys.iter_mut().enumerate() {
+        if i % 3 == 0 {
+            *v += 1000;
+            let (k, v) = (*k, *v);
+            sim.tick(0);
+            sim.write(slave, k, v);
+        }
+    }
+    sim.tick(1);
+    sim.restart(1, N, 1);
+    for _ in 0..6 {
+        sim.tick(1);
+    }
+    for v in sim.all_views(N + 1) {
+        assert_eq!(v, vec![CHMPXSTS_SRVIN_UP_NORMAL; 4], "{v:x?}");
+    }
+    sim.check_placement(slave, &keys);
+
+    // scale in: server 2 leaves by SERVICEOUT; after the merge it is SERVICE OUT and the
+    // other three hold every key
+    let out = chmpx_core::ctl::command(&mut sim.nodes[2], "SERVICEOUT 127.0.0.1:9105");
+    let outs = sim.nodes[2].take_outputs();
+    sim.apply(2, outs);
+    sim.settle();
+    assert_eq!(out.unwrap(), "SUCCEED\n");
+    for _ in 0..6 {
+        sim.tick(1);
+    }
+    let me2 = sim.nodes[2].chmpxid;
+    for n in [0, 1, 3, slave] {
+        let st = sim.nodes[n].ring.get(me2).unwrap().status;
+        assert_eq!(st, CHMPXSTS_SRVOUT_UP_NORMAL, "view of node {n}");
+        assert_eq!(normal3(&sim.statuses(n)), 3, "view of node {n}");
+    }
+    sim.check_placement(slave, &keys);
 }

@@ -5,9 +5,9 @@
 //!   every function return false / an invalid value instead of crashing;
 //! * `chmpx_pkth_destroy` and the replies only accept packets this library handed out and that
 //!   were not destroyed yet (the original freed or read any address);
-//! * the merge callbacks of `chmpx_create_ex` are kept with the handle, but merging (the data
-//!   transfer between client-on-server processes while the ring changes) is not done yet: a
-//!   client is never called back.
+//!
+//! The merge callbacks of `chmpx_create_ex` are called by the handle's merge thread
+//! (`capi::merge`) when its chmpx takes part in a merge.
 use libc::{c_char, c_uchar, size_t};
 
 use chmpx_core::client::Client;
@@ -39,7 +39,8 @@ pub extern "C" fn chmpx_create_ex(
             log::error!("chmpx_create_ex: the configuration is empty");
             return INVALID_CHMPXHANDLE;
         };
-        match Client::attach(&conf, is_on_server.get(), is_auto_rejoin.get()) {
+        let has_merge = getfp.is_some() || setfp.is_some() || lastupdatefp.is_some();
+        match Client::attach_ex(&conf, is_on_server.get(), is_auto_rejoin.get(), has_merge) {
             Ok(c) => {
                 // callbacks only matter to a client of a server chmpx
                 let merge = if is_on_server.get() {

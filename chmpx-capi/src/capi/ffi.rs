@@ -7,7 +7,7 @@ use std::ffi::CStr;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Mutex, OnceLock};
 
-use libc::{c_char, c_int, c_void, off_t, size_t, ssize_t, FILE};
+use libc::{c_char, c_int, c_long, c_uchar, c_void, off_t, size_t, ssize_t, timespec, FILE};
 
 use crate::capi::types::*;
 
@@ -445,4 +445,91 @@ mod tests {
         };
         assert!(read_kvp(&bad).is_none());
     }
+}
+
+// ---------------------------------------------------------------- merge callbacks
+
+fn c_ts(t: chmpx_core::wire::Timespec) -> timespec {
+    timespec {
+        tv_sec: t.sec as libc::time_t,
+        tv_nsec: t.nsec as libc::c_long,
+    }
+}
+
+/// Calls the client's `chm_merge_lastts_cb`; None when it fails.
+pub fn call_merge_lastts(
+    f: unsafe extern "C" fn(chmpx_h, *mut timespec) -> bool,
+    handle: chmpx_h,
+) -> Option<chmpx_core::wire::Timespec> {
+    let mut ts = timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: the callback was registered by the application for this purpose; it gets a
+    // valid timespec to fill.
+    let ok = unsafe { f(handle, &mut ts) };
+    ok.then_some(chmpx_core::wire::Timespec {
+        sec: ts.tv_sec,
+        nsec: ts.tv_nsec,
+    })
+}
+
+/// The `chm_merge_get_cb` type without its `Option`.
+pub type MergeGetFn = unsafe extern "C" fn(
+    chmpx_h,
+    PCHM_MERGE_GETPARAM,
+    *mut chmhash_t,
+    *mut PCHMBIN,
+    *mut size_t,
+) -> bool;
+
+/// Calls the client's `chm_merge_get_cb` once: the datums it returned (copied, then freed
+/// with `free()` as the original does) and the next hash; None when it fails.
+pub fn call_merge_get(
+    f: MergeGetFn,
+    handle: chmpx_h,
+    p: &chmpx_core::ipc::MergeGet,
+    start: u64,
+) -> Option<(Vec<Vec<u8>>, u64)> {
+    let mut param = chm_merge_getparam {
+        starthash: start,
+        startts: c_ts(p.startts),
+        endts: c_ts(p.endts),
+        target_hash: p.target_hash,
+        target_max_hash: p.target_max_hash,
+        old_hash: p.old_hash,
+        old_max_hash: p.old_max_hash,
+        target_hash_range: p.target_hash_range as c_long,
+        is_expire_check: p.is_expire_check,
+    };
+    let mut next: chmhash_t = 0;
+    let mut datas: PCHMBIN = std::ptr::null_mut();
+    let mut count: size_t = 0;
+    // SAFETY: every out pointer is valid for the call; the callback fills them.
+    let ok = unsafe { f(handle, &mut param, &mut next, &mut datas, &mut count) };
+    let mut out = Vec::new();
+    if !datas.is_null() {
+        for i in 0..count {
+            // SAFETY: the callback returned an array of `count` CHMBIN allocated with malloc.
+            let b = unsafe { &*datas.add(i) };
+            if let Some(bytes) = bin(b) {
+                out.push(bytes.to_vec());
+            }
+            free(b.byptr);
+        }
+        free(datas as *mut u8);
+    }
+    ok.then_some((out, next))
+}
+
+/// Calls the client's `chm_merge_set_cb` with one datum.
+pub fn call_merge_set(
+    f: unsafe extern "C" fn(chmpx_h, size_t, *const c_uchar, *const timespec) -> bool,
+    handle: chmpx_h,
+    data: &[u8],
+    ts: chmpx_core::wire::Timespec,
+) -> bool {
+    let ts = c_ts(ts);
+    // SAFETY: data and ts stay valid for the call.
+    unsafe { f(handle, data.len(), data.as_ptr(), &ts) }
 }

@@ -12,9 +12,10 @@ use chmpx_core::client::{Client, Packet};
 use chmpx_core::wire::{COM_C2C_NORMAL, COM_C2C_ROUTING};
 
 use crate::capi::ffi;
+use crate::capi::merge::MergeThread;
 use crate::capi::types::*;
 
-/// The merge callbacks given to `chmpx_create_ex` (kept for the merge support to come).
+/// The merge callbacks given to `chmpx_create_ex` (called by the handle's merge thread).
 #[derive(Clone, Copy, Default)]
 pub struct MergeCallbacks {
     pub get: chm_merge_get_cb,
@@ -22,11 +23,20 @@ pub struct MergeCallbacks {
     pub lastts: chm_merge_lastts_cb,
 }
 
+impl MergeCallbacks {
+    /// Whether any callback was given.
+    pub fn any(&self) -> bool {
+        self.get.is_some() || self.set.is_some() || self.lastts.is_some()
+    }
+}
+
 pub struct Handle {
+    id: chmpx_h,
     client: Mutex<Client>,
     pub on_server: bool,
     pub auto_rejoin: bool,
     pub merge: MergeCallbacks,
+    merge_thread: Mutex<Option<MergeThread>>,
 }
 
 /// Longest wait on the socket before the client's queues are looked at again (another thread
@@ -51,13 +61,16 @@ static NEXT: AtomicU64 = AtomicU64::new(FIRST_HANDLE);
 
 /// Registers a new handle.
 pub fn insert(client: Client, merge: MergeCallbacks) -> chmpx_h {
+    let id = NEXT.fetch_add(1, Ordering::Relaxed);
     let h = Handle {
+        id,
         on_server: client.on_server,
         auto_rejoin: client.auto_rejoin,
         client: Mutex::new(client),
         merge,
+        merge_thread: Mutex::new(None),
     };
-    let id = NEXT.fetch_add(1, Ordering::Relaxed);
+    h.start_merge();
     locked().insert(id, Arc::new(h));
     id
 }
@@ -85,7 +98,15 @@ pub fn get_kind(func: &str, id: chmpx_h, on_server: bool) -> Option<Arc<Handle>>
 
 /// Forgets a handle (the client detaches when the last user lets go of it).
 pub fn remove(id: chmpx_h) -> bool {
-    locked().remove(&id).is_some()
+    let h = locked().remove(&id);
+    if let Some(h) = &h {
+        // the merge thread stops now, whoever still holds the handle
+        h.merge_thread
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+    }
+    h.is_some()
 }
 
 /// The chmpx process went away (and could not be rejoined).
@@ -106,6 +127,21 @@ pub enum Rejoin {
 impl Handle {
     pub fn client(&self) -> MutexGuard<'_, Client> {
         self.client.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Starts (or restarts, after a rejoin) the merge thread of a client-on-server that has
+    /// merge callbacks.
+    fn start_merge(&self) {
+        if !self.on_server || !self.merge.any() {
+            return;
+        }
+        let (group, ctlport) = {
+            let c = self.client();
+            let (g, p) = c.target();
+            (g.to_string(), p)
+        };
+        let t = MergeThread::start(self.id, &group, ctlport, self.merge);
+        *self.merge_thread.lock().unwrap_or_else(|e| e.into_inner()) = t;
     }
 
     /// Re-attaches after the chmpx went away. `pause_ms` is waited before each attempt (the
@@ -129,6 +165,8 @@ impl Handle {
             match c.rejoin() {
                 Ok(()) => {
                     log::info!("rejoined chmpx (chmpxid 0x{:016x})", c.chmpxid);
+                    drop(c);
+                    self.start_merge();
                     return true;
                 }
                 Err(e) => log::warn!("could not rejoin chmpx: {e}"),

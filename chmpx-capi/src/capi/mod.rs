@@ -20,6 +20,7 @@ pub mod ffi;
 pub mod handle;
 pub mod hashlib;
 pub mod kvp;
+pub mod merge;
 pub mod packet;
 pub mod server;
 pub mod slave;

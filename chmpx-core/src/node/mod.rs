@@ -19,6 +19,12 @@ use crate::ipc::{Request, Response};
 use crate::ring::{self, Ring};
 use crate::wire::*;
 
+mod merge;
+mod ringmsg;
+mod snapshot;
+pub use merge::range_start;
+pub use snapshot::Snapshot;
+
 pub type ConnId = u64;
 pub type ClientId = u64;
 
@@ -136,6 +142,11 @@ pub struct Node {
     pub stats: Stats,
     /// The trace log (TRACE enable / TRACEVIEW): None while disabled.
     trace: Option<VecDeque<TraceEntry>>,
+    /// Ring rounds we started and wait for (PXCOM type -> second sent).
+    rounds: HashMap<u64, i64>,
+    /// We joined the ring (or found nobody else up).
+    pub on_ring: bool,
+    merge: merge::MergeState,
 }
 
 /// Trace log types (`CHMLOG_TYPE_*`).
@@ -262,6 +273,9 @@ impl Node {
             out: Vec::new(),
             stats: Stats::default(),
             trace: None,
+            rounds: HashMap::new(),
+            on_ring: !is_server,
+            merge: merge::MergeState::default(),
         })
     }
 
@@ -287,8 +301,8 @@ impl Node {
             }
             Input::Connected { conn, chmpxid } => self.connected(conn, chmpxid),
             Input::ConnectFailed { chmpxid } => {
-                self.pending.remove(&chmpxid);
-                self.mark_down(chmpxid);
+                let queued = self.pending.remove(&chmpxid).unwrap_or_default();
+                self.peer_lost(chmpxid, queued);
             }
             Input::Frame { conn, frame } => self.frame(conn, frame),
             Input::Closed { conn } => self.closed(conn),
@@ -313,6 +327,18 @@ impl Node {
 
     fn tick(&mut self, now: Timespec) {
         self.now = now;
+        let alone = self.is_server
+            && !self.on_ring
+            && self.pending.is_empty()
+            && self.out_conn.is_empty()
+            && self.next_on_ring(self.chmpxid, &[]).is_none()
+            && (self.ring.servers.len() <= 1 || self.last_try.values().any(|t| *t < now.sec));
+        if alone {
+            log::info!("There is no server UP on RING.");
+            self.on_ring = true;
+        }
+        self.ring_timeouts();
+        self.auto_merge();
         let targets: Vec<(u64, Vec<(String, u16)>)> = self
             .ring
             .servers
@@ -402,20 +428,39 @@ impl Node {
             if self.out_conn.get(&peer) == Some(&conn) {
                 self.out_conn.remove(&peer);
             }
-            self.pending.remove(&peer);
-            self.mark_down(peer);
+            let queued = self.pending.remove(&peer).unwrap_or_default();
+            self.peer_lost(peer, queued);
         } else if self.slaves.get(&peer).is_some_and(|s| s.conn == conn) {
             self.slaves.remove(&peer);
         }
     }
 
     /// A server we cannot reach is DOWN in our view (it keeps its slot: replicas serve).
-    fn mark_down(&mut self, chmpxid: u64) {
+    /// A server we talk to is gone (connection closed or refused): mark it down, tell the
+    /// ring, abort a running merge, and pass on the ring messages that were waiting for it.
+    fn peer_lost(&mut self, chmpxid: u64, queued: VecDeque<Vec<u8>>) {
+        let was_operating = self.ring.operating;
+        if self.mark_down(chmpxid) {
+            log::warn!("server 0x{chmpxid:016x} is down");
+            if self.is_server {
+                self.announce_down(chmpxid);
+                if was_operating {
+                    self.merge_abort_request();
+                }
+            }
+        }
+        if self.is_server {
+            self.reroute_ring(chmpxid, queued);
+        }
+    }
+
+    /// Marks a server DOWN in our table (`CHANGE_CHMPXSTS_TO_DOWN`); false if it was already.
+    fn mark_down(&mut self, chmpxid: u64) -> bool {
         let Some(status) = self.ring.status(chmpxid) else {
-            return;
+            return false;
         };
         if ring::is_down(status) || chmpxid == self.chmpxid {
-            return;
+            return false;
         }
         let down = match status & !CHMPXSTS_MASK_SUSPEND {
             s if ring::is_srvin(s) && ring::is_delete(s) => CHMPXSTS_SRVIN_DOWN_DELPENDING,
@@ -424,6 +469,8 @@ impl Node {
         };
         let t = now_packed(self.now);
         self.ring.set_status(chmpxid, down, t);
+        self.recompute_operating();
+        true
     }
 
     fn send_to(&mut self, chmpxid: u64, data: Vec<u8>) -> bool {
@@ -481,6 +528,9 @@ impl Node {
                 return self.drop_conn(conn);
             }
         };
+        if state == ConnState::Ready {
+            return self.px_ready(conn, &pkt, msg);
+        }
         match (state, msg.body) {
             (ConnState::AcceptedFresh, PxCom::VersionReq) => {
                 let info = VersionInfo {
@@ -553,7 +603,7 @@ impl Node {
                 );
                 self.drop_conn(conn);
             }
-            (ConnState::Ready, body) => self.px_ready(conn, &pkt, body),
+            (ConnState::Ready, _) => {}
         }
     }
 
@@ -699,7 +749,24 @@ impl Node {
         Some(false)
     }
 
-    fn px_ready(&mut self, conn: ConnId, pkt: &ComPkt, body: PxCom) {
+    fn px_ready(&mut self, conn: ConnId, pkt: &ComPkt, msg: PxMsg) {
+        if ringmsg::is_ring_message(&msg.body) {
+            if !self.is_server {
+                // a slave only takes the news
+                match msg.body {
+                    PxCom::N2StatusChange { server } | PxCom::N2JoinRing { server } => {
+                        self.learn(*server, pkt.head.dept_ids.chmpxid)
+                    }
+                    PxCom::ServerDown { chmpxid } => {
+                        self.mark_down(chmpxid);
+                    }
+                    _ => {}
+                }
+                return;
+            }
+            return self.ring_in(pkt, msg);
+        }
+        let body = msg.body;
         match body {
             PxCom::N2StatusReq => {
                 let servers = self.ring.servers.clone();
@@ -709,15 +776,20 @@ impl Node {
                     Frame::new(head, PxMsg::new(PxCom::N2StatusRes { servers }).encode()).encode();
                 self.out.push(Output::Send { conn, data });
             }
-            PxCom::N2StatusRes { servers } | PxCom::N2StatusUpdate { servers } => {
+            PxCom::N2StatusRes { servers } => {
                 for s in servers {
                     self.learn(s, pkt.head.dept_ids.chmpxid);
                 }
+                if self.is_server && !self.on_ring {
+                    let peer = pkt.head.dept_ids.chmpxid;
+                    let data = self.px(peer, PxCom::MergeSuspendGet);
+                    self.out.push(Output::Send { conn, data });
+                    self.join_ring();
+                }
             }
-            PxCom::N2StatusChange { server } | PxCom::N2JoinRing { server } => {
-                self.learn(*server, pkt.head.dept_ids.chmpxid)
+            PxCom::ResUpdateData { .. } | PxCom::ResultUpdateData { .. } => {
+                self.merge_direct(pkt.head.dept_ids.chmpxid, body)
             }
-            PxCom::ServerDown { chmpxid } => self.mark_down(chmpxid),
             PxCom::MergeSuspendGet => {
                 let mut head = reply_head(pkt);
                 head.reqtime = self.now;
@@ -727,8 +799,6 @@ impl Node {
                 let data = Frame::new(head, PxMsg::new(res).encode()).encode();
                 self.out.push(Output::Send { conn, data });
             }
-            PxCom::MergeSuspend => self.auto_merge_suspend = true,
-            PxCom::MergeNoSuspend => self.auto_merge_suspend = false,
             PxCom::MergeSuspendRes { is_suspend } => self.auto_merge_suspend = is_suspend,
             other => log::warn!(
                 "{} is not handled by this chmpx yet (ring protocol, part 2)",
@@ -747,10 +817,21 @@ impl Node {
             return;
         }
         if rec.chmpxid == self.chmpxid {
-            if self.is_server && ring::is_srvin(rec.status) && !ring::is_srvin(self.self_rec.status)
+            // we are the authority on ourselves, but after a restart the ring remembers that
+            // we were SERVICE IN: that status comes back (up now, still suspended)
+            if self.is_server
+                && !self.on_ring
+                && ring::is_srvin(rec.status)
+                && !ring::is_srvin(self.self_rec.status)
             {
                 let keep = self.self_rec.status & CHMPXSTS_MASK_SUSPEND;
-                self.set_self_status(CHMPXSTS_SRVIN_UP_NORMAL | keep);
+                let restored = match rec.status & !CHMPXSTS_MASK_SUSPEND {
+                    CHMPXSTS_SRVIN_DOWN_DELPENDING | CHMPXSTS_SRVIN_UP_DELPENDING => {
+                        CHMPXSTS_SRVIN_UP_DELPENDING
+                    }
+                    _ => CHMPXSTS_SRVIN_UP_NORMAL,
+                };
+                self.set_self_status(restored | keep);
             }
             return;
         }
@@ -769,6 +850,8 @@ impl Node {
             .unwrap_or(i64::MIN);
         if rec.chmpxid == from || rec.last_status_time >= ours {
             self.ring.upsert(rec);
+            self.recompute_operating();
+            self.auto_merge();
         }
     }
 
@@ -799,113 +882,6 @@ impl Node {
         }
     }
 
-    /// Sends our record to every connected server and slave (N2_STATUS_CHANGE).
-    pub fn push_status(&mut self) -> usize {
-        let rec = self
-            .ring
-            .get(self.chmpxid)
-            .cloned()
-            .unwrap_or_else(|| self.self_rec.clone());
-        let mut targets: Vec<(u64, ConnId)> =
-            self.out_conn.iter().map(|(id, c)| (*id, *c)).collect();
-        targets.extend(self.slaves.iter().map(|(id, s)| (*id, s.conn)));
-        for (id, conn) in &targets {
-            let data = self.px(
-                *id,
-                PxCom::N2StatusChange {
-                    server: Box::new(rec.clone()),
-                },
-            );
-            self.out.push(Output::Send { conn: *conn, data });
-        }
-        targets.len()
-    }
-
-    // ---- service in / out (simplified, see the module notes) --------------------------------
-
-    /// SERVICEIN: SRVOUT+UP+NOACT+NOSUP -> SRVIN ADDPENDING; with AUTOMERGE straight in.
-    pub fn service_in(&mut self) -> Result<(), &'static str> {
-        if !self.is_server {
-            return Err("ERROR: The command can not be executed on the slave node.\n");
-        }
-        let s = self.self_rec.status;
-        if s == CHMPXSTS_SRVOUT_UP_NORMAL {
-            self.set_self_status(CHMPXSTS_SRVIN_UP_ADDPENDING);
-            if self.cfg.is_auto_merge && !self.auto_merge_suspend {
-                self.merge_start();
-                self.merge_complete();
-            }
-            Ok(())
-        } else if s == CHMPXSTS_SRVIN_UP_DELPENDING {
-            self.set_self_status(CHMPXSTS_SRVIN_UP_NORMAL);
-            Ok(())
-        } else {
-            Err("ERROR: Could not change status, because status is not allowed.\n")
-        }
-    }
-
-    /// SERVICEOUT of this node: SRVIN+UP+NOACT -> DELPENDING; ADD not operating -> SRVOUT.
-    pub fn service_out(&mut self) -> Result<(), &'static str> {
-        let s = self.self_rec.status;
-        let sus = s & CHMPXSTS_MASK_SUSPEND;
-        match s & !CHMPXSTS_MASK_SUSPEND {
-            CHMPXSTS_SRVIN_UP_NORMAL => {
-                self.set_self_status(CHMPXSTS_SRVIN_UP_DELPENDING | sus);
-                if self.cfg.is_auto_merge && !self.auto_merge_suspend {
-                    self.merge_start();
-                    self.merge_complete();
-                }
-                Ok(())
-            }
-            CHMPXSTS_SRVIN_UP_ADDPENDING => {
-                self.set_self_status(CHMPXSTS_SRVOUT_UP_NORMAL | sus);
-                Ok(())
-            }
-            _ => Err("ERROR: Could not change status, because status is not allowed.\n"),
-        }
-    }
-
-    /// MERGE: PENDING -> DONE for our own state (no data moves in part 1).
-    pub fn merge_start(&mut self) -> bool {
-        let s = self.self_rec.status;
-        let sus = s & CHMPXSTS_MASK_SUSPEND;
-        let next = match s & !CHMPXSTS_MASK_SUSPEND {
-            CHMPXSTS_SRVIN_UP_PENDING => CHMPXSTS_SRVIN_UP_MERGED,
-            CHMPXSTS_SRVIN_UP_ADDPENDING => CHMPXSTS_SRVIN_UP_ADDED,
-            CHMPXSTS_SRVIN_UP_DELPENDING => CHMPXSTS_SRVIN_UP_DELETED,
-            _ => return false,
-        };
-        self.set_self_status(next | sus);
-        true
-    }
-
-    /// COMPMERGE: DONE states become normal (MERGED/ADDED -> SRVIN normal, DELETED -> SRVOUT).
-    pub fn merge_complete(&mut self) -> bool {
-        let s = self.self_rec.status;
-        let sus = s & CHMPXSTS_MASK_SUSPEND;
-        let next = match s & !CHMPXSTS_MASK_SUSPEND {
-            CHMPXSTS_SRVIN_UP_MERGED | CHMPXSTS_SRVIN_UP_ADDED => CHMPXSTS_SRVIN_UP_NORMAL,
-            CHMPXSTS_SRVIN_UP_DELETED => CHMPXSTS_SRVOUT_UP_NORMAL,
-            _ => return false,
-        };
-        self.set_self_status(next | sus);
-        true
-    }
-
-    /// ABORTMERGE: DOING/DONE back to PENDING.
-    pub fn merge_abort(&mut self) -> bool {
-        let s = self.self_rec.status;
-        let sus = s & CHMPXSTS_MASK_SUSPEND;
-        let next = match s & !CHMPXSTS_MASK_SUSPEND {
-            CHMPXSTS_SRVIN_UP_MERGING | CHMPXSTS_SRVIN_UP_MERGED => CHMPXSTS_SRVIN_UP_PENDING,
-            CHMPXSTS_SRVIN_UP_ADDING | CHMPXSTS_SRVIN_UP_ADDED => CHMPXSTS_SRVIN_UP_ADDPENDING,
-            CHMPXSTS_SRVIN_UP_DELETING | CHMPXSTS_SRVIN_UP_DELETED => CHMPXSTS_SRVIN_UP_DELPENDING,
-            _ => return false,
-        };
-        self.set_self_status(next | sus);
-        true
-    }
-
     // ---- local clients ---------------------------------------------------------------------
 
     fn reply(&mut self, client: ClientId, resp: Response) {
@@ -924,6 +900,27 @@ impl Node {
     }
 
     fn client(&mut self, client: ClientId, req: Request) {
+        if matches!(
+            req,
+            Request::MergeLastTs { .. }
+                | Request::MergeData { .. }
+                | Request::MergeResult { .. }
+                | Request::MergeSetDone { .. }
+        ) {
+            return self.merge_client_request(client, req);
+        }
+        if let Request::MergeHello { version, .. } = req {
+            if version != crate::ipc::IPC_VERSION || !self.is_server {
+                self.reply(
+                    client,
+                    Response::Refused {
+                        reason: "no merge channel here".into(),
+                    },
+                );
+                return self.out.push(Output::CloseClient { client });
+            }
+            return self.merge_client_joined(client);
+        }
         if !self.clients.contains_key(&client)
             && !matches!(req, Request::Hello { .. } | Request::Dump | Request::Status)
         {
@@ -941,6 +938,7 @@ impl Node {
                 version,
                 pid,
                 on_server,
+                merge,
             } => {
                 if version != crate::ipc::IPC_VERSION {
                     self.reply(
@@ -993,7 +991,10 @@ impl Node {
                         group: self.cfg.group.clone(),
                     },
                 );
-                if on_server {
+                if on_server && merge {
+                    // the first client counts once its merge channel is open
+                    self.merge.awaited.push(client);
+                } else if on_server {
                     self.client_joined();
                 }
             }
@@ -1034,6 +1035,12 @@ impl Node {
                 let data = Snapshot::of(self).encode();
                 self.reply(client, Response::StatusData { data });
             }
+            // merge-channel requests were dispatched above
+            Request::MergeHello { .. }
+            | Request::MergeLastTs { .. }
+            | Request::MergeData { .. }
+            | Request::MergeResult { .. }
+            | Request::MergeSetDone { .. } => {}
         }
     }
 
@@ -1047,6 +1054,7 @@ impl Node {
     }
 
     fn client_gone(&mut self, client: ClientId) {
+        self.merge_client_gone(client);
         let Some(c) = self.clients.remove(&client) else {
             return;
         };
@@ -1065,17 +1073,20 @@ impl Node {
 
     /// The first client of a server attached: no longer suspended, and with AUTOMERGE
     /// (not suspended ring-wide) the server enters the ring.
+    /// The first client-on-server clears SUSPEND; a SERVICE IN server that was suspended
+    /// (restarted) becomes PENDING so a merge brings it what it missed.
     fn client_joined(&mut self) {
         let s = self.self_rec.status;
         if ring::is_suspend(s) {
-            self.set_self_status(s & !CHMPXSTS_MASK_SUSPEND);
+            let bare = s & !CHMPXSTS_MASK_SUSPEND;
+            let next = if bare == CHMPXSTS_SRVIN_UP_NORMAL {
+                CHMPXSTS_SRVIN_UP_PENDING
+            } else {
+                bare
+            };
+            self.set_self_status(next);
         }
-        if self.cfg.is_auto_merge
-            && !self.auto_merge_suspend
-            && self.self_rec.status == CHMPXSTS_SRVOUT_UP_NORMAL
-        {
-            let _ = self.service_in();
-        }
+        self.auto_merge();
     }
 
     fn client_send(
@@ -1230,21 +1241,6 @@ impl Node {
         true
     }
 
-    /// SUSPENDMERGE / NOSUSPENDMERGE: the ring-wide auto-merge flag, told to every server.
-    pub fn set_merge_suspend(&mut self, suspend: bool) {
-        self.auto_merge_suspend = suspend;
-        let peers: Vec<(u64, ConnId)> = self.out_conn.iter().map(|(id, c)| (*id, *c)).collect();
-        for (id, conn) in peers {
-            let body = if suspend {
-                PxCom::MergeSuspend
-            } else {
-                PxCom::MergeNoSuspend
-            };
-            let data = self.px(id, body);
-            self.out.push(Output::Send { conn, data });
-        }
-    }
-
     // ---- trace log ---------------------------------------------------------------------------
 
     fn trace(&mut self, log_type: u64, length: usize) {
@@ -1322,132 +1318,5 @@ impl Node {
 
     pub fn connected_servers(&self) -> usize {
         self.out_conn.len()
-    }
-}
-
-/// What `chmpxstatus` shows: identity, times, self record, servers and slaves.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Snapshot {
-    pub pid: u32,
-    pub start_time: i64,
-    pub is_server: bool,
-    pub group: String,
-    pub chmpxid: u64,
-    pub base_msgid: u64,
-    pub self_rec: ChmpxSvr,
-    pub servers: Vec<ChmpxSvr>,
-    pub slaves: Vec<ChmpxSvr>,
-    pub client_pids: Vec<u32>,
-    pub msgids: Vec<u64>,
-}
-
-impl Snapshot {
-    pub fn of(n: &Node) -> Snapshot {
-        let mut self_rec = n
-            .ring
-            .get(n.chmpxid)
-            .cloned()
-            .unwrap_or_else(|| n.self_rec.clone());
-        if !n.is_server {
-            self_rec = n.self_rec.clone();
-        }
-        Snapshot {
-            pid: n.pid,
-            start_time: n.start_time,
-            is_server: n.is_server,
-            group: n.cfg.group.clone(),
-            chmpxid: n.chmpxid,
-            base_msgid: n.base_msgid,
-            self_rec,
-            servers: n.ring.servers.clone(),
-            slaves: n.slaves.values().map(|s| s.record.clone()).collect(),
-            client_pids: n.client_pids(),
-            msgids: n.activated_msgids(),
-        }
-    }
-
-    pub fn encode(&self) -> Vec<u8> {
-        let mut v = Vec::new();
-        v.extend_from_slice(&self.pid.to_le_bytes());
-        v.extend_from_slice(&self.start_time.to_le_bytes());
-        v.push(self.is_server as u8);
-        v.extend_from_slice(&(self.group.len() as u32).to_le_bytes());
-        v.extend_from_slice(self.group.as_bytes());
-        v.extend_from_slice(&self.chmpxid.to_le_bytes());
-        v.extend_from_slice(&self.base_msgid.to_le_bytes());
-        self.self_rec.encode_into(&mut v);
-        for list in [&self.servers, &self.slaves] {
-            v.extend_from_slice(&(list.len() as u32).to_le_bytes());
-            for s in list {
-                s.encode_into(&mut v);
-            }
-        }
-        v.extend_from_slice(&(self.client_pids.len() as u32).to_le_bytes());
-        for p in &self.client_pids {
-            v.extend_from_slice(&p.to_le_bytes());
-        }
-        v.extend_from_slice(&(self.msgids.len() as u32).to_le_bytes());
-        for m in &self.msgids {
-            v.extend_from_slice(&m.to_le_bytes());
-        }
-        v
-    }
-
-    pub fn decode(mut b: &[u8]) -> Option<Snapshot> {
-        fn take<'a>(b: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
-            if b.len() < n {
-                return None;
-            }
-            let (x, y) = b.split_at(n);
-            *b = y;
-            Some(x)
-        }
-        let u32_ =
-            |b: &mut &[u8]| take(b, 4).map(|x| u32::from_le_bytes(x.try_into().unwrap_or([0; 4])));
-        let u64_ =
-            |b: &mut &[u8]| take(b, 8).map(|x| u64::from_le_bytes(x.try_into().unwrap_or([0; 8])));
-        let pid = u32_(&mut b)?;
-        let start_time = u64_(&mut b)? as i64;
-        let is_server = take(&mut b, 1)?[0] != 0;
-        let gl = u32_(&mut b)? as usize;
-        let group = String::from_utf8(take(&mut b, gl)?.to_vec()).ok()?;
-        let chmpxid = u64_(&mut b)?;
-        let base_msgid = u64_(&mut b)?;
-        let self_rec = ChmpxSvr::decode(take(&mut b, CHMPXSVR_SIZE)?).ok()?;
-        let mut lists = Vec::new();
-        for _ in 0..2 {
-            let n = u32_(&mut b)? as usize;
-            if n > b.len() / CHMPXSVR_SIZE {
-                return None;
-            }
-            let mut l = Vec::with_capacity(n);
-            for _ in 0..n {
-                l.push(ChmpxSvr::decode(take(&mut b, CHMPXSVR_SIZE)?).ok()?);
-            }
-            lists.push(l);
-        }
-        let n = u32_(&mut b)? as usize;
-        let client_pids = (0..n.min(b.len() / 4))
-            .map(|_| u32_(&mut b))
-            .collect::<Option<Vec<_>>>()?;
-        let n = u32_(&mut b)? as usize;
-        let msgids = (0..n.min(b.len() / 8))
-            .map(|_| u64_(&mut b))
-            .collect::<Option<Vec<_>>>()?;
-        let slaves = lists.pop()?;
-        let servers = lists.pop()?;
-        Some(Snapshot {
-            pid,
-            start_time,
-            is_server,
-            group,
-            chmpxid,
-            base_msgid,
-            self_rec,
-            servers,
-            slaves,
-            client_pids,
-            msgids,
-        })
     }
 }

@@ -1,0 +1,696 @@
+//! Service in/out and merge (spec §6.2-6.3): the status transitions of a server, the rounds
+//! that start, abort and complete a merge, and the data transfer between servers through the
+//! merge callbacks of their clients.
+//!
+//! A merge, seen from one server:
+//! 1. Someone asks (MERGE on a control port, or the automatic merge): the table goes around
+//!    the ring in `N2_STATUS_CONFIRM`; if every server has the same table, `MERGE_START` goes
+//!    around and every server moves its own status from PENDING to DOING.
+//! 2. A DOING server that will own a slot of the new layout (MERGING, ADDING) asks its client
+//!    for the time of its last update, then sends `REQ_UPDATEDATA` around the ring with the
+//!    hash range it will own and an IDMAP of the servers that may hold data.
+//! 3. Each listed server hands the range to its client's get callback; every datum travels as
+//!    `RES_UPDATEDATA` straight to the requester, whose client's set callback stores it; the
+//!    server ends with `RESULT_UPDATEDATA`.
+//! 4. When every listed server answered and the client stored everything, the requester is
+//!    DONE (MERGED, ADDED; a leaving server is DELETED without receiving anything).
+//! 5. `MERGE_COMPLETE` around the ring: DONE servers take their new slots (NORMAL, or SERVICE
+//!    OUT for a deleted one). `MERGE_ABORT` instead puts DOING/DONE back to PENDING.
+//!
+//! With AUTOMERGE the first UP, SERVICE IN, not suspended server of the ring order drives these
+//! steps by itself (start when a server is PENDING, complete when no one is DOING any more, and
+//! start again after an abort), so no merge waits for an operator.
+
+use super::*;
+use crate::ipc::MergeGet;
+
+/// How long a requester waits for its client's last update time before using 0 (everything).
+const LASTTS_WAIT_SEC: i64 = 2;
+
+/// The merge as one server takes part in it.
+#[derive(Debug, Default)]
+pub(super) struct MergeState {
+    /// The merge channel of our client-on-server (it has the callbacks).
+    pub client: Option<ClientId>,
+    /// Clients-on-server that said a merge channel follows (they count as attached when
+    /// it is open).
+    pub awaited: Vec<ClientId>,
+    /// A CONFIRM round is out to start a merge.
+    start_after_confirm: bool,
+    /// Our own request for data, while we are MERGING/ADDING.
+    req: Option<Requesting>,
+    /// Requesters our client is sending data to now.
+    serving: Vec<u64>,
+    /// When the automatic merge last acted (seconds).
+    last_auto: i64,
+    /// The automatic SERVICEIN of a starting server was done (it happens once per process:
+    /// a server taken out by SERVICEOUT stays out).
+    startup_servicein_done: bool,
+}
+
+#[derive(Debug)]
+struct Requesting {
+    phase: Phase,
+    since: i64,
+    /// Servers asked (from the IDMAP that came back) and what they answered.
+    results: BTreeMap<u64, u64>,
+    /// RESULT_UPDATEDATA that arrived before our round came back.
+    early: BTreeMap<u64, u64>,
+    round_back: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Waiting for the client's last update time.
+    LastTs,
+    /// REQ_UPDATEDATA is out; data comes in.
+    Transfer,
+    /// Everything arrived; waiting until the client stored it.
+    SetEnd,
+}
+
+/// A status without its SUSPEND bit.
+fn bare(s: u64) -> u64 {
+    s & !CHMPXSTS_MASK_SUSPEND
+}
+
+fn operate(s: u64) -> u64 {
+    s & CHMPXSTS_MASK_OPERATE
+}
+
+/// The slot a requester asks for, moved back so the range covers the keys it holds as a
+/// replica too: `slot + 1 - replica_count` modulo `count`.
+pub fn range_start(slot: u64, count: u64, replica_count: u64) -> u64 {
+    if slot == CHM_INVALID_HASHVAL || count == 0 {
+        return CHM_INVALID_HASHVAL;
+    }
+    if replica_count <= slot + 1 {
+        slot + 1 - replica_count
+    } else {
+        (slot + count + 1).saturating_sub(replica_count) % count
+    }
+}
+
+impl Node {
+    /// `ring.operating`: a merge is running somewhere (some server DOING or DONE).
+    pub(super) fn recompute_operating(&mut self) {
+        self.ring.operating = self
+            .ring
+            .servers
+            .iter()
+            .any(|s| matches!(operate(s.status), CHMPXSTS_VAL_DOING | CHMPXSTS_VAL_DONE));
+    }
+
+    fn any_server(&self, f: impl Fn(u64) -> bool) -> bool {
+        self.ring.servers.iter().any(|s| f(s.status))
+    }
+
+    // ---- service in / out ------------------------------------------------------------------
+
+    /// SERVICEIN on this server.
+    pub fn service_in(&mut self) -> Result<(), &'static str> {
+        if !self.is_server {
+            return Err(crate::ctl::RES_ERROR_COMMAND_ON_SERVER);
+        }
+        let s = self.self_rec.status;
+        let next = match s {
+            CHMPXSTS_SRVOUT_UP_NORMAL => CHMPXSTS_SRVIN_UP_ADDPENDING,
+            _ if bare(s) == CHMPXSTS_SRVIN_UP_DELPENDING => {
+                CHMPXSTS_SRVIN_UP_NORMAL | (s & CHMPXSTS_MASK_SUSPEND)
+            }
+            _ => return Err(crate::ctl::RES_ERROR_STATUS_NOT_ALLOWED),
+        };
+        self.set_self_status(next);
+        self.auto_merge();
+        Ok(())
+    }
+
+    /// SERVICEOUT of this server.
+    pub fn service_out(&mut self) -> Result<(), &'static str> {
+        let s = self.self_rec.status;
+        let sus = s & CHMPXSTS_MASK_SUSPEND;
+        let next = match bare(s) {
+            CHMPXSTS_SRVIN_UP_NORMAL | CHMPXSTS_SRVIN_UP_PENDING => CHMPXSTS_SRVIN_UP_DELPENDING,
+            CHMPXSTS_SRVIN_UP_ADDPENDING => CHMPXSTS_SRVOUT_UP_NORMAL,
+            _ => return Err(crate::ctl::RES_ERROR_STATUS_NOT_ALLOWED),
+        };
+        self.set_self_status(next | sus);
+        self.auto_merge();
+        Ok(())
+    }
+
+    /// SERVICEOUT of a server that is down: we change its record on its behalf.
+    pub fn service_out_down(&mut self, chmpxid: u64) -> Result<(), &'static str> {
+        let Some(rec) = self.ring.get(chmpxid).cloned() else {
+            return Err(crate::ctl::RES_ERROR_NOT_FOUND_SVR);
+        };
+        let next = match bare(rec.status) {
+            CHMPXSTS_SRVIN_DOWN_NORMAL => CHMPXSTS_SRVIN_DOWN_DELPENDING,
+            _ => return Err(crate::ctl::RES_ERROR_STATUS_NOT_ALLOWED),
+        };
+        self.set_other_status(chmpxid, next);
+        self.auto_merge();
+        Ok(())
+    }
+
+    /// Changes another server's record (a DOWN one, on its behalf) and tells the ring.
+    fn set_other_status(&mut self, chmpxid: u64, status: u64) {
+        let t = now_packed(self.now);
+        self.ring.set_status(chmpxid, status, t);
+        self.recompute_operating();
+        if let Some(rec) = self.ring.get(chmpxid).cloned() {
+            self.ring_start(PxCom::N2StatusChange {
+                server: Box::new(rec),
+            });
+        }
+    }
+
+    // ---- start -----------------------------------------------------------------------------
+
+    /// MERGE: confirm the table around the ring, then start. False when a merge runs already.
+    pub fn merge_request(&mut self) -> bool {
+        if !self.is_server || self.ring.operating || self.merge.start_after_confirm {
+            return false;
+        }
+        self.merge.start_after_confirm = true;
+        let servers = self.ring.servers.clone();
+        if !self.ring_start(PxCom::N2StatusConfirm { servers }) {
+            self.confirm_done(true);
+        }
+        true
+    }
+
+    /// Our N2_STATUS_CONFIRM came back (or timed out).
+    pub(super) fn confirm_done(&mut self, ok: bool) {
+        if !std::mem::take(&mut self.merge.start_after_confirm) {
+            return;
+        }
+        if !ok {
+            log::warn!("the servers do not agree on the status table; the merge does not start");
+            return;
+        }
+        if self.ring.operating {
+            return;
+        }
+        // servers that are down and being deleted are done on their behalf
+        let gone: Vec<u64> = self
+            .ring
+            .servers
+            .iter()
+            .filter(|s| bare(s.status) == CHMPXSTS_SRVIN_DOWN_DELPENDING)
+            .map(|s| s.chmpxid)
+            .collect();
+        for id in gone {
+            self.set_other_status(id, CHMPXSTS_SRVIN_DOWN_DELETED);
+        }
+        self.ring_start(PxCom::MergeStart);
+        self.merge_start_local(true);
+    }
+
+    /// MERGE_START on this server: PENDING (and NORMAL) become DOING; a server that will own a
+    /// slot asks for its data.
+    pub(super) fn merge_start_local(&mut self, _originator: bool) -> bool {
+        if !self.is_server {
+            return true;
+        }
+        let s = self.self_rec.status;
+        let sus = s & CHMPXSTS_MASK_SUSPEND;
+        let next = match bare(s) {
+            CHMPXSTS_SRVIN_UP_NORMAL | CHMPXSTS_SRVIN_UP_PENDING => CHMPXSTS_SRVIN_UP_MERGING,
+            CHMPXSTS_SRVIN_UP_ADDPENDING => CHMPXSTS_SRVIN_UP_ADDING,
+            CHMPXSTS_SRVIN_UP_DELPENDING => CHMPXSTS_SRVIN_UP_DELETING,
+            _ => {
+                self.recompute_operating();
+                return true;
+            }
+        };
+        self.set_self_status(next | sus);
+        self.recompute_operating();
+        let receives = next != CHMPXSTS_SRVIN_UP_DELETING;
+        if !receives || !self.cfg.is_do_merge || self.merge.client.is_none() || sus != 0 {
+            if receives && self.cfg.is_do_merge {
+                log::warn!("no client with merge callbacks: this server takes no data");
+            }
+            self.merge_self_done();
+            return true;
+        }
+        self.merge.req = Some(Requesting {
+            phase: Phase::LastTs,
+            since: self.now.sec,
+            results: BTreeMap::new(),
+            early: BTreeMap::new(),
+            round_back: false,
+        });
+        if let Some(c) = self.merge.client {
+            self.reply(c, Response::MergeGetLastTs);
+        }
+        true
+    }
+
+    /// The client told its last update time: send our request around the ring.
+    fn merge_lastts(&mut self, ts: Timespec) {
+        let Some(req) = self.merge.req.as_mut() else {
+            return;
+        };
+        if req.phase != Phase::LastTs {
+            return;
+        }
+        req.phase = Phase::Transfer;
+        req.since = self.now.sec;
+        let me = self.own_record();
+        let rc = (self.cfg.replica_count.max(0) + 1) as u64;
+        let (bcount, pcount) = (self.ring.base_count(), self.ring.pending_count());
+        let param = MergeParam {
+            chmpxid: self.chmpxid,
+            startts: ts,
+            max_pending_hash: pcount,
+            pending_hash: range_start(me.pending_hash, pcount, rc),
+            max_base_hash: bcount,
+            base_hash: range_start(me.base_hash, bcount, rc),
+            replica_count: rc as i64,
+            is_expire_check: false,
+        };
+        let idmap: Vec<(u64, u64)> = self
+            .ring
+            .servers
+            .iter()
+            .filter(|s| s.chmpxid != self.chmpxid && !ring::is_down(s.status))
+            .filter(|s| ring::is_srvin(s.status))
+            .map(|s| (s.chmpxid, CHMPX_COM_REQ_UPDATE_INIVAL))
+            .collect();
+        if idmap.is_empty()
+            || !self.ring_start(PxCom::ReqUpdateData {
+                merge_param: param,
+                idmap: idmap.clone(),
+            })
+        {
+            // nobody to ask
+            self.update_request_back(&[]);
+        }
+    }
+
+    /// REQ_UPDATEDATA passing through: if we are listed, our client sends the range.
+    pub(super) fn update_request(&mut self, p: &MergeParam, idmap: &mut [(u64, u64)]) {
+        let Some(entry) = idmap.iter_mut().find(|(id, _)| *id == self.chmpxid) else {
+            return;
+        };
+        let s = self.self_rec.status;
+        let can = (ring::is_noact(s) || ring::is_delete(s) || ring::is_srvin(s))
+            && !ring::is_suspend(s)
+            && !ring::is_add(s);
+        let Some(client) = self.merge.client.filter(|_| can) else {
+            entry.1 = CHMPX_COM_REQ_UPDATE_NOACT;
+            return;
+        };
+        entry.1 = CHMPX_COM_REQ_UPDATE_DO;
+        let param = MergeGet {
+            startts: p.startts,
+            endts: self.now,
+            target_hash: p.pending_hash,
+            target_max_hash: p.max_pending_hash,
+            old_hash: p.base_hash,
+            old_max_hash: p.max_base_hash,
+            target_hash_range: p.replica_count,
+            is_expire_check: p.is_expire_check,
+        };
+        if !self.merge.serving.contains(&p.chmpxid) {
+            self.merge.serving.push(p.chmpxid);
+        }
+        self.reply(
+            client,
+            Response::MergeGet {
+                requester: p.chmpxid,
+                param,
+            },
+        );
+    }
+
+    /// Our REQ_UPDATEDATA came back: the IDMAP says who sends.
+    pub(super) fn update_request_back(&mut self, idmap: &[(u64, u64)]) {
+        let Some(req) = self.merge.req.as_mut() else {
+            return;
+        };
+        req.round_back = true;
+        for (id, st) in idmap {
+            let st = match *st {
+                CHMPX_COM_REQ_UPDATE_INIVAL => CHMPX_COM_REQ_UPDATE_NOACT,
+                x => x,
+            };
+            req.results.insert(*id, st);
+        }
+        let early = std::mem::take(&mut req.early);
+        for (id, r) in early {
+            req.results.insert(id, r);
+        }
+        self.merge_check_received();
+    }
+
+    /// Our REQ_UPDATEDATA was lost on the way: give up this merge (it is started again).
+    pub(super) fn update_request_lost(&mut self) {
+        if self.merge.req.is_some() {
+            log::error!("the merge request did not come back; aborting the merge");
+            self.merge_abort_request();
+        }
+    }
+
+    /// RESULT_UPDATEDATA from a server that sent us its data.
+    fn update_result(&mut self, from: u64, result: u64) {
+        let Some(req) = self.merge.req.as_mut() else {
+            return;
+        };
+        if req.round_back {
+            req.results.insert(from, result);
+        } else {
+            req.early.insert(from, result);
+        }
+        self.merge_check_received();
+    }
+
+    fn merge_check_received(&mut self) {
+        let Some(req) = self.merge.req.as_mut() else {
+            return;
+        };
+        if req.phase != Phase::Transfer || !req.round_back {
+            return;
+        }
+        if req
+            .results
+            .values()
+            .any(|r| *r == CHMPX_COM_REQ_UPDATE_DO || *r == CHMPX_COM_REQ_UPDATE_INIVAL)
+        {
+            return;
+        }
+        if req
+            .results
+            .values()
+            .any(|r| *r == CHMPX_COM_REQ_UPDATE_FAIL)
+        {
+            log::error!("a server could not send its merge data; aborting the merge");
+            self.merge_abort_request();
+            return;
+        }
+        req.phase = Phase::SetEnd;
+        req.since = self.now.sec;
+        match self.merge.client {
+            Some(c) => self.reply(c, Response::MergeSetEnd),
+            None => self.merge_self_done(),
+        }
+    }
+
+    /// We have all our data: DOING becomes DONE.
+    fn merge_self_done(&mut self) {
+        self.merge.req = None;
+        let s = self.self_rec.status;
+        let sus = s & CHMPXSTS_MASK_SUSPEND;
+        let next = match bare(s) {
+            CHMPXSTS_SRVIN_UP_MERGING => CHMPXSTS_SRVIN_UP_MERGED,
+            CHMPXSTS_SRVIN_UP_ADDING => CHMPXSTS_SRVIN_UP_ADDED,
+            CHMPXSTS_SRVIN_UP_DELETING => CHMPXSTS_SRVIN_UP_DELETED,
+            _ => return,
+        };
+        self.set_self_status(next | sus);
+        self.auto_merge();
+    }
+
+    // ---- data through our own client -------------------------------------------------------
+
+    /// A request on the merge channel of our client.
+    pub(super) fn merge_client_request(&mut self, client: ClientId, req: Request) {
+        if self.merge.client != Some(client) {
+            return;
+        }
+        match req {
+            Request::MergeLastTs { ok, ts } => {
+                self.merge_lastts(if ok { ts } else { Timespec::default() })
+            }
+            Request::MergeData {
+                requester,
+                ts,
+                data,
+            } => {
+                if !self.merge.serving.contains(&requester) {
+                    return;
+                }
+                let len = data.len();
+                let msg = PxMsg::new(PxCom::ResUpdateData { ts, data });
+                let frame = Frame::px2px(self.chmpxid, requester, self.now, &msg).encode();
+                if self.send_to(requester, frame) {
+                    self.count_sent(len);
+                }
+            }
+            Request::MergeResult { requester, ok } => {
+                if let Some(p) = self.merge.serving.iter().position(|r| *r == requester) {
+                    self.merge.serving.remove(p);
+                }
+                let result = if ok {
+                    CHMPX_COM_REQ_UPDATE_SUCCESS
+                } else {
+                    CHMPX_COM_REQ_UPDATE_FAIL
+                };
+                let msg = PxMsg::new(PxCom::ResultUpdateData {
+                    chmpxid: self.chmpxid,
+                    result,
+                });
+                let frame = Frame::px2px(self.chmpxid, requester, self.now, &msg).encode();
+                if requester == self.chmpxid {
+                    self.update_result(self.chmpxid, result);
+                } else {
+                    self.send_to(requester, frame);
+                }
+            }
+            Request::MergeSetDone { ok }
+                if self
+                    .merge
+                    .req
+                    .as_ref()
+                    .is_some_and(|r| r.phase == Phase::SetEnd) =>
+            {
+                if !ok {
+                    log::warn!("the client could not store some merge data");
+                }
+                self.merge_self_done();
+            }
+            _ => {}
+        }
+    }
+
+    /// Direct merge messages from other servers (RES_UPDATEDATA, RESULT_UPDATEDATA).
+    pub(super) fn merge_direct(&mut self, from: u64, body: PxCom) {
+        match body {
+            PxCom::ResUpdateData { ts, data } => {
+                if self.merge.req.is_none() {
+                    log::warn!("merge data from 0x{from:016x} while we are not merging: dropped");
+                    return;
+                }
+                self.stats.received += 1;
+                self.stats.received_bytes += data.len() as u64;
+                if let Some(c) = self.merge.client {
+                    self.reply(c, Response::MergeSet { ts, data });
+                }
+            }
+            PxCom::ResultUpdateData { chmpxid, result } => self.update_result(chmpxid, result),
+            _ => {}
+        }
+    }
+
+    /// The merge channel of `client` opened.
+    pub(super) fn merge_client_joined(&mut self, client: ClientId) {
+        self.merge.client = Some(client);
+        self.reply(client, Response::Done { ok: true });
+        if !self.merge.awaited.is_empty() {
+            self.merge.awaited.clear();
+            self.client_joined();
+        }
+    }
+
+    /// The merge channel closed: what it was doing fails.
+    pub(super) fn merge_client_gone(&mut self, client: ClientId) {
+        self.merge.awaited.retain(|c| *c != client);
+        if self.merge.client != Some(client) {
+            return;
+        }
+        self.merge.client = None;
+        let serving = std::mem::take(&mut self.merge.serving);
+        for requester in serving {
+            let msg = PxMsg::new(PxCom::ResultUpdateData {
+                chmpxid: self.chmpxid,
+                result: CHMPX_COM_REQ_UPDATE_FAIL,
+            });
+            let frame = Frame::px2px(self.chmpxid, requester, self.now, &msg).encode();
+            self.send_to(requester, frame);
+        }
+        if self.merge.req.is_some() {
+            self.merge_abort_request();
+        }
+    }
+
+    // ---- abort and complete ----------------------------------------------------------------
+
+    /// ABORTMERGE: every server goes back to PENDING.
+    pub fn merge_abort_request(&mut self) -> bool {
+        if !self.is_server {
+            return false;
+        }
+        self.ring_start(PxCom::MergeAbort);
+        self.merge_abort_local();
+        true
+    }
+
+    /// MERGE_ABORT on this server.
+    pub(super) fn merge_abort_local(&mut self) {
+        self.merge.req = None;
+        if !self.merge.serving.is_empty() {
+            self.merge.serving.clear();
+            if let Some(c) = self.merge.client {
+                self.reply(c, Response::MergeAbort);
+            }
+        }
+        let s = self.self_rec.status;
+        let sus = s & CHMPXSTS_MASK_SUSPEND;
+        let next = match bare(s) {
+            CHMPXSTS_SRVIN_UP_MERGING | CHMPXSTS_SRVIN_UP_MERGED => Some(CHMPXSTS_SRVIN_UP_PENDING),
+            CHMPXSTS_SRVIN_UP_ADDING | CHMPXSTS_SRVIN_UP_ADDED => {
+                Some(CHMPXSTS_SRVIN_UP_ADDPENDING)
+            }
+            CHMPXSTS_SRVIN_UP_DELETING | CHMPXSTS_SRVIN_UP_DELETED => {
+                Some(CHMPXSTS_SRVIN_UP_DELPENDING)
+            }
+            _ => None,
+        };
+        if let Some(next) = next {
+            self.set_self_status(next | sus);
+        }
+        let gone: Vec<u64> = self
+            .ring
+            .servers
+            .iter()
+            .filter(|s| bare(s.status) == CHMPXSTS_SRVIN_DOWN_DELETED)
+            .map(|s| s.chmpxid)
+            .collect();
+        let t = now_packed(self.now);
+        for id in gone {
+            self.ring.set_status(id, CHMPXSTS_SRVIN_DOWN_DELPENDING, t);
+        }
+        self.recompute_operating();
+    }
+
+    /// COMPMERGE: refused while a server still receives data.
+    pub fn merge_complete_request(&mut self) -> bool {
+        if !self.is_server {
+            return false;
+        }
+        let doing = self
+            .ring
+            .servers
+            .iter()
+            .any(|s| !ring::is_down(s.status) && operate(s.status) == CHMPXSTS_VAL_DOING);
+        if doing {
+            return false;
+        }
+        self.ring_start(PxCom::MergeComplete);
+        self.merge_complete_local();
+        true
+    }
+
+    /// MERGE_COMPLETE on this server: DONE takes the new layout. False while we are DOING.
+    pub(super) fn merge_complete_local(&mut self) -> bool {
+        if !self.is_server {
+            return true;
+        }
+        let s = self.self_rec.status;
+        let sus = s & CHMPXSTS_MASK_SUSPEND;
+        let next = match bare(s) {
+            CHMPXSTS_SRVIN_UP_MERGED | CHMPXSTS_SRVIN_UP_ADDED => Some(CHMPXSTS_SRVIN_UP_NORMAL),
+            CHMPXSTS_SRVIN_UP_DELETED => Some(CHMPXSTS_SRVOUT_UP_NORMAL),
+            x if operate(x) == CHMPXSTS_VAL_DOING => return false,
+            _ => None,
+        };
+        let gone: Vec<u64> = self
+            .ring
+            .servers
+            .iter()
+            .filter(|s| bare(s.status) == CHMPXSTS_SRVIN_DOWN_DELETED)
+            .map(|s| s.chmpxid)
+            .collect();
+        let t = now_packed(self.now);
+        for id in gone {
+            self.ring.set_status(id, CHMPXSTS_SRVOUT_DOWN_NORMAL, t);
+        }
+        if let Some(next) = next {
+            self.set_self_status(next | sus);
+        }
+        self.recompute_operating();
+        true
+    }
+
+    /// SUSPENDMERGE / NOSUSPENDMERGE: the ring-wide flag that holds automatic merges.
+    pub fn set_merge_suspend(&mut self, suspend: bool) {
+        self.auto_merge_suspend = suspend;
+        self.ring_start(if suspend {
+            PxCom::MergeSuspend
+        } else {
+            PxCom::MergeNoSuspend
+        });
+        if !suspend {
+            self.auto_merge();
+        }
+    }
+
+    // ---- automatic merge -------------------------------------------------------------------
+
+    /// Whether we drive the automatic merge: the first UP, SERVICE IN, not suspended server.
+    fn merge_driver(&self) -> bool {
+        self.ring
+            .servers
+            .iter()
+            .find(|s| {
+                !ring::is_down(s.status) && ring::is_srvin(s.status) && !ring::is_suspend(s.status)
+            })
+            .is_some_and(|s| s.chmpxid == self.chmpxid)
+    }
+
+    /// AUTOMERGE: take the next step of a merge when one is due. Called after status changes
+    /// and every tick.
+    pub(super) fn auto_merge(&mut self) {
+        if !self.is_server || !self.cfg.is_auto_merge || !self.on_ring {
+            return;
+        }
+        // our own part: a starting server enters the ring by itself once it has a client
+        if !self.merge.startup_servicein_done && !ring::is_suspend(self.self_rec.status) {
+            self.merge.startup_servicein_done = true;
+            if self.self_rec.status == CHMPXSTS_SRVOUT_UP_NORMAL && !self.auto_merge_suspend {
+                self.set_self_status(CHMPXSTS_SRVIN_UP_ADDPENDING);
+            }
+        }
+        // a requester whose client does not answer the last update time goes on without it
+        if let Some(req) = &self.merge.req {
+            if req.phase == Phase::LastTs && self.now.sec - req.since >= LASTTS_WAIT_SEC {
+                self.merge_lastts(Timespec::default());
+            }
+        }
+        if self.auto_merge_suspend
+            || !self.merge_driver()
+            || self.merge.start_after_confirm
+            || self.rounds.contains_key(&CHMPX_COM_N2_STATUS_CONFIRM)
+        {
+            return;
+        }
+        let up = |s: u64| !ring::is_down(s);
+        let doing = self.any_server(|s| up(s) && operate(s) == CHMPXSTS_VAL_DOING);
+        let done = self.any_server(|s| operate(s) == CHMPXSTS_VAL_DONE);
+        let pending = self.any_server(|s| {
+            (up(s) && operate(s) == CHMPXSTS_VAL_PENDING)
+                || bare(s) == CHMPXSTS_SRVIN_DOWN_DELPENDING
+        });
+        if doing {
+            return;
+        }
+        if done {
+            self.merge.last_auto = self.now.sec;
+            self.merge_complete_request();
+        } else if pending && self.now.sec != self.merge.last_auto {
+            self.merge.last_auto = self.now.sec;
+            self.merge_request();
+        }
+    }
+}
