@@ -409,44 +409,6 @@ pub fn call_unload_library(f: *mut c_void) -> bool {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn packets_are_tracked() {
-        let head = [7u8; COMPKT_BYTES];
-        let h = packet_new(&head, Some(b"body")).unwrap();
-        assert_eq!(packet_head(h).unwrap(), head);
-        assert!(packet_free(h));
-        assert!(!packet_free(h), "second free is refused");
-        assert!(packet_head(h).is_none());
-        assert!(!packet_free(0));
-        assert!(!packet_free(0x1234));
-    }
-
-    #[test]
-    fn readers_refuse_null() {
-        assert!(bytes(std::ptr::null(), 3).is_none());
-        assert!(bytes(b"x".as_ptr(), 0).is_none());
-        assert!(opt_string(std::ptr::null()).is_none());
-        assert!(opt_string(c"".as_ptr()).is_none());
-        assert_eq!(opt_string(c"ab".as_ptr()).as_deref(), Some("ab"));
-        assert!(read_kvp(std::ptr::null()).is_none());
-        let bad = CHMKVP {
-            key: CHMBIN {
-                byptr: std::ptr::null_mut(),
-                length: 4,
-            },
-            val: CHMBIN {
-                byptr: std::ptr::null_mut(),
-                length: 0,
-            },
-        };
-        assert!(read_kvp(&bad).is_none());
-    }
-}
-
 // ---------------------------------------------------------------- merge callbacks
 
 fn c_ts(t: chmpx_core::wire::Timespec) -> timespec {
@@ -532,4 +494,42 @@ pub fn call_merge_set(
     let ts = c_ts(ts);
     // SAFETY: data and ts stay valid for the call.
     unsafe { f(handle, data.len(), data.as_ptr(), &ts) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packets_are_tracked() {
+        let head = [7u8; COMPKT_BYTES];
+        let h = packet_new(&head, Some(b"body")).unwrap();
+        assert_eq!(packet_head(h).unwrap(), head);
+        assert!(packet_free(h));
+        assert!(!packet_free(h), "second free is refused");
+        assert!(packet_head(h).is_none());
+        assert!(!packet_free(0));
+        assert!(!packet_free(0x1234));
+    }
+
+    #[test]
+    fn readers_refuse_null() {
+        assert!(bytes(std::ptr::null(), 3).is_none());
+        assert!(bytes(b"x".as_ptr(), 0).is_none());
+        assert!(opt_string(std::ptr::null()).is_none());
+        assert!(opt_string(c"".as_ptr()).is_none());
+        assert_eq!(opt_string(c"ab".as_ptr()).as_deref(), Some("ab"));
+        assert!(read_kvp(std::ptr::null()).is_none());
+        let bad = CHMKVP {
+            key: CHMBIN {
+                byptr: std::ptr::null_mut(),
+                length: 4,
+            },
+            val: CHMBIN {
+                byptr: std::ptr::null_mut(),
+                length: 0,
+            },
+        };
+        assert!(read_kvp(&bad).is_none());
+    }
 }
