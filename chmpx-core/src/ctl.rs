@@ -12,6 +12,14 @@ pub const RES_SUCCESS: &str = "SUCCEED\n";
 pub const RES_SUCCESS_NOSERVER: &str = "SUCCEED: There no server on RING.\n";
 pub const RES_SUCCESS_STATUS_NOTICE: &str = "SUCCEED: Send status notice to no server on RING.\n";
 pub const RES_ERROR: &str = "ERROR: Something error is occured.\n";
+pub const RES_SUCCESS_ALREADY_SRVOUT: &str = "SUCCEED: Already server has been SERVICEOUT.\n";
+pub const RES_ERROR_COMMUNICATION: &str =
+    "ERROR: Something error is occured in sending/receiving data on RING.\n";
+pub const RES_ERROR_SOME_SERVERS: &str =
+    "ERROR: Could not change status, because some servers could not be changed its status now.\n";
+pub const RES_ERROR_OPERATING: &str =
+    "ERROR: Could not change status, because server is operating now.\n";
+pub const RES_ERROR_AUTO_MERGE: &str = "ERROR: Failed to start merging or complete merging.\n";
 pub const RES_ERROR_COMMAND_ON_SERVER: &str =
     "ERROR: The command can not be executed on the slave node.\n";
 pub const RES_ERROR_SERVICE_OUT_PARAM: &str = "ERROR: SERVICEOUT command must have parameter as server/ctlport.(ex: \"SERVICEOUT servername.fqdn:ctlport\")\n";
@@ -596,6 +604,13 @@ fn result_text(r: Result<(), &'static str>) -> String {
     }
 }
 
+/// The answer to a command whose success text depends on the ring (or its error text).
+fn text_of(r: Result<String, String>) -> String {
+    match r {
+        Ok(t) | Err(t) => t,
+    }
+}
+
 /// Runs one control command and returns the response text. Commands that would have to reach
 /// another node (SERVICEOUT of a remote server) return `Err(remote)` with what to send where.
 pub fn command(n: &mut Node, text: &str) -> Result<String, Remote> {
@@ -613,7 +628,7 @@ pub fn command(n: &mut Node, text: &str) -> Result<String, Remote> {
         "DUMP" => dump_text(n),
         "SELFSTATUS" => self_status(n),
         "ALLSTATUS" => all_status(n),
-        "SERVICEIN" => result_text(n.service_in()),
+        "SERVICEIN" => text_of(n.service_in()),
         "SERVICEOUT" => {
             let Some(arg) = words.next() else {
                 return Ok(RES_ERROR_SERVICE_OUT_PARAM.into());
@@ -639,7 +654,7 @@ pub fn command(n: &mut Node, text: &str) -> Result<String, Remote> {
                 return Ok(RES_ERROR_NOT_FOUND_SVR.into());
             };
             if target.chmpxid == n.chmpxid {
-                result_text(n.service_out())
+                text_of(n.service_out())
             } else if !ring::is_down(target.status) {
                 return Err(Remote {
                     host: target.name.clone(),
@@ -647,30 +662,12 @@ pub fn command(n: &mut Node, text: &str) -> Result<String, Remote> {
                     command: text.to_string(),
                 });
             } else {
-                result_text(n.service_out_down(target.chmpxid))
+                text_of(n.service_out_down(target.chmpxid))
             }
         }
-        "MERGE" => {
-            if n.merge_request() {
-                RES_SUCCESS.into()
-            } else {
-                RES_ERROR_MERGE_START.into()
-            }
-        }
-        "COMPMERGE" => {
-            if n.merge_complete_request() {
-                RES_SUCCESS.into()
-            } else {
-                RES_ERROR_MERGE_COMPLETE.into()
-            }
-        }
-        "ABORTMERGE" => {
-            if n.merge_abort_request() {
-                RES_SUCCESS.into()
-            } else {
-                RES_ERROR_MERGE_ABORT.into()
-            }
-        }
+        "MERGE" => text_of(n.merge_request()),
+        "COMPMERGE" => text_of(n.merge_complete_request()),
+        "ABORTMERGE" => n.merge_abort_request().into(),
         "SUSPENDMERGE" | "NOSUSPENDMERGE" => {
             n.set_merge_suspend(up == "SUSPENDMERGE");
             RES_SUCCESS.into()

@@ -22,6 +22,7 @@
 //! start again after an abort), so no merge waits for an operator.
 
 use super::*;
+use crate::ctl;
 use crate::ipc::MergeGet;
 
 /// How long a requester waits for its client's last update time before using 0 (everything).
@@ -91,7 +92,57 @@ pub fn range_start(slot: u64, count: u64, replica_count: u64) -> u64 {
     }
 }
 
+/// The status a restarting server takes back from the ring's record of it (start-up
+/// normalisation of the original; the SUSPEND bit is added by the caller).
+pub(super) fn restored_status(remembered: u64) -> u64 {
+    let s = bare(remembered);
+    if !ring::is_srvin(s) {
+        return CHMPXSTS_SRVOUT_UP_NORMAL;
+    }
+    if ring::is_add(s) {
+        return CHMPXSTS_SRVIN_UP_ADDPENDING;
+    }
+    if ring::is_delete(s) {
+        if !ring::is_down(s) {
+            return s;
+        }
+        return if operate(s) == CHMPXSTS_VAL_PENDING {
+            CHMPXSTS_SRVIN_UP_DELPENDING
+        } else {
+            CHMPXSTS_SRVIN_UP_DELETED
+        };
+    }
+    CHMPXSTS_SRVIN_UP_NORMAL
+}
+
 impl Node {
+    /// The last client-on-server left (`DoSuspend`): the server cannot take data any more, so
+    /// it is suspended and a running operation goes back to its pending state; a running
+    /// merge is aborted.
+    pub(super) fn do_suspend(&mut self) {
+        let s = self.self_rec.status;
+        let next = match bare(s) {
+            x if ring::is_down(x) => x,
+            x if ring::is_srvin(x) && ring::is_add(x) => {
+                CHMPXSTS_SRVIN_UP_ADDPENDING | CHMPXSTS_VAL_SUSPEND
+            }
+            x if ring::is_srvin(x) && ring::is_delete(x) => {
+                CHMPXSTS_SRVIN_UP_DELPENDING | CHMPXSTS_VAL_SUSPEND
+            }
+            x if ring::is_srvin(x) => CHMPXSTS_SRVIN_UP_NORMAL | CHMPXSTS_VAL_SUSPEND,
+            x => x | CHMPXSTS_VAL_SUSPEND,
+        };
+        if next == s {
+            return;
+        }
+        let was_operating = self.ring.operating;
+        self.merge.req = None;
+        self.set_self_status(next);
+        if was_operating {
+            self.merge_abort_request();
+        }
+    }
+
     /// `ring.operating`: a merge is running somewhere (some server DOING or DONE).
     pub(super) fn recompute_operating(&mut self) {
         self.ring.operating = self
@@ -107,50 +158,71 @@ impl Node {
 
     // ---- service in / out ------------------------------------------------------------------
 
-    /// SERVICEIN on this server.
-    pub fn service_in(&mut self) -> Result<(), &'static str> {
+    /// SERVICEIN on this server (`RequestServiceIn`): SERVICE OUT, UP, not suspended ->
+    /// ADD PENDING; DELETE PENDING -> back in. With AUTOMERGE the merge starts.
+    pub fn service_in(&mut self) -> Result<String, String> {
         if !self.is_server {
-            return Err(crate::ctl::RES_ERROR_COMMAND_ON_SERVER);
+            return Err(ctl::RES_ERROR_COMMAND_ON_SERVER.into());
+        }
+        if self.ring.operating {
+            return Err(ctl::RES_ERROR_OPERATING.into());
         }
         let s = self.self_rec.status;
         let next = match s {
             CHMPXSTS_SRVOUT_UP_NORMAL => CHMPXSTS_SRVIN_UP_ADDPENDING,
-            _ if bare(s) == CHMPXSTS_SRVIN_UP_DELPENDING => {
-                CHMPXSTS_SRVIN_UP_NORMAL | (s & CHMPXSTS_MASK_SUSPEND)
+            CHMPXSTS_SRVIN_UP_DELPENDING => CHMPXSTS_SRVIN_UP_PENDING,
+            x if x == CHMPXSTS_SRVIN_UP_DELPENDING | CHMPXSTS_VAL_SUSPEND => {
+                CHMPXSTS_SRVIN_UP_NORMAL | CHMPXSTS_VAL_SUSPEND
             }
-            _ => return Err(crate::ctl::RES_ERROR_STATUS_NOT_ALLOWED),
+            _ => return Err(ctl::RES_ERROR_STATUS_NOT_ALLOWED.into()),
         };
         self.set_self_status(next);
-        self.auto_merge();
-        Ok(())
+        self.after_service_change()
     }
 
-    /// SERVICEOUT of this server.
-    pub fn service_out(&mut self) -> Result<(), &'static str> {
+    /// SERVICEOUT of this server (`RequestServiceOut`): NOACT -> DELETE PENDING, ADD PENDING
+    /// -> SERVICE OUT.
+    pub fn service_out(&mut self) -> Result<String, String> {
+        if self.ring.operating {
+            return Err(ctl::RES_ERROR_OPERATING.into());
+        }
         let s = self.self_rec.status;
         let sus = s & CHMPXSTS_MASK_SUSPEND;
         let next = match bare(s) {
             CHMPXSTS_SRVIN_UP_NORMAL | CHMPXSTS_SRVIN_UP_PENDING => CHMPXSTS_SRVIN_UP_DELPENDING,
             CHMPXSTS_SRVIN_UP_ADDPENDING => CHMPXSTS_SRVOUT_UP_NORMAL,
-            _ => return Err(crate::ctl::RES_ERROR_STATUS_NOT_ALLOWED),
+            _ => return Err(ctl::RES_ERROR_STATUS_NOT_ALLOWED.into()),
         };
         self.set_self_status(next | sus);
-        self.auto_merge();
-        Ok(())
+        self.after_service_change()
     }
 
     /// SERVICEOUT of a server that is down: we change its record on its behalf.
-    pub fn service_out_down(&mut self, chmpxid: u64) -> Result<(), &'static str> {
+    pub fn service_out_down(&mut self, chmpxid: u64) -> Result<String, String> {
+        if self.ring.operating {
+            return Err(ctl::RES_ERROR_OPERATING.into());
+        }
         let Some(rec) = self.ring.get(chmpxid).cloned() else {
-            return Err(crate::ctl::RES_ERROR_NOT_FOUND_SVR);
+            return Err(ctl::RES_ERROR_NOT_FOUND_SVR.into());
         };
         let next = match bare(rec.status) {
             CHMPXSTS_SRVIN_DOWN_NORMAL => CHMPXSTS_SRVIN_DOWN_DELPENDING,
-            _ => return Err(crate::ctl::RES_ERROR_STATUS_NOT_ALLOWED),
+            _ => return Ok(ctl::RES_SUCCESS_ALREADY_SRVOUT.into()),
         };
         self.set_other_status(chmpxid, next);
-        self.auto_merge();
-        Ok(())
+        self.after_service_change()
+    }
+
+    /// After SERVICEIN/SERVICEOUT: with AUTOMERGE the merge starts at once (its answer is
+    /// the command's); otherwise plain success.
+    fn after_service_change(&mut self) -> Result<String, String> {
+        if self.cfg.is_auto_merge && !self.auto_merge_suspend {
+            return match self.merge_request() {
+                Ok(t) => Ok(t),
+                Err(e) => Err(format!("{e}\n{}", ctl::RES_ERROR_AUTO_MERGE)),
+            };
+        }
+        Ok(ctl::RES_SUCCESS.into())
     }
 
     /// Changes another server's record (a DOWN one, on its behalf) and tells the ring.
@@ -167,17 +239,31 @@ impl Node {
 
     // ---- start -----------------------------------------------------------------------------
 
-    /// MERGE: confirm the table around the ring, then start. False when a merge runs already.
-    pub fn merge_request(&mut self) -> bool {
-        if !self.is_server || self.ring.operating || self.merge.start_after_confirm {
-            return false;
+    /// Whether a merge may start (`CheckAllStatusForMergeStart`): nothing operating, and no
+    /// SERVICE IN server that is up but suspended (it could not take its data).
+    fn can_start_merge(&self) -> bool {
+        !self.ring.operating
+            && !self.any_server(|s| {
+                ring::is_srvin(s) && !ring::is_down(s) && ring::is_suspend(s)
+            })
+    }
+
+    /// MERGE: confirm the table around the ring, then start (`RequestMergeStart`).
+    pub fn merge_request(&mut self) -> Result<String, String> {
+        if !self.is_server {
+            return Err(ctl::RES_ERROR_COMMAND_ON_SERVER.into());
+        }
+        if !self.can_start_merge() || self.merge.start_after_confirm {
+            return Err(ctl::RES_ERROR_SOME_SERVERS.into());
         }
         self.merge.start_after_confirm = true;
+        self.stamp_self();
         let servers = self.ring.servers.clone();
-        if !self.ring_start(PxCom::N2StatusConfirm { servers }) {
-            self.confirm_done(true);
+        if self.ring_start(PxCom::N2StatusConfirm { servers }) {
+            return Ok(ctl::RES_SUCCESS.into());
         }
-        true
+        self.confirm_done(true);
+        Ok(ctl::RES_SUCCESS_NOSERVER.into())
     }
 
     /// Our N2_STATUS_CONFIRM came back (or timed out).
@@ -189,7 +275,7 @@ impl Node {
             log::warn!("the servers do not agree on the status table; the merge does not start");
             return;
         }
-        if self.ring.operating {
+        if !self.can_start_merge() {
             return;
         }
         // servers that are down and being deleted are done on their behalf
@@ -527,13 +613,14 @@ impl Node {
     // ---- abort and complete ----------------------------------------------------------------
 
     /// ABORTMERGE: every server goes back to PENDING.
-    pub fn merge_abort_request(&mut self) -> bool {
-        if !self.is_server {
-            return false;
-        }
-        self.ring_start(PxCom::MergeAbort);
+    pub fn merge_abort_request(&mut self) -> &'static str {
+        let sent = self.is_server && self.ring_start(PxCom::MergeAbort);
         self.merge_abort_local();
-        true
+        if sent {
+            ctl::RES_SUCCESS
+        } else {
+            ctl::RES_SUCCESS_NOSERVER
+        }
     }
 
     /// MERGE_ABORT on this server.
@@ -574,22 +661,31 @@ impl Node {
         self.recompute_operating();
     }
 
-    /// COMPMERGE: refused while a server still receives data.
-    pub fn merge_complete_request(&mut self) -> bool {
+    /// COMPMERGE (`RequestMergeComplete`): refused while a server still receives data or a
+    /// down server being deleted is not done.
+    pub fn merge_complete_request(&mut self) -> Result<String, String> {
         if !self.is_server {
-            return false;
+            return Err(ctl::RES_ERROR_COMMAND_ON_SERVER.into());
         }
-        let doing = self
-            .ring
-            .servers
-            .iter()
-            .any(|s| !ring::is_down(s.status) && operate(s.status) == CHMPXSTS_VAL_DOING);
-        if doing {
-            return false;
+        let blocked = self.any_server(|s| {
+            let up_doing = !ring::is_down(s) && operate(s) == CHMPXSTS_VAL_DOING;
+            let down_deleting = ring::is_down(s)
+                && ring::is_delete(s)
+                && !matches!(operate(s), CHMPXSTS_VAL_PENDING | CHMPXSTS_VAL_DONE);
+            ring::is_srvin(s) && (up_doing || down_deleting)
+        });
+        if blocked {
+            return Err(ctl::RES_ERROR_SOME_SERVERS.into());
         }
-        self.ring_start(PxCom::MergeComplete);
+        self.stamp_self();
+        let sent = self.ring_start(PxCom::MergeComplete);
         self.merge_complete_local();
-        true
+        Ok(if sent {
+            ctl::RES_SUCCESS
+        } else {
+            ctl::RES_SUCCESS_NOSERVER
+        }
+        .into())
     }
 
     /// MERGE_COMPLETE on this server: DONE takes the new layout. False while we are DOING.
@@ -687,10 +783,10 @@ impl Node {
         }
         if done {
             self.merge.last_auto = self.now.sec;
-            self.merge_complete_request();
+            let _ = self.merge_complete_request();
         } else if pending && self.now.sec != self.merge.last_auto {
             self.merge.last_auto = self.now.sec;
-            self.merge_request();
+            let _ = self.merge_request();
         }
     }
 }

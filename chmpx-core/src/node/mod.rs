@@ -235,7 +235,9 @@ impl Node {
             CHMPXSTS_SLAVE_UP_NORMAL
         };
         let mut self_rec = ring::server_record(&cfg, &self_node, status);
-        self_rec.last_status_time = now_packed(now);
+        // A starting server's own record is older than anything the ring remembers of it
+        // (time 0), so the ring's memory wins: a server that was SERVICE IN comes back in.
+        self_rec.last_status_time = if is_server { 0 } else { now_packed(now) };
         let mut ring = Ring::new(cfg.chmpxid_type, cfg.replica_count, cfg.is_random_mode);
         for s in &cfg.servers {
             let rec = if is_server && ring::node_chmpxid(&cfg, s) == chmpxid {
@@ -769,6 +771,9 @@ impl Node {
         let body = msg.body;
         match body {
             PxCom::N2StatusReq => {
+                if self.is_server {
+                    self.stamp_self();
+                }
                 let servers = self.ring.servers.clone();
                 let mut head = reply_head(pkt);
                 head.reqtime = self.now;
@@ -825,13 +830,7 @@ impl Node {
                 && !ring::is_srvin(self.self_rec.status)
             {
                 let keep = self.self_rec.status & CHMPXSTS_MASK_SUSPEND;
-                let restored = match rec.status & !CHMPXSTS_MASK_SUSPEND {
-                    CHMPXSTS_SRVIN_DOWN_DELPENDING | CHMPXSTS_SRVIN_UP_DELPENDING => {
-                        CHMPXSTS_SRVIN_UP_DELPENDING
-                    }
-                    _ => CHMPXSTS_SRVIN_UP_NORMAL,
-                };
-                self.set_self_status(restored | keep);
+                self.set_self_status(merge::restored_status(rec.status) | keep);
             }
             return;
         }
@@ -848,7 +847,8 @@ impl Node {
             .get(rec.chmpxid)
             .map(|s| s.last_status_time)
             .unwrap_or(i64::MIN);
-        if rec.chmpxid == from || rec.last_status_time >= ours {
+        // seconds only, and a tie goes to the incoming record (`CompareStatusUpdateTime`)
+        if ring::unpack_status_time(rec.last_status_time).0 >= ring::unpack_status_time(ours).0 {
             self.ring.upsert(rec);
             self.recompute_operating();
             self.auto_merge();
@@ -1063,11 +1063,7 @@ impl Node {
             self.free_msgids.push_back(m);
         }
         if c.on_server && !self.clients.values().any(|c| c.on_server) {
-            // The last client of a server left: nobody can take data now.
-            let s = self.self_rec.status;
-            if !ring::is_suspend(s) {
-                self.set_self_status(s | CHMPXSTS_VAL_SUSPEND);
-            }
+            self.do_suspend();
         }
     }
 

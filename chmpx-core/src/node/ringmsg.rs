@@ -261,6 +261,7 @@ impl Node {
         if !self.is_server || self.rounds.contains_key(&CHMPX_COM_N2_JOIN_RING) {
             return;
         }
+        self.stamp_self();
         let rec = self.own_record();
         if !self.ring_start(PxCom::N2JoinRing {
             server: Box::new(rec),
@@ -295,23 +296,57 @@ impl Node {
             .unwrap_or_else(|| self.self_rec.clone())
     }
 
-    /// `N2_STATUS_CONFIRM`: does the table that came around equal ours (`CompareChmpxSvrs`:
-    /// same servers, same status and slots)?
+    /// `N2_STATUS_CONFIRM`: does the table that came around equal ours (`CompareChmpxSvrs`)?
+    /// Every record of one side must be in the other (a missing one is only allowed when it
+    /// is SERVICE OUT, DOWN, NOACT, NOTHING), with the same identity, ports, SSL switch and the
+    /// same status word (suspend bit included) and slots; times are not compared.
     fn confirm_table(&self, servers: &[ChmpxSvr]) -> bool {
-        if servers.len() != self.ring.servers.len() {
-            return false;
+        fn absent_ok(s: &ChmpxSvr) -> bool {
+            s.status & !CHMPXSTS_MASK_SUSPEND == CHMPXSTS_SRVOUT_DOWN_NORMAL
         }
-        servers.iter().all(|s| {
-            self.ring.get(s.chmpxid).is_some_and(|o| {
-                o.status == s.status
-                    && o.base_hash == s.base_hash
-                    && o.pending_hash == s.pending_hash
+        fn same(a: &ChmpxSvr, b: &ChmpxSvr) -> bool {
+            let set = |x: &[HostPort], y: &[HostPort]| x.iter().all(|h| y.contains(h));
+            a.name == b.name
+                && a.cuk == b.cuk
+                && a.custom_seed == b.custom_seed
+                && a.ssl.is_ssl == b.ssl.is_ssl
+                && (!a.ssl.is_ssl || a.ssl.verify_peer == b.ssl.verify_peer)
+                && a.port == b.port
+                && a.ctlport == b.ctlport
+                && set(&a.endpoints, &b.endpoints)
+                && set(&a.ctlendpoints, &b.ctlendpoints)
+                && set(&a.forward_peers, &b.forward_peers)
+                && set(&a.reverse_peers, &b.reverse_peers)
+                && a.status == b.status
+                && a.base_hash == b.base_hash
+                && a.pending_hash == b.pending_hash
+        }
+        let ours = &self.ring.servers;
+        let one_way = |from: &[ChmpxSvr], to: &[ChmpxSvr]| {
+            from.iter().all(|s| match to.iter().find(|o| o.chmpxid == s.chmpxid) {
+                Some(o) => same(s, o),
+                None => absent_ok(s),
             })
-        })
+        };
+        let ok = one_way(servers, ours) && one_way(ours, servers);
+        if !ok {
+            log::warn!("N2_STATUS_CONFIRM: the ring's status table differs from ours");
+        }
+        ok
+    }
+
+    /// Our record with a fresh time (`UpdateSelfLastStatusTime`), before we tell it.
+    pub(super) fn stamp_self(&mut self) {
+        let t = now_packed(self.now).max(self.self_rec.last_status_time);
+        self.self_rec.last_status_time = t;
+        if let Some(r) = self.ring.get_mut(self.chmpxid) {
+            r.last_status_time = t;
+        }
     }
 
     /// Tells the other servers (around the ring) and our slaves (directly) our new status.
     pub fn push_status(&mut self) -> usize {
+        self.stamp_self();
         let rec = self.own_record();
         let slaves: Vec<(u64, ConnId)> = self.slaves.iter().map(|(id, s)| (*id, s.conn)).collect();
         for (id, conn) in &slaves {
