@@ -473,7 +473,12 @@ impl Ring {
         }
         let not_self = c2ctype & COM_C2C_NOT_SELF != 0;
         let accept_one = |s: u64| (is_noact(s) && is_nothing(s)) || is_delete(s);
-        let reject_many = |s: u64| (is_noact(s) && !is_nothing(s)) || is_add(s);
+        // Copies (replicate, broadcast) skip a server that waits for its merge (PENDING: its
+        // client's last update time must stay the time before it went away), not one that is
+        // merging or merged: its request is out, and a write it missed now would be lost (the
+        // original skipped every NOACT or ADD server that was not NOTHING, and lost the writes
+        // made between a server's data transfer and the end of its merge).
+        let reject_many = |s: u64| s & CHMPXSTS_MASK_OPERATE == CHMPXSTS_VAL_PENDING;
         match c2ctype & COM_C2C_MODE_MASK {
             COM_C2C_ROUTING => {
                 if self.random {

@@ -499,7 +499,8 @@ fn a_server_comes_back_and_restores_service_in() {
     assert_eq!(st & !CHMPXSTS_MASK_SUSPEND, CHMPXSTS_SRVIN_UP_NORMAL);
     sim.client(2, 1, hello(true));
     sim.tick(1);
-    for n in 0..3 {
+    sim.tick(1);
+    for n in 0..4 {
         assert_eq!(
             sim.statuses(n),
             vec![CHMPXSTS_SRVIN_UP_NORMAL; 3],
@@ -594,8 +595,9 @@ fn merges_move_data_when_servers_join_return_and_leave() {
     for n in 0..3 {
         sim.attach_clients(n);
     }
-    sim.tick(1);
-    sim.tick(1);
+    for _ in 0..4 {
+        sim.tick(1);
+    }
     let normal3 = |v: &Vec<u64>| v.iter().filter(|s| **s == CHMPXSTS_SRVIN_UP_NORMAL).count();
     assert_eq!(
         normal3(&sim.statuses(slave)),

@@ -42,6 +42,8 @@ pub(super) struct MergeState {
     req: Option<Requesting>,
     /// Requesters our client is sending data to now.
     serving: Vec<u64>,
+    /// Messages for our clients held while we ask for the last update time.
+    held: VecDeque<Frame>,
     /// When the automatic merge last acted (seconds).
     last_auto: i64,
     /// The automatic SERVICEIN of a starting server was done (it happens once per process:
@@ -53,6 +55,10 @@ pub(super) struct MergeState {
 struct Requesting {
     phase: Phase,
     since: i64,
+    /// When we started merging (what the catch-up round asks for again from).
+    doing_since: Timespec,
+    /// The catch-up round was sent.
+    catchup: bool,
     /// Servers asked (from the IDMAP that came back) and what they answered.
     results: BTreeMap<u64, u64>,
     /// RESULT_UPDATEDATA that arrived before our round came back.
@@ -66,6 +72,8 @@ enum Phase {
     LastTs,
     /// REQ_UPDATEDATA is out; data comes in.
     Transfer,
+    /// The first transfer is over; the catch-up round goes out at this second.
+    CatchupAt(i64),
     /// Everything arrived; waiting until the client stored it.
     SetEnd,
 }
@@ -116,6 +124,30 @@ pub(super) fn restored_status(remembered: u64) -> u64 {
 }
 
 impl Node {
+    /// While we wait for our client's last update time, messages for it wait too: what it
+    /// stores now must not move that time past the data it is missing (None: held).
+    pub(super) fn hold_while_asking_lastts(&mut self, frame: Frame) -> Option<Frame> {
+        let asking = self
+            .merge
+            .req
+            .as_ref()
+            .is_some_and(|r| r.phase == Phase::LastTs);
+        if asking {
+            self.merge.held.push_back(frame);
+            return None;
+        }
+        Some(frame)
+    }
+
+    /// Delivers the messages held while asking for the last update time.
+    fn release_held(&mut self) {
+        for frame in std::mem::take(&mut self.merge.held) {
+            if !self.deliver_now(frame) {
+                log::warn!("no local client can take a held message, dropped");
+            }
+        }
+    }
+
     /// The last client-on-server left (`DoSuspend`): the server cannot take data any more, so
     /// it is suspended and a running operation goes back to its pending state; a running
     /// merge is aborted.
@@ -137,6 +169,7 @@ impl Node {
         }
         let was_operating = self.ring.operating;
         self.merge.req = None;
+        self.release_held();
         self.set_self_status(next);
         if was_operating {
             self.merge_abort_request();
@@ -243,9 +276,7 @@ impl Node {
     /// SERVICE IN server that is up but suspended (it could not take its data).
     fn can_start_merge(&self) -> bool {
         !self.ring.operating
-            && !self.any_server(|s| {
-                ring::is_srvin(s) && !ring::is_down(s) && ring::is_suspend(s)
-            })
+            && !self.any_server(|s| ring::is_srvin(s) && !ring::is_down(s) && ring::is_suspend(s))
     }
 
     /// MERGE: confirm the table around the ring, then start (`RequestMergeStart`).
@@ -323,6 +354,8 @@ impl Node {
         self.merge.req = Some(Requesting {
             phase: Phase::LastTs,
             since: self.now.sec,
+            doing_since: self.now,
+            catchup: false,
             results: BTreeMap::new(),
             early: BTreeMap::new(),
             round_back: false,
@@ -343,12 +376,25 @@ impl Node {
         }
         req.phase = Phase::Transfer;
         req.since = self.now.sec;
+        self.release_held();
+        self.send_update_request(ts, false);
+    }
+
+    /// Sends REQ_UPDATEDATA around the ring for the range we will own. The catch-up round
+    /// asks for everything of that range written since we started merging: until every
+    /// sender knew that we take writes (our status reaches slaves a little later), a write
+    /// could reach only the others, after they had sent us their data.
+    fn send_update_request(&mut self, startts: Timespec, catchup: bool) {
+        if let Some(req) = self.merge.req.as_mut() {
+            req.round_back = false;
+            req.results.clear();
+        }
         let me = self.own_record();
         let rc = (self.cfg.replica_count.max(0) + 1) as u64;
         let (bcount, pcount) = (self.ring.base_count(), self.ring.pending_count());
-        let param = MergeParam {
+        let mut param = MergeParam {
             chmpxid: self.chmpxid,
-            startts: ts,
+            startts,
             max_pending_hash: pcount,
             pending_hash: range_start(me.pending_hash, pcount, rc),
             max_base_hash: bcount,
@@ -356,6 +402,11 @@ impl Node {
             replica_count: rc as i64,
             is_expire_check: false,
         };
+        if catchup {
+            // the whole range counts as "old": only what changed since startts is sent
+            param.max_base_hash = param.max_pending_hash;
+            param.base_hash = param.pending_hash;
+        }
         let idmap: Vec<(u64, u64)> = self
             .ring
             .servers
@@ -475,12 +526,38 @@ impl Node {
             self.merge_abort_request();
             return;
         }
+        if !req.catchup {
+            req.catchup = true;
+            req.phase = Phase::CatchupAt(req.doing_since.sec + 1);
+            return self.merge_catchup_due();
+        }
         req.phase = Phase::SetEnd;
         req.since = self.now.sec;
         match self.merge.client {
             Some(c) => self.reply(c, Response::MergeSetEnd),
             None => self.merge_self_done(),
         }
+    }
+
+    /// Sends the catch-up round once its second has come (called on ticks too).
+    pub(super) fn merge_catchup_due(&mut self) {
+        let Some(req) = self.merge.req.as_mut() else {
+            return;
+        };
+        let Phase::CatchupAt(at) = req.phase else {
+            return;
+        };
+        if self.now.sec < at {
+            return;
+        }
+        req.phase = Phase::Transfer;
+        req.since = self.now.sec;
+        // two seconds of slack for the clocks of the other servers
+        let from = Timespec {
+            sec: req.doing_since.sec - 2,
+            nsec: 0,
+        };
+        self.send_update_request(from, true);
     }
 
     /// We have all our data: DOING becomes DONE.
@@ -626,6 +703,7 @@ impl Node {
     /// MERGE_ABORT on this server.
     pub(super) fn merge_abort_local(&mut self) {
         self.merge.req = None;
+        self.release_held();
         if !self.merge.serving.is_empty() {
             self.merge.serving.clear();
             if let Some(c) = self.merge.client {
@@ -734,6 +812,17 @@ impl Node {
 
     // ---- automatic merge -------------------------------------------------------------------
 
+    /// Timed steps of our own merge (every tick): a client that does not answer the last
+    /// update time is not waited for longer, and the catch-up round goes out on time.
+    pub(super) fn merge_tick(&mut self) {
+        if let Some(req) = &self.merge.req {
+            if req.phase == Phase::LastTs && self.now.sec - req.since >= LASTTS_WAIT_SEC {
+                self.merge_lastts(Timespec::default());
+            }
+        }
+        self.merge_catchup_due();
+    }
+
     /// Whether we drive the automatic merge: the first UP, SERVICE IN, not suspended server.
     fn merge_driver(&self) -> bool {
         self.ring
@@ -758,12 +847,7 @@ impl Node {
                 self.set_self_status(CHMPXSTS_SRVIN_UP_ADDPENDING);
             }
         }
-        // a requester whose client does not answer the last update time goes on without it
-        if let Some(req) = &self.merge.req {
-            if req.phase == Phase::LastTs && self.now.sec - req.since >= LASTTS_WAIT_SEC {
-                self.merge_lastts(Timespec::default());
-            }
-        }
+
         if self.auto_merge_suspend
             || !self.merge_driver()
             || self.merge.start_after_confirm

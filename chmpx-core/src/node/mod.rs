@@ -146,6 +146,8 @@ pub struct Node {
     rounds: HashMap<u64, i64>,
     /// We joined the ring (or found nobody else up).
     pub on_ring: bool,
+    /// The second of the last record each server sent about itself.
+    said_of_itself: HashMap<u64, i64>,
     merge: merge::MergeState,
 }
 
@@ -277,6 +279,7 @@ impl Node {
             trace: None,
             rounds: HashMap::new(),
             on_ring: !is_server,
+            said_of_itself: HashMap::new(),
             merge: merge::MergeState::default(),
         })
     }
@@ -340,6 +343,7 @@ impl Node {
             self.on_ring = true;
         }
         self.ring_timeouts();
+        self.merge_tick();
         self.auto_merge();
         let targets: Vec<(u64, Vec<(String, u16)>)> = self
             .ring
@@ -847,8 +851,16 @@ impl Node {
             .get(rec.chmpxid)
             .map(|s| s.last_status_time)
             .unwrap_or(i64::MIN);
-        // seconds only, and a tie goes to the incoming record (`CompareStatusUpdateTime`)
-        if ring::unpack_status_time(rec.last_status_time).0 >= ring::unpack_status_time(ours).0 {
+        // seconds only, and a tie goes to the incoming record (`CompareStatusUpdateTime`);
+        // except that within one second what a server said of itself is not overruled by
+        // what another said of it (a restart within the second of its death notice)
+        let sec = ring::unpack_status_time(rec.last_status_time).0;
+        let newer = sec >= ring::unpack_status_time(ours).0;
+        let own_word = self.said_of_itself.get(&rec.chmpxid) == Some(&sec);
+        if newer && (rec.chmpxid == from || !own_word) {
+            if rec.chmpxid == from {
+                self.said_of_itself.insert(rec.chmpxid, sec);
+            }
             self.ring.upsert(rec);
             self.recompute_operating();
             self.auto_merge();
@@ -1200,7 +1212,14 @@ impl Node {
 
     /// Hands a frame addressed to this chmpx to the client that owns its terminal msgid, or
     /// (no msgid: a request) to the next client of this server in turn.
-    fn deliver_local(&mut self, mut frame: Frame) -> bool {
+    fn deliver_local(&mut self, frame: Frame) -> bool {
+        match self.hold_while_asking_lastts(frame) {
+            Some(frame) => self.deliver_now(frame),
+            None => true,
+        }
+    }
+
+    fn deliver_now(&mut self, mut frame: Frame) -> bool {
         let msgid = frame.pkt.head.term_ids.msgid;
         let target = if msgid != CHM_INVALID_MSGID {
             self.msgid_owner.get(&msgid).map(|c| (*c, msgid))

@@ -323,10 +323,11 @@ impl Node {
         }
         let ours = &self.ring.servers;
         let one_way = |from: &[ChmpxSvr], to: &[ChmpxSvr]| {
-            from.iter().all(|s| match to.iter().find(|o| o.chmpxid == s.chmpxid) {
-                Some(o) => same(s, o),
-                None => absent_ok(s),
-            })
+            from.iter()
+                .all(|s| match to.iter().find(|o| o.chmpxid == s.chmpxid) {
+                    Some(o) => same(s, o),
+                    None => absent_ok(s),
+                })
         };
         let ok = one_way(servers, ours) && one_way(ours, servers);
         if !ok {
