@@ -152,6 +152,8 @@ test-c: stage
 	  pass=$$((pass+1)); else echo "FAILED: c-tests/chmpx/ring.sh"; fail=$$((fail+1)); fi; \
 	if bash c-tests/chmpx/merge.sh $(CURDIR)/target/release/chmpx target/c-tests/chmpx/merge_node target/c-tests/chmpx/merge_feeder target/c-tests/chmpx/merge_check; then \
 	  pass=$$((pass+1)); else echo "FAILED: c-tests/chmpx/merge.sh"; fail=$$((fail+1)); fi; \
+	if bash c-tests/chmpx/partition.sh $(CURDIR)/target/release/chmpx target/c-tests/chmpx/merge_node target/c-tests/chmpx/merge_feeder target/c-tests/chmpx/merge_check; then \
+	  pass=$$((pass+1)); else echo "FAILED: c-tests/chmpx/partition.sh"; fail=$$((fail+1)); fi; \
 	if CC=$(CC) DECLS_CFLAGS="-I $(STAGE)/usr/include" python3 c-tests/headers/decls.py check $(STAGE)/usr/include/chmpx c-tests/headers/original-chmpx.txt; then \
 	  pass=$$((pass+1)); else echo "FAILED: chmpx header declarations"; fail=$$((fail+1)); fi; \
 	echo "c-tests: $$pass passed, $$fail failed"; [ $$fail = 0 ]

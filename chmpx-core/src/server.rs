@@ -33,6 +33,29 @@ const FIRST_DYNAMIC: usize = 64;
 /// Most bytes we buffer for one peer or client before dropping it as stuck.
 const MAX_OUTBUF: usize = 256 * 1024 * 1024;
 
+/// Keepalive of peer connections: probes after 5 s of silence, every second, 3 of them.
+const KEEPALIVE_IDLE_SEC: u32 = 5;
+const KEEPALIVE_INTERVAL_SEC: u32 = 1;
+const KEEPALIVE_COUNT: u32 = 3;
+/// Data unacknowledged this long means the peer is gone (`TCP_USER_TIMEOUT`).
+const USER_TIMEOUT_MS: u32 = 8000;
+
+/// A peer whose traffic is dropped (no FIN, no RST: a partition, a dead host) is noticed by
+/// the kernel within about 8 s, idle or not: keepalive for quiet connections, the user
+/// timeout for connections with data in flight. (The original waits 60 s + 3 x 10 s, and
+/// retransmissions for minutes.) Nothing of this is visible on the wire to the peer.
+fn tune_peer_socket(s: &TcpStream) {
+    use nix::sys::socket::{setsockopt, sockopt};
+    let ok = setsockopt(s, sockopt::KeepAlive, &true).is_ok()
+        && setsockopt(s, sockopt::TcpKeepIdle, &KEEPALIVE_IDLE_SEC).is_ok()
+        && setsockopt(s, sockopt::TcpKeepInterval, &KEEPALIVE_INTERVAL_SEC).is_ok()
+        && setsockopt(s, sockopt::TcpKeepCount, &KEEPALIVE_COUNT).is_ok()
+        && setsockopt(s, sockopt::TcpUserTimeout, &USER_TIMEOUT_MS).is_ok();
+    if !ok {
+        log::warn!("could not set keepalive on a peer connection");
+    }
+}
+
 fn now() -> Timespec {
     let d = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -559,6 +582,9 @@ impl Server {
                 }
             };
             let _ = s.set_nodelay(true);
+            if !is_ctl {
+                tune_peer_socket(&s);
+            }
             let Some(t) = self.register_new(&mut s, Interest::READABLE) else {
                 continue;
             };
@@ -652,6 +678,7 @@ impl Server {
         };
         if ok {
             let _ = s.set_nodelay(true);
+            tune_peer_socket(s);
             let _ = self
                 .poll
                 .registry()

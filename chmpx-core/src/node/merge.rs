@@ -176,6 +176,20 @@ impl Node {
         }
     }
 
+    /// The ring took us for dead (a partition, a stalled process) while we were serving: it
+    /// stopped sending us writes, so we wait for a merge (PENDING) like a server that comes
+    /// back, and say that we are alive.
+    pub(super) fn taken_for_dead(&mut self) {
+        let s = self.self_rec.status;
+        if bare(s) == CHMPXSTS_SRVIN_UP_NORMAL && !ring::is_suspend(s) {
+            log::warn!("the ring took this server for dead: it will merge what it missed");
+            self.set_self_status(CHMPXSTS_SRVIN_UP_PENDING);
+            self.auto_merge();
+        } else {
+            self.push_status();
+        }
+    }
+
     /// `ring.operating`: a merge is running somewhere (some server DOING or DONE).
     pub(super) fn recompute_operating(&mut self) {
         self.ring.operating = self

@@ -835,6 +835,14 @@ impl Node {
             {
                 let keep = self.self_rec.status & CHMPXSTS_MASK_SUSPEND;
                 self.set_self_status(merge::restored_status(rec.status) | keep);
+            } else if self.is_server && self.on_ring && ring::is_down(rec.status) {
+                let (theirs, ours) = (
+                    ring::unpack_status_time(rec.last_status_time).0,
+                    ring::unpack_status_time(self.self_rec.last_status_time).0,
+                );
+                if theirs >= ours {
+                    self.taken_for_dead();
+                }
             }
             return;
         }

@@ -150,8 +150,8 @@ impl Node {
             PxCom::ServerDown { chmpxid } => {
                 let id = *chmpxid;
                 if id == self.chmpxid {
-                    // someone lost us: we are alive, say so
-                    self.push_status();
+                    // someone lost us: we are alive, and we missed what was written meanwhile
+                    self.taken_for_dead();
                 } else {
                     self.mark_down(id);
                 }
