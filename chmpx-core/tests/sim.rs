@@ -82,6 +82,8 @@ impl Store {
 struct Sim {
     /// Per node, its client's store (only nodes with a merge channel use theirs).
     stores: Vec<Store>,
+    /// This node dies when its client is asked for merge data (a failure during a merge).
+    die_on_get: Option<usize>,
     nodes: Vec<Node>,
     alive: Vec<bool>,
     ends: HashMap<u64, End>,
@@ -114,6 +116,7 @@ impl Sim {
         let alive = vec![true; nodes.len()];
         Sim {
             stores: vec![Store::default(); nodes.len()],
+            die_on_get: None,
             nodes,
             alive,
             ends: HashMap::new(),
@@ -214,6 +217,11 @@ impl Sim {
                 },
             }),
             Response::MergeGet { requester, param } => {
+                if self.die_on_get == Some(n) {
+                    self.die_on_get = None;
+                    self.kill(n);
+                    return;
+                }
                 for data in self.stores[n].get(&param) {
                     answer(Request::MergeData {
                         requester,
@@ -659,6 +667,57 @@ fn merges_move_data_when_servers_join_return_and_leave() {
         let st = sim.nodes[n].ring.get(me2).unwrap().status;
         assert_eq!(st, CHMPXSTS_SRVOUT_UP_NORMAL, "view of node {n}");
         assert_eq!(normal3(&sim.statuses(n)), 3, "view of node {n}");
+    }
+    sim.check_placement(slave, &keys);
+}
+
+#[test]
+fn a_merge_interrupted_by_a_failure_aborts_and_succeeds_when_retried() {
+    const N: usize = 4;
+    let slave = N;
+    let mut sim = Sim::with_servers(1, N);
+    sim.alive[3] = false;
+    sim.start();
+    for n in 0..3 {
+        sim.attach_clients(n);
+    }
+    for _ in 0..4 {
+        sim.tick(1);
+    }
+    let mut keys = BTreeMap::new();
+    for k in 0..400u64 {
+        let key = k.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0x5555;
+        sim.write(slave, key, k);
+        keys.insert(key, k);
+    }
+    // the fourth server joins; server 1 dies while it sends its data
+    sim.die_on_get = Some(1);
+    sim.restart(3, N, 1);
+    for _ in 0..8 {
+        sim.tick(1);
+    }
+    assert!(!sim.alive[1], "server 1 died during the merge");
+    // the merge was aborted and done again without server 1 (its slots stay; it is DOWN)
+    let id1 = sim.nodes[1].chmpxid;
+    for n in [0, 2, 3, slave] {
+        let ring = &sim.nodes[n].ring;
+        assert!(!ring.operating, "view of node {n}: the merge is over");
+        for s in &ring.servers {
+            let want = if s.chmpxid == id1 {
+                CHMPXSTS_SRVIN_DOWN_NORMAL
+            } else {
+                CHMPXSTS_SRVIN_UP_NORMAL
+            };
+            assert_eq!(s.status, want, "view of node {n}");
+        }
+    }
+    // server 1 comes back and gets what it missed; every key is where it belongs
+    sim.restart(1, N, 1);
+    for _ in 0..6 {
+        sim.tick(1);
+    }
+    for v in sim.all_views(N + 1) {
+        assert_eq!(v, vec![CHMPXSTS_SRVIN_UP_NORMAL; 4], "{v:x?}");
     }
     sim.check_placement(slave, &keys);
 }
