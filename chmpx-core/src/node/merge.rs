@@ -36,8 +36,8 @@ pub(super) struct MergeState {
     /// Clients-on-server that said a merge channel follows (they count as attached when
     /// it is open).
     pub awaited: Vec<ClientId>,
-    /// A CONFIRM round is out to start a merge.
-    start_after_confirm: bool,
+    /// A CONFIRM round is out, to start or to complete a merge.
+    confirm_for: Option<ConfirmFor>,
     /// Our own request for data, while we are MERGING/ADDING.
     req: Option<Requesting>,
     /// Requesters our client is sending data to now.
@@ -49,6 +49,15 @@ pub(super) struct MergeState {
     /// The automatic SERVICEIN of a starting server was done (it happens once per process:
     /// a server taken out by SERVICEOUT stays out).
     startup_servicein_done: bool,
+}
+
+/// What a N2_STATUS_CONFIRM round of ours is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ConfirmFor {
+    Start,
+    /// The automatic completion: every server must see that nobody is DOING any more (a
+    /// view of our own could still miss a server that has just begun).
+    Complete,
 }
 
 #[derive(Debug)]
@@ -298,26 +307,40 @@ impl Node {
         if !self.is_server {
             return Err(ctl::RES_ERROR_COMMAND_ON_SERVER.into());
         }
-        if !self.can_start_merge() || self.merge.start_after_confirm {
+        if !self.can_start_merge() || self.merge.confirm_for.is_some() {
             return Err(ctl::RES_ERROR_SOME_SERVERS.into());
         }
-        self.merge.start_after_confirm = true;
+        if self.confirm_round(ConfirmFor::Start) {
+            Ok(ctl::RES_SUCCESS.into())
+        } else {
+            Ok(ctl::RES_SUCCESS_NOSERVER.into())
+        }
+    }
+
+    /// Sends our table around in N2_STATUS_CONFIRM for `what`; false when there is nobody to
+    /// ask (then it is done at once).
+    fn confirm_round(&mut self, what: ConfirmFor) -> bool {
+        self.merge.confirm_for = Some(what);
         self.stamp_self();
         let servers = self.ring.servers.clone();
         if self.ring_start(PxCom::N2StatusConfirm { servers }) {
-            return Ok(ctl::RES_SUCCESS.into());
+            return true;
         }
         self.confirm_done(true);
-        Ok(ctl::RES_SUCCESS_NOSERVER.into())
+        false
     }
 
     /// Our N2_STATUS_CONFIRM came back (or timed out).
     pub(super) fn confirm_done(&mut self, ok: bool) {
-        if !std::mem::take(&mut self.merge.start_after_confirm) {
+        let Some(what) = self.merge.confirm_for.take() else {
+            return;
+        };
+        if !ok {
+            log::warn!("the servers do not agree on the status table; the merge step waits");
             return;
         }
-        if !ok {
-            log::warn!("the servers do not agree on the status table; the merge does not start");
+        if what == ConfirmFor::Complete {
+            let _ = self.merge_complete_request();
             return;
         }
         if !self.can_start_merge() {
@@ -334,8 +357,10 @@ impl Node {
         for id in gone {
             self.set_other_status(id, CHMPXSTS_SRVIN_DOWN_DELETED);
         }
-        self.ring_start(PxCom::MergeStart);
-        self.merge_start_local(true);
+        // the originator starts when its MERGE_START has been round (or at once, alone)
+        if !self.ring_start(PxCom::MergeStart) {
+            self.merge_start_local(true);
+        }
     }
 
     /// MERGE_START on this server: PENDING (and NORMAL) become DOING; a server that will own a
@@ -837,8 +862,18 @@ impl Node {
         self.merge_catchup_due();
     }
 
-    /// Whether we drive the automatic merge: the first UP, SERVICE IN, not suspended server.
+    /// Whether we drive the automatic merge: the first UP, SERVICE IN, not suspended server,
+    /// or a server whose own status waits for (PENDING) or finished (DONE) a merge, as the
+    /// original's servers each start the merge they need and complete their own (so a server
+    /// of ours in a ring of original servers does not wait for them to do it).
     fn merge_driver(&self) -> bool {
+        let own = operate(self.self_rec.status);
+        if ring::is_srvin(self.self_rec.status)
+            && !ring::is_suspend(self.self_rec.status)
+            && matches!(own, CHMPXSTS_VAL_PENDING | CHMPXSTS_VAL_DONE)
+        {
+            return true;
+        }
         self.ring
             .servers
             .iter()
@@ -864,7 +899,7 @@ impl Node {
 
         if self.auto_merge_suspend
             || !self.merge_driver()
-            || self.merge.start_after_confirm
+            || self.merge.confirm_for.is_some()
             || self.rounds.contains_key(&CHMPX_COM_N2_STATUS_CONFIRM)
         {
             return;
@@ -881,7 +916,7 @@ impl Node {
         }
         if done {
             self.merge.last_auto = self.now.sec;
-            let _ = self.merge_complete_request();
+            self.confirm_round(ConfirmFor::Complete);
         } else if pending && self.now.sec != self.merge.last_auto {
             self.merge.last_auto = self.now.sec;
             let _ = self.merge_request();

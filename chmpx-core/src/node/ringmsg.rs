@@ -194,8 +194,11 @@ impl Node {
             PxCom::MergeComplete if !ok => {
                 log::warn!("some server could not complete the merge yet; trying again later")
             }
-            PxCom::MergeStart if !ok => {
-                log::warn!("some server could not start the merge")
+            PxCom::MergeStart => {
+                if !ok {
+                    log::warn!("some server could not start the merge");
+                }
+                self.merge_start_local(true);
             }
             PxCom::ReqUpdateData { idmap, .. } => self.update_request_back(&idmap),
             _ => {}
