@@ -328,9 +328,20 @@ pub fn ssl_min_text(v: crate::config::SslMinVer) -> &'static str {
     }
 }
 
-/// One CHMPX record (`chmpx_lap::Dump`). Socket numbers are not kept per peer by this
-/// chmpx: they print as -1 (no socket), so chmpxlinetool counts no connections.
-fn dump_chmpx(o: &mut String, sp: &str, s: &ChmpxSvr, server: bool) {
+/// One CHMPX record (`chmpx_lap::Dump`). `socks` are the connections with that peer (ours to
+/// a server in the server list, the peer's to us in the slave list), printed as the
+/// original's socket list (our connection numbers stand in for descriptors): chmpxlinetool
+/// counts them on both ends of every connection, also in rings mixed with the original.
+fn dump_chmpx(o: &mut String, sp: &str, s: &ChmpxSvr, server: bool, socks: &[u64]) {
+    let sock = if socks.is_empty() {
+        "-1".to_string()
+    } else {
+        socks
+            .iter()
+            .map(|c| c.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let rows: [(&str, String); 26] = [
         ("chmpxid", ptr_text(s.chmpxid)),
         ("name", s.name.clone()),
@@ -353,7 +364,7 @@ fn dump_chmpx(o: &mut String, sp: &str, s: &ChmpxSvr, server: bool) {
         ("server_prikey", s.ssl.server_prikey.clone()),
         ("slave_cert", s.ssl.slave_cert.clone()),
         ("slave_prikey", s.ssl.slave_prikey.clone()),
-        ("sock", "-1".into()),
+        ("sock", sock),
         ("ctlsock", "-1".into()),
         ("selfsock", "-1".into()),
         ("selfctlsock", "-1".into()),
@@ -391,12 +402,12 @@ fn dump_list<T>(o: &mut String, sp: &str, items: &[T], entry: impl Fn(&mut Strin
     let _ = writeln!(o, "{sp}}}");
 }
 
-/// A list of CHMPX records: `same` and `chmpx{...}` in each entry.
-fn dump_chmpx_list(o: &mut String, sp: &str, list: &[ChmpxSvr], server: bool) {
-    dump_list(o, sp, list, |o, ind, s| {
+/// A list of CHMPX records with their connections: `same` and `chmpx{...}` in each entry.
+fn dump_chmpx_list(o: &mut String, sp: &str, list: &[(ChmpxSvr, Vec<u64>)], server: bool) {
+    dump_list(o, sp, list, |o, ind, (s, socks)| {
         let _ = writeln!(o, "{ind}same = 0");
         let _ = writeln!(o, "{ind}chmpx{{");
-        dump_chmpx(o, &format!("{ind}  "), s, server);
+        dump_chmpx(o, &format!("{ind}  "), s, server, socks);
         let _ = writeln!(o, "{ind}}}");
     });
 }
@@ -437,7 +448,23 @@ fn dump_stat(o: &mut String, sp: &str, sent: u64, recv: u64, bytes: u64) {
 fn dump_chmpx_man(o: &mut String, n: &Node, me: &ChmpxSvr) {
     let sp = "  ";
     let servers = &n.ring.servers;
-    let slaves: Vec<ChmpxSvr> = n.slaves.values().map(|s| s.record.clone()).collect();
+    let server_list: Vec<(ChmpxSvr, Vec<u64>)> = servers
+        .iter()
+        .map(|s| (s.clone(), n.socks_to(s.chmpxid)))
+        .collect();
+    let mut slaves: Vec<(ChmpxSvr, Vec<u64>)> = n
+        .slaves
+        .values()
+        .map(|s| (s.record.clone(), n.socks_from(s.record.chmpxid)))
+        .collect();
+    for s in n.accepted_servers() {
+        let mut rec = s.clone();
+        rec.status = CHMPXSTS_SLAVE_UP_NORMAL;
+        rec.base_hash = CHM_INVALID_HASHVAL;
+        rec.pending_hash = CHM_INVALID_HASHVAL;
+        rec.port = CHM_INVALID_PORT;
+        slaves.push((rec, n.socks_from(s.chmpxid)));
+    }
     let _ = writeln!(o, "{sp}group              = {}", n.cfg.group);
     let _ = writeln!(o, "{sp}cfg_revision       = {}", n.cfg.revision);
     let _ = writeln!(o, "{sp}cfg_date           = {}", n.cfg.date);
@@ -452,12 +479,12 @@ fn dump_chmpx_man(o: &mut String, n: &Node, me: &ChmpxSvr) {
     dump_slots(o, sp, servers.len() as u64, servers, |s| s.pending_hash);
     let _ = writeln!(o, "{sp}chmpx_self         = {}", ptr_text(1));
     let _ = writeln!(o, "{sp}{{");
-    dump_chmpx(o, "    ", me, n.is_server);
+    dump_chmpx(o, "    ", me, n.is_server, &[]);
     let _ = writeln!(o, "{sp}}}");
     let _ = writeln!(o, "{sp}chmpx_bhash_count  = {bcount}");
     let _ = writeln!(o, "{sp}chmpx_server_count = {}", servers.len());
     let _ = writeln!(o, "{sp}chmpx_servers      = {}", list_head(servers.len()));
-    dump_chmpx_list(o, sp, servers, true);
+    dump_chmpx_list(o, sp, &server_list, true);
     let _ = writeln!(o, "{sp}chmpx_slave_count  = {}", slaves.len());
     let _ = writeln!(o, "{sp}chmpx_slaves       = {}", list_head(slaves.len()));
     dump_chmpx_list(o, sp, &slaves, false);

@@ -160,6 +160,17 @@ finish() { # K...: stop the writes, check every acknowledged one
 	stop_all
 	rm -f "$WORK"/db* "$WORK"/ts*
 }
+# chmpxlinetool (ours) against every node of the ring: check must find every node, each OK as
+# every other node sees it (status, slots, and every connection counted on both ends)
+linetool_check() {
+	printf 'check\nquit\n' >"$WORK/lt.cmd"
+	ns "$OURS/chmpxlinetool" -conf "$WORK/c$SLV.ini" -nocolor -run "$WORK/lt.cmd" >"$WORK/lt.out" 2>&1 || true
+	local k
+	for k in 0 1 2; do
+		grep -q "^OK   [^ ]*:${CTL[$k]}:::" "$WORK/lt.out" || fail "linetool check: server ${CTL[$k]} not OK ($(cat "$WORK/lt.out"))"
+	done
+	! grep -q "^ERR  \|^WARN " "$WORK/lt.out" || fail "linetool check: $(grep "^ERR  \|^WARN " "$WORK/lt.out")"
+}
 service_in() { local out; out=$(ctl "${CTL[$1]}" SERVICEIN); [ "$out" = "SUCCEED" ] || fail "SERVICEIN on ${CTL[$1]}: $out"; }
 
 for sc in $SCENARIOS; do
@@ -174,6 +185,7 @@ for sc in $SCENARIOS; do
 		service_in 2
 		more_acks 200
 		merge 0 2 0 1 2
+		linetool_check
 		more_acks 200
 		finish 0 1 2
 		;;
@@ -202,6 +214,7 @@ for sc in $SCENARIOS; do
 			more_acks 100
 			merge $(((k + 1) % 3)) $k 0 1 2
 			echo "   server $k replaced"
+			linetool_check
 			more_acks 200
 		done
 		finish 0 1 2

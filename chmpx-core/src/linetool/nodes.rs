@@ -452,6 +452,11 @@ impl Registry {
                 i += 1;
                 continue;
             }
+            // a server is also in the slave lists of the servers it connected to: the entry
+            // that stays is a server if either was
+            let server = a.is_server || b.is_server;
+            nodes[i].is_server = server;
+            nodes[i + 1].is_server = server;
             if self.is_confirmed(&a) {
                 nodes.remove(i + 1);
             } else if self.is_confirmed(&b) {

@@ -1342,4 +1342,31 @@ impl Node {
     pub fn connected_servers(&self) -> usize {
         self.out_conn.len()
     }
+
+    /// Our connections to server `chmpxid` (for DUMP's `sock`).
+    pub fn socks_to(&self, chmpxid: u64) -> Vec<ConnId> {
+        self.out_conn.get(&chmpxid).copied().into_iter().collect()
+    }
+
+    /// Connections `chmpxid` opened to us and that are identified.
+    pub fn socks_from(&self, chmpxid: u64) -> Vec<ConnId> {
+        let mut v: Vec<ConnId> = self
+            .conns
+            .iter()
+            .filter(|(_, c)| !c.outgoing && c.state == ConnState::Ready && c.peer == Some(chmpxid))
+            .map(|(id, _)| *id)
+            .collect();
+        v.sort_unstable();
+        v
+    }
+
+    /// Servers that have a connection open to us: the original files them among its slaves
+    /// (every accepted peer is a "slave" there), so DUMP lists them there too.
+    pub fn accepted_servers(&self) -> Vec<&ChmpxSvr> {
+        self.ring
+            .servers
+            .iter()
+            .filter(|s| s.chmpxid != self.chmpxid && !self.socks_from(s.chmpxid).is_empty())
+            .collect()
+    }
 }
