@@ -452,8 +452,10 @@ impl Registry {
                 i += 1;
                 continue;
             }
-            // a server is also in the slave lists of the servers it connected to: the entry
-            // that stays is a server if either was
+            // Every server is also in the slave list of the servers it connected to (DUMP of
+            // the original and ours): the entry that stays is a server if either was. (The
+            // original tool kept whichever it had read last, so a ring's servers were
+            // counted as slaves depending on the order of the answers.)
             let server = a.is_server || b.is_server;
             nodes[i].is_server = server;
             nodes[i + 1].is_server = server;
@@ -634,7 +636,7 @@ mod tests {
             );
         }
         assert_eq!(list.len(), 3);
-        // One sort of a list with duplicates keeps the later duplicates first.
+        // A node listed as a server and as a slave stays a server.
         let mut many = vec![
             r.node(Some(1), "x", 1, "", "", "", true),
             r.node(Some(2), "x", 2, "", "", "", true),
@@ -643,7 +645,7 @@ mod tests {
         ];
         r.uniqsort(&mut many);
         let kinds: Vec<(u64, bool)> = many.iter().map(|n| (n.chmpxid, n.is_server)).collect();
-        assert_eq!(kinds, [(1, true), (2, false), (3, false)]);
+        assert_eq!(kinds, [(1, true), (2, true), (3, false)]);
         assert!(r.find(&list, "alpha.dom", 8023, "", "", "").is_some());
         assert!(r.find(&list, "beta", 8023, "", "", "").is_none());
         let text = all_nodes_text(&list);

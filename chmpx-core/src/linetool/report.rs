@@ -1293,13 +1293,13 @@ mod tests {
             .iter()
             .map(|n| (n.chmpxid, n.ctrlport, n.is_server))
             .collect();
-        // The other server is listed as a server and as a slave: added last, the slave
-        // entry stays, as with the original tool.
+        // The other server is listed as a server and as a slave: it stays a server (the
+        // original tool kept the entry it read last, the slave one).
         assert_eq!(
             got,
             [
                 (0x3eaa41b203162ae0, 8511, true),
-                (0x3ebf609c031636c5, 8513, false),
+                (0x3ebf609c031636c5, 8513, true),
                 (0x3ebf6402031636c5, 8515, false),
             ]
         );
