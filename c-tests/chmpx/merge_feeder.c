@@ -4,7 +4,8 @@
  * hash = k2h_hash of the key with its NUL, as k2hdkc hashes keys) and counts as acknowledged
  * when every receiver answered "OK key value". Keys key-00000 .. key-(KEYS-1) are written in
  * turn with values <tag>-<n>, until the file STOPFILE exists. Prints "TRY key value" before and
- * "ACK key value" after each acknowledged write (line-buffered), and a summary on stderr.
+ * "ACK key value" after each acknowledged write (line-buffered), and a summary on stderr
+ * (counts, and the longest time a write waited for all its answers).
  *
  *   merge_feeder CONF KEYS TAG STOPFILE
  */
@@ -35,7 +36,7 @@ int main(int argc, char **argv)
         return 1;
     }
     msgid_t msgid = chmpx_open(h, true);
-    long acked = 0, failed = 0, n = 0;
+    long acked = 0, failed = 0, n = 0, slowest = 0;
     while (access(stopfile, F_OK) != 0) {
         char key[64], val[64], msg[160];
         snprintf(key, sizeof(key), "key-%05ld", n % keys);
@@ -71,12 +72,15 @@ int main(int argc, char **argv)
         if (ok == cnt) {
             printf("ACK %s %s\n", key, val);
             acked++;
+            long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+            if (ms > slowest) slowest = ms;
         } else {
             failed++;
         }
     }
     chmpx_close(h, msgid);
     chmpx_destroy(h);
-    fprintf(stderr, "merge_feeder: %ld writes, %ld acknowledged, %ld not\n", n, acked, failed);
+    fprintf(stderr, "merge_feeder: %ld writes, %ld acknowledged, %ld not; slowest acknowledgement %ld ms\n",
+            n, acked, failed, slowest);
     return 0;
 }

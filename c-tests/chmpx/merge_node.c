@@ -62,6 +62,13 @@ static bool get_cb(chmpx_h h, PCHM_MERGE_GETPARAM p, chmhash_t *pnext, PCHMBIN *
 {
     (void)h;
     gets++;
+    if (p->starthash == 0 && getenv("MERGE_NODE_DEBUG")) {
+        fprintf(stderr, "merge_node: get start=%lld.%09ld end=%lld target=%llu/%llu old=%llu/%llu range=%ld\n",
+                (long long)p->startts.tv_sec, p->startts.tv_nsec, (long long)p->endts.tv_sec,
+                (unsigned long long)p->target_hash, (unsigned long long)p->target_max_hash,
+                (unsigned long long)p->old_hash, (unsigned long long)p->old_max_hash,
+                p->target_hash_range);
+    }
     return k2h_get_elements_by_hash(db, p->starthash, p->startts, p->endts, p->target_hash,
                                     p->target_max_hash, p->old_hash, p->old_max_hash,
                                     p->target_hash_range, p->is_expire_check, pnext,

@@ -418,6 +418,16 @@ impl MsgReader {
         self.buf.extend_from_slice(data);
     }
 
+    /// Whether a complete message is buffered.
+    pub fn next_msg_ready(&self) -> Result<bool, IpcError> {
+        let avail = &self.buf[self.start..];
+        if avail.len() < 4 {
+            return Ok(false);
+        }
+        let n = u32::from_le_bytes([avail[0], avail[1], avail[2], avail[3]]) as usize;
+        Ok(avail.len() >= 4 + n)
+    }
+
     /// The next complete message body, if any.
     pub fn next_msg(&mut self) -> Result<Option<Vec<u8>>, IpcError> {
         let avail = &self.buf[self.start..];

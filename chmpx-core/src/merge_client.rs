@@ -104,6 +104,20 @@ impl MergeChannel {
         }
     }
 
+    /// Whether a message is waiting (complete in the buffer, or bytes on the socket).
+    fn readable(&mut self) -> bool {
+        if matches!(self.reader.next_msg_ready(), Ok(true)) {
+            return true;
+        }
+        let mut fds = [libc::pollfd {
+            fd: std::os::fd::AsRawFd::as_raw_fd(&self.sock),
+            events: libc::POLLIN,
+            revents: 0,
+        }];
+        // SAFETY: one valid pollfd for the duration of the call; no wait.
+        unsafe { libc::poll(fds.as_mut_ptr(), 1, 0) > 0 }
+    }
+
     /// Serves chmpx's requests until the channel closes (then Err(Gone)).
     pub fn serve(&mut self, h: &mut dyn MergeHandler) -> Result<()> {
         let mut set_ok = true;
@@ -116,13 +130,7 @@ impl MergeChannel {
                 },
             };
             match msg {
-                Response::MergeGetLastTs => {
-                    let ts = h.last_update();
-                    self.write(&Request::MergeLastTs {
-                        ok: ts.is_some(),
-                        ts: ts.unwrap_or_default(),
-                    })?;
-                }
+                Response::MergeGetLastTs => self.answer_lastts(h)?,
                 Response::MergeGet { requester, param } => {
                     let ok = self.send_range(h, requester, &param)?;
                     if let Some(ok) = ok {
@@ -140,6 +148,14 @@ impl MergeChannel {
         }
     }
 
+    fn answer_lastts(&mut self, h: &mut dyn MergeHandler) -> Result<()> {
+        let ts = h.last_update();
+        self.write(&Request::MergeLastTs {
+            ok: ts.is_some(),
+            ts: ts.unwrap_or_default(),
+        })
+    }
+
     /// Sends the range `param` names; Some(result) at the end, None when aborted.
     fn send_range(
         &mut self,
@@ -148,13 +164,17 @@ impl MergeChannel {
         param: &MergeGet,
     ) -> Result<Option<bool>> {
         let mut start = 0u64;
-        for _ in 0..MAX_GET_CALLS {
-            // an abort that came meanwhile ends the transfer; other messages wait
-            while let Some(m) = self.next(false)? {
-                if m == Response::MergeAbort {
-                    return Ok(None);
+        for call in 0..MAX_GET_CALLS {
+            // an abort that came meanwhile ends the transfer; other messages wait (looked at
+            // every 256 calls: a get call is often a few microseconds)
+            while call % 256 == 0 && self.readable() {
+                let Some(m) = self.next(false)? else { break };
+                match m {
+                    Response::MergeAbort => return Ok(None),
+                    // our own merge waits for this answer: give it now
+                    Response::MergeGetLastTs => self.answer_lastts(h)?,
+                    m => self.queued.push_back(m),
                 }
-                self.queued.push_back(m);
             }
             let Some((datums, next)) = h.get(param, start) else {
                 return Ok(Some(false));

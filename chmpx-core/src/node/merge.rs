@@ -26,7 +26,8 @@ use crate::ctl;
 use crate::ipc::MergeGet;
 
 /// How long a requester waits for its client's last update time before using 0 (everything).
-const LASTTS_WAIT_SEC: i64 = 2;
+/// (The client answers it between the get calls of a transfer it is serving.)
+const LASTTS_WAIT_SEC: i64 = 10;
 
 /// The merge as one server takes part in it.
 #[derive(Debug, Default)]
