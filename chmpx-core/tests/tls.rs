@@ -68,9 +68,9 @@ fn tls_ring_with_client_certificates() {
         ctl(base + 2, "DUMP")
             .is_some_and(|d| d.contains("[SERVICE IN][UP][n/a][Nothing][NoSuspend]"))
     });
-    assert!(ctl(base + 1, "SELFSTATUS")
-        .unwrap()
-        .contains("SSL Connection        = yes"));
+    wait_for("SSL in the server's SELFSTATUS", || {
+        ctl(base + 1, "SELFSTATUS").is_some_and(|s| s.contains("SSL Connection        = yes"))
+    });
     let mut sl = Client::attach(lconf.to_str().unwrap(), false, false).unwrap();
     let msgid = sl.open().unwrap();
     for i in 0..20u64 {
