@@ -21,8 +21,12 @@ fn config(self_ctl: u16, replica: u32) -> ChmConfig {
 }
 
 fn config_n(self_ctl: u16, replica: u32, servers: usize) -> ChmConfig {
+    config_merge(self_ctl, replica, servers, "DOMERGE=on\nAUTOMERGE=on\n")
+}
+
+fn config_merge(self_ctl: u16, replica: u32, servers: usize, merge: &str) -> ChmConfig {
     let mut s = format!(
-        "[GLOBAL]\nFILEVERSION=1\nGROUP=SIM\nDELIVERMODE=hash\nREPLICA={replica}\nMAXMQCLIENT=16\nDOMERGE=on\nAUTOMERGE=on\nSELFCTLPORT={self_ctl}\n"
+        "[GLOBAL]\nFILEVERSION=1\nGROUP=SIM\nDELIVERMODE=hash\nREPLICA={replica}\nMAXMQCLIENT=16\n{merge}SELFCTLPORT={self_ctl}\n"
     );
     for (p, c) in SERVERS.iter().take(servers) {
         s += &format!("[SVRNODE]\nNAME=127.0.0.1\nPORT={p}\nCTLPORT={c}\n");
@@ -84,6 +88,8 @@ struct Sim {
     stores: Vec<Store>,
     /// This node dies when its client is asked for merge data (a failure during a merge).
     die_on_get: Option<usize>,
+    /// How many times a client was asked for merge data.
+    gets: usize,
     nodes: Vec<Node>,
     alive: Vec<bool>,
     ends: HashMap<u64, End>,
@@ -117,6 +123,7 @@ impl Sim {
         Sim {
             stores: vec![Store::default(); nodes.len()],
             die_on_get: None,
+            gets: 0,
             nodes,
             alive,
             ends: HashMap::new(),
@@ -217,6 +224,7 @@ impl Sim {
                 },
             }),
             Response::MergeGet { requester, param } => {
+                self.gets += 1;
                 if self.die_on_get == Some(n) {
                     self.die_on_get = None;
                     self.kill(n);
@@ -725,4 +733,54 @@ fn a_merge_interrupted_by_a_failure_aborts_and_succeeds_when_retried() {
         assert_eq!(v, vec![CHMPXSTS_SRVIN_UP_NORMAL; 4], "{v:x?}");
     }
     sim.check_placement(slave, &keys);
+}
+
+#[test]
+fn without_domerge_merges_only_move_statuses_and_are_driven_by_hand() {
+    // DOMERGE off (which turns AUTOMERGE off in hash mode): SERVICEIN, MERGE and COMPMERGE by
+    // control commands; nobody's client is asked for data
+    let mut sim = Sim::new(1);
+    let t0 = sim.now;
+    for (i, (_, c)) in SERVERS.iter().take(3).enumerate() {
+        sim.nodes[i] =
+            Node::new(config_merge(*c, 1, 3, "DOMERGE=off\n"), 1000 + i as u32, t0).unwrap();
+    }
+    sim.start();
+    for n in 0..3 {
+        sim.attach_clients(n);
+    }
+    for _ in 0..3 {
+        sim.tick(1);
+    }
+    assert!(sim
+        .statuses(0)
+        .iter()
+        .all(|s| *s == CHMPXSTS_SRVOUT_UP_NORMAL));
+    let mut command = |sim: &mut Sim, n: usize, cmd: &str| {
+        let out = chmpx_core::ctl::command(&mut sim.nodes[n], cmd).unwrap();
+        let outs = sim.nodes[n].take_outputs();
+        sim.apply(n, outs);
+        sim.settle();
+        out
+    };
+    for n in 0..3 {
+        assert_eq!(command(&mut sim, n, "SERVICEIN"), "SUCCEED\n");
+    }
+    assert_eq!(command(&mut sim, 0, "MERGE"), "SUCCEED\n");
+    sim.tick(1);
+    assert!(sim
+        .statuses(1)
+        .iter()
+        .all(|s| *s == CHMPXSTS_SRVIN_UP_ADDED));
+    assert_eq!(command(&mut sim, 2, "COMPMERGE"), "SUCCEED\n");
+    sim.tick(1);
+    for n in 0..4 {
+        assert_eq!(
+            sim.statuses(n),
+            vec![CHMPXSTS_SRVIN_UP_NORMAL; 3],
+            "view of node {n}"
+        );
+    }
+    assert_eq!(sim.gets, 0, "no client was asked for data");
+    assert_eq!(command(&mut sim, 1, "ABORTMERGE"), "SUCCEED\n");
 }
