@@ -756,7 +756,7 @@ fn without_domerge_merges_only_move_statuses_and_are_driven_by_hand() {
         .statuses(0)
         .iter()
         .all(|s| *s == CHMPXSTS_SRVOUT_UP_NORMAL));
-    let mut command = |sim: &mut Sim, n: usize, cmd: &str| {
+    let command = |sim: &mut Sim, n: usize, cmd: &str| {
         let out = chmpx_core::ctl::command(&mut sim.nodes[n], cmd).unwrap();
         let outs = sim.nodes[n].take_outputs();
         sim.apply(n, outs);
