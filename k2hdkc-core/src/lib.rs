@@ -1,0 +1,6 @@
+//! k2hdkc-core: the safe core of our k2hdkc replacement (issue 12, in progress).
+//!
+//! * [`wire`]: the messages between libk2hdkc and the k2hdkc server (and between servers),
+//!   carried as chmpx message bodies, byte for byte as the original 1.0.19 builds them.
+
+pub mod wire;
