@@ -84,7 +84,8 @@ fn in_range(h: u64, start: u64, max: u64, range: i64) -> bool {
     }
 }
 
-fn mtime(attrs: &[Attr]) -> Option<(i64, i64)> {
+/// The mtime attribute of a list, as (seconds, nanoseconds).
+pub fn mtime(attrs: &[Attr]) -> Option<(i64, i64)> {
     let m = get_attr(attrs, ATTR_MTIME)?;
     if m.len() < 16 {
         return None;

@@ -2,5 +2,7 @@
 //!
 //! * [`wire`]: the messages between libk2hdkc and the k2hdkc server (and between servers),
 //!   carried as chmpx message bodies, byte for byte as the original 1.0.19 builds them.
+//! * [`handler`]: what a server does with a primitive request on its k2hash (answer, copy).
 
+pub mod handler;
 pub mod wire;
