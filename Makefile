@@ -23,7 +23,7 @@ HEADERS   = $(GENHEADERS) k2hcommon.h k2hattrfunc.h k2hstructure.h
 CHMPX_VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' chmpx-capi/Cargo.toml | head -1)
 CHMPX_HEADERS = chmpx.h chmdbg.h chmhash.h chmutil.h chmconfutil.h
 
-.PHONY: all build headers install uninstall test test-rust test-c test-python test-go test-install run deps clean check-headers
+.PHONY: all build headers install uninstall test test-rust test-c test-k2hdkc test-python test-go test-install run deps clean check-headers
 
 all: build
 
@@ -95,7 +95,7 @@ stage: deps build
 
 PKG = PKG_CONFIG_PATH=$(STAGE)/usr/lib/pkgconfig pkg-config
 
-test: check-headers test-rust test-c test-python test-go test-install
+test: check-headers test-rust test-c test-k2hdkc test-python test-go test-install
 
 # The PyPI k2hash binding (pure Python, ctypes) run against the staged library.
 PYBINDING = k2hash==1.0.1
@@ -157,6 +157,11 @@ test-c: stage
 	if CC=$(CC) DECLS_CFLAGS="-I $(STAGE)/usr/include" python3 c-tests/headers/decls.py check $(STAGE)/usr/include/chmpx c-tests/headers/original-chmpx.txt; then \
 	  pass=$$((pass+1)); else echo "FAILED: chmpx header declarations"; fail=$$((fail+1)); fi; \
 	echo "c-tests: $$pass passed, $$fail failed"; [ $$fail = 0 ]
+
+# A k2hdkc cluster of ours with a node killed and brought back (real processes on loopback).
+test-k2hdkc: build
+	$(CARGO) build --release -p k2hdkc-core --examples
+	bash tests/k2hdkc/faults.sh $(CURDIR)/target/release
 
 # The staged install holds every tool and man page, and the installed tools run.
 test-install: stage

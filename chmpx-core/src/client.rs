@@ -97,7 +97,20 @@ impl Client {
         on_server: bool,
         auto_rejoin: bool,
     ) -> Result<Client> {
+        Self::attach_to_ex(group, ctlport, on_server, auto_rejoin, false)
+    }
+
+    /// [`attach_to`](Self::attach_to), with a merge channel to follow (see
+    /// [`attach_ex`](Self::attach_ex)).
+    pub fn attach_to_ex(
+        group: &str,
+        ctlport: i16,
+        on_server: bool,
+        auto_rejoin: bool,
+        merge_channel: bool,
+    ) -> Result<Client> {
         let mut c = Self::connect(group, ctlport, on_server, auto_rejoin)?;
+        c.merge_channel = merge_channel && on_server;
         c.hello()?;
         Ok(c)
     }

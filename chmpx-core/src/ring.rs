@@ -180,11 +180,16 @@ pub fn is_nothing(s: u64) -> bool {
 pub fn is_srvin(s: u64) -> bool {
     s & CHMPXSTS_MASK_RING == CHMPXSTS_VAL_SRVIN
 }
-/// Takes requests: SERVICE IN, UP, and normal or being deleted.
+/// Takes requests: SERVICE IN, UP, and normal (also while it merges because the layout
+/// changes) or being deleted.
 pub fn is_servicing(s: u64) -> bool {
     matches!(
         without_suspend(s),
-        CHMPXSTS_SRVIN_UP_NORMAL | CHMPXSTS_SRVIN_UP_DELPENDING | CHMPXSTS_SRVIN_UP_DELETING
+        CHMPXSTS_SRVIN_UP_NORMAL
+            | CHMPXSTS_SRVIN_UP_MERGING
+            | CHMPXSTS_SRVIN_UP_MERGED
+            | CHMPXSTS_SRVIN_UP_DELPENDING
+            | CHMPXSTS_SRVIN_UP_DELETING
     )
 }
 /// Owns a base slot.
@@ -472,7 +477,13 @@ impl Ring {
             return Err(RouteError::NoServer);
         }
         let not_self = c2ctype & COM_C2C_NOT_SELF != 0;
-        let accept_one = |s: u64| (is_noact(s) && is_nothing(s)) || is_delete(s);
+        // One receiver: a server that holds its data: not one waiting for its merge (PENDING)
+        // or being added; one that merges only because the layout changes (ours: MERGING,
+        // MERGED) still serves, or every request would fail while a merge runs (the original
+        // took only NOTHING, its normal servers never merge)
+        let accept_one = |s: u64| {
+            (is_noact(s) && s & CHMPXSTS_MASK_OPERATE != CHMPXSTS_VAL_PENDING) || is_delete(s)
+        };
         // Copies (replicate, broadcast) skip a server that waits for its merge (PENDING: its
         // client's last update time must stay the time before it went away), not one that is
         // merging or merged: its request is out, and a write it missed now would be lost (the

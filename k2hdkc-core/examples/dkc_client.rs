@@ -1,0 +1,97 @@
+//! A k2hdkc client in Rust over a chmpx slave (until libk2hdkc exists): SET and GET keys.
+//!
+//!   dkc_client CONF set KEY VALUE     -> prints the result code
+//!   dkc_client CONF get KEY           -> prints the code and the value
+//!   dkc_client CONF fill N PREFIX     -> N sets of PREFIX<i> = v<i>, prints how many succeeded
+//!   dkc_client CONF check N PREFIX    -> N gets, prints how many read back right
+//! Keys and values are sent with their NUL, as the `_str` C API does.
+
+use chmpx_core::client::Client;
+use chmpx_core::wire::COM_C2C_ROUTING;
+use k2hdkc_core::wire::*;
+
+fn call(c: &mut Client, msgid: u64, key: &[u8], body: Body, t: u64) -> Option<Message> {
+    let m = Message {
+        head: Head::request(t, 0),
+        body,
+    };
+    let hash = k2hash::hash::hash(key);
+    c.send(msgid, &m.encode(), hash, COM_C2C_ROUTING).ok()?;
+    let (_, b) = c.receive(Some(msgid), 3000).ok()??;
+    Message::decode(&b).ok()
+}
+
+fn cstr(s: &str) -> Vec<u8> {
+    let mut v = s.as_bytes().to_vec();
+    v.push(0);
+    v
+}
+
+fn set(c: &mut Client, msgid: u64, k: &str, v: &str) -> Option<u64> {
+    let key = cstr(k);
+    let body = Body::Set(SetReq {
+        key: key.clone(),
+        val: cstr(v),
+        ..SetReq::default()
+    });
+    call(c, msgid, &key, body, DKC_COM_SET).map(|m| m.head.restype)
+}
+
+fn get(c: &mut Client, msgid: u64, k: &str) -> Option<(u64, Vec<u8>)> {
+    let key = cstr(k);
+    let body = Body::Get(GetReq {
+        key: key.clone(),
+        check_attr: true,
+        ..GetReq::default()
+    });
+    let m = call(c, msgid, &key, body, DKC_COM_GET)?;
+    let v = match m.body {
+        Body::Val(v) => v.val,
+        _ => Vec::new(),
+    };
+    Some((m.head.restype, v))
+}
+
+fn main() {
+    let a: Vec<String> = std::env::args().collect();
+    if a.len() < 4 {
+        eprintln!(
+            "usage: dkc_client CONF set KEY VALUE | get KEY | fill N PREFIX | check N PREFIX"
+        );
+        std::process::exit(2);
+    }
+    let mut c = Client::attach(&a[1], false, false).expect("attach to the chmpx slave");
+    let msgid = c.open().expect("msgid");
+    match a[2].as_str() {
+        "set" => println!(
+            "0x{:016x}",
+            set(&mut c, msgid, &a[3], &a[4]).unwrap_or(u64::MAX)
+        ),
+        "get" => match get(&mut c, msgid, &a[3]) {
+            Some((code, v)) => println!(
+                "0x{code:016x} {}",
+                String::from_utf8_lossy(&v).trim_end_matches('\0')
+            ),
+            None => println!("no answer"),
+        },
+        "fill" | "check" => {
+            let n: u64 = a[3].parse().expect("count");
+            let p = &a[4];
+            let mut good = 0;
+            for i in 0..n {
+                let (k, v) = (format!("{p}{i}"), format!("v{i}"));
+                let ok = if a[2] == "fill" {
+                    set(&mut c, msgid, &k, &v) == Some(0)
+                } else {
+                    get(&mut c, msgid, &k).is_some_and(|(code, got)| code == 0 && got == cstr(&v))
+                };
+                good += ok as u64;
+            }
+            println!("{good}/{n}");
+        }
+        other => {
+            eprintln!("unknown command {other}");
+            std::process::exit(2);
+        }
+    }
+}

@@ -1,0 +1,228 @@
+//! The `k2hdkc` server process: its k2hash (spec §4.2), its attachment to the local chmpx
+//! server as a client-on-server with the merge callbacks (§4.5), and the loop that answers
+//! requests and sends the copies (§3.3, §3.6).
+//!
+//! One thread answers requests: a request costs microseconds on the k2hash, far below what
+//! crosses chmpx, so worker threads (MINTHREAD/MAXTHREAD, read and checked) would only add
+//! hand-offs; the merge callbacks run on the merge channel's own thread.
+
+use std::os::unix::net::UnixStream;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use chmpx_core::client::{Client, ClientError};
+use chmpx_core::config::{ChmConfig, SelfIdentity};
+use chmpx_core::ipc::MergeGet;
+use chmpx_core::merge_client::{MergeChannel, MergeHandler};
+use chmpx_core::wire::{Timespec, COM_C2C_NOT_SELF, COM_C2C_RBROADCAST};
+use k2hash::replicate::{self, RawElement, ScanFilter};
+use k2hash::{K2h, Layout};
+
+use crate::config::{DkcConfig, K2hType};
+use crate::handler::Handler;
+use crate::wire::{Message, Ts};
+
+/// Opens (or creates) the database the configuration describes, with the attributes the
+/// server needs (mtime always on: the copies' newer-wins rule depends on it).
+pub fn open_db(c: &DkcConfig) -> Result<K2h, String> {
+    let layout = Layout {
+        mask_bits: c.mask_bits,
+        cmask_bits: c.cmask_bits,
+        max_elements: c.max_elements,
+        page_size: c.page_size,
+    };
+    let db = match (c.storage(), &c.k2h_file) {
+        (K2hType::Memory, _) | (_, None) => K2h::open_mem(layout),
+        (t, Some(f)) => K2h::open_file(
+            Path::new(f),
+            false,
+            t == K2hType::Temporary,
+            c.fullmap,
+            layout,
+        ),
+    }
+    .map_err(|e| format!("could not open the k2hash: {e}"))?;
+    let expire = (c.expire > 0).then_some(c.expire);
+    db.set_common_attr(
+        Some(true),
+        Some(c.pass_file.is_some()),
+        c.pass_file.as_deref(),
+        Some(c.history),
+        expire,
+    )
+    .map_err(|e| format!("could not set the k2hash attributes: {e}"))?;
+    for (i, p) in c.pass_phrases.iter().enumerate() {
+        db.add_crypt_pass(p, i == 0)
+            .map_err(|e| format!("could not add a pass phrase: {e}"))?;
+    }
+    if !c.attr_plugins.is_empty() {
+        return Err("ATTRPLUGIN is not supported by this k2hdkc".into());
+    }
+    if !c.repl_cluster_ini.is_empty() {
+        return Err(
+            "REPLCLUSTERINI (the k2htpdtor transaction plugin) is not supported by this k2hdkc"
+                .into(),
+        );
+    }
+    Ok(db)
+}
+
+fn now() -> Ts {
+    let d = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    Ts {
+        sec: d.as_secs() as i64,
+        nsec: d.subsec_nanos() as i64,
+    }
+}
+
+/// The merge callbacks on the server's k2hash (what the original's `MergeGetCallback`,
+/// `MergeSetCallback` and `MergeLastTsCallback` do).
+struct DbMerge(Arc<Handler>);
+
+impl MergeHandler for DbMerge {
+    fn last_update(&mut self) -> Option<Timespec> {
+        let st = k2hash::dump::state(self.0.db().db()).ok()?;
+        Some(Timespec {
+            sec: st.last_update.0 as i64,
+            nsec: st.last_update.1 as i64 * 1000,
+        })
+    }
+
+    fn get(&mut self, p: &MergeGet, start: u64) -> Option<(Vec<Vec<u8>>, u64)> {
+        let f = ScanFilter {
+            start: (p.startts.sec, p.startts.nsec),
+            end: (p.endts.sec, p.endts.nsec),
+            target_hash: p.target_hash,
+            target_max_hash: p.target_max_hash,
+            old_hash: p.old_hash,
+            old_max_hash: p.old_max_hash,
+            range: p.target_hash_range,
+            expire_check: p.is_expire_check,
+        };
+        let (els, next) = replicate::elements_by_hash(self.0.db(), start, &f).ok()?;
+        Some((els.iter().map(RawElement::encode).collect(), next))
+    }
+
+    fn set(&mut self, data: &[u8], ts: Timespec) -> bool {
+        if data.is_empty() {
+            return true;
+        }
+        RawElement::decode(data)
+            .and_then(|e| replicate::set_element(self.0.db(), &e, (ts.sec, ts.nsec)))
+            .is_ok()
+    }
+}
+
+/// Where this server's chmpx is.
+struct Target {
+    group: String,
+    ctlport: i16,
+}
+
+fn target(c: &DkcConfig, ctlport: Option<i16>, cuk: Option<&str>) -> Result<Target, String> {
+    let who = SelfIdentity {
+        ctlport,
+        cuk: cuk.map(str::to_string),
+    };
+    let (cfg, _) = ChmConfig::load(&c.svrnode_ini, &who, false)
+        .map_err(|e| format!("could not load the chmpx configuration: {e}"))?;
+    Ok(Target {
+        group: cfg.group.clone(),
+        ctlport: ctlport.unwrap_or(cfg.self_ctlport),
+    })
+}
+
+fn open_merge(t: &Target, h: &Arc<Handler>) -> Option<UnixStream> {
+    let mut ch = match MergeChannel::open(&t.group, t.ctlport) {
+        Ok(c) => c,
+        Err(e) => {
+            log::error!("could not open the merge channel: {e}");
+            return None;
+        }
+    };
+    let stopper = ch.stopper();
+    let mut cb = DbMerge(h.clone());
+    let spawned = std::thread::Builder::new()
+        .name("k2hdkc-merge".into())
+        .spawn(move || {
+            let _ = ch.serve(&mut cb);
+        });
+    spawned.ok().and(stopper)
+}
+
+/// Runs the server until `stop` is set (SIGHUP, SIGTERM, SIGINT).
+pub fn run(
+    c: &DkcConfig,
+    ctlport: Option<i16>,
+    cuk: Option<&str>,
+    stop: Arc<AtomicBool>,
+) -> Result<(), String> {
+    let handler = Arc::new(Handler::new(open_db(c)?));
+    let t = target(c, ctlport, cuk)?;
+    let mut client = Client::attach_to_ex(&t.group, t.ctlport, true, true, true)
+        .map_err(|e| format!("could not attach to chmpx: {e}"))?;
+    let mut merge = open_merge(&t, &handler);
+    log::info!(
+        "k2hdkc attached to chmpx of group {} (control port {})",
+        t.group,
+        t.ctlport
+    );
+    while !stop.load(Ordering::Relaxed) {
+        match client.receive(None, 1000) {
+            Ok(Some((pkt, body))) => {
+                let msg = match Message::decode(&body) {
+                    Ok(m) => m,
+                    Err(e) => {
+                        log::error!("dropped a malformed k2hdkc message: {e}");
+                        continue;
+                    }
+                };
+                if msg.head.is_response() {
+                    // answers to our copies: only their codes matter, and only to the log
+                    if !crate::wire::res_is_success(msg.head.restype) {
+                        log::warn!(
+                            "a copy was refused: {} 0x{:016x}",
+                            crate::wire::dkccom_type_name(msg.head.comtype),
+                            msg.head.restype
+                        );
+                    }
+                    continue;
+                }
+                let out = handler.handle(&msg, now());
+                if let Some(reply) = out.reply {
+                    if let Err(e) = client.reply(&pkt, &reply.encode()) {
+                        log::error!("could not answer: {e}");
+                    }
+                }
+                if let Some((hash, copy)) = out.replicate {
+                    let ty = COM_C2C_RBROADCAST | COM_C2C_NOT_SELF;
+                    if let Err(e) = client.send(u64::MAX, &copy.encode(), hash, ty) {
+                        log::warn!("could not send a copy: {e}");
+                    }
+                }
+            }
+            Ok(None) => {}
+            Err(ClientError::Gone) => {
+                // chmpx went away: attach again when it is back (the merge channel too)
+                drop(merge.take());
+                std::thread::sleep(Duration::from_millis(500));
+                if client.rejoin().is_ok() {
+                    log::info!("rejoined chmpx");
+                    merge = open_merge(&t, &handler);
+                }
+            }
+            Err(e) => {
+                log::error!("chmpx: {e}");
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+    }
+    if let Some(m) = merge {
+        MergeChannel::stop(&m);
+    }
+    Ok(())
+}

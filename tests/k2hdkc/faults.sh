@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# A k2hdkc cluster of ours with a server killed: three chmpx servers (REPLICA = 1, AUTOMERGE
+# on) each with a k2hdkc server (memory k2hash), a chmpx slave, and the Rust client example
+# writing and reading through it. One node (chmpx and k2hdkc) is killed with SIGKILL: every
+# acknowledged key stays readable while it is down and writes go on; it comes back empty
+# (memory), the automatic merge refills it, and then another node is killed: every key is
+# still readable, so the returned node holds its share. Everything started here is killed by
+# PID on exit (also on failure) and the folder removed.
+#
+# usage: faults.sh RELEASE_DIR   (holding chmpx, k2hdkc and examples/dkc_client)
+set -u
+rel=${1:?usage: faults.sh RELEASE_DIR}
+chmpx=$rel/chmpx
+dkc=$rel/k2hdkc
+client=$rel/examples/dkc_client
+base=$((24000 + ($$ % 60) * 20))
+group="DKF$$"
+dir=$(mktemp -d "${TMPDIR:-/tmp}/k2hdkc-faults.XXXXXX")
+pids=()
+declare -A pid
+cleanup() {
+    for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+    [ -n "${KEEP:-}" ] || rm -rf "$dir"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP PIPE
+fail() {
+    echo "faults.sh: $*" >&2
+    for f in "$dir"/*.log; do [ -s "$f" ] && { echo "---- $(basename "$f")" >&2; tail -20 "$f" >&2; }; done
+    exit 1
+}
+ctl() ( exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1; printf '%s\0' "$2" >&3; timeout 5 cat <&3 ) 2>/dev/null
+sees_down() { ctl "$1" ALLSTATUS | grep -qF "[SERVICE IN][DOWN]"; }
+normal() { [ "$(ctl "$1" ALLSTATUS | grep -c 'SERVICE IN\]\[UP\]\[n/a\]\[Nothing\]\[NoSuspend')" -ge "$2" ]; }
+wait_for() { # WHAT COMMAND...
+    local what=$1; shift
+    for _ in $(seq 300); do "$@" && return 0; sleep 0.1; done
+    fail "timed out waiting for $what"
+}
+conf() { # SELFCTLPORT
+    printf '[GLOBAL]\nFILEVERSION = 1\nGROUP = %s\nDELIVERMODE = hash\nMAXCHMPX = 8\nREPLICA = 1\n' "$group"
+    printf 'MAXMQSERVER = 2\nMAXMQCLIENT = 32\nMQPERATTACH = 1\nMAXMQPERCLIENT = 8\nSELFCTLPORT = %s\n' "$1"
+    printf 'DOMERGE = on\nAUTOMERGE = on\nSSL = no\n'
+    for k in 0 1 2; do printf '[SVRNODE]\nNAME = 127.0.0.1\nPORT = %s\nCTLPORT = %s\n' $((base + 2 * k)) $((base + 2 * k + 1)); done
+    printf '[SLVNODE]\nNAME = [.]*\nCTLPORT = %s\n' $((base + 11))
+    printf '[K2HDKC]\nK2HTYPE = mem\nK2HMASKBIT = 8\nK2HCMASKBIT = 4\nK2HMAXELE = 16\n'
+}
+start_node() { # K
+    local c=$dir/server$1.ini
+    "$chmpx" -conf "$c" -d err >>"$dir/chmpx$1.log" 2>&1 &
+    pids+=($!); pid[c$1]=$!
+    "$dkc" -conf "$c" -d err >>"$dir/k2hdkc$1.log" 2>&1 &
+    pids+=($!); pid[d$1]=$!
+}
+kill_node() { # K
+    kill -KILL "${pid[c$1]}" "${pid[d$1]}"
+    wait "${pid[c$1]}" "${pid[d$1]}" 2>/dev/null
+}
+expect() { # WHAT WANT CLIENT-ARGS...
+    local what=$1 want=$2 got; shift 2
+    got=$("$client" "$dir/slave.ini" "$@") || fail "$what: client failed"
+    [ "$got" = "$want" ] || fail "$what: $got, expected $want"
+    echo "faults.sh: $what: $got"
+}
+for k in 0 1 2; do conf $((base + 2 * k + 1)) >"$dir/server$k.ini"; done
+conf $((base + 11)) >"$dir/slave.ini"
+for k in 0 1 2; do start_node $k; done
+"$chmpx" -conf "$dir/slave.ini" -d err >"$dir/slave.log" 2>&1 &
+pids+=($!)
+wait_for "three servers in service" normal $((base + 1)) 3
+wait_for "the slave" normal $((base + 11)) 3
+expect "writes" 400/400 fill 400 a
+kill_node 1
+wait_for "server 0 to see server 1 down" sees_down $((base + 1))
+expect "reads while a node is down" 400/400 check 400 a
+expect "writes while a node is down" 400/400 fill 400 b
+start_node 1
+wait_for "the node back and merged" normal $((base + 1)) 3
+kill_node 0
+wait_for "server 2 to see server 0 down" sees_down $((base + 5))
+expect "reads of the first keys with another node down" 400/400 check 400 a
+expect "reads of the keys written during the outage" 400/400 check 400 b
+echo "faults.sh: ok"
