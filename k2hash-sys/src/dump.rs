@@ -111,8 +111,8 @@ pub fn dump(db: &Db, mode: u32) -> Result<Vec<u8>> {
     let mut e = h(H_PFREE_ELEMENTS)?;
     let limit = st.valid_len() / ELEMENT_SIZE + 1;
     while e != 0 && (free.len() as u64) < limit {
-        free.push(base + e);
-        e = st.u64(e + E_SAME)?;
+        free.push(base.wrapping_add(e));
+        e = st.u64(e.wrapping_add(E_SAME))?;
     }
     addr_lines(&mut s, 28, &free);
     let _ = writeln!(s, "  }} = [{}]", free.len());
@@ -124,7 +124,7 @@ pub fn dump(db: &Db, mode: u32) -> Result<Vec<u8>> {
         let limit = st.valid_len() / db.page_size() + 1;
         while p != 0 && (free.len() as u64) < limit {
             free.push(base + p);
-            p = st.pg_u64(p + P_NEXT)?;
+            p = st.pg_u64(p.wrapping_add(P_NEXT))?;
         }
         addr_lines(&mut s, 28, &free);
     }
@@ -142,7 +142,7 @@ pub fn dump(db: &Db, mode: u32) -> Result<Vec<u8>> {
         let cnt = if g <= 1 { 1 } else { 1u64 << (g - 1) };
         for j in 0..cnt {
             let ki = ka + KINDEX_SIZE * j;
-            let assign = st.u64(ki + KI_ASSIGN)?;
+            let assign = st.u64(ki.wrapping_add(KI_ASSIGN))?;
             let _ = writeln!(s, "    Key Index Pointer[{g}][{j}] = {{");
             let _ = writeln!(
                 s,
@@ -153,11 +153,11 @@ pub fn dump(db: &Db, mode: u32) -> Result<Vec<u8>> {
                     "Not assigned"
                 }
             );
-            let sm = st.u64(ki + KI_SHIFTED_MASK)?;
-            let mh = st.u64(ki + KI_MASKED_HASH)?;
+            let sm = st.u64(ki.wrapping_add(KI_SHIFTED_MASK))?;
+            let mh = st.u64(ki.wrapping_add(KI_MASKED_HASH))?;
             let _ = writeln!(s, "      Shifted Mask            = {}({sm:#x})", ptr(sm));
             let _ = writeln!(s, "      Masked Hash             = {}({mh:#x})", ptr(mh));
-            let cl = st.u64(ki + KI_CKEY_LIST)?;
+            let cl = st.u64(ki.wrapping_add(KI_CKEY_LIST))?;
             if mode & DUMP_CKINDEX != DUMP_CKINDEX {
                 let name = format!("CKey Index[{}]", cmask + 1);
                 let _ = writeln!(s, "      {name:<24}= {}({})", ptr(base + cl), base + cl);
@@ -165,7 +165,7 @@ pub fn dump(db: &Db, mode: u32) -> Result<Vec<u8>> {
                 let _ = writeln!(s, "      CKey Index = [{}] {{", cmask + 1);
                 for c in 0..=cmask {
                     let ck = cl + CKINDEX_SIZE * c;
-                    let count = st.u64(ck + CK_COUNT)?;
+                    let count = st.u64(ck.wrapping_add(CK_COUNT))?;
                     let _ = writeln!(s, "        [{c}] = {{");
                     let _ = writeln!(
                         s,
@@ -173,7 +173,7 @@ pub fn dump(db: &Db, mode: u32) -> Result<Vec<u8>> {
                         ptr(count)
                     );
                     let _ = writeln!(s, "          element_list {{");
-                    let shown = dump_tree(db, st.u64(ck + CK_LIST)?, mode, &mut s)?;
+                    let shown = dump_tree(db, st.u64(ck.wrapping_add(CK_LIST))?, mode, &mut s)?;
                     let _ = writeln!(s, "          }} = [{shown}]");
                     let _ = writeln!(s, "        }}");
                 }
@@ -188,6 +188,8 @@ pub fn dump(db: &Db, mode: u32) -> Result<Vec<u8>> {
 
 /// Elements of one collision index: their addresses (CKINDEX mode), their fields (ELEMENT mode)
 /// or their fields and data (full mode).
+/// (Addresses read from the file may be damaged: sums with them wrap, and the bounds-checked
+/// reads then refuse them, in debug builds as in release ones.)
 fn dump_tree(db: &Db, root: u64, mode: u32, s: &mut Vec<u8>) -> Result<u64> {
     let st = db.store();
     let base = st.base_addr() as u64;
@@ -200,11 +202,11 @@ fn dump_tree(db: &Db, root: u64, mode: u32, s: &mut Vec<u8>) -> Result<u64> {
         }
         order.push(e);
         for f in [E_BIG, E_SMALL, E_SAME] {
-            stack.push(st.u64(e + f)?);
+            stack.push(st.u64(e.wrapping_add(f))?);
         }
     }
     if mode & DUMP_ELEMENT != DUMP_ELEMENT {
-        let addrs: Vec<u64> = order.iter().map(|e| base + e).collect();
+        let addrs: Vec<u64> = order.iter().map(|e| base.wrapping_add(*e)).collect();
         addr_lines(s, 36, &addrs);
         return Ok(order.len() as u64);
     }
@@ -212,7 +214,7 @@ fn dump_tree(db: &Db, root: u64, mode: u32, s: &mut Vec<u8>) -> Result<u64> {
     for (n, &e) in order.iter().enumerate() {
         let _ = writeln!(s, "            [{n}] = {{");
         for (name, f) in [("hash", E_HASH), ("subhash", E_SUBHASH)] {
-            let v = st.u64(e + f)?;
+            let v = st.u64(e.wrapping_add(f))?;
             let _ = writeln!(s, "              {name:<24}= {}({v:#x})", ptr(v));
         }
         for (name, f, l) in [
@@ -221,13 +223,13 @@ fn dump_tree(db: &Db, root: u64, mode: u32, s: &mut Vec<u8>) -> Result<u64> {
             ("subkeys", E_SUBKEYS, E_SKEYLEN),
             ("attrs", E_ATTRS, E_ATTRLEN),
         ] {
-            let v = st.u64(e + f)?;
+            let v = st.u64(e.wrapping_add(f))?;
             if v == 0 {
                 continue;
             }
             if full {
                 let _ = writeln!(s, "              {name} = {{");
-                hex_block(s, &db.chain_bytes(v, st.u64(e + l)?)?);
+                hex_block(s, &db.chain_bytes(v, st.u64(e.wrapping_add(l))?)?);
                 let _ = writeln!(s, "              }}");
             } else if db.is_fullmap() {
                 let _ = writeln!(
@@ -312,6 +314,61 @@ pub struct State {
     pub last_area_update: (u64, u64),
     pub kindex_size: u64,
     pub ckindex_size: u64,
+}
+
+/// Size of the packed `K2HSTATE` structure of the C API.
+pub const STATE_RECORD_SIZE: usize = 284;
+
+/// The packed `K2HSTATE` of the C API (`k2h_get_state`), as bytes in host order: version
+/// strings (8, 32, 32 bytes, NUL-padded), the transaction pool count, the figures of `s`,
+/// and the two update times as `timeval`. k2hdkc sends this record inside its node states.
+pub fn state_record(s: &State, hash_version: &str) -> [u8; STATE_RECORD_SIZE] {
+    let mut b = [0u8; STATE_RECORD_SIZE];
+    let mut at = 0usize;
+    let text = |b: &mut [u8; STATE_RECORD_SIZE], at: &mut usize, t: &str, n: usize| {
+        let t = t.as_bytes();
+        let m = t.len().min(n);
+        b[*at..*at + m].copy_from_slice(&t[..m]);
+        *at += n;
+    };
+    text(&mut b, &mut at, "K2H V2", 8);
+    text(&mut b, &mut at, hash_version, 32);
+    text(&mut b, &mut at, "K2H TRANSFUNC BUILTIN", 32);
+    // trans_pool_count (int) stays 0
+    at += 4;
+    for v in [
+        s.max_mask,
+        s.min_mask,
+        s.cur_mask,
+        s.collision_mask,
+        s.max_element_count,
+        s.total_size,
+        s.page_size,
+        s.file_size,
+        s.total_used_size,
+        s.total_map_size,
+        s.total_element_size,
+        s.total_page_size,
+        s.total_area_count,
+        s.total_element_count,
+        s.total_page_count,
+        s.assigned_area_count,
+        s.assigned_key_count,
+        s.assigned_ckey_count,
+        s.assigned_element_count,
+        s.assigned_page_count,
+        s.unassigned_element_count,
+        s.unassigned_page_count,
+        s.last_update.0,
+        s.last_update.1,
+        s.last_area_update.0,
+        s.last_area_update.1,
+    ] {
+        b[at..at + 8].copy_from_slice(&v.to_ne_bytes());
+        at += 8;
+    }
+    debug_assert_eq!(at, STATE_RECORD_SIZE);
+    b
 }
 
 pub fn state(db: &Db) -> Result<State> {

@@ -986,6 +986,10 @@ impl Db {
             if n > limit {
                 return corrupt("page chain has a cycle");
             }
+            // a damaged link may point anywhere, up to the top of the address space
+            if p > u64::MAX - PAGEHEAD_SIZE {
+                return corrupt(format!("page link {p:#x} out of range"));
+            }
             let len = self.st.pg_u64(p + P_LENGTH)?;
             if len > self.payload {
                 return corrupt(format!("page {p:#x} has length {len}"));

@@ -192,7 +192,16 @@ pub fn run(
                     }
                     continue;
                 }
-                let out = handler.handle(&msg, now());
+                let out = if matches!(msg.body, crate::wire::Body::K2hState(_)) {
+                    let snap = chmpx_core::client::snapshot(&t.group, t.ctlport).ok();
+                    let me = snap.as_ref().map(|s| {
+                        let r = &s.self_rec;
+                        (r.chmpxid, r.name.as_str(), r.base_hash, r.pending_hash)
+                    });
+                    handler.k2hstate(&msg, me)
+                } else {
+                    handler.handle(&msg, now())
+                };
                 if let Some(reply) = out.reply {
                     if let Err(e) = client.reply(&pkt, &reply.encode()) {
                         log::error!("could not answer: {e}");

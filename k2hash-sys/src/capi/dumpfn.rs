@@ -79,12 +79,6 @@ pub extern "C" fn k2h_print_version(stream: *mut FILE) {
     })
 }
 
-fn fill(dst: &mut [libc::c_char], s: &str) {
-    for (d, b) in dst.iter_mut().zip(s.bytes()) {
-        *d = b as libc::c_char;
-    }
-}
-
 /// calloc'd state snapshot; the caller frees it.
 #[no_mangle]
 pub extern "C" fn k2h_get_state(handle: k2h_h) -> PK2HSTATE {
@@ -97,48 +91,16 @@ pub extern "C" fn k2h_get_state(handle: k2h_h) -> PK2HSTATE {
             Ok(s) => s,
             Err(e) => return fail(name, e, std::ptr::null_mut()),
         };
-        // SAFETY: calloc of one packed K2HSTATE; every field is written below.
+        let rec = dump::state_record(&s, &crate::hash::active_version());
+        // SAFETY: calloc of one packed K2HSTATE (284 bytes, checked below), filled with the
+        // record's bytes in the structure's layout.
         unsafe {
+            debug_assert_eq!(std::mem::size_of::<K2HSTATE>(), rec.len());
             let p = libc::calloc(1, std::mem::size_of::<K2HSTATE>()) as PK2HSTATE;
             if p.is_null() {
                 return p;
             }
-            let mut st: K2HSTATE = std::mem::zeroed();
-            fill(&mut st.version, "K2H V2");
-            fill(&mut st.hash_version, &crate::hash::active_version());
-            fill(&mut st.trans_version, "K2H TRANSFUNC BUILTIN");
-            st.trans_pool_count = 0;
-            st.max_mask = s.max_mask;
-            st.min_mask = s.min_mask;
-            st.cur_mask = s.cur_mask;
-            st.collision_mask = s.collision_mask;
-            st.max_element_count = s.max_element_count;
-            st.total_size = s.total_size as usize;
-            st.page_size = s.page_size as usize;
-            st.file_size = s.file_size as usize;
-            st.total_used_size = s.total_used_size as usize;
-            st.total_map_size = s.total_map_size as usize;
-            st.total_element_size = s.total_element_size as usize;
-            st.total_page_size = s.total_page_size as usize;
-            st.total_area_count = s.total_area_count as i64;
-            st.total_element_count = s.total_element_count as i64;
-            st.total_page_count = s.total_page_count as i64;
-            st.assigned_area_count = s.assigned_area_count as i64;
-            st.assigned_key_count = s.assigned_key_count as i64;
-            st.assigned_ckey_count = s.assigned_ckey_count as i64;
-            st.assigned_element_count = s.assigned_element_count as i64;
-            st.assigned_page_count = s.assigned_page_count as i64;
-            st.unassigned_element_count = s.unassigned_element_count as i64;
-            st.unassigned_page_count = s.unassigned_page_count as i64;
-            st.last_update = libc::timeval {
-                tv_sec: s.last_update.0 as i64,
-                tv_usec: s.last_update.1 as i64,
-            };
-            st.last_area_update = libc::timeval {
-                tv_sec: s.last_area_update.0 as i64,
-                tv_usec: s.last_area_update.1 as i64,
-            };
-            std::ptr::write_unaligned(p, st);
+            std::ptr::copy_nonoverlapping(rec.as_ptr(), p as *mut u8, rec.len());
             p
         }
     })

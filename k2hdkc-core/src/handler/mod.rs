@@ -311,6 +311,53 @@ impl Handler {
         }
     }
 
+    /// K2HSTATE: this server's node state (chmpx's view of itself and the k2hash figures), if
+    /// the request is for this chmpx (`me`: chmpxid, name, base and pending hash; None when
+    /// chmpx could not tell).
+    pub fn k2hstate(&self, req: &Message, me: Option<(u64, &str, u64, u64)>) -> Outcome {
+        let plain = |code| Outcome {
+            reply: Some(empty_response(&req.head, code)),
+            replicate: None,
+        };
+        let Body::K2hState(r) = &req.body else {
+            return Outcome::default();
+        };
+        let Some((chmpxid, name, base, pending)) = me else {
+            return plain(err(DKC_RES_SUBCODE_GETSLEFSVRCHMPX));
+        };
+        if chmpxid != r.chmpxid {
+            return plain(err(DKC_RES_SUBCODE_NOTSAMECHMPXID));
+        }
+        if base != r.base_hash {
+            log::warn!(
+                "K2HSTATE for base hash 0x{:x}, this server has 0x{base:x}",
+                r.base_hash
+            );
+        }
+        let Ok(st) = k2hash::dump::state(self.db.db()) else {
+            return plain(err(DKC_RES_SUBCODE_GETK2HSTATE));
+        };
+        let mut rec = Vec::with_capacity(NODESTATE_SIZE);
+        rec.extend_from_slice(&chmpxid.to_le_bytes());
+        let mut n = name.as_bytes().to_vec();
+        n.resize(NODESTATE_NAME_SIZE, 0);
+        n[NODESTATE_NAME_SIZE - 1] = 0;
+        rec.extend_from_slice(&n);
+        rec.extend_from_slice(&base.to_le_bytes());
+        rec.extend_from_slice(&pending.to_le_bytes());
+        rec.extend_from_slice(&k2hash::dump::state_record(
+            &st,
+            &k2hash::hash::active_version(),
+        ));
+        Outcome {
+            reply: Some(Message {
+                head: Head::response(&req.head, ok(), 0),
+                body: Body::K2hStateAnswer(K2hStateRes { nodestate: rec }),
+            }),
+            replicate: None,
+        }
+    }
+
     /// The value as a GET shows it (attribute checks and pass phrase, or the stored bytes).
     fn read(&self, key: &[u8], check_attr: bool, p: Option<&str>) -> Option<Vec<u8>> {
         let protect = if check_attr {

@@ -347,3 +347,41 @@ fn subkeys_attrs_and_direct_access() {
     assert_eq!(code(&o), 0);
     assert_eq!(h.db().get_subkeys(b"p\0", false).unwrap(), None);
 }
+
+#[test]
+fn k2hstate_of_this_server() {
+    let h = handler();
+    set(&h, b"k\0", b"v\0");
+    let m = req(
+        DKC_COM_K2HSTATE,
+        Body::K2hState(K2hStateReq {
+            chmpxid: 0x1234,
+            base_hash: 1,
+        }),
+    );
+    let o = h.k2hstate(&m, Some((0x1234, "node", 1, 2)));
+    let Some(Message {
+        body: Body::K2hStateAnswer(r),
+        ..
+    }) = &o.reply
+    else {
+        panic!()
+    };
+    assert_eq!(r.nodestate.len(), NODESTATE_SIZE);
+    assert_eq!(&r.nodestate[..8], &0x1234u64.to_le_bytes());
+    assert_eq!(&r.nodestate[8..12], b"node");
+    assert_eq!(&r.nodestate[1033..1041], &1u64.to_le_bytes());
+    assert_eq!(&r.nodestate[1049..1055], b"K2H V2");
+    // encoded, it is the original's 1,373-byte answer
+    assert_eq!(o.reply.as_ref().unwrap().encode().len(), 1373);
+    let o = h.k2hstate(&m, Some((0x9999, "other", 1, 2)));
+    assert_eq!(
+        code(&o),
+        compose_res(DKC_RES_ERROR, DKC_RES_SUBCODE_NOTSAMECHMPXID)
+    );
+    let o = h.k2hstate(&m, None);
+    assert_eq!(
+        code(&o),
+        compose_res(DKC_RES_ERROR, DKC_RES_SUBCODE_GETSLEFSVRCHMPX)
+    );
+}
