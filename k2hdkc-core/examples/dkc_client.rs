@@ -2,6 +2,7 @@
 //!
 //!   dkc_client CONF set KEY VALUE     -> prints the result code
 //!   dkc_client CONF get KEY           -> prints the code and the value
+//!   dkc_client CONF ren OLD NEW       -> prints the result code
 //!   dkc_client CONF fill N PREFIX     -> N sets of PREFIX<i> = v<i>, prints how many succeeded
 //!   dkc_client CONF check N PREFIX    -> N gets, prints how many read back right
 //! Keys and values are sent with their NUL, as the `_str` C API does.
@@ -67,6 +68,17 @@ fn main() {
             "0x{:016x}",
             set(&mut c, msgid, &a[3], &a[4]).unwrap_or(u64::MAX)
         ),
+        "ren" => {
+            let old = cstr(&a[3]);
+            let body = Body::Ren(RenReq {
+                oldkey: old.clone(),
+                newkey: cstr(&a[4]),
+                encpass: Vec::new(),
+                check_attr: true,
+            });
+            let code = call(&mut c, msgid, &old, body, DKC_COM_REN).map(|m| m.head.restype);
+            println!("0x{:016x}", code.unwrap_or(u64::MAX));
+        }
         "get" => match get(&mut c, msgid, &a[3]) {
             Some((code, v)) => println!(
                 "0x{code:016x} {}",

@@ -5,8 +5,10 @@
 //! * [`config`]: the `K2HDKC` section of the configuration.
 //! * [`server`]: the `k2hdkc` process (database, chmpx attachment, merge callbacks, loop);
 //!   [`dbg`]: its debug output.
+//! * [`composite`]: requests a server completes with sub-requests to others (REN).
 //! * [`handler`]: what a server does with a primitive request on its k2hash (answer, copy).
 
+pub mod composite;
 pub mod config;
 pub mod dbg;
 pub mod handler;

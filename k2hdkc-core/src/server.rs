@@ -16,10 +16,11 @@ use chmpx_core::client::{Client, ClientError};
 use chmpx_core::config::{ChmConfig, SelfIdentity};
 use chmpx_core::ipc::MergeGet;
 use chmpx_core::merge_client::{MergeChannel, MergeHandler};
-use chmpx_core::wire::{Timespec, COM_C2C_NOT_SELF, COM_C2C_RBROADCAST};
+use chmpx_core::wire::{Timespec, COM_C2C_NOT_SELF, COM_C2C_RBROADCAST, COM_C2C_ROUTING};
 use k2hash::replicate::{self, RawElement, ScanFilter};
 use k2hash::{K2h, Layout};
 
+use crate::composite::{Action, Composites};
 use crate::config::{DkcConfig, K2hType};
 use crate::handler::Handler;
 use crate::wire::{Message, Ts};
@@ -154,6 +155,29 @@ fn open_merge(t: &Target, h: &Arc<Handler>) -> Option<UnixStream> {
     spawned.ok().and(stopper)
 }
 
+/// Sends what a composite asks for.
+fn carry_out(client: &mut Client, acts: Vec<Action>) {
+    for a in acts {
+        let r = match a {
+            Action::Send { hash, msg } => client
+                .send(u64::MAX, &msg.encode(), hash, COM_C2C_ROUTING)
+                .map(|_| ()),
+            Action::Reply { to, msg } => client.reply(&to, &msg.encode()),
+            Action::Replicate { hash, msg } => client
+                .send(
+                    u64::MAX,
+                    &msg.encode(),
+                    hash,
+                    COM_C2C_RBROADCAST | COM_C2C_NOT_SELF,
+                )
+                .map(|_| ()),
+        };
+        if let Err(e) = r {
+            log::warn!("could not send for a composite request: {e}");
+        }
+    }
+}
+
 /// Runs the server until `stop` is set (SIGHUP, SIGTERM, SIGINT).
 pub fn run(
     c: &DkcConfig,
@@ -163,15 +187,34 @@ pub fn run(
 ) -> Result<(), String> {
     let handler = Arc::new(Handler::new(open_db(c)?));
     let t = target(c, ctlport, cuk)?;
-    let mut client = Client::attach_to_ex(&t.group, t.ctlport, true, true, true)
-        .map_err(|e| format!("could not attach to chmpx: {e}"))?;
+    // chmpx may still be starting (both are started together by service scripts): wait for
+    // it a while
+    let mut tries = 0;
+    let mut client = loop {
+        match Client::attach_to_ex(&t.group, t.ctlport, true, true, true) {
+            Ok(c) => break c,
+            Err(ClientError::NotRunning { .. }) if tries < 150 && !stop.load(Ordering::Relaxed) => {
+                tries += 1;
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            Err(e) => return Err(format!("could not attach to chmpx: {e}")),
+        }
+    };
     let mut merge = open_merge(&t, &handler);
+    let mut composites = Composites::new(c.rcv_timeout_ms);
+    let mut last_expiry = 0i64;
     log::info!(
         "k2hdkc attached to chmpx of group {} (control port {})",
         t.group,
         t.ctlport
     );
     while !stop.load(Ordering::Relaxed) {
+        let t_now = now();
+        if t_now.sec != last_expiry {
+            last_expiry = t_now.sec;
+            let acts = composites.expire(t_now);
+            carry_out(&mut client, acts);
+        }
         match client.receive(None, 1000) {
             Ok(Some((pkt, body))) => {
                 let msg = match Message::decode(&body) {
@@ -181,6 +224,16 @@ pub fn run(
                         continue;
                     }
                 };
+                if composites.is_ours(&msg.head) {
+                    let acts = composites.answer(&handler, &msg, now());
+                    carry_out(&mut client, acts);
+                    continue;
+                }
+                if matches!(msg.body, crate::wire::Body::Ren(_)) {
+                    let acts = composites.start(&handler, pkt, &msg, now());
+                    carry_out(&mut client, acts);
+                    continue;
+                }
                 if msg.head.is_response() {
                     // answers to our copies: only their codes matter, and only to the log
                     if !crate::wire::res_is_success(msg.head.restype) {

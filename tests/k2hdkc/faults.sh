@@ -30,6 +30,7 @@ fail() {
     exit 1
 }
 ctl() ( exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1; printf '%s\0' "$2" >&3; timeout 5 cat <&3 ) 2>/dev/null
+ctl_up() { ctl "$1" VERSION | grep -q Version; }
 sees_down() { ctl "$1" ALLSTATUS | grep -qF "[SERVICE IN][DOWN]"; }
 normal() { [ "$(ctl "$1" ALLSTATUS | grep -c 'SERVICE IN\]\[UP\]\[n/a\]\[Nothing\]\[NoSuspend')" -ge "$2" ]; }
 wait_for() { # WHAT COMMAND...
@@ -49,6 +50,7 @@ start_node() { # K
     local c=$dir/server$1.ini
     "$chmpx" -conf "$c" -d err >>"$dir/chmpx$1.log" 2>&1 &
     pids+=($!); pid[c$1]=$!
+    wait_for "control port of node $1" ctl_up $((base + 2 * $1 + 1))
     "$dkc" -conf "$c" -d err >>"$dir/k2hdkc$1.log" 2>&1 &
     pids+=($!); pid[d$1]=$!
 }
@@ -70,6 +72,11 @@ pids+=($!)
 wait_for "three servers in service" normal $((base + 1)) 3
 wait_for "the slave" normal $((base + 11)) 3
 expect "writes" 400/400 fill 400 a
+# a rename moves a key to the server of its new name and removes the old one everywhere
+expect "set" 0x0000000000000000 set before value
+expect "rename" 0x0000000000000000 ren before after
+expect "renamed key" "0x0000000000000000 value" get after
+expect "old key" "0x0000000000010000 " get before
 kill_node 1
 wait_for "server 0 to see server 1 down" sees_down $((base + 1))
 expect "reads while a node is down" 400/400 check 400 a
@@ -80,4 +87,6 @@ kill_node 0
 wait_for "server 2 to see server 0 down" sees_down $((base + 5))
 expect "reads of the first keys with another node down" 400/400 check 400 a
 expect "reads of the keys written during the outage" 400/400 check 400 b
+expect "renamed key with another node down" "0x0000000000000000 value" get after
+expect "old key with another node down" "0x0000000000010000 " get before
 echo "faults.sh: ok"

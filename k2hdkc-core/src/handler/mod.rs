@@ -4,8 +4,8 @@
 //! the server sends the answer first and then the copy (REPL_KEY / REPL_DEL to every other
 //! server the key's hash names), as the original does.
 //!
-//! Composite requests that need answers of other servers (REN, QPUSH, QPOP) and K2HSTATE
-//! (which needs chmpx's view) are not handled here.
+//! Composite requests that need answers of other servers (REN, QPUSH, QPOP) are in
+//! `composite`; K2HSTATE takes chmpx's view of this server as an argument.
 
 use std::sync::{Mutex, MutexGuard};
 
@@ -44,7 +44,7 @@ fn err(sub: u64) -> u64 {
 }
 
 /// The pass phrase of a request (sent with its NUL; empty = none).
-fn pass(p: &[u8]) -> Option<String> {
+pub(crate) fn pass(p: &[u8]) -> Option<String> {
     let p = p.strip_suffix(b"\0").unwrap_or(p);
     (!p.is_empty()).then(|| String::from_utf8_lossy(p).into_owned())
 }
@@ -359,7 +359,7 @@ impl Handler {
     }
 
     /// The value as a GET shows it (attribute checks and pass phrase, or the stored bytes).
-    fn read(&self, key: &[u8], check_attr: bool, p: Option<&str>) -> Option<Vec<u8>> {
+    pub(crate) fn read(&self, key: &[u8], check_attr: bool, p: Option<&str>) -> Option<Vec<u8>> {
         let protect = if check_attr {
             Protect::Yes(p)
         } else {
@@ -420,7 +420,12 @@ impl Handler {
         ))
     }
 
-    fn repl_del(&self, key: &[u8], now: Ts) -> (u64, Message) {
+    /// The stored element of `key` as it is (no attribute processing).
+    pub(crate) fn raw(&self, key: &[u8]) -> Option<Element> {
+        self.db.db().get(key, Parts::ALL).ok().flatten()
+    }
+
+    pub(crate) fn repl_del(&self, key: &[u8], now: Ts) -> (u64, Message) {
         let (hash, subhash) = k2hash::hash::hashes(key);
         (
             hash,
