@@ -54,11 +54,11 @@ fn next_stamp() -> (u64, u64) {
     (s, ns)
 }
 
-/// The marker: first and last entry names (first empty = empty queue).
-#[derive(Default, Debug, Clone)]
-struct Marker {
-    start: Vec<u8>,
-    end: Vec<u8>,
+/// A queue's marker: the names of its first and last entry (empty: the queue is empty).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Marker {
+    pub start: Vec<u8>,
+    pub end: Vec<u8>,
 }
 
 impl Marker {
@@ -114,11 +114,13 @@ impl Queue {
         }
     }
 
-    fn marker_key(&self) -> Vec<u8> {
+    /// `<prefix>MARKER\0`.
+    pub fn marker_key(&self) -> Vec<u8> {
         [self.prefix.as_slice(), MARKER_SUFFIX].concat()
     }
 
-    fn new_entry_key(&self) -> Vec<u8> {
+    /// A new entry name: `<prefix><tid>_<sec>_<nsec>\0`, unique in the process.
+    pub fn new_entry_key(&self) -> Vec<u8> {
         // SAFETY: gettid has no preconditions.
         let tid = unsafe { libc::syscall(libc::SYS_gettid) } as u64;
         let (s, ns) = next_stamp();
@@ -128,7 +130,9 @@ impl Queue {
         k
     }
 
-    fn marker(&self, k: &K2h) -> Result<Marker> {
+    /// The marker as stored (k2hdkc keeps only the marker on the server of the prefix and
+    /// the entries wherever their names hash to).
+    pub fn marker(&self, k: &K2h) -> Result<Marker> {
         let v = k.db().get(
             &self.marker_key(),
             Parts {
@@ -140,7 +144,7 @@ impl Queue {
         Ok(v.and_then(|e| Marker::parse(&e.value)).unwrap_or_default())
     }
 
-    fn set_marker(&self, k: &K2h, m: &Marker) -> Result<()> {
+    pub fn set_marker(&self, k: &K2h, m: &Marker) -> Result<()> {
         k.put(
             &self.marker_key(),
             Element {

@@ -3,6 +3,8 @@
 //!   dkc_client CONF set KEY VALUE     -> prints the result code
 //!   dkc_client CONF get KEY           -> prints the code and the value
 //!   dkc_client CONF ren OLD NEW       -> prints the result code
+//!   dkc_client CONF qpush PREFIX VAL  -> FIFO push, prints the result code
+//!   dkc_client CONF qpop PREFIX       -> FIFO pop, prints the code and the value
 //!   dkc_client CONF fill N PREFIX     -> N sets of PREFIX<i> = v<i>, prints how many succeeded
 //!   dkc_client CONF check N PREFIX    -> N gets, prints how many read back right
 //! Keys and values are sent with their NUL, as the `_str` C API does.
@@ -78,6 +80,43 @@ fn main() {
             });
             let code = call(&mut c, msgid, &old, body, DKC_COM_REN).map(|m| m.head.restype);
             println!("0x{:016x}", code.unwrap_or(u64::MAX));
+        }
+        "qpush" => {
+            let prefix = a[3].as_bytes().to_vec();
+            let body = Body::Qpush(QpushReq {
+                is_fifo: true,
+                prefix: prefix.clone(),
+                val: cstr(&a[4]),
+                check_attr: true,
+                fifo: true,
+                ..QpushReq::default()
+            });
+            let code = call(&mut c, msgid, &prefix, body, DKC_COM_QPUSH).map(|m| m.head.restype);
+            println!("0x{:016x}", code.unwrap_or(u64::MAX));
+        }
+        "qpop" => {
+            let prefix = a[3].as_bytes().to_vec();
+            let body = Body::Qpop(QpopReq {
+                prefix: prefix.clone(),
+                encpass: Vec::new(),
+                check_attr: true,
+                fifo: true,
+                keyqueue: false,
+            });
+            match call(&mut c, msgid, &prefix, body, DKC_COM_QPOP) {
+                Some(m) => {
+                    let v = match m.body {
+                        Body::QpopAnswer(r) => r.val,
+                        _ => Vec::new(),
+                    };
+                    println!(
+                        "0x{:016x} {}",
+                        m.head.restype,
+                        String::from_utf8_lossy(&v).trim_end_matches('\0')
+                    );
+                }
+                None => println!("no answer"),
+            }
         }
         "get" => match get(&mut c, msgid, &a[3]) {
             Some((code, v)) => println!(

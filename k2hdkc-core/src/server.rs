@@ -212,7 +212,7 @@ pub fn run(
         let t_now = now();
         if t_now.sec != last_expiry {
             last_expiry = t_now.sec;
-            let acts = composites.expire(t_now);
+            let acts = composites.expire(&handler, t_now);
             carry_out(&mut client, acts);
         }
         match client.receive(None, 1000) {
@@ -229,7 +229,7 @@ pub fn run(
                     carry_out(&mut client, acts);
                     continue;
                 }
-                if matches!(msg.body, crate::wire::Body::Ren(_)) {
+                if !msg.head.is_response() && Composites::handles(&msg) {
                     let acts = composites.start(&handler, pkt, &msg, now());
                     carry_out(&mut client, acts);
                     continue;

@@ -77,6 +77,9 @@ expect "set" 0x0000000000000000 set before value
 expect "rename" 0x0000000000000000 ren before after
 expect "renamed key" "0x0000000000000000 value" get after
 expect "old key" "0x0000000000010000 " get before
+# a queue: the marker on the server of the prefix, the entries wherever their names hash to
+for v in one two three; do expect "push $v" 0x0000000000000000 qpush que $v; done
+expect "pop" "0x0000000000000000 one" qpop que
 kill_node 1
 wait_for "server 0 to see server 1 down" sees_down $((base + 1))
 expect "reads while a node is down" 400/400 check 400 a
@@ -89,4 +92,7 @@ expect "reads of the first keys with another node down" 400/400 check 400 a
 expect "reads of the keys written during the outage" 400/400 check 400 b
 expect "renamed key with another node down" "0x0000000000000000 value" get after
 expect "old key with another node down" "0x0000000000010000 " get before
+expect "pop with another node down" "0x0000000000000000 two" qpop que
+expect "pop" "0x0000000000000000 three" qpop que
+expect "pop of an empty queue" "0x8000000000000016 " qpop que
 echo "faults.sh: ok"

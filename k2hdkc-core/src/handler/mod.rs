@@ -158,7 +158,7 @@ impl Handler {
                     )
                     .and_then(|()| {
                         if m.rm_subkeylist {
-                            self.db.set_subkeys(&m.key, &[])
+                            self.set_subkeys(&m.key, &[], now)
                         } else {
                             Ok(())
                         }
@@ -176,7 +176,7 @@ impl Handler {
             Body::SetSubkeys(m) => {
                 let _g = self.lock(&m.key);
                 let list = lists::parse_subkeys(&m.subkeys);
-                let r = self.db.set_subkeys(&m.key, &list);
+                let r = self.set_subkeys(&m.key, &list, now);
                 self.mutated(req, &m.key, r.is_ok(), DKC_RES_SUBCODE_SETSKEYLIST, now)
             }
             Body::SetAll(m) => {
@@ -200,7 +200,7 @@ impl Handler {
                 if !list.contains(&m.subkey) {
                     list.push(m.subkey.clone());
                 }
-                let r = self.db.set_subkeys(&m.key, &list);
+                let r = self.set_subkeys(&m.key, &list, now);
                 self.mutated(req, &m.key, r.is_ok(), DKC_RES_SUBCODE_ADDSKEYLIST, now)
             }
             Body::DelSubkeys(m) => {
@@ -214,7 +214,7 @@ impl Handler {
                     return plain(err(DKC_RES_SUBCODE_DELSKEYLIST));
                 };
                 list.remove(at);
-                let r = self.db.set_subkeys(&m.key, &list);
+                let r = self.set_subkeys(&m.key, &list, now);
                 self.mutated(req, &m.key, r.is_ok(), DKC_RES_SUBCODE_DELSKEYLIST, now)
             }
             Body::Del(m) => {
@@ -358,6 +358,30 @@ impl Handler {
         }
     }
 
+    /// Replaces the subkey list and stamps the element's mtime with `now`: k2hash leaves the
+    /// attributes of a subkey-only change alone, and a copy whose mtime is not newer than the
+    /// replica's is refused (§3.6), so without the stamp a new link of a queue or a new child
+    /// in a list would never reach the replicas.
+    fn set_subkeys(&self, key: &[u8], list: &[Vec<u8>], now: Ts) -> k2hash::Result<()> {
+        let sk = lists::serialize_subkeys(list);
+        self.db.modify(key, |old| {
+            let mut a = old
+                .map(|o| lists::parse_attrs(&o.attrs))
+                .unwrap_or_default();
+            lists::set_attr(
+                &mut a,
+                k2hash::attrs::ATTR_MTIME,
+                &k2hash::attrs::timespec(now.sec, now.nsec),
+            );
+            Ok(k2hash::engine::Change::Replace {
+                value: None,
+                subkeys: Some(sk),
+                attrs: Some(lists::serialize_attrs(&a)),
+            })
+        })?;
+        Ok(())
+    }
+
     /// The value as a GET shows it (attribute checks and pass phrase, or the stored bytes).
     pub(crate) fn read(&self, key: &[u8], check_attr: bool, p: Option<&str>) -> Option<Vec<u8>> {
         let protect = if check_attr {
@@ -397,6 +421,11 @@ impl Handler {
             reply: Some(empty_response(req, ok())),
             replicate: self.repl_key(key, now),
         }
+    }
+
+    /// The copy of `key` as stored now (REPL_KEY), for the server's own changes.
+    pub(crate) fn copy_of(&self, key: &[u8], now: Ts) -> Option<(u64, Message)> {
+        self.repl_key(key, now)
     }
 
     /// REPL_KEY of the stored element of `key`, read raw (ciphertext, every attribute).
