@@ -1,0 +1,621 @@
+//! A per-process cache of values read, for one attached k2hash (`Db`).
+//!
+//! Reading a key out of the store follows about ten dependent pointers (key index, collision
+//! index, element tree, key page, value pages); a cached value is one index line and one record.
+//! A record is tagged with what made the value current when it was read: the stripe lock that
+//! guards its element, that lock's write generation (bumped by every writer of the stripe in any
+//! process, before it lets go, see `lock`), and the structure version (bumped by key-index
+//! growth, migration, compaction and repair). A record is served only while both are unchanged,
+//! so nothing written since it was read, by this process or another one sharing the lock table,
+//! is ever hidden by it.
+//!
+//! Only values whose element has no attributes are cached (no expiry, encryption, history or
+//! mtime): what a getter shows of those depends on nothing but the bytes.
+//!
+//! Layout: records are appended to a ring of 64-bit words (`arena`); when the ring wraps, the
+//! oldest records are overwritten. An index of 8-way sets (one cache line each) maps a key hash
+//! to the positions of its records. Readers take no lock: every shared word is an atomic; a
+//! reader checks after its copy that the writer has not reserved the record's words for a newer
+//! one since (`reserved`, the end of the reserved part of the ring, only grows), in the manner
+//! of a seqlock. Fills are serialised by a mutex, and skipped when it is busy.
+use std::sync::atomic::{fence, AtomicU64, Ordering};
+
+/// Entries per index set (one 64-byte line).
+const WAYS: usize = 8;
+/// Words of a record before its key: hash, lengths, slot, generation, structure version.
+const HEAD: usize = 5;
+/// Index entries hold the tag (top 16 bits of the hash) and position + 1 (48 bits).
+const POS_BITS: u32 = 48;
+const POS_MASK: u64 = (1 << POS_BITS) - 1;
+/// Largest record (bytes); larger values are not cached.
+const MAX_RECORD: usize = 64 * 1024;
+/// Smallest arena (bytes).
+pub const MIN_BYTES: usize = 256 * 1024;
+
+/// What a value read from the store was current under.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tag {
+    /// The stripe lock slot of the element's collision index.
+    pub slot: u64,
+    /// Its write generation while the value was read.
+    pub gen: u64,
+    /// The structure version while the value was read (even).
+    pub sv: u64,
+}
+
+/// Where a cached value is copied to.
+pub trait ValueOut {
+    /// Room for `len` bytes (null: give up).
+    fn room(&mut self, len: usize) -> *mut u8;
+    /// The bytes written into the room turned out stale: forget them.
+    fn discard(&mut self);
+    /// `len` bytes were written into the room.
+    fn done(&mut self, len: usize);
+}
+
+impl ValueOut for Vec<u8> {
+    fn room(&mut self, len: usize) -> *mut u8 {
+        self.clear();
+        self.reserve(len);
+        self.as_mut_ptr()
+    }
+    fn discard(&mut self) {}
+    fn done(&mut self, len: usize) {
+        // SAFETY: `room(len)` reserved `len` bytes and `lookup` wrote all of them.
+        unsafe { self.set_len(len) };
+    }
+}
+
+/// Hash of a key for the cache (not the store's hash: cheaper, words at a time).
+#[inline]
+pub fn key_hash(key: &[u8]) -> u64 {
+    const K: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut h = (key.len() as u64).wrapping_mul(K) ^ 0x2545_F491_4F6C_DD1D;
+    let mut chunks = key.chunks_exact(8);
+    for c in &mut chunks {
+        let w = u64::from_le_bytes(c.try_into().unwrap_or([0; 8]));
+        h = (h ^ w).wrapping_mul(K).rotate_left(29);
+    }
+    let r = chunks.remainder();
+    if !r.is_empty() {
+        h = (h ^ tail_word(r)).wrapping_mul(K).rotate_left(29);
+    }
+    h ^= h >> 32;
+    h = h.wrapping_mul(0xD6E8_FEB8_6659_FD93);
+    h ^ (h >> 32)
+}
+
+/// Up to 8 bytes as a little-endian word, zero-padded.
+#[inline]
+fn tail_word(r: &[u8]) -> u64 {
+    let mut b = [0u8; 8];
+    b[..r.len()].copy_from_slice(r);
+    u64::from_le_bytes(b)
+}
+
+/// Ask for the line of `w` (a hint: the value lines of a record load while its head is
+/// compared).
+#[inline(always)]
+fn prefetch(w: *const AtomicU64) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch never faults, whatever the address.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch(w as *const i8, std::arch::x86_64::_MM_HINT_T0)
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = w;
+}
+
+/// The largest power of two not above `n` (n > 0).
+fn floor_pow2(n: usize) -> usize {
+    1usize << (usize::BITS - 1 - n.leading_zeros())
+}
+
+#[inline]
+fn words(bytes: usize) -> usize {
+    bytes.div_ceil(8)
+}
+
+/// An anonymous private mapping of zeroed atomics (pages are only backed once touched).
+struct Words {
+    p: *mut AtomicU64,
+    n: usize,
+}
+
+// SAFETY: the words are atomics, shared only through `&self`.
+unsafe impl Send for Words {}
+// SAFETY: as above.
+unsafe impl Sync for Words {}
+
+impl Words {
+    fn new(n: usize) -> Option<Words> {
+        // SAFETY: a fresh anonymous mapping; checked below.
+        let p = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                n * 8,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                -1,
+                0,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            return None;
+        }
+        Some(Words {
+            p: p as *mut AtomicU64,
+            n,
+        })
+    }
+
+    /// The address of word `i`, for a prefetch (may be past the end; never dereferenced).
+    #[inline(always)]
+    fn addr(&self, i: usize) -> *const AtomicU64 {
+        self.p.wrapping_add(i)
+    }
+
+    #[inline(always)]
+    fn at(&self, i: usize) -> &AtomicU64 {
+        debug_assert!(i < self.n);
+        // SAFETY: callers index below `n` (checked by them against the ring or index size);
+        // the mapping is page aligned and zero-filled, a valid AtomicU64 array.
+        unsafe { &*self.p.add(i) }
+    }
+}
+
+impl Drop for Words {
+    fn drop(&mut self) {
+        // SAFETY: unmapping the mapping made in `new`.
+        unsafe { libc::munmap(self.p as *mut libc::c_void, self.n * 8) };
+    }
+}
+
+#[repr(align(64))]
+struct Line(AtomicU64);
+
+pub struct ReadCache {
+    arena: Words,
+    /// Arena words - 1 (a power of two minus one).
+    mask: u64,
+    index: Words,
+    /// Index sets - 1.
+    gmask: u64,
+    /// End (absolute word position) of the reserved part of the ring: a record at position p
+    /// is intact while this is at most p + arena words.
+    reserved: Line,
+    /// Next free absolute word position (fills only).
+    head: parking_lot::Mutex<u64>,
+}
+
+/// What `insert` did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Filled {
+    Done,
+    /// Done, and the ring came round to its start: the oldest records are going.
+    Wrapped,
+    Skipped,
+}
+
+impl ReadCache {
+    /// A cache of `bytes` (rounded down to a power of two, at least `MIN_BYTES`).
+    pub fn new(bytes: usize) -> Option<ReadCache> {
+        let bytes = floor_pow2(bytes.max(MIN_BYTES));
+        let aw = bytes / 8;
+        // one index entry per 64 bytes of ring (a record takes at least one line): sets rarely
+        // fill up, so keys seldom evict each other before the ring does
+        let sets = (bytes / 64 / WAYS).max(64);
+        Some(ReadCache {
+            arena: Words::new(aw)?,
+            mask: aw as u64 - 1,
+            index: Words::new(sets * WAYS)?,
+            gmask: sets as u64 - 1,
+            reserved: Line(AtomicU64::new(0)),
+            head: parking_lot::Mutex::new(0),
+        })
+    }
+
+    /// Size of the ring in bytes.
+    pub fn bytes(&self) -> usize {
+        (self.mask as usize + 1) * 8
+    }
+
+    #[inline(always)]
+    fn set(&self, h: u64) -> usize {
+        (h & self.gmask) as usize * WAYS
+    }
+
+    /// Whether the record at absolute position `pos` was still intact when the loads before
+    /// this call were made.
+    #[inline(always)]
+    fn intact(&self, pos: u64) -> bool {
+        fence(Ordering::Acquire);
+        self.reserved.0.load(Ordering::Relaxed) <= pos + self.mask + 1
+    }
+
+    /// The record at ring index `i` holds `key` (hash `h`): (value length, tag).
+    #[inline(always)]
+    fn matches(&self, i: usize, key: &[u8], h: u64) -> Option<(usize, Tag)> {
+        let a = &self.arena;
+        if a.at(i).load(Ordering::Relaxed) != h {
+            return None;
+        }
+        let lens = a.at(i + 1).load(Ordering::Relaxed);
+        if (lens & 0xffff_ffff) as usize != key.len() {
+            return None;
+        }
+        let vlen = (lens >> 32) as usize;
+        // the lengths may be torn garbage (checked for intactness later): keep inside the ring
+        if HEAD + words(key.len()) + words(vlen) > MAX_RECORD / 8
+            || i + HEAD + words(key.len()) + words(vlen) > self.mask as usize + 1
+        {
+            return None;
+        }
+        let mut k = i + HEAD;
+        let mut chunks = key.chunks_exact(8);
+        for c in &mut chunks {
+            if a.at(k).load(Ordering::Relaxed) != u64::from_le_bytes(c.try_into().ok()?) {
+                return None;
+            }
+            k += 1;
+        }
+        let r = chunks.remainder();
+        if !r.is_empty() && a.at(k).load(Ordering::Relaxed) != tail_word(r) {
+            return None;
+        }
+        let tag = Tag {
+            slot: a.at(i + 2).load(Ordering::Relaxed),
+            gen: a.at(i + 3).load(Ordering::Relaxed),
+            sv: a.at(i + 4).load(Ordering::Relaxed),
+        };
+        Some((vlen, tag))
+    }
+
+    /// Copy the cached value of `key` (cache hash `h`) into `out` when a record of it exists
+    /// and `current` says its tag is still current: the value's length.
+    #[inline]
+    pub fn lookup(
+        &self,
+        key: &[u8],
+        h: u64,
+        current: impl Fn(&Tag) -> bool,
+        out: &mut impl ValueOut,
+    ) -> Option<usize> {
+        let set = self.set(h);
+        let tag16 = h >> POS_BITS;
+        for w in 0..WAYS {
+            let e = self.index.at(set + w).load(Ordering::Acquire);
+            if e == 0 || e >> POS_BITS != tag16 {
+                continue;
+            }
+            let pos = (e & POS_MASK) - 1;
+            let i = (pos & self.mask) as usize;
+            prefetch(self.arena.addr(i + 8));
+            prefetch(self.arena.addr(i + 16));
+            let Some((vlen, tag)) = self.matches(i, key, h) else {
+                continue;
+            };
+            if !self.intact(pos) || !current(&tag) {
+                continue;
+            }
+            let dst = out.room(vlen);
+            if dst.is_null() {
+                return None;
+            }
+            let v0 = i + HEAD + words(key.len());
+            let a = &self.arena;
+            let full = vlen / 8;
+            for j in 0..full {
+                let w = a.at(v0 + j).load(Ordering::Relaxed);
+                // SAFETY: `room` gave at least `vlen` writable bytes; j*8+8 <= vlen.
+                unsafe {
+                    std::ptr::write_unaligned(dst.add(j * 8) as *mut [u8; 8], w.to_le_bytes())
+                };
+            }
+            let rest = vlen - full * 8;
+            if rest > 0 {
+                let w = a.at(v0 + full).load(Ordering::Relaxed).to_le_bytes();
+                // SAFETY: as above, the last `rest` bytes of the room.
+                unsafe { std::ptr::copy_nonoverlapping(w.as_ptr(), dst.add(full * 8), rest) };
+            }
+            if !self.intact(pos) {
+                out.discard();
+                return None;
+            }
+            out.done(vlen);
+            return Some(vlen);
+        }
+        None
+    }
+
+    /// Cache `value` for `key` (cache hash `h`) as read under `tag`. Skipped when another
+    /// thread is filling, or the record is too large.
+    pub fn insert(&self, key: &[u8], h: u64, tag: Tag, value: &[u8]) -> Filled {
+        // records start on a cache line: a key of up to 24 bytes is in the record's first line
+        let rec = (HEAD + words(key.len()) + words(value.len())).next_multiple_of(8);
+        let aw = self.mask + 1;
+        if rec * 8 > MAX_RECORD || rec as u64 > aw / 16 || key.len() > u32::MAX as usize {
+            return Filled::Skipped;
+        }
+        let Some(mut head) = self.head.try_lock() else {
+            return Filled::Skipped;
+        };
+        let mut p = *head;
+        let mut wrapped = false;
+        if (p & self.mask) + rec as u64 > aw {
+            p = (p | self.mask) + 1;
+        }
+        let end = p + rec as u64;
+        if end >= POS_MASK {
+            return Filled::Skipped; // 2^51 bytes cached: the positions are used up
+        }
+        if end / aw != *head / aw || end.is_multiple_of(aw) {
+            wrapped = true;
+        }
+        // claim the words before overwriting them: readers of older records there see it
+        self.reserved.0.store(end, Ordering::Relaxed);
+        fence(Ordering::Release);
+        let a = &self.arena;
+        let i = (p & self.mask) as usize;
+        a.at(i).store(h, Ordering::Relaxed);
+        a.at(i + 1).store(
+            key.len() as u64 | (value.len() as u64) << 32,
+            Ordering::Relaxed,
+        );
+        a.at(i + 2).store(tag.slot, Ordering::Relaxed);
+        a.at(i + 3).store(tag.gen, Ordering::Relaxed);
+        a.at(i + 4).store(tag.sv, Ordering::Relaxed);
+        let mut k = i + HEAD;
+        for part in [key, value] {
+            let mut chunks = part.chunks_exact(8);
+            for c in &mut chunks {
+                a.at(k).store(
+                    u64::from_le_bytes(c.try_into().unwrap_or([0; 8])),
+                    Ordering::Relaxed,
+                );
+                k += 1;
+            }
+            let r = chunks.remainder();
+            if !r.is_empty() {
+                a.at(k).store(tail_word(r), Ordering::Relaxed);
+                k += 1;
+            }
+        }
+        *head = end;
+        // publish in the key's set: over an older record of the same key, else a free or
+        // overwritten entry, else the oldest
+        let set = self.set(h);
+        let reserved = end;
+        let mut victim = 0;
+        let mut oldest = u64::MAX;
+        for w in 0..WAYS {
+            let e = self.index.at(set + w).load(Ordering::Relaxed);
+            if e == 0 {
+                victim = w;
+                break;
+            }
+            let pos = (e & POS_MASK) - 1;
+            if pos + aw < reserved {
+                victim = w;
+                break; // overwritten
+            }
+            if self.matches((pos & self.mask) as usize, key, h).is_some() {
+                victim = w;
+                break;
+            }
+            if pos < oldest {
+                oldest = pos;
+                victim = w;
+            }
+        }
+        self.index
+            .at(set + victim)
+            .store((h >> POS_BITS) << POS_BITS | (p + 1), Ordering::Release);
+        if wrapped {
+            Filled::Wrapped
+        } else {
+            Filled::Done
+        }
+    }
+}
+
+/// A `Db`'s cache: created on the first fill, sized after the store (at most the process-wide
+/// limit, `K2H_READ_CACHE_MB`, 32 MiB by default, 0 turns caching off), replaced by a larger
+/// one when its ring wraps while the store is larger than it.
+pub struct Cache {
+    cur: arc_swap::ArcSwapOption<ReadCache>,
+    grow: parking_lot::Mutex<()>,
+}
+
+/// The largest ring a store gets (bytes; 0: no caching).
+pub fn limit() -> usize {
+    static L: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *L.get_or_init(|| {
+        match std::env::var("K2H_READ_CACHE_MB")
+            .ok()
+            .and_then(|v| v.trim().parse::<usize>().ok())
+        {
+            Some(mb) => mb.min(1 << 20) << 20,
+            None => 32 << 20,
+        }
+    })
+}
+
+impl Cache {
+    /// A cache for a store, or None when caching is off.
+    pub fn new() -> Option<Cache> {
+        (limit() > 0).then(|| Cache {
+            cur: arc_swap::ArcSwapOption::const_empty(),
+            grow: parking_lot::Mutex::new(()),
+        })
+    }
+
+    #[inline]
+    pub fn lookup(
+        &self,
+        key: &[u8],
+        h: u64,
+        current: impl Fn(&Tag) -> bool,
+        out: &mut impl ValueOut,
+    ) -> Option<usize> {
+        let g = self.cur.load();
+        g.as_ref()?.lookup(key, h, current, out)
+    }
+
+    /// Cache a value read under `tag`; `store_len` is the size of the store now.
+    pub fn insert(&self, key: &[u8], h: u64, tag: Tag, value: &[u8], store_len: u64) {
+        let want = floor_pow2(
+            (store_len as usize)
+                .checked_next_power_of_two()
+                .unwrap_or(usize::MAX)
+                .min(limit())
+                .max(MIN_BYTES),
+        );
+        let mut g = self.cur.load();
+        if g.is_none() {
+            drop(g);
+            self.replace(None, want);
+            g = self.cur.load();
+        }
+        let Some(c) = &*g else {
+            return;
+        };
+        if c.insert(key, h, tag, value) == Filled::Wrapped && c.bytes() < want {
+            let old = c.bytes();
+            drop(g);
+            self.replace(Some(old), want);
+        }
+    }
+
+    /// Put a new ring of `want` bytes in place of the one of `old` bytes (None: of none).
+    #[cold]
+    fn replace(&self, old: Option<usize>, want: usize) {
+        let Some(_g) = self.grow.try_lock() else {
+            return;
+        };
+        if self.cur.load().as_ref().map(|c| c.bytes()) != old {
+            return; // someone else did
+        }
+        if let Some(c) = ReadCache::new(want) {
+            self.cur.store(Some(std::sync::Arc::new(c)));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn get(c: &ReadCache, key: &[u8], ok: impl Fn(&Tag) -> bool) -> Option<Vec<u8>> {
+        let mut v = Vec::new();
+        c.lookup(key, key_hash(key), ok, &mut v)?;
+        Some(v)
+    }
+
+    #[test]
+    fn hit_miss_stale_and_wrap() {
+        let c = ReadCache::new(MIN_BYTES).unwrap();
+        let t = Tag {
+            slot: 7,
+            gen: 3,
+            sv: 2,
+        };
+        let cur = |x: &Tag| *x == t;
+        assert_eq!(get(&c, b"a", cur), None);
+        for n in [1usize, 7, 8, 9, 16, 100] {
+            let key = vec![b'k'; n];
+            let val: Vec<u8> = (0..n * 3).map(|i| i as u8).collect();
+            assert_ne!(c.insert(&key, key_hash(&key), t, &val), Filled::Skipped);
+            assert_eq!(get(&c, &key, cur).as_deref(), Some(&val[..]));
+            // another tag is not current
+            assert_eq!(get(&c, &key, |x| x.gen == 4), None);
+            // a key that differs in its last byte
+            let mut other = key.clone();
+            *other.last_mut().unwrap() ^= 1;
+            assert_eq!(get(&c, &other, cur), None);
+        }
+        // a newer record of the same key wins
+        let t2 = Tag { gen: 4, ..t };
+        c.insert(b"kk", key_hash(b"kk"), t2, b"new");
+        assert_eq!(get(&c, b"kk", |x| *x == t2).as_deref(), Some(&b"new"[..]));
+        // fill past the ring many times: every lookup is right or a miss
+        let mut wrapped = 0;
+        for i in 0..200_000u32 {
+            let key = format!("key-{i}");
+            let val = format!("value-{i}-").repeat(1 + (i % 5) as usize);
+            if c.insert(key.as_bytes(), key_hash(key.as_bytes()), t, val.as_bytes())
+                == Filled::Wrapped
+            {
+                wrapped += 1;
+            }
+            if i % 7 == 0 {
+                let j = i / 2;
+                let key = format!("key-{j}");
+                if let Some(v) = get(&c, key.as_bytes(), cur) {
+                    assert_eq!(
+                        v,
+                        format!("value-{j}-")
+                            .repeat(1 + (j % 5) as usize)
+                            .as_bytes()
+                    );
+                }
+            }
+        }
+        assert!(wrapped > 5);
+        let key = b"key-199999";
+        assert!(get(&c, key, cur).is_some());
+    }
+
+    #[test]
+    fn readers_race_writers() {
+        let c = std::sync::Arc::new(ReadCache::new(MIN_BYTES).unwrap());
+        let t = Tag {
+            slot: 1,
+            gen: 1,
+            sv: 0,
+        };
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let r = {
+            let (c, stop) = (c.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let mut hits = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    for i in 0..64u32 {
+                        let key = format!("k{i}");
+                        if let Some(v) = get(&c, key.as_bytes(), |x| *x == t) {
+                            // every value of key i is i repeated
+                            assert!(v.iter().all(|&b| b == i as u8), "torn value for {key}");
+                            hits += 1;
+                        }
+                    }
+                }
+                hits
+            })
+        };
+        for round in 0..3000usize {
+            for i in 0..64u32 {
+                let key = format!("k{i}");
+                let v = vec![i as u8; 8 + (round + i as usize) % 300];
+                c.insert(key.as_bytes(), key_hash(key.as_bytes()), t, &v);
+            }
+        }
+        stop.store(true, Ordering::Relaxed);
+        r.join().unwrap();
+    }
+
+    #[test]
+    fn big_values_are_skipped() {
+        let c = ReadCache::new(MIN_BYTES).unwrap();
+        let t = Tag {
+            slot: 0,
+            gen: 0,
+            sv: 0,
+        };
+        assert_eq!(
+            c.insert(b"k", key_hash(b"k"), t, &vec![0; MAX_RECORD]),
+            Filled::Skipped
+        );
+        let mut v = Vec::new();
+        assert_eq!(c.lookup(b"k", key_hash(b"k"), |_| true, &mut v), None);
+    }
+}
