@@ -13,7 +13,7 @@ use crate::error::{corrupt, invalid, K2hError, Result};
 use crate::format::*;
 use crate::hash;
 use crate::lock::{LockTable, ALLOC_LOCK, STRUCT_LOCK};
-use crate::rcache::{self, Tag, ValueOut};
+use crate::rcache::{self, Found, Tag, ValueOut};
 use crate::store::Store;
 use std::collections::HashMap;
 use std::fs::OpenOptions;
@@ -1424,15 +1424,25 @@ impl Db {
 
     /// The cached value of `key` (cache hash `ch`, `rcache::key_hash`) written into `out`, if
     /// a record of it exists and nothing was written under its stripe or to the structure since
-    /// it was read: its length.
+    /// it was read.
     #[inline]
-    pub fn cached_value(&self, key: &[u8], ch: u64, out: &mut impl ValueOut) -> Option<usize> {
-        self.rcache.as_ref()?.lookup(
+    pub fn cached_value(&self, key: &[u8], ch: u64, out: &mut impl ValueOut) -> Found {
+        let Some(c) = &self.rcache else {
+            return Found::Miss;
+        };
+        c.lookup(
             key,
             ch,
             |t| {
-                self.locks.struct_version() == t.sv
-                    && self.locks.write_gen(t.slot as usize) == t.gen
+                let sv = self.locks.struct_version();
+                let gen = self.locks.write_gen(t.slot as usize);
+                if sv != t.sv {
+                    Err(0) // the structure changed: nothing about this key in particular
+                } else if gen != t.gen {
+                    Err((gen.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ sv ^ t.slot << 48).max(1))
+                } else {
+                    Ok(())
+                }
             },
             out,
         )

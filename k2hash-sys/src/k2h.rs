@@ -5,7 +5,7 @@ use crate::attrs::{self, AttrConf, AttrKind};
 use crate::engine::{Change, Db, Element, Layout, Parts};
 use crate::error::{K2hError, Result};
 use crate::lists::{self, Attr};
-use crate::rcache::{self, ValueOut};
+use crate::rcache::{self, Found, ValueOut};
 use parking_lot::Mutex;
 use std::path::Path;
 use std::sync::Arc;
@@ -334,10 +334,11 @@ impl K2h {
         let db = self.db();
         let ch = if Self::cacheable(db, &p) {
             let ch = rcache::key_hash(key);
-            if let Some(n) = db.cached_value(key, ch, out) {
-                return Ok(Some(n));
+            match db.cached_value(key, ch, out) {
+                Found::Hit(n) => return Ok(Some(n)),
+                Found::Stale(state, age) => rcache::admit_stale(ch, state, age).then_some(ch),
+                Found::Miss => Some(ch),
             }
-            Some(ch)
         } else {
             None
         };

@@ -18,19 +18,25 @@
 //! reader checks after its copy that the writer has not reserved the record's words for a newer
 //! one since (`reserved`, the end of the reserved part of the ring, only grows), in the manner
 //! of a seqlock. Fills are serialised by a mutex, and skipped when it is busy.
-use std::sync::atomic::{fence, AtomicU64, Ordering};
+use std::sync::atomic::{fence, AtomicU32, AtomicU64, Ordering};
 
-/// Entries per index set (one 64-byte line).
-const WAYS: usize = 8;
-/// Words of a record before its key: hash, lengths, slot, generation, structure version.
+/// Entries per index set (4 bytes each, one 64-byte line).
+const WAYS: usize = 16;
+/// Words of a record before its key: hash, lengths and slot, position, generation, structure
+/// version.
 const HEAD: usize = 5;
-/// Index entries hold the tag (top 16 bits of the hash) and position + 1 (48 bits).
-const POS_BITS: u32 = 48;
-const POS_MASK: u64 = (1 << POS_BITS) - 1;
+/// Index entries: a valid bit, then a tag (bits of the hash), the low bits of the lap and the
+/// line of the ring the record starts at (records start on 64-byte lines).
+const VALID: u32 = 1 << 31;
+const TAG_BITS: u32 = 7;
 /// Largest record (bytes); larger values are not cached.
 const MAX_RECORD: usize = 64 * 1024;
-/// Smallest arena (bytes).
+/// Words of the ring claimed at a time by fills.
+const CLAIM_WORDS: u64 = 8192;
+/// Smallest ring (bytes).
 pub const MIN_BYTES: usize = 256 * 1024;
+/// Largest ring (bytes): line and lap numbers fit an index entry.
+pub const MAX_BYTES: usize = 512 << 20;
 
 /// What a value read from the store was current under.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -129,11 +135,16 @@ unsafe impl Sync for Words {}
 
 impl Words {
     fn new(n: usize) -> Option<Words> {
+        const HUGE: usize = 2 << 20;
+        let bytes = n * 8;
+        // large rings on 2 MiB boundaries and in huge pages where the system allows: a lookup
+        // then costs no page walk, and a fill of fresh memory few page faults
+        let extra = if bytes >= HUGE { HUGE } else { 0 };
         // SAFETY: a fresh anonymous mapping; checked below.
         let p = unsafe {
             libc::mmap(
                 std::ptr::null_mut(),
-                n * 8,
+                bytes + extra,
                 libc::PROT_READ | libc::PROT_WRITE,
                 libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
                 -1,
@@ -143,10 +154,36 @@ impl Words {
         if p == libc::MAP_FAILED {
             return None;
         }
+        let mut start = p as usize;
+        if extra > 0 {
+            let aligned = (start + HUGE - 1) & !(HUGE - 1);
+            // SAFETY: unmapping the unused head and tail of our own mapping, then advising on
+            // the aligned rest (advice only; failure is harmless).
+            unsafe {
+                if aligned > start {
+                    libc::munmap(p, aligned - start);
+                }
+                let tail = start + extra - aligned;
+                if tail > 0 {
+                    libc::munmap((aligned + bytes) as *mut libc::c_void, tail);
+                }
+                libc::madvise(aligned as *mut libc::c_void, bytes, libc::MADV_HUGEPAGE);
+            }
+            start = aligned;
+        }
         Some(Words {
-            p: p as *mut AtomicU64,
+            p: start as *mut AtomicU64,
             n,
         })
+    }
+
+    /// The `i`th 4-byte half-word (below 2 `n`).
+    #[inline(always)]
+    fn at32(&self, i: usize) -> &AtomicU32 {
+        debug_assert!(i < 2 * self.n);
+        // SAFETY: callers index below 2 `n` (sets times ways); the mapping is page aligned and
+        // zero-filled, a valid AtomicU32 array.
+        unsafe { &*(self.p as *const AtomicU32).add(i) }
     }
 
     /// The address of word `i`, for a prefetch (may be past the end; never dereferenced).
@@ -178,14 +215,69 @@ pub struct ReadCache {
     arena: Words,
     /// Arena words - 1 (a power of two minus one).
     mask: u64,
+    /// Bits of a line number, of a lap number in index entries.
+    line_bits: u32,
+    lap_bits: u32,
+    /// 4-byte entries, `WAYS` to a set.
     index: Words,
     /// Index sets - 1.
-    gmask: u64,
+    smask: u64,
+    /// Random, mixed into each record's position: a stale index entry that points into the
+    /// middle of a newer record never takes the bytes there for a record's head.
+    secret: u64,
     /// End (absolute word position) of the reserved part of the ring: a record at position p
     /// is intact while this is at most p + arena words.
     reserved: Line,
-    /// Next free absolute word position (fills only).
-    head: parking_lot::Mutex<u64>,
+    /// Next free absolute word position, and the end of the words claimed (fills only).
+    head: parking_lot::Mutex<(u64, u64)>,
+}
+
+/// What `lookup` found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Found {
+    /// A current value, of this length, now in the output.
+    Hit(usize),
+    /// Only a record written over since: the state of its stripe and structure now (0: the
+    /// structure changed) and the age of the record in milliseconds.
+    Stale(u64, u32),
+    Miss,
+}
+
+/// A coarse clock in milliseconds (wraps; only differences are used).
+fn now_ms() -> u32 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes into the timespec we pass.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC_COARSE, &mut ts) };
+    (ts.tv_sec as u64 * 1000 + ts.tv_nsec as u64 / 1_000_000) as u32
+}
+
+/// After `Found::Stale(state, age)`: whether to cache the value read now. After a change of
+/// the structure, or when the record is older than a few milliseconds, yes. A key written
+/// since it was cached only just now is cached again when it is read twice with no write in
+/// between (as this thread sees it): keys written between their reads do not refill the cache
+/// on every read.
+pub fn admit_stale(h: u64, state: u64, age_ms: u32) -> bool {
+    if state == 0 || age_ms > 4 {
+        return true;
+    }
+    use std::cell::Cell;
+    const N: usize = 64;
+    thread_local! {
+        static MEMO: [Cell<(u64, u64)>; N] = const { [const { Cell::new((0, 0)) }; N] };
+    }
+    MEMO.with(|m| {
+        let c = &m[(h as usize) % N];
+        if c.get() == (h, state) {
+            c.set((0, 0));
+            true
+        } else {
+            c.set((h, state));
+            false
+        }
+    })
 }
 
 /// What `insert` did.
@@ -197,21 +289,39 @@ pub enum Filled {
     Skipped,
 }
 
+fn random_u64() -> u64 {
+    let mut b = [0u8; 8];
+    if getrandom::getrandom(&mut b).is_err() {
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        return key_hash(&(t ^ (&b as *const _ as u64)).to_le_bytes());
+    }
+    u64::from_le_bytes(b)
+}
+
 impl ReadCache {
-    /// A cache of `bytes` (rounded down to a power of two, at least `MIN_BYTES`).
+    /// A cache of `bytes` (rounded down to a power of two, between `MIN_BYTES` and
+    /// `MAX_BYTES`).
     pub fn new(bytes: usize) -> Option<ReadCache> {
-        let bytes = floor_pow2(bytes.max(MIN_BYTES));
+        let bytes = floor_pow2(bytes.clamp(MIN_BYTES, MAX_BYTES));
         let aw = bytes / 8;
-        // one index entry per 64 bytes of ring (a record takes at least one line): sets rarely
-        // fill up, so keys seldom evict each other before the ring does
-        let sets = (bytes / 64 / WAYS).max(64);
+        let line_bits = (aw / 8).trailing_zeros();
+        let lap_bits = (31 - TAG_BITS - line_bits).min(8);
+        // one index entry per 128 bytes of ring: with 16 to a set, sets seldom fill up (a full
+        // set evicts keys the ring still holds), and the index, 1/32 of the ring, mostly stays
+        // in the processor's caches
+        let sets = (bytes / 128 / WAYS).max(64);
         Some(ReadCache {
             arena: Words::new(aw)?,
             mask: aw as u64 - 1,
-            index: Words::new(sets * WAYS)?,
-            gmask: sets as u64 - 1,
+            line_bits,
+            lap_bits,
+            index: Words::new(sets * WAYS / 2)?,
+            smask: sets as u64 - 1,
+            secret: random_u64(),
             reserved: Line(AtomicU64::new(0)),
-            head: parking_lot::Mutex::new(0),
+            head: parking_lot::Mutex::new((0, 0)),
         })
     }
 
@@ -222,7 +332,49 @@ impl ReadCache {
 
     #[inline(always)]
     fn set(&self, h: u64) -> usize {
-        (h & self.gmask) as usize * WAYS
+        (h & self.smask) as usize * WAYS
+    }
+
+    #[inline(always)]
+    fn tag_of(h: u64) -> u32 {
+        (h >> (64 - TAG_BITS)) as u32
+    }
+
+    /// The index entry of the record at absolute position `pos` for hash `h`.
+    #[inline(always)]
+    fn entry(&self, pos: u64, h: u64) -> u32 {
+        let line = ((pos & self.mask) / 8) as u32;
+        let lap = ((pos / (self.mask + 1)) & ((1 << self.lap_bits) - 1)) as u32;
+        VALID | Self::tag_of(h) << (self.line_bits + self.lap_bits) | lap << self.line_bits | line
+    }
+
+    /// The ring index an entry points at.
+    #[inline(always)]
+    fn entry_index(&self, e: u32) -> usize {
+        (e & ((1 << self.line_bits) - 1)) as usize * 8
+    }
+
+    /// Whether entry `e` is in use with the tag of `h`.
+    #[inline(always)]
+    fn entry_tagged(&self, e: u32, h: u64) -> bool {
+        e & VALID != 0
+            && (e >> (self.line_bits + self.lap_bits)) & ((1 << TAG_BITS) - 1) == Self::tag_of(h)
+    }
+
+    /// The newest absolute position not after `head` that entry `e` can name (its lap known
+    /// modulo 2^lap_bits): only for choosing what to evict.
+    fn entry_pos(&self, e: u32, head: u64) -> u64 {
+        let aw = self.mask + 1;
+        let laps = 1u64 << self.lap_bits;
+        let lap = ((e >> self.line_bits) & (laps as u32 - 1)) as u64;
+        let cur = head / aw;
+        let back = (cur.wrapping_sub(lap)) & (laps - 1);
+        let pos = (cur - back.min(cur)) * aw + self.entry_index(e) as u64;
+        if pos > head && pos >= laps * aw {
+            pos - laps * aw
+        } else {
+            pos
+        }
     }
 
     /// Whether the record at absolute position `pos` was still intact when the loads before
@@ -233,22 +385,28 @@ impl ReadCache {
         self.reserved.0.load(Ordering::Relaxed) <= pos + self.mask + 1
     }
 
-    /// The record at ring index `i` holds `key` (hash `h`): (value length, tag).
+    /// The record at ring index `i` holds `key` (hash `h`): (absolute position, value length,
+    /// tag). To be confirmed by `intact` after the reads that depend on it.
     #[inline(always)]
-    fn matches(&self, i: usize, key: &[u8], h: u64) -> Option<(usize, Tag)> {
+    fn matches(&self, i: usize, key: &[u8], h: u64) -> Option<(u64, usize, Tag, u32)> {
         let a = &self.arena;
-        if a.at(i).load(Ordering::Relaxed) != h {
+        let w0 = a.at(i).load(Ordering::Relaxed);
+        if w0 as u32 != h as u32 {
             return None;
         }
         let lens = a.at(i + 1).load(Ordering::Relaxed);
-        if (lens & 0xffff_ffff) as usize != key.len() {
+        if (lens & 0xff_ffff) as usize != key.len() {
             return None;
         }
-        let vlen = (lens >> 32) as usize;
+        let vlen = ((lens >> 24) & 0xff_ffff) as usize;
         // the lengths may be torn garbage (checked for intactness later): keep inside the ring
         if HEAD + words(key.len()) + words(vlen) > MAX_RECORD / 8
             || i + HEAD + words(key.len()) + words(vlen) > self.mask as usize + 1
         {
+            return None;
+        }
+        let pos = a.at(i + 2).load(Ordering::Relaxed) ^ self.secret;
+        if pos & self.mask != i as u64 {
             return None;
         }
         let mut k = i + HEAD;
@@ -264,43 +422,47 @@ impl ReadCache {
             return None;
         }
         let tag = Tag {
-            slot: a.at(i + 2).load(Ordering::Relaxed),
+            slot: lens >> 48,
             gen: a.at(i + 3).load(Ordering::Relaxed),
             sv: a.at(i + 4).load(Ordering::Relaxed),
         };
-        Some((vlen, tag))
+        Some((pos, vlen, tag, (w0 >> 32) as u32))
     }
 
     /// Copy the cached value of `key` (cache hash `h`) into `out` when a record of it exists
-    /// and `current` says its tag is still current: the value's length.
+    /// and `current` says its tag is still current (else it gives the state that made it
+    /// stale).
     #[inline]
     pub fn lookup(
         &self,
         key: &[u8],
         h: u64,
-        current: impl Fn(&Tag) -> bool,
+        current: impl Fn(&Tag) -> Result<(), u64>,
         out: &mut impl ValueOut,
-    ) -> Option<usize> {
+    ) -> Found {
+        let mut stale = None;
         let set = self.set(h);
-        let tag16 = h >> POS_BITS;
         for w in 0..WAYS {
-            let e = self.index.at(set + w).load(Ordering::Acquire);
-            if e == 0 || e >> POS_BITS != tag16 {
+            let e = self.index.at32(set + w).load(Ordering::Acquire);
+            if !self.entry_tagged(e, h) {
                 continue;
             }
-            let pos = (e & POS_MASK) - 1;
-            let i = (pos & self.mask) as usize;
+            let i = self.entry_index(e);
             prefetch(self.arena.addr(i + 8));
             prefetch(self.arena.addr(i + 16));
-            let Some((vlen, tag)) = self.matches(i, key, h) else {
+            let Some((pos, vlen, tag, filled)) = self.matches(i, key, h) else {
                 continue;
             };
-            if !self.intact(pos) || !current(&tag) {
+            if !self.intact(pos) {
+                continue;
+            }
+            if let Err(state) = current(&tag) {
+                stale = Some((state, now_ms().wrapping_sub(filled)));
                 continue;
             }
             let dst = out.room(vlen);
             if dst.is_null() {
-                return None;
+                return Found::Miss;
             }
             let v0 = i + HEAD + words(key.len());
             let a = &self.arena;
@@ -320,12 +482,12 @@ impl ReadCache {
             }
             if !self.intact(pos) {
                 out.discard();
-                return None;
+                return Found::Miss;
             }
             out.done(vlen);
-            return Some(vlen);
+            return Found::Hit(vlen);
         }
-        None
+        stale.map_or(Found::Miss, |(state, age)| Found::Stale(state, age))
     }
 
     /// Cache `value` for `key` (cache hash `h`) as read under `tag`. Skipped when another
@@ -334,35 +496,41 @@ impl ReadCache {
         // records start on a cache line: a key of up to 24 bytes is in the record's first line
         let rec = (HEAD + words(key.len()) + words(value.len())).next_multiple_of(8);
         let aw = self.mask + 1;
-        if rec * 8 > MAX_RECORD || rec as u64 > aw / 16 || key.len() > u32::MAX as usize {
+        if rec * 8 > MAX_RECORD || rec as u64 > aw / 16 || tag.slot > 0xffff {
             return Filled::Skipped;
         }
         let Some(mut head) = self.head.try_lock() else {
             return Filled::Skipped;
         };
-        let mut p = *head;
+        let (mut p, claimed) = *head;
         let mut wrapped = false;
         if (p & self.mask) + rec as u64 > aw {
             p = (p | self.mask) + 1;
         }
         let end = p + rec as u64;
-        if end >= POS_MASK {
-            return Filled::Skipped; // 2^51 bytes cached: the positions are used up
-        }
-        if end / aw != *head / aw || end.is_multiple_of(aw) {
+        if end / aw != head.0 / aw || end.is_multiple_of(aw) {
             wrapped = true;
         }
-        // claim the words before overwriting them: readers of older records there see it
-        self.reserved.0.store(end, Ordering::Relaxed);
-        fence(Ordering::Release);
+        // claim the words before overwriting them: readers of older records there see it.
+        // Claimed a chunk at a time, so that readers (which all read the claim) seldom see the
+        // line change.
+        let mut claimed = claimed;
+        if end > claimed {
+            claimed = end + (aw / 16).min(CLAIM_WORDS);
+            self.reserved.0.store(claimed, Ordering::Relaxed);
+            fence(Ordering::Release);
+        }
         let a = &self.arena;
         let i = (p & self.mask) as usize;
-        a.at(i).store(h, Ordering::Relaxed);
+        // the low half of the hash, and when the record was made
+        a.at(i)
+            .store(h & 0xffff_ffff | (now_ms() as u64) << 32, Ordering::Relaxed);
+        // (lengths below MAX_RECORD, slots below 2^16: see the checks above and `lock`)
         a.at(i + 1).store(
-            key.len() as u64 | (value.len() as u64) << 32,
+            key.len() as u64 | (value.len() as u64) << 24 | (tag.slot & 0xffff) << 48,
             Ordering::Relaxed,
         );
-        a.at(i + 2).store(tag.slot, Ordering::Relaxed);
+        a.at(i + 2).store(p ^ self.secret, Ordering::Relaxed);
         a.at(i + 3).store(tag.gen, Ordering::Relaxed);
         a.at(i + 4).store(tag.sv, Ordering::Relaxed);
         let mut k = i + HEAD;
@@ -381,27 +549,30 @@ impl ReadCache {
                 k += 1;
             }
         }
-        *head = end;
+        *head = (end, claimed);
         // publish in the key's set: over an older record of the same key, else a free or
         // overwritten entry, else the oldest
         let set = self.set(h);
-        let reserved = end;
         let mut victim = 0;
         let mut oldest = u64::MAX;
         for w in 0..WAYS {
-            let e = self.index.at(set + w).load(Ordering::Relaxed);
-            if e == 0 {
+            let e = self.index.at32(set + w).load(Ordering::Relaxed);
+            if e & VALID == 0 {
                 victim = w;
                 break;
             }
-            let pos = (e & POS_MASK) - 1;
-            if pos + aw < reserved {
+            if self.entry_tagged(e, h) {
+                if let Some((old, _, _, _)) = self.matches(self.entry_index(e), key, h) {
+                    if old + aw >= claimed {
+                        victim = w;
+                        break;
+                    }
+                }
+            }
+            let pos = self.entry_pos(e, p);
+            if pos + aw < claimed {
                 victim = w;
                 break; // overwritten
-            }
-            if self.matches((pos & self.mask) as usize, key, h).is_some() {
-                victim = w;
-                break;
             }
             if pos < oldest {
                 oldest = pos;
@@ -409,8 +580,8 @@ impl ReadCache {
             }
         }
         self.index
-            .at(set + victim)
-            .store((h >> POS_BITS) << POS_BITS | (p + 1), Ordering::Release);
+            .at32(set + victim)
+            .store(self.entry(p, h), Ordering::Release);
         if wrapped {
             Filled::Wrapped
         } else {
@@ -435,7 +606,7 @@ pub fn limit() -> usize {
             .ok()
             .and_then(|v| v.trim().parse::<usize>().ok())
         {
-            Some(mb) => mb.min(1 << 20) << 20,
+            Some(mb) => (mb.min(1 << 20) << 20).min(MAX_BYTES),
             None => 32 << 20,
         }
     })
@@ -455,11 +626,14 @@ impl Cache {
         &self,
         key: &[u8],
         h: u64,
-        current: impl Fn(&Tag) -> bool,
+        current: impl Fn(&Tag) -> Result<(), u64>,
         out: &mut impl ValueOut,
-    ) -> Option<usize> {
+    ) -> Found {
         let g = self.cur.load();
-        g.as_ref()?.lookup(key, h, current, out)
+        match g.as_ref() {
+            Some(c) => c.lookup(key, h, current, out),
+            None => Found::Miss,
+        }
     }
 
     /// Cache a value read under `tag`; `store_len` is the size of the store now.
@@ -508,8 +682,11 @@ mod tests {
 
     fn get(c: &ReadCache, key: &[u8], ok: impl Fn(&Tag) -> bool) -> Option<Vec<u8>> {
         let mut v = Vec::new();
-        c.lookup(key, key_hash(key), ok, &mut v)?;
-        Some(v)
+        let ok = |t: &Tag| if ok(t) { Ok(()) } else { Err(t.gen) };
+        match c.lookup(key, key_hash(key), ok, &mut v) {
+            Found::Hit(_) => Some(v),
+            _ => None,
+        }
     }
 
     #[test]
@@ -616,6 +793,9 @@ mod tests {
             Filled::Skipped
         );
         let mut v = Vec::new();
-        assert_eq!(c.lookup(b"k", key_hash(b"k"), |_| true, &mut v), None);
+        assert_eq!(
+            c.lookup(b"k", key_hash(b"k"), |_| Ok(()), &mut v),
+            Found::Miss
+        );
     }
 }

@@ -4,7 +4,7 @@
 mod common;
 use k2hash::archive::{self, Record};
 use k2hash::queue::Queue;
-use k2hash::rcache::key_hash;
+use k2hash::rcache::{key_hash, Found};
 use k2hash::{Element, K2h, Layout, Protect};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -30,9 +30,11 @@ fn get(k: &K2h, key: &str) -> Option<Vec<u8>> {
 /// Whether the cache holds a current value of `key`.
 fn cached(k: &K2h, key: &str) -> bool {
     let mut v = Vec::new();
-    k.db()
-        .cached_value(key.as_bytes(), key_hash(key.as_bytes()), &mut v)
-        .is_some()
+    matches!(
+        k.db()
+            .cached_value(key.as_bytes(), key_hash(key.as_bytes()), &mut v),
+        Found::Hit(_)
+    )
 }
 
 /// The marker of the queue of prefix "Q" (see `queue`), read like any key.
@@ -273,6 +275,9 @@ fn compaction_and_replacement_keep_reads_right() {
         let want = (i < 100).then(|| format!("v{i}").into_bytes());
         assert_eq!(get(&k, &format!("k{i}")), want, "k{i}");
     }
+    // (a key written over since it was cached is cached again on its second read)
+    assert!(get(&k, "k0").is_some());
+    assert!(cached(&k, "k0"));
     // k2hreplace: a new file moved in at the path is what the next read shows
     let src = d.path().join("new.k2h");
     {
@@ -306,4 +311,23 @@ fn values_with_attributes_are_not_cached() {
             .as_deref(),
         Some(&b"v"[..])
     );
+}
+
+#[test]
+fn keys_written_between_reads_are_cached_again_once_reads_repeat() {
+    let k = K2h::open_mem(layout()).unwrap();
+    k.set_value(b"k", b"1", None, None).unwrap();
+    assert_eq!(get(&k, "k").unwrap(), b"1");
+    assert!(cached(&k, "k"));
+    for n in 2..10 {
+        // written between reads: read from the store (and cached again only when the
+        // cached record was not just made)
+        k.set_value(b"k", n.to_string().as_bytes(), None, None)
+            .unwrap();
+        assert_eq!(get(&k, "k").unwrap(), n.to_string().as_bytes());
+    }
+    // read again with no write in between: cached again
+    assert_eq!(get(&k, "k").unwrap(), b"9");
+    assert_eq!(get(&k, "k").unwrap(), b"9");
+    assert!(cached(&k, "k"));
 }
