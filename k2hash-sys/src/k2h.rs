@@ -322,6 +322,26 @@ impl K2h {
         db.caches() && !matches!(p, Protect::Yes(Some(_)))
     }
 
+    /// Look for a current cached value of `key` (copied into `out`: its length), else say
+    /// whether what is read now is to be cached (with the cache hash).
+    #[inline]
+    fn probe(
+        db: &Db,
+        key: &[u8],
+        p: &Protect,
+        out: &mut impl ValueOut,
+    ) -> std::result::Result<usize, Option<u64>> {
+        if !Self::cacheable(db, p) {
+            return Err(None);
+        }
+        let ch = rcache::key_hash(key);
+        match db.cached_value(key, ch, out) {
+            Found::Hit(n) => Ok(n),
+            Found::Stale(state, age) => Err(rcache::admit_stale(ch, state, age).then_some(ch)),
+            Found::Miss => Err(Some(ch)),
+        }
+    }
+
     /// The value of `key` written into `out` (its length; empty values read as missing),
     /// served from the read cache when it holds a current copy, else read and cached.
     #[inline]
@@ -332,15 +352,9 @@ impl K2h {
         out: &mut impl ValueOut,
     ) -> Result<Option<usize>> {
         let db = self.db();
-        let ch = if Self::cacheable(db, &p) {
-            let ch = rcache::key_hash(key);
-            match db.cached_value(key, ch, out) {
-                Found::Hit(n) => return Ok(Some(n)),
-                Found::Stale(state, age) => rcache::admit_stale(ch, state, age).then_some(ch),
-                Found::Miss => Some(ch),
-            }
-        } else {
-            None
+        let ch = match Self::probe(db, key, &p, out) {
+            Ok(n) => return Ok(Some(n)),
+            Err(ch) => ch,
         };
         self.read_revealed(db, key, p, ch, |v| {
             let dst = out.room(v.len());
@@ -401,8 +415,35 @@ impl K2h {
 
     /// The value of `key`; empty values read as missing.
     pub fn get(&self, key: &[u8], p: Protect) -> Result<Option<Vec<u8>>> {
+        let db = self.db();
         let mut v = Vec::new();
-        Ok(self.get_out(key, p, &mut v)?.map(|_| v))
+        let ch = match Self::probe(db, key, &p, &mut v) {
+            Ok(_) => return Ok(Some(v)),
+            Err(ch) => ch.filter(|_| p.parts().attrs),
+        };
+        // read into an element of its own, whose value is handed out without a copy
+        let mut el = Element::default();
+        let mut tag = None;
+        let found = if ch.is_some() {
+            db.get_into_tagged(key, p.parts(), &mut el, &mut tag)?
+        } else {
+            db.get_into(key, p.parts(), &mut el)?
+        };
+        if !found {
+            return Ok(None);
+        }
+        Ok(match self.reveal(&el.value, &el.attrs, p) {
+            Revealed::Hidden => None,
+            Revealed::Stored => {
+                if let (Some(ch), Some(t)) = (ch, tag) {
+                    if el.attrs.is_empty() {
+                        db.cache_value(key, ch, t, &el.value);
+                    }
+                }
+                Some(el.value)
+            }
+            Revealed::Decrypted(v) => Some(v),
+        })
     }
 
     /// `get` without the read cache (reads that would only fill it with values about to go,

@@ -61,14 +61,14 @@ const ACTIVE_WORDS: usize = 64;
 /// Process entries: one u64 each (low 32 bits pid, high 32 bits start time), 16 bytes apart.
 const PROCS: usize = ACTIVE_WORDS + MAX_PROCS / 8;
 const PROC_BYTES: usize = 16;
-/// Lock words, one u32 each.
-const WORDS: usize = PROCS + MAX_PROCS * PROC_BYTES;
-/// Write generations, one u64 per lock: bumped by every writer of the lock before it lets go
-/// (and when the lock of a dead writer is broken), so a process that remembers a generation
-/// knows that nothing was written under the lock since (the read cache, `rcache`).
-const GENS: usize = (WORDS + SLOTS * 4 + 63) & !63;
+/// Locks, 16 bytes each: the lock word (u32), then at 8 the write generation (u64), bumped by
+/// every writer of the lock before it lets go (and when the lock of a dead writer is broken),
+/// so a process that remembers a generation knows that nothing was written under the lock
+/// since (the read cache, `rcache`). Both on one line: a writer touches no other.
+const WORDS: usize = (PROCS + MAX_PROCS * PROC_BYTES + 63) & !63;
+const LOCK_BYTES: usize = 16;
 /// Reader counters: one page-aligned block of SLOTS u32 per process entry.
-const COUNTERS: usize = (GENS + SLOTS * 8 + 4095) & !4095;
+const COUNTERS: usize = (WORDS + SLOTS * LOCK_BYTES + 4095) & !4095;
 const COUNTER_BLOCK: usize = (SLOTS * 4 + 4095) & !4095;
 const TABLE_BYTES: usize = COUNTERS + MAX_PROCS * COUNTER_BLOCK;
 
@@ -253,12 +253,12 @@ impl LockTable {
 
     #[inline(always)]
     fn lock_word(&self, slot: usize) -> &AtomicU32 {
-        self.word32(WORDS + (slot % SLOTS) * 4)
+        self.word32(WORDS + (slot % SLOTS) * LOCK_BYTES)
     }
 
     #[inline(always)]
     fn gen_word(&self, slot: usize) -> &AtomicU64 {
-        self.word64(GENS + (slot % SLOTS) * 8)
+        self.word64(WORDS + (slot % SLOTS) * LOCK_BYTES + 8)
     }
 
     /// The write generation of lock `slot`: it changes whenever a writer held the lock (read
@@ -693,7 +693,7 @@ pub fn describe_side_file(path: &std::path::Path) -> String {
     let at32 = |o: usize| u32::from_le_bytes([b[o], b[o + 1], b[o + 2], b[o + 3]]);
     let mut out = format!("{}:", path.display());
     for slot in 0..SLOTS {
-        let w = at32(WORDS + slot * 4);
+        let w = at32(WORDS + slot * LOCK_BYTES);
         if w != 0 {
             out.push_str(&format!(" lock {slot}={w:#x}"));
         }
@@ -851,8 +851,7 @@ mod tests {
 
     #[test]
     fn layout_fits() {
-        const { assert!(WORDS + SLOTS * 4 <= GENS) };
-        const { assert!(GENS + SLOTS * 8 <= COUNTERS) };
+        const { assert!(WORDS + SLOTS * LOCK_BYTES <= COUNTERS) };
         const { assert!(MAX_PROCS <= OWNER as usize + 1) };
         assert_eq!(COUNTERS % 4096, 0);
         assert!(proc_stat(std::process::id()).is_some());

@@ -91,12 +91,24 @@ pub fn key_hash(key: &[u8]) -> u64 {
     h ^ (h >> 32)
 }
 
-/// Up to 8 bytes as a little-endian word, zero-padded.
-#[inline]
+/// Up to 8 bytes as a little-endian word, zero-padded (loads of 4, 2 and 1 bytes: a copy into
+/// a stack buffer read back as a word stalls the store forwarding).
+#[inline(always)]
 fn tail_word(r: &[u8]) -> u64 {
-    let mut b = [0u8; 8];
-    b[..r.len()].copy_from_slice(r);
-    u64::from_le_bytes(b)
+    let mut w = 0u64;
+    let mut off = 0;
+    if r.len() - off >= 4 {
+        w = u32::from_le_bytes([r[0], r[1], r[2], r[3]]) as u64;
+        off = 4;
+    }
+    if r.len() - off >= 2 {
+        w |= (u16::from_le_bytes([r[off], r[off + 1]]) as u64) << (off * 8);
+        off += 2;
+    }
+    if r.len() > off {
+        w |= (r[off] as u64) << (off * 8);
+    }
+    w
 }
 
 /// Ask for the line of `w` (a hint: the value lines of a record load while its head is
@@ -228,9 +240,13 @@ pub struct ReadCache {
     /// End (absolute word position) of the reserved part of the ring: a record at position p
     /// is intact while this is at most p + arena words.
     reserved: Line,
-    /// Next free absolute word position, and the end of the words claimed (fills only).
-    head: parking_lot::Mutex<(u64, u64)>,
+    /// Next free absolute word position, and the end of the words claimed (fills only; on a
+    /// line of its own, away from what readers load).
+    head: Padded<parking_lot::Mutex<(u64, u64)>>,
 }
+
+#[repr(align(64))]
+struct Padded<T>(T);
 
 /// What `lookup` found.
 #[derive(Debug, PartialEq, Eq)]
@@ -321,7 +337,7 @@ impl ReadCache {
             smask: sets as u64 - 1,
             secret: random_u64(),
             reserved: Line(AtomicU64::new(0)),
-            head: parking_lot::Mutex::new((0, 0)),
+            head: Padded(parking_lot::Mutex::new((0, 0))),
         })
     }
 
@@ -499,7 +515,7 @@ impl ReadCache {
         if rec * 8 > MAX_RECORD || rec as u64 > aw / 16 || tag.slot > 0xffff {
             return Filled::Skipped;
         }
-        let Some(mut head) = self.head.try_lock() else {
+        let Some(mut head) = self.head.0.try_lock() else {
             return Filled::Skipped;
         };
         let (mut p, claimed) = *head;
