@@ -339,6 +339,7 @@ impl K2h {
             Found::Hit(n) => Ok(n),
             Found::Stale(state, age) => Err(rcache::admit_stale(ch, state, age).then_some(ch)),
             Found::Miss => Err(Some(ch)),
+            Found::Bypassed => Err(None),
         }
     }
 

@@ -240,6 +240,8 @@ pub struct ReadCache {
     /// End (absolute word position) of the reserved part of the ring: a record at position p
     /// is intact while this is at most p + arena words.
     reserved: Line,
+    /// The ring has come round once: from then on, a fill throws an older record out.
+    lapped: std::sync::atomic::AtomicBool,
     /// Next free absolute word position, and the end of the words claimed (fills only; on a
     /// line of its own, away from what readers load).
     head: Padded<parking_lot::Mutex<(u64, u64)>>,
@@ -257,6 +259,69 @@ pub enum Found {
     /// structure changed) and the age of the record in milliseconds.
     Stale(u64, u32),
     Miss,
+    /// Not looked up: reads of this store by this thread seldom hit (see `Gate`); do not fill.
+    Bypassed,
+}
+
+/// Per thread, for the store it used last: whether lookups are worth it. Once a store's ring
+/// has come round, a working set larger than the ring (keys read in cycles, or at random
+/// among many more than fit) makes nearly every read a miss that also throws a record out
+/// and fills another, each costing more than it saves. When fewer than 1 in 8 of the last 512
+/// lookups hit, only every 16th read looks up (and fills on a miss) until the hits come back.
+struct Gate {
+    id: Cell<usize>,
+    lookups: Cell<u32>,
+    hits: Cell<u32>,
+    tick: Cell<u32>,
+    bypass: Cell<bool>,
+}
+
+use std::cell::Cell;
+
+thread_local! {
+    static GATE: Gate = const {
+        Gate {
+            id: Cell::new(0),
+            lookups: Cell::new(0),
+            hits: Cell::new(0),
+            tick: Cell::new(0),
+            bypass: Cell::new(false),
+        }
+    };
+}
+
+impl Gate {
+    /// Whether to look up in the cache `id` now.
+    #[inline]
+    fn admit(&self, id: usize) -> bool {
+        if self.id.get() != id {
+            self.id.set(id);
+            self.lookups.set(0);
+            self.hits.set(0);
+            self.bypass.set(false);
+            return true;
+        }
+        if !self.bypass.get() {
+            return true;
+        }
+        let t = self.tick.get().wrapping_add(1);
+        self.tick.set(t);
+        t.is_multiple_of(16)
+    }
+
+    #[inline]
+    fn record(&self, hit: bool) {
+        let n = self.lookups.get() + 1;
+        let h = self.hits.get() + hit as u32;
+        if n >= 512 {
+            self.bypass.set(h * 8 < n);
+            self.lookups.set(0);
+            self.hits.set(0);
+        } else {
+            self.lookups.set(n);
+            self.hits.set(h);
+        }
+    }
 }
 
 /// A coarse clock in milliseconds (wraps; only differences are used).
@@ -279,7 +344,6 @@ pub fn admit_stale(h: u64, state: u64, age_ms: u32) -> bool {
     if state == 0 || age_ms > 4 {
         return true;
     }
-    use std::cell::Cell;
     const N: usize = 64;
     thread_local! {
         static MEMO: [Cell<(u64, u64)>; N] = const { [const { Cell::new((0, 0)) }; N] };
@@ -337,6 +401,7 @@ impl ReadCache {
             smask: sets as u64 - 1,
             secret: random_u64(),
             reserved: Line(AtomicU64::new(0)),
+            lapped: std::sync::atomic::AtomicBool::new(false),
             head: Padded(parking_lot::Mutex::new((0, 0))),
         })
     }
@@ -526,6 +591,9 @@ impl ReadCache {
         let end = p + rec as u64;
         if end / aw != head.0 / aw || end.is_multiple_of(aw) {
             wrapped = true;
+            if !self.lapped.load(Ordering::Relaxed) {
+                self.lapped.store(true, Ordering::Relaxed);
+            }
         }
         // claim the words before overwriting them: readers of older records there see it.
         // Claimed a chunk at a time, so that readers (which all read the claim) seldom see the
@@ -646,10 +714,21 @@ impl Cache {
         out: &mut impl ValueOut,
     ) -> Found {
         let g = self.cur.load();
-        match g.as_ref() {
-            Some(c) => c.lookup(key, h, current, out),
-            None => Found::Miss,
+        let Some(c) = g.as_ref() else {
+            return Found::Miss;
+        };
+        if !c.lapped.load(Ordering::Relaxed) {
+            return c.lookup(key, h, current, out);
         }
+        let id = &**c as *const ReadCache as usize;
+        GATE.with(|gate| {
+            if !gate.admit(id) {
+                return Found::Bypassed;
+            }
+            let f = c.lookup(key, h, current, out);
+            gate.record(matches!(f, Found::Hit(_)));
+            f
+        })
     }
 
     /// Cache a value read under `tag`; `store_len` is the size of the store now.
