@@ -13,6 +13,7 @@ use crate::error::{corrupt, invalid, K2hError, Result};
 use crate::format::*;
 use crate::hash;
 use crate::lock::{LockTable, ALLOC_LOCK, STRUCT_LOCK};
+use crate::rcache::{self, Found, Tag, ValueOut};
 use crate::store::Store;
 use std::collections::HashMap;
 use std::fs::OpenOptions;
@@ -231,6 +232,9 @@ pub struct Db {
     /// Sorted (start, end, type) of the areas, refreshed when the area table grows.
     /// The area table as sorted (start, end, type), read without locks on every offset check.
     areas_idx: AreaIndex,
+    /// Values read, tagged with the lock generations they were read under (`rcache`); None
+    /// when caching is off or the lock table is private (writers elsewhere would not be seen).
+    rcache: Option<rcache::Cache>,
 }
 
 /// Current time from CLOCK_REALTIME_COARSE as (sec, nsec).
@@ -339,6 +343,7 @@ impl Db {
         let id = (md.dev(), md.ino(), readonly);
         let st = Store::file(f, readonly, fullmap)?;
         let canon = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        let mut shared = true;
         let locks =
             match LockTable::for_file(hash::builtin_hash(canon.as_os_str().as_encoded_bytes())) {
                 Ok(t) => t,
@@ -350,6 +355,7 @@ impl Db {
                         "{}: {e}; attached read-only without the shared lock table",
                         path.display()
                     );
+                    shared = false;
                     LockTable::anonymous()?
                 }
                 Err(e) => return Err(e),
@@ -361,7 +367,11 @@ impl Db {
             }
         }
         locks.set_current_ino(md.ino());
-        let db = Arc::new(Db::from_store(st, locks, Some(canon), temp, Some(id))?);
+        let mut db = Db::from_store(st, locks, Some(canon), temp, Some(id))?;
+        if !shared {
+            db.rcache = None;
+        }
+        let db = Arc::new(db);
         reg.insert(id, Arc::downgrade(&db));
         Ok(db)
     }
@@ -410,6 +420,7 @@ impl Db {
             page_size,
             payload: page_size - PAGEHEAD_SIZE,
             areas_idx: AreaIndex::new(),
+            rcache: rcache::Cache::new(),
         })
     }
 
@@ -1375,6 +1386,77 @@ impl Db {
             Some(e) => self.read_parts_into(e, parts, el).map(|()| true),
             None => Ok(false),
         })
+    }
+
+    /// `get_into`, also telling under what the element was read (`tag`, set when found), for
+    /// the read cache.
+    pub fn get_into_tagged(
+        &self,
+        key: &[u8],
+        parts: Parts,
+        el: &mut Element,
+        tag: &mut Option<Tag>,
+    ) -> Result<bool> {
+        Self::check_key(key)?;
+        let (h, s) = hash::hashes(key);
+        self.read_slot(h, |ck| match self.find_in(ck, h, s, key)? {
+            None => {
+                *tag = None;
+                Ok(false)
+            }
+            Some(e) => {
+                // the stripe is held in read mode: no writer moves its generation meanwhile,
+                // and the structure version is even and stays so (checked after, or locked)
+                let slot = LockTable::stripe(ck);
+                let t = Tag {
+                    slot: slot as u64,
+                    gen: self.locks.write_gen(slot),
+                    sv: self.locks.struct_version(),
+                };
+                self.read_parts_into(e, parts, el)?;
+                *tag = (t.sv & 1 == 0).then_some(t);
+                Ok(true)
+            }
+        })
+    }
+
+    /// Whether values read may be cached (`cache_value`, `cached_value`).
+    #[inline]
+    pub fn caches(&self) -> bool {
+        self.rcache.is_some()
+    }
+
+    /// The cached value of `key` (cache hash `ch`, `rcache::key_hash`) written into `out`, if
+    /// a record of it exists and nothing was written under its stripe or to the structure since
+    /// it was read.
+    #[inline]
+    pub fn cached_value(&self, key: &[u8], ch: u64, out: &mut impl ValueOut) -> Found {
+        let Some(c) = &self.rcache else {
+            return Found::Miss;
+        };
+        c.lookup(
+            key,
+            ch,
+            |t| {
+                let sv = self.locks.struct_version();
+                let gen = self.locks.write_gen(t.slot as usize);
+                if sv != t.sv {
+                    Err(0) // the structure changed: nothing about this key in particular
+                } else if gen != t.gen {
+                    Err((gen.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ sv ^ t.slot << 48).max(1))
+                } else {
+                    Ok(())
+                }
+            },
+            out,
+        )
+    }
+
+    /// Remember `value`, the value of an element without attributes read under `tag`.
+    pub fn cache_value(&self, key: &[u8], ch: u64, tag: Tag, value: &[u8]) {
+        if let Some(c) = &self.rcache {
+            c.insert(key, ch, tag, value, self.st.valid_len());
+        }
     }
 
     pub fn exists(&self, key: &[u8]) -> Result<bool> {

@@ -5,6 +5,7 @@ use crate::attrs::{self, AttrConf, AttrKind};
 use crate::engine::{Change, Db, Element, Layout, Parts};
 use crate::error::{K2hError, Result};
 use crate::lists::{self, Attr};
+use crate::rcache::{self, Found, ValueOut};
 use parking_lot::Mutex;
 use std::path::Path;
 use std::sync::Arc;
@@ -311,20 +312,103 @@ impl K2h {
         p: Protect,
         f: impl FnOnce(&[u8]) -> R,
     ) -> Result<Option<R>> {
+        self.read_revealed(self.db(), key, p, None, f)
+    }
+
+    /// Whether reads with `p` may use the read cache of `db`: no pass phrase (a cached value
+    /// is one stored without attributes, which every getter without a pass shows as stored).
+    #[inline]
+    fn cacheable(db: &Db, p: &Protect) -> bool {
+        db.caches() && !matches!(p, Protect::Yes(Some(_)))
+    }
+
+    /// Look for a current cached value of `key` (copied into `out`: its length), else say
+    /// whether what is read now is to be cached (with the cache hash).
+    #[inline]
+    fn probe(
+        db: &Db,
+        key: &[u8],
+        p: &Protect,
+        out: &mut impl ValueOut,
+    ) -> std::result::Result<usize, Option<u64>> {
+        if !Self::cacheable(db, p) {
+            return Err(None);
+        }
+        let ch = rcache::key_hash(key);
+        match db.cached_value(key, ch, out) {
+            Found::Hit(n) => Ok(n),
+            Found::Stale(state, age) => Err(rcache::admit_stale(ch, state, age).then_some(ch)),
+            Found::Miss => Err(Some(ch)),
+            Found::Bypassed => Err(None),
+        }
+    }
+
+    /// The value of `key` written into `out` (its length; empty values read as missing),
+    /// served from the read cache when it holds a current copy, else read and cached.
+    #[inline]
+    pub fn get_out(
+        &self,
+        key: &[u8],
+        p: Protect,
+        out: &mut impl ValueOut,
+    ) -> Result<Option<usize>> {
+        let db = self.db();
+        let ch = match Self::probe(db, key, &p, out) {
+            Ok(n) => return Ok(Some(n)),
+            Err(ch) => ch,
+        };
+        self.read_revealed(db, key, p, ch, |v| {
+            let dst = out.room(v.len());
+            if dst.is_null() {
+                return None;
+            }
+            // SAFETY: `room` gave `v.len()` writable bytes, not overlapping the scratch buffer.
+            unsafe { std::ptr::copy_nonoverlapping(v.as_ptr(), dst, v.len()) };
+            out.done(v.len());
+            Some(v.len())
+        })
+        .map(Option::flatten)
+    }
+
+    /// Read `key` through the per-thread buffer and hand what a getter shows to `f`; with a
+    /// cache hash (`ch`), a value stored without attributes is also cached.
+    fn read_revealed<R>(
+        &self,
+        db: &Db,
+        key: &[u8],
+        p: Protect,
+        ch: Option<u64>,
+        f: impl FnOnce(&[u8]) -> R,
+    ) -> Result<Option<R>> {
         thread_local! {
             static SCRATCH: std::cell::RefCell<Element> = std::cell::RefCell::new(Element::default());
         }
         SCRATCH.with(|cell| {
             let Ok(mut el) = cell.try_borrow_mut() else {
                 // re-entered from a callback: read into a buffer of its own
-                return Ok(self.get(key, p)?.map(|v| f(&v)));
+                return Ok(self.get_uncached(key, p)?.map(|v| f(&v)));
             };
-            if !self.db().get_into(key, p.parts(), &mut el)? {
+            let mut tag = None;
+            // only a read of the attributes can tell that there are none
+            let fill = ch.filter(|_| p.parts().attrs);
+            let found = if fill.is_some() {
+                db.get_into_tagged(key, p.parts(), &mut el, &mut tag)?
+            } else {
+                db.get_into(key, p.parts(), &mut el)?
+            };
+            if !found {
                 return Ok(None);
             }
             Ok(match self.reveal(&el.value, &el.attrs, p) {
                 Revealed::Hidden => None,
-                Revealed::Stored => Some(f(&el.value)),
+                Revealed::Stored => {
+                    if let (Some(ch), Some(t)) = (fill, tag) {
+                        if el.attrs.is_empty() {
+                            db.cache_value(key, ch, t, &el.value);
+                        }
+                    }
+                    Some(f(&el.value))
+                }
                 Revealed::Decrypted(v) => Some(f(&v)),
             })
         })
@@ -332,6 +416,40 @@ impl K2h {
 
     /// The value of `key`; empty values read as missing.
     pub fn get(&self, key: &[u8], p: Protect) -> Result<Option<Vec<u8>>> {
+        let db = self.db();
+        let mut v = Vec::new();
+        let ch = match Self::probe(db, key, &p, &mut v) {
+            Ok(_) => return Ok(Some(v)),
+            Err(ch) => ch.filter(|_| p.parts().attrs),
+        };
+        // read into an element of its own, whose value is handed out without a copy
+        let mut el = Element::default();
+        let mut tag = None;
+        let found = if ch.is_some() {
+            db.get_into_tagged(key, p.parts(), &mut el, &mut tag)?
+        } else {
+            db.get_into(key, p.parts(), &mut el)?
+        };
+        if !found {
+            return Ok(None);
+        }
+        Ok(match self.reveal(&el.value, &el.attrs, p) {
+            Revealed::Hidden => None,
+            Revealed::Stored => {
+                if let (Some(ch), Some(t)) = (ch, tag) {
+                    if el.attrs.is_empty() {
+                        db.cache_value(key, ch, t, &el.value);
+                    }
+                }
+                Some(el.value)
+            }
+            Revealed::Decrypted(v) => Some(v),
+        })
+    }
+
+    /// `get` without the read cache (reads that would only fill it with values about to go,
+    /// such as queue entries being popped).
+    pub fn get_uncached(&self, key: &[u8], p: Protect) -> Result<Option<Vec<u8>>> {
         let Some(el) = self.db().get(key, p.parts())? else {
             return Ok(None);
         };

@@ -15,6 +15,7 @@ pub mod k2h;
 pub mod lists;
 pub mod lock;
 pub mod queue;
+pub mod rcache;
 pub mod replicate;
 pub mod store;
 pub mod trans;

@@ -61,10 +61,14 @@ const ACTIVE_WORDS: usize = 64;
 /// Process entries: one u64 each (low 32 bits pid, high 32 bits start time), 16 bytes apart.
 const PROCS: usize = ACTIVE_WORDS + MAX_PROCS / 8;
 const PROC_BYTES: usize = 16;
-/// Lock words, one u32 each.
-const WORDS: usize = PROCS + MAX_PROCS * PROC_BYTES;
+/// Locks, 16 bytes each: the lock word (u32), then at 8 the write generation (u64), bumped by
+/// every writer of the lock before it lets go (and when the lock of a dead writer is broken),
+/// so a process that remembers a generation knows that nothing was written under the lock
+/// since (the read cache, `rcache`). Both on one line: a writer touches no other.
+const WORDS: usize = (PROCS + MAX_PROCS * PROC_BYTES + 63) & !63;
+const LOCK_BYTES: usize = 16;
 /// Reader counters: one page-aligned block of SLOTS u32 per process entry.
-const COUNTERS: usize = (WORDS + SLOTS * 4 + 4095) & !4095;
+const COUNTERS: usize = (WORDS + SLOTS * LOCK_BYTES + 4095) & !4095;
 const COUNTER_BLOCK: usize = (SLOTS * 4 + 4095) & !4095;
 const TABLE_BYTES: usize = COUNTERS + MAX_PROCS * COUNTER_BLOCK;
 
@@ -115,7 +119,9 @@ fn lock_dir() -> PathBuf {
 
 /// The side file of a k2hash file whose identity hash is `id`.
 pub fn side_file(id: u64) -> PathBuf {
-    lock_dir().join(format!(".k2hrs2_{id:x}.lck"))
+    // (the 3 is the layout of the table: 2 had no write generations, and a process of that
+    // version would write without bumping them, so the two never share a table)
+    lock_dir().join(format!(".k2hrs3_{id:x}.lck"))
 }
 
 fn map_table(fd: libc::c_int) -> Result<*mut u8> {
@@ -247,7 +253,25 @@ impl LockTable {
 
     #[inline(always)]
     fn lock_word(&self, slot: usize) -> &AtomicU32 {
-        self.word32(WORDS + (slot % SLOTS) * 4)
+        self.word32(WORDS + (slot % SLOTS) * LOCK_BYTES)
+    }
+
+    #[inline(always)]
+    fn gen_word(&self, slot: usize) -> &AtomicU64 {
+        self.word64(WORDS + (slot % SLOTS) * LOCK_BYTES + 8)
+    }
+
+    /// The write generation of lock `slot`: it changes whenever a writer held the lock (read
+    /// it while holding the lock in read mode to tag what was read under it).
+    #[inline(always)]
+    pub fn write_gen(&self, slot: usize) -> u64 {
+        self.gen_word(slot).load(Ordering::Acquire)
+    }
+
+    /// A writer of `slot` is done (or died): move the write generation on.
+    #[inline(always)]
+    fn bump_gen(&self, slot: usize) {
+        self.gen_word(slot).fetch_add(1, Ordering::AcqRel);
     }
 
     #[inline(always)]
@@ -338,6 +362,7 @@ impl LockTable {
                 && w.compare_exchange(s, 0, Ordering::SeqCst, Ordering::Relaxed)
                     .is_ok()
             {
+                self.bump_gen(slot);
                 self.needs_repair(slot);
                 if slot == STRUCT_LOCK && self.struct_version() & 1 == 1 {
                     self.bump_version(false);
@@ -538,6 +563,9 @@ impl LockTable {
             if slot == STRUCT_LOCK {
                 self.bump_version(false);
             }
+            // we hold the lock: no one else moves its generation
+            let g = self.gen_word(slot);
+            g.store(g.load(Ordering::Relaxed).wrapping_add(1), Ordering::Release);
             let old = w.swap(0, Ordering::SeqCst);
             if old & WAITERS != 0 {
                 futex_wake(w);
@@ -586,6 +614,7 @@ impl LockTable {
             .is_ok()
         {
             log::warn!("k2hash locks: lock {slot} of dead process {pid} released");
+            self.bump_gen(slot);
             self.needs_repair(slot);
             if slot == STRUCT_LOCK && self.struct_version() & 1 == 1 {
                 self.bump_version(false);
@@ -664,7 +693,7 @@ pub fn describe_side_file(path: &std::path::Path) -> String {
     let at32 = |o: usize| u32::from_le_bytes([b[o], b[o + 1], b[o + 2], b[o + 3]]);
     let mut out = format!("{}:", path.display());
     for slot in 0..SLOTS {
-        let w = at32(WORDS + slot * 4);
+        let w = at32(WORDS + slot * LOCK_BYTES);
         if w != 0 {
             out.push_str(&format!(" lock {slot}={w:#x}"));
         }
@@ -822,7 +851,7 @@ mod tests {
 
     #[test]
     fn layout_fits() {
-        const { assert!(WORDS + SLOTS * 4 <= COUNTERS) };
+        const { assert!(WORDS + SLOTS * LOCK_BYTES <= COUNTERS) };
         const { assert!(MAX_PROCS <= OWNER as usize + 1) };
         assert_eq!(COUNTERS % 4096, 0);
         assert!(proc_stat(std::process::id()).is_some());

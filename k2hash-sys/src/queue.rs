@@ -285,7 +285,7 @@ impl Queue {
         let db = k.db();
         let _q = db.queue_guard(self.trans);
         match self.entry_at(k, pos)? {
-            Some(e) => k.get(&e, Protect::Yes(pass)),
+            Some(e) => k.get_uncached(&e, Protect::Yes(pass)),
             None => Ok(None),
         }
     }
@@ -351,7 +351,7 @@ impl Queue {
                 .as_ref()
                 .map(|x| lists::parse_attrs(&x.attrs))
                 .unwrap_or_default();
-            let data = k.get(&e, Protect::Yes(pass))?;
+            let data = k.get_uncached(&e, Protect::Yes(pass))?;
             let decision = match &data {
                 Some(d) => trial(d, &attrs),
                 None => Trial::Remove,
@@ -394,7 +394,7 @@ impl Queue {
             String::from_utf8_lossy(&m.end)
         );
         for (i, e) in self.entries(k, usize::MAX)?.iter().enumerate() {
-            let v = k.get(e, Protect::No)?.unwrap_or_default();
+            let v = k.get_uncached(e, Protect::No)?.unwrap_or_default();
             s.push_str(&format!(
                 "  [{i}] {:?} => {} bytes\n",
                 String::from_utf8_lossy(e),
@@ -435,12 +435,13 @@ impl Queue {
             let db = k.db();
             let _q = db.queue_guard(self.trans);
             match self.entry_at(k, pos)? {
-                Some(e) => k.get(&e, Protect::No)?,
+                Some(e) => k.get_uncached(&e, Protect::No)?,
                 None => None,
             }
         };
         let Some(name) = name else { return Ok(None) };
-        Ok(k.get(&name, Protect::Yes(pass))?.map(|v| (name, v)))
+        Ok(k.get_uncached(&name, Protect::Yes(pass))?
+            .map(|v| (name, v)))
     }
 
     /// Pop the head entry; returns the key name and its value, and removes the key. `Some((name,
@@ -452,7 +453,7 @@ impl Queue {
         let Some(name) = name else {
             return Ok(Some((Vec::new(), None)));
         };
-        let v = k.get(&name, Protect::Yes(pass))?;
+        let v = k.get_uncached(&name, Protect::Yes(pass))?;
         k.remove_all(&name)?;
         Ok(Some((name, v)))
     }

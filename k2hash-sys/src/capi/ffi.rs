@@ -182,6 +182,46 @@ pub fn malloc_copy(data: &[u8]) -> *mut u8 {
     }
 }
 
+/// A value written straight into a `malloc`'d buffer (with a NUL after it, as `malloc_copy`);
+/// freed when dropped unless taken.
+#[derive(Default)]
+pub struct MallocOut(Option<std::ptr::NonNull<u8>>);
+
+impl MallocOut {
+    /// The buffer (null when none), now the caller's to free.
+    pub fn take(&mut self) -> *mut u8 {
+        self.0.take().map_or(std::ptr::null_mut(), |p| p.as_ptr())
+    }
+}
+
+impl crate::rcache::ValueOut for MallocOut {
+    fn room(&mut self, len: usize) -> *mut u8 {
+        self.discard();
+        // SAFETY: malloc of len+1 bytes; the NUL goes after the `len` bytes the caller writes.
+        unsafe {
+            let p = libc::malloc(len + 1) as *mut u8;
+            if !p.is_null() {
+                *p.add(len) = 0;
+            }
+            self.0 = std::ptr::NonNull::new(p);
+            p
+        }
+    }
+    fn discard(&mut self) {
+        if let Some(p) = self.0.take() {
+            // SAFETY: freeing the buffer `room` allocated, never handed out.
+            unsafe { libc::free(p.as_ptr() as *mut libc::c_void) };
+        }
+    }
+    fn done(&mut self, _len: usize) {}
+}
+
+impl Drop for MallocOut {
+    fn drop(&mut self) {
+        crate::rcache::ValueOut::discard(self);
+    }
+}
+
 /// calloc'd K2HKEYPCK array.
 pub fn malloc_keypack(keys: &[Vec<u8>]) -> *mut K2HKEYPCK {
     // SAFETY: calloc of `n` packs; every element is written before return.

@@ -47,10 +47,11 @@ fn fetch(name: &str, h: k2h_h, key: &[u8], m: Mode) -> Option<(*mut u8, usize)> 
         Protect::No
     };
     if m.cb.is_none() {
-        return match with_handle(name, h, |k| {
-            k.get_with(key, p, |v| (malloc_copy(v), v.len()))
-        })? {
-            Ok(r) => r,
+        // read straight into the malloc'd result (from the read cache when it can)
+        let mut out = MallocOut::default();
+        return match with_handle(name, h, |k| k.get_out(key, p, &mut out))? {
+            Ok(Some(n)) => Some((out.take(), n)),
+            Ok(None) => None,
             Err(e) => fail(name, e, None),
         };
     }
