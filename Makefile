@@ -14,6 +14,7 @@ MANDIR    = $(DESTDIR)$(PREFIX)/share/man/man1
 TOOLS     = k2hlinetool k2htouch k2hreplace k2hcompress k2himport k2hbench
 MANPAGES  = k2hash $(TOOLS) k2hedit
 CHMPX_TOOLS = chmpx chmpxconftest chmpxstatus chmpxbench chmpxlinetool
+K2HDKC_BINS = k2hdkc
 STAGE    := $(CURDIR)/target/stage
 CARGO    ?= cargo
 CC       ?= cc
@@ -61,6 +62,7 @@ install: build
 	ln -sf libchmpx.so.$(CHMPX_VERSION) $(LIBDIR)/libchmpx.so.1
 	ln -sf libchmpx.so.1 $(LIBDIR)/libchmpx.so
 	for h in $(CHMPX_HEADERS); do install -m 0644 include/chmpx/$$h $(INCDIR)/chmpx/$$h; done
+	for t in $(K2HDKC_BINS); do install -m 0755 target/release/$$t $(BINDIR)/$$t; done
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(CHMPX_VERSION)|' pkgconfig/libchmpx.pc.in > $(LIBDIR)/pkgconfig/libchmpx.pc
 
 uninstall:
@@ -69,6 +71,7 @@ uninstall:
 	for t in $(TOOLS) k2hedit; do rm -f $(BINDIR)/$$t; done
 	for m in $(MANPAGES); do rm -f $(MANDIR)/$$m.1; done
 	for t in $(CHMPX_TOOLS); do rm -f $(BINDIR)/$$t $(MANDIR)/$$t.1; done
+	for t in $(K2HDKC_BINS); do rm -f $(BINDIR)/$$t; done
 	rm -f $(LIBDIR)/libchmpx.so.$(CHMPX_VERSION) $(LIBDIR)/libchmpx.so.1 $(LIBDIR)/libchmpx.so $(LIBDIR)/pkgconfig/libchmpx.pc
 	rm -rf $(INCDIR)/chmpx
 
@@ -165,7 +168,7 @@ test-k2hdkc: build
 
 # The staged install holds every tool and man page, and the installed tools run.
 test-install: stage
-	@set -e; for t in $(TOOLS) k2hedit $(CHMPX_TOOLS); do test -x $(STAGE)/usr/bin/$$t || { echo "missing bin/$$t"; exit 1; }; done; \
+	@set -e; for t in $(TOOLS) k2hedit $(CHMPX_TOOLS) $(K2HDKC_BINS); do test -x $(STAGE)/usr/bin/$$t || { echo "missing bin/$$t"; exit 1; }; done; \
 	for t in $(CHMPX_TOOLS); do test -s $(STAGE)/usr/share/man/man1/$$t.1 || { echo "missing man page $$t.1"; exit 1; }; done; \
 	$(STAGE)/usr/bin/chmpx -v | grep -q 'CHMPX Version'; \
 	for m in $(MANPAGES); do test -s $(STAGE)/usr/share/man/man1/$$m.1 || { echo "missing man page $$m.1"; exit 1; }; done; \
