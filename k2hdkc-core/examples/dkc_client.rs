@@ -5,6 +5,9 @@
 //!   dkc_client CONF ren OLD NEW       -> prints the result code
 //!   dkc_client CONF qpush PREFIX VAL  -> FIFO push, prints the result code
 //!   dkc_client CONF qpop PREFIX       -> FIFO pop, prints the code and the value
+//!   dkc_client CONF junk KEY          -> sends hostile messages routed like KEY (short,
+//!                                        lying lengths, unknown type, items outside), prints
+//!                                        how many got an answer
 //!   dkc_client CONF fill N PREFIX     -> N sets of PREFIX<i> = v<i>, prints how many succeeded
 //!   dkc_client CONF check N PREFIX    -> N gets, prints how many read back right
 //! Keys and values are sent with their NUL, as the `_str` C API does.
@@ -117,6 +120,41 @@ fn main() {
                 }
                 None => println!("no answer"),
             }
+        }
+        "junk" => {
+            let key = cstr(&a[3]);
+            let hash = k2hash::hash::hash(&key);
+            let good = Message {
+                head: Head::request(DKC_COM_GET, 0),
+                body: Body::Get(GetReq {
+                    key: key.clone(),
+                    check_attr: true,
+                    ..GetReq::default()
+                }),
+            }
+            .encode();
+            let mut bad: Vec<Vec<u8>> = vec![good[..20].to_vec()];
+            let mut v = good.clone();
+            v[32..40].copy_from_slice(&u64::MAX.to_le_bytes());
+            bad.push(v);
+            let mut v = good.clone();
+            v[0..8].copy_from_slice(&99u64.to_le_bytes());
+            bad.push(v);
+            let mut v = good.clone();
+            v[40..48].copy_from_slice(&(u64::MAX - 2).to_le_bytes());
+            bad.push(v);
+            let mut v = good;
+            v[48..56].copy_from_slice(&(1u64 << 40).to_le_bytes());
+            bad.push(v);
+            let mut answered = 0;
+            for b in &bad {
+                if c.send(msgid, b, hash, COM_C2C_ROUTING).is_ok()
+                    && matches!(c.receive(Some(msgid), 300), Ok(Some(_)))
+                {
+                    answered += 1;
+                }
+            }
+            println!("{answered} answered");
         }
         "get" => match get(&mut c, msgid, &a[3]) {
             Some((code, v)) => println!(

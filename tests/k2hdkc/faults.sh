@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A k2hdkc cluster of ours with a server killed: three chmpx servers (REPLICA = 1, AUTOMERGE
+# A k2hdkc cluster of ours with a server killed (and hostile messages sent to it): three chmpx servers (REPLICA = 1, AUTOMERGE
 # on) each with a k2hdkc server (memory k2hash), a chmpx slave, and the Rust client example
 # writing and reading through it. One node (chmpx and k2hdkc) is killed with SIGKILL: every
 # acknowledged key stays readable while it is down and writes go on; it comes back empty
@@ -72,6 +72,9 @@ pids+=($!)
 wait_for "three servers in service" normal $((base + 1)) 3
 wait_for "the slave" normal $((base + 11)) 3
 expect "writes" 400/400 fill 400 a
+# hostile messages are dropped (no answer), and the server goes on
+expect "hostile messages" "0 answered" junk a0
+expect "reads after them" 400/400 check 400 a
 # a rename moves a key to the server of its new name and removes the old one everywhere
 expect "set" 0x0000000000000000 set before value
 expect "rename" 0x0000000000000000 ren before after
