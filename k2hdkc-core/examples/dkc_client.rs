@@ -5,6 +5,8 @@
 //!   dkc_client CONF ren OLD NEW       -> prints the result code
 //!   dkc_client CONF qpush PREFIX VAL  -> FIFO push, prints the result code
 //!   dkc_client CONF qpop PREFIX       -> FIFO pop, prints the code and the value
+//!   dkc_client CONF bench N           -> N sets then N gets of 128-byte values, one at a
+//!                                        time: prints sets/s and gets/s
 //!   dkc_client CONF junk KEY          -> sends hostile messages routed like KEY (short,
 //!                                        lying lengths, unknown type, items outside), prints
 //!                                        how many got an answer
@@ -120,6 +122,25 @@ fn main() {
                 }
                 None => println!("no answer"),
             }
+        }
+        "bench" => {
+            let n: u64 = a[3].parse().expect("count");
+            let val = "v".repeat(127);
+            let t = std::time::Instant::now();
+            let mut ok = 0;
+            for i in 0..n {
+                ok += (set(&mut c, msgid, &format!("bench-{i}"), &val) == Some(0)) as u64;
+            }
+            let sets = n as f64 / t.elapsed().as_secs_f64();
+            let t = std::time::Instant::now();
+            for i in 0..n {
+                ok += get(&mut c, msgid, &format!("bench-{i}")).is_some_and(|(c, _)| c == 0) as u64;
+            }
+            let gets = n as f64 / t.elapsed().as_secs_f64();
+            println!(
+                "{sets:.0} sets/s {gets:.0} gets/s ({ok}/{} answered right)",
+                2 * n
+            );
         }
         "junk" => {
             let key = cstr(&a[3]);
