@@ -178,14 +178,18 @@ impl Composites {
         match &msg.body {
             Body::Ren(r) => {
                 let pass = crate::handler::pass(&r.encpass);
+                // a missing (or unreadable) old key: ERROR|NODATA, as the original answers
                 if (r.check_attr || pass.is_some())
                     && h.read(&r.oldkey, r.check_attr, pass.as_deref()).is_none()
                 {
-                    return fail(code(DKC_RES_ERROR, DKC_RES_SUBCODE_GETVAL));
+                    return fail(code(DKC_RES_ERROR, DKC_RES_SUBCODE_NODATA));
                 }
                 let Some(el) = h.raw(&r.oldkey) else {
-                    return fail(code(DKC_RES_ERROR, DKC_RES_SUBCODE_GETVAL));
+                    return fail(code(DKC_RES_ERROR, DKC_RES_SUBCODE_NODATA));
                 };
+                if r.oldkey == r.newkey {
+                    return fail(code(DKC_RES_SUCCESS, 0));
+                }
                 let body = Body::SetAll(SetAllReq {
                     key: r.newkey.clone(),
                     val: el.value,
@@ -619,7 +623,7 @@ mod tests {
         // a missing key, and a sub-request that never gets an answer
         let acts = c.start(&here, pkt(), &ren(b"none\0", b"x\0"), NOW);
         assert!(
-            matches!(&acts[0], Action::Reply { msg, .. } if msg.head.restype == compose_res(DKC_RES_ERROR, DKC_RES_SUBCODE_GETVAL))
+            matches!(&acts[0], Action::Reply { msg, .. } if msg.head.restype == compose_res(DKC_RES_ERROR, DKC_RES_SUBCODE_NODATA))
         );
         here.handle(&set, NOW);
         c.start(&here, pkt(), &ren(b"old\0", b"lost\0"), NOW);
