@@ -13,4 +13,4 @@ pub mod config;
 pub mod dbg;
 pub mod handler;
 pub mod server;
-pub mod wire;
+pub use k2hdkc_wire as wire;

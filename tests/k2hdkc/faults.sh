@@ -7,9 +7,13 @@
 # still readable, so the returned node holds its share. Everything started here is killed by
 # PID on exit (also on failure) and the folder removed.
 #
-# usage: faults.sh RELEASE_DIR   (holding chmpx, k2hdkc and examples/dkc_client)
+# With a second argument, that C program (c-tests/k2hdkc/dkc_capi, linked to libk2hdkc) is run
+# against the cluster first.
+#
+# usage: faults.sh RELEASE_DIR [CAPI_TEST]   (holding chmpx, k2hdkc and examples/dkc_client)
 set -u
-rel=${1:?usage: faults.sh RELEASE_DIR}
+rel=${1:?usage: faults.sh RELEASE_DIR [CAPI_TEST]}
+capi=${2:-}
 chmpx=$rel/chmpx
 dkc=$rel/k2hdkc
 client=$rel/examples/dkc_client
@@ -71,6 +75,9 @@ for k in 0 1 2; do start_node $k; done
 pids+=($!)
 wait_for "three servers in service" normal $((base + 1)) 3
 wait_for "the slave" normal $((base + 11)) 3
+if [ -n "$capi" ]; then
+    "$capi" "$dir/slave.ini" || fail "the libk2hdkc test failed"
+fi
 expect "writes" 400/400 fill 400 a
 # hostile messages are dropped (no answer), and the server goes on
 expect "hostile messages" "0 answered" junk a0

@@ -1,0 +1,94 @@
+//! The one module with `unsafe` code: raw C pointers to Rust values and back, C allocations.
+use std::ffi::CStr;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use libc::{c_char, c_uchar, c_void};
+
+/// A C `bool` result with the whole return register clean (0 or 1), as the original's build.
+#[repr(transparent)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CBool(u32);
+
+impl CBool {
+    pub const FALSE: CBool = CBool(0);
+    pub const TRUE: CBool = CBool(1);
+}
+
+impl From<bool> for CBool {
+    fn from(b: bool) -> CBool {
+        CBool(b as u32)
+    }
+}
+
+/// Runs `f`; a panic never crosses into C (an error line and `default` instead).
+pub fn guard<R>(name: &str, default: R, f: impl FnOnce() -> R) -> R {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(r) => r,
+        Err(_) => {
+            log::error!("{name}: internal error");
+            default
+        }
+    }
+}
+
+/// `len` bytes at `p` (empty for length 0; None for NULL with a length).
+pub fn bytes<'a>(p: *const c_uchar, len: usize) -> Option<&'a [u8]> {
+    if len == 0 {
+        return Some(&[]);
+    }
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: the caller gives `len` readable bytes at the non-NULL `p`.
+    Some(unsafe { std::slice::from_raw_parts(p, len) })
+}
+
+/// A C string with its NUL (the `_str` convention: length = strlen + 1); None for NULL.
+pub fn cstr_nul<'a>(p: *const c_char) -> Option<&'a [u8]> {
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: non-NULL pointer to a NUL-terminated string supplied by the caller.
+    Some(unsafe { CStr::from_ptr(p) }.to_bytes_with_nul())
+}
+
+/// A C string without its NUL, as text (None for NULL or empty).
+pub fn text(p: *const c_char) -> Option<String> {
+    let b = cstr_nul(p)?;
+    let b = &b[..b.len() - 1];
+    (!b.is_empty()).then(|| String::from_utf8_lossy(b).into_owned())
+}
+
+/// A malloc'd copy of `data` with one extra NUL byte after it (so `_str` getters always hand
+/// out a terminated string); NULL when out of memory.
+pub fn malloc_copy(data: &[u8]) -> *mut c_uchar {
+    // SAFETY: malloc of len + 1 bytes, then a copy of len bytes and a NUL into them.
+    unsafe {
+        let p = libc::malloc(data.len() + 1) as *mut c_uchar;
+        if !p.is_null() {
+            std::ptr::copy_nonoverlapping(data.as_ptr(), p, data.len());
+            *p.add(data.len()) = 0;
+        }
+        p
+    }
+}
+
+/// Writes through an out pointer if it is non-NULL.
+pub fn set_out<T>(p: *mut T, v: T) {
+    if !p.is_null() {
+        // SAFETY: non-NULL out pointer supplied by the caller, valid for one T.
+        unsafe { p.write_unaligned(v) };
+    }
+}
+
+/// `*p` if `p` is not NULL.
+pub fn read_opt<T: Copy>(p: *const T) -> Option<T> {
+    // SAFETY: non-NULL pointer to a T supplied by the caller.
+    (!p.is_null()).then(|| unsafe { p.read_unaligned() })
+}
+
+/// free() of a buffer of ours that never reached the caller.
+pub fn free(p: *mut c_void) {
+    // SAFETY: `p` came from our malloc and is referenced nowhere else.
+    unsafe { libc::free(p) };
+}
