@@ -124,7 +124,11 @@ fn main() {
             continue;
         }
         let (ret, fail) = rust_ret(&f.ret);
-        let conv = if f.ret == "bool" { ".map(Into::into)" } else { "" };
+        let conv = if f.ret == "bool" {
+            ".map(Into::into)"
+        } else {
+            ""
+        };
         let args_rust: Vec<String> = f
             .args
             .iter()

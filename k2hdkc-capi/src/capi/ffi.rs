@@ -92,3 +92,106 @@ pub fn free(p: *mut c_void) {
     // SAFETY: `p` came from our malloc and is referenced nowhere else.
     unsafe { libc::free(p) };
 }
+
+/// A calloc'd array of key packs (each key malloc'd), as `k2h_free_keypack` frees them; NULL
+/// for none.
+pub fn keypack(keys: &[Vec<u8>]) -> crate::capi::types::PK2HDKCKEYPCK {
+    use crate::capi::types::K2HDKCKEYPCK;
+    if keys.is_empty() {
+        return std::ptr::null_mut();
+    }
+    // SAFETY: calloc of `len` packs, each filled with a malloc'd copy of its key.
+    unsafe {
+        let p = libc::calloc(keys.len(), std::mem::size_of::<K2HDKCKEYPCK>()) as *mut K2HDKCKEYPCK;
+        if p.is_null() {
+            return p;
+        }
+        for (i, k) in keys.iter().enumerate() {
+            p.add(i).write(K2HDKCKEYPCK {
+                pkey: malloc_copy(k),
+                length: k.len(),
+            });
+        }
+        p
+    }
+}
+
+/// A calloc'd NULL-terminated array of malloc'd strings (`k2h_free_keyarray` frees it).
+pub fn keyarray(keys: &[Vec<u8>]) -> *mut *mut c_char {
+    // SAFETY: calloc of len + 1 pointers (the last stays NULL), each a malloc'd copy.
+    unsafe {
+        let p =
+            libc::calloc(keys.len() + 1, std::mem::size_of::<*mut c_char>()) as *mut *mut c_char;
+        if p.is_null() {
+            return p;
+        }
+        for (i, k) in keys.iter().enumerate() {
+            p.add(i).write(malloc_copy(k) as *mut c_char);
+        }
+        p
+    }
+}
+
+/// A calloc'd array of attribute packs (`k2h_free_attrpack` frees it); NULL for none.
+pub fn attrpack(attrs: &[(Vec<u8>, Vec<u8>)]) -> crate::capi::types::PK2HDKCATTRPCK {
+    use crate::capi::types::K2HDKCATTRPCK;
+    if attrs.is_empty() {
+        return std::ptr::null_mut();
+    }
+    // SAFETY: calloc of `len` packs, each filled with malloc'd copies of name and value.
+    unsafe {
+        let p =
+            libc::calloc(attrs.len(), std::mem::size_of::<K2HDKCATTRPCK>()) as *mut K2HDKCATTRPCK;
+        if p.is_null() {
+            return p;
+        }
+        for (i, (k, v)) in attrs.iter().enumerate() {
+            p.add(i).write(K2HDKCATTRPCK {
+                pkey: malloc_copy(k),
+                keylength: k.len(),
+                pval: malloc_copy(v),
+                vallength: v.len(),
+            });
+        }
+        p
+    }
+}
+
+/// The keys of a caller's key pack array (`cnt` entries); None for NULL with a count.
+pub fn read_keypack(
+    p: crate::capi::types::PK2HDKCKEYPCK,
+    cnt: libc::c_int,
+) -> Option<Vec<Vec<u8>>> {
+    if cnt <= 0 {
+        return Some(Vec::new());
+    }
+    if p.is_null() {
+        return None;
+    }
+    let mut v = Vec::with_capacity(cnt as usize);
+    for i in 0..cnt as usize {
+        // SAFETY: the caller gives `cnt` packs at `p`, each with `length` bytes at `pkey`.
+        let k = unsafe { &*p.add(i) };
+        v.push(bytes(k.pkey, k.length)?.to_vec());
+    }
+    Some(v)
+}
+
+/// The strings (with their NULs) of a caller's NULL-terminated array.
+pub fn read_keyarray(p: *mut *mut c_char) -> Vec<Vec<u8>> {
+    let mut v = Vec::new();
+    if p.is_null() {
+        return v;
+    }
+    for i in 0.. {
+        // SAFETY: the caller's array is NULL-terminated; each entry a C string.
+        let s = unsafe { *p.add(i) };
+        if s.is_null() {
+            break;
+        }
+        if let Some(b) = cstr_nul(s) {
+            v.push(b.to_vec());
+        }
+    }
+    v
+}

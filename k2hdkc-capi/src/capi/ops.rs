@@ -9,6 +9,7 @@ use k2hdkc_wire::*;
 
 use crate::capi::ffi::{self, bytes, cstr_nul, malloc_copy, set_out, text};
 use crate::capi::session::Session;
+use crate::capi::types::{PK2HDKCATTRPCK, PK2HDKCKEYPCK};
 
 fn req(t: u64, body: Body) -> Message {
     Message {
@@ -596,4 +597,1181 @@ pub fn cas_decrement(s: &mut Session, pkey: *mut c_uchar, keylength: usize) -> b
 
 pub fn cas_str_decrement(s: &mut Session, pkey: *mut c_char) -> bool {
     cas_incdec(s, ks(pkey), false)
+}
+
+// ---- subkeys, attributes, set_all, composites, queues, direct access
+
+/// GET_SUBKEYS: Some(list) once an answer arrived (empty: none).
+fn subkeys(s: &mut Session, key: &[u8], check_attr: bool) -> Option<Vec<Vec<u8>>> {
+    if key.is_empty() {
+        return None;
+    }
+    let body = Body::GetSubkeys(GetSubkeysReq {
+        key: key.to_vec(),
+        check_attr,
+    });
+    let a = s.request(&req(DKC_COM_GET_SUBKEYS, body), key)?;
+    Some(match a.body {
+        Body::Subkeys(l) if res_is_success(a.head.restype) => parse_list(&l.subkeys),
+        _ => Vec::new(),
+    })
+}
+
+/// A serialized subkey list (u64 count, then u64 length + bytes each); empty entries skipped.
+fn parse_list(b: &[u8]) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let rd = |o: usize| {
+        b.get(o..o + 8)
+            .map(|x| u64::from_le_bytes(x.try_into().unwrap_or([0; 8])))
+    };
+    let Some(n) = rd(0) else { return out };
+    let mut at = 8usize;
+    for _ in 0..n.min(b.len() as u64) {
+        let Some(len) = rd(at) else { break };
+        at += 8;
+        let Some(end) = at.checked_add(len as usize).filter(|e| *e <= b.len()) else {
+            break;
+        };
+        if len > 0 {
+            out.push(b[at..end].to_vec());
+        }
+        at = end;
+    }
+    out
+}
+
+fn serialize_list(keys: &[Vec<u8>]) -> Vec<u8> {
+    let mut v = (keys.len() as u64).to_le_bytes().to_vec();
+    for k in keys {
+        v.extend_from_slice(&(k.len() as u64).to_le_bytes());
+        v.extend_from_slice(k);
+    }
+    v
+}
+
+/// A serialized attribute list (u64 count, then u64 name length, u64 value length, name,
+/// value each).
+fn parse_attrs(b: &[u8]) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let mut out = Vec::new();
+    let rd = |o: usize| {
+        b.get(o..o + 8)
+            .map(|x| u64::from_le_bytes(x.try_into().unwrap_or([0; 8])) as usize)
+    };
+    let Some(n) = rd(0) else { return out };
+    let mut at = 8usize;
+    for _ in 0..n.min(b.len()) {
+        let (Some(kl), Some(vl)) = (rd(at), rd(at + 8)) else {
+            break;
+        };
+        at += 16;
+        let Some(ke) = at.checked_add(kl).filter(|e| *e <= b.len()) else {
+            break;
+        };
+        let Some(ve) = ke.checked_add(vl).filter(|e| *e <= b.len()) else {
+            break;
+        };
+        out.push((b[at..ke].to_vec(), b[ke..ve].to_vec()));
+        at = ve;
+    }
+    out
+}
+
+fn attrs(s: &mut Session, key: &[u8]) -> Option<Vec<(Vec<u8>, Vec<u8>)>> {
+    if key.is_empty() {
+        return None;
+    }
+    let body = Body::GetAttrs(GetAttrsReq { key: key.to_vec() });
+    let a = s.request(&req(DKC_COM_GET_ATTRS, body), key)?;
+    Some(match a.body {
+        Body::Attrs(l) if res_is_success(a.head.restype) => parse_attrs(&l.attrs),
+        _ => Vec::new(),
+    })
+}
+
+fn set_subkeys_of(s: &mut Session, key: &[u8], mut list: Vec<Vec<u8>>) -> bool {
+    list.sort();
+    list.dedup();
+    let body = Body::SetSubkeys(SetSubkeysReq {
+        key: key.to_vec(),
+        subkeys: if list.is_empty() {
+            Vec::new()
+        } else {
+            serialize_list(&list)
+        },
+    });
+    simple(s, DKC_COM_SET_SUBKEYS, body, key)
+}
+
+fn set_all_of(s: &mut Session, key: &[u8], val: &[u8], list: &[Vec<u8>]) -> bool {
+    let body = Body::SetAll(SetAllReq {
+        key: key.to_vec(),
+        val: val.to_vec(),
+        subkeys: if list.is_empty() {
+            Vec::new()
+        } else {
+            serialize_list(list)
+        },
+        attrs: Vec::new(),
+    });
+    simple(s, DKC_COM_SET_ALL, body, key)
+}
+
+/// remove_all: the key's subkey list, the key, then every subkey the same way.
+fn remove_all_of(s: &mut Session, key: &[u8], depth: usize) -> bool {
+    if key.is_empty() || depth > 64 {
+        return false;
+    }
+    let list = subkeys(s, key, false).unwrap_or_default();
+    if !del(s, key) {
+        return false;
+    }
+    for k in list {
+        remove_all_of(s, &k, depth + 1);
+    }
+    true
+}
+
+/// set_subkey: SET of the subkey, then ADD_SUBKEYS into the parent; false on either error.
+fn set_subkey_of(
+    s: &mut Session,
+    parent: &[u8],
+    sub: &[u8],
+    val: &[u8],
+    checkattr: bool,
+    encpass: *mut c_char,
+    expire: *mut i64,
+) -> bool {
+    if parent.is_empty() || sub.is_empty() || !set(s, sub, val, false, encpass, expire) {
+        return false;
+    }
+    if !res_is_success(s.rescode) {
+        return false;
+    }
+    let body = Body::AddSubkeys(AddSubkeysReq {
+        key: parent.to_vec(),
+        subkey: sub.to_vec(),
+        check_attr: checkattr,
+    });
+    simple(s, DKC_COM_ADD_SUBKEYS, body, parent) && res_is_success(s.rescode)
+}
+
+/// remove_subkey: DEL of the subkey (recursive with `nest`), then DEL_SUBKEYS in the parent.
+fn remove_subkey_of(
+    s: &mut Session,
+    parent: &[u8],
+    sub: &[u8],
+    nest: bool,
+    check_attr: bool,
+) -> bool {
+    if parent.is_empty() || sub.is_empty() {
+        return false;
+    }
+    if nest {
+        remove_all_of(s, sub, 0);
+    } else {
+        del(s, sub);
+    }
+    let body = Body::DelSubkeys(DelSubkeysReq {
+        key: parent.to_vec(),
+        subkey: sub.to_vec(),
+        check_attr,
+    });
+    simple(s, DKC_COM_DEL_SUBKEYS, body, parent) && res_is_success(s.rescode)
+}
+
+fn push(
+    s: &mut Session,
+    prefix: &[u8],
+    key: &[u8],
+    val: &[u8],
+    fifo: bool,
+    checkattr: bool,
+    encpass: *mut c_char,
+    expire: *mut i64,
+) -> bool {
+    if prefix.is_empty() || val.is_empty() {
+        return false;
+    }
+    let mut pass = text(encpass).map(|p| p.into_bytes()).unwrap_or_default();
+    if !pass.is_empty() {
+        pass.push(0);
+    }
+    let ex = ffi::read_opt(expire as *const i64);
+    let body = Body::Qpush(QpushReq {
+        is_fifo: fifo,
+        prefix: prefix.to_vec(),
+        key: key.to_vec(),
+        val: val.to_vec(),
+        attrs: Vec::new(),
+        encpass: pass,
+        expire: ex.unwrap_or(0),
+        enable_expire: ex.is_some(),
+        check_attr: checkattr,
+        fifo,
+    });
+    simple(s, DKC_COM_QPUSH, body, prefix)
+}
+
+/// QPOP: Some((key, value)) once an answer arrived (empty value: nothing popped).
+fn pop(
+    s: &mut Session,
+    prefix: &[u8],
+    fifo: bool,
+    keyqueue: bool,
+    encpass: *mut c_char,
+) -> Option<(Vec<u8>, Vec<u8>)> {
+    if prefix.is_empty() {
+        return None;
+    }
+    let mut pass = text(encpass).map(|p| p.into_bytes()).unwrap_or_default();
+    if !pass.is_empty() {
+        pass.push(0);
+    }
+    let body = Body::Qpop(QpopReq {
+        prefix: prefix.to_vec(),
+        encpass: pass,
+        check_attr: true,
+        fifo,
+        keyqueue,
+    });
+    let a = s.request(&req(DKC_COM_QPOP, body), prefix)?;
+    Some(match a.body {
+        Body::QpopAnswer(r) if res_is_success(a.head.restype) => (r.key, r.val),
+        _ => (Vec::new(), Vec::new()),
+    })
+}
+
+fn q_remove_of(
+    s: &mut Session,
+    prefix: &[u8],
+    count: libc::c_int,
+    fifo: bool,
+    keyqueue: bool,
+    encpass: *mut c_char,
+) -> bool {
+    if count <= 0 {
+        return false;
+    }
+    for _ in 0..count {
+        match pop(s, prefix, fifo, keyqueue, encpass) {
+            Some((_, v)) if !v.is_empty() => {}
+            _ => return false,
+        }
+    }
+    true
+}
+
+fn da_get(s: &mut Session, key: &[u8], pos: i64, len: usize) -> Option<Vec<u8>> {
+    if key.is_empty() || pos < 0 || len == 0 {
+        return None;
+    }
+    let body = Body::GetDirect(GetDirectReq {
+        key: key.to_vec(),
+        val_length: len as u64,
+        val_pos: pos,
+    });
+    let a = s.request(&req(DKC_COM_GET_DIRECT, body), key)?;
+    Some(match a.body {
+        Body::Val(v) if res_is_success(a.head.restype) => v.val,
+        _ => Vec::new(),
+    })
+}
+
+fn da_set(s: &mut Session, key: &[u8], val: &[u8], pos: i64) -> bool {
+    if pos < 0 {
+        return false;
+    }
+    let body = Body::SetDirect(SetDirectReq {
+        key: key.to_vec(),
+        val: val.to_vec(),
+        val_pos: pos,
+    });
+    simple(s, DKC_COM_SET_DIRECT, body, key)
+}
+
+fn out_bin(v: Vec<u8>, ppval: *mut *mut c_uchar, plen: *mut usize) {
+    if v.is_empty() {
+        set_out(ppval, std::ptr::null_mut());
+        set_out(plen, 0);
+    } else {
+        set_out(ppval, malloc_copy(&v));
+        set_out(plen, v.len());
+    }
+}
+
+pub fn get_subkeys(
+    s: &mut Session,
+    pkey: *mut c_uchar,
+    keylength: usize,
+    ppskeypck: *mut PK2HDKCKEYPCK,
+    pskeypckcnt: *mut libc::c_int,
+) -> bool {
+    let Some(l) = subkeys(s, kb(pkey, keylength), true) else {
+        return false;
+    };
+    set_out(ppskeypck, ffi::keypack(&l));
+    set_out(pskeypckcnt, l.len() as libc::c_int);
+    true
+}
+
+pub fn get_direct_subkeys(
+    s: &mut Session,
+    pkey: *mut c_uchar,
+    keylength: usize,
+    pskeypckcnt: *mut libc::c_int,
+) -> PK2HDKCKEYPCK {
+    match subkeys(s, kb(pkey, keylength), true) {
+        Some(l) if !l.is_empty() => {
+            set_out(pskeypckcnt, l.len() as libc::c_int);
+            ffi::keypack(&l)
+        }
+        _ => std::ptr::null_mut(),
+    }
+}
+
+pub fn get_str_subkeys(
+    s: &mut Session,
+    pkey: *mut c_char,
+    ppskeyarray: *mut *mut *mut c_char,
+) -> libc::c_int {
+    match subkeys(s, ks(pkey), true) {
+        // the original returns 1 (its converter's true) with no array when there are none
+        Some(l) if l.is_empty() => {
+            set_out(ppskeyarray, std::ptr::null_mut());
+            1
+        }
+        Some(l) => {
+            set_out(ppskeyarray, ffi::keyarray(&l));
+            l.len() as libc::c_int
+        }
+        None => -1,
+    }
+}
+
+pub fn get_str_direct_subkeys(s: &mut Session, pkey: *mut c_char) -> *mut *mut c_char {
+    match subkeys(s, ks(pkey), true) {
+        Some(l) if !l.is_empty() => ffi::keyarray(&l),
+        _ => std::ptr::null_mut(),
+    }
+}
+
+pub fn get_subkeys_np(
+    s: &mut Session,
+    pkey: *mut c_uchar,
+    keylength: usize,
+    ppskeypck: *mut PK2HDKCKEYPCK,
+    pskeypckcnt: *mut libc::c_int,
+) -> bool {
+    let Some(l) = subkeys(s, kb(pkey, keylength), false) else {
+        return false;
+    };
+    set_out(ppskeypck, ffi::keypack(&l));
+    set_out(pskeypckcnt, l.len() as libc::c_int);
+    true
+}
+
+pub fn get_direct_subkeys_np(
+    s: &mut Session,
+    pkey: *mut c_uchar,
+    keylength: usize,
+    pskeypckcnt: *mut libc::c_int,
+) -> PK2HDKCKEYPCK {
+    match subkeys(s, kb(pkey, keylength), false) {
+        Some(l) if !l.is_empty() => {
+            set_out(pskeypckcnt, l.len() as libc::c_int);
+            ffi::keypack(&l)
+        }
+        _ => std::ptr::null_mut(),
+    }
+}
+
+pub fn get_str_subkeys_np(
+    s: &mut Session,
+    pkey: *mut c_char,
+    ppskeyarray: *mut *mut *mut c_char,
+) -> libc::c_int {
+    match subkeys(s, ks(pkey), false) {
+        // the original returns 1 (its converter's true) with no array when there are none
+        Some(l) if l.is_empty() => {
+            set_out(ppskeyarray, std::ptr::null_mut());
+            1
+        }
+        Some(l) => {
+            set_out(ppskeyarray, ffi::keyarray(&l));
+            l.len() as libc::c_int
+        }
+        None => -1,
+    }
+}
+
+pub fn get_str_direct_subkeys_np(s: &mut Session, pkey: *mut c_char) -> *mut *mut c_char {
+    match subkeys(s, ks(pkey), false) {
+        Some(l) if !l.is_empty() => ffi::keyarray(&l),
+        _ => std::ptr::null_mut(),
+    }
+}
+
+pub fn get_attrs(
+    s: &mut Session,
+    pkey: *mut c_uchar,
+    keylength: usize,
+    ppattrspck: *mut PK2HDKCATTRPCK,
+    pattrspckcnt: *mut libc::c_int,
+) -> bool {
+    let Some(l) = attrs(s, kb(pkey, keylength)) else {
+        return false;
+    };
+    set_out(ppattrspck, ffi::attrpack(&l));
+    set_out(pattrspckcnt, l.len() as libc::c_int);
+    true
+}
+
+pub fn get_direct_attrs(
+    s: &mut Session,
+    pkey: *mut c_uchar,
+    keylength: usize,
+    pattrspckcnt: *mut libc::c_int,
+) -> PK2HDKCATTRPCK {
+    match attrs(s, kb(pkey, keylength)) {
+        Some(l) if !l.is_empty() => {
+            set_out(pattrspckcnt, l.len() as libc::c_int);
+            ffi::attrpack(&l)
+        }
+        _ => std::ptr::null_mut(),
+    }
+}
+
+pub fn get_str_direct_attrs(
+    s: &mut Session,
+    pkey: *mut c_char,
+    pattrspckcnt: *mut libc::c_int,
+) -> PK2HDKCATTRPCK {
+    match attrs(s, ks(pkey)) {
+        Some(l) if !l.is_empty() => {
+            set_out(pattrspckcnt, l.len() as libc::c_int);
+            ffi::attrpack(&l)
+        }
+        _ => std::ptr::null_mut(),
+    }
+}
+
+pub fn set_subkeys(
+    s: &mut Session,
+    pkey: *mut c_uchar,
+    keylength: usize,
+    pskeypck: PK2HDKCKEYPCK,
+    skeypckcnt: libc::c_int,
+) -> bool {
+    let Some(l) = ffi::read_keypack(pskeypck, skeypckcnt) else {
+        return false;
+    };
+    set_subkeys_of(s, kb(pkey, keylength), l)
+}
+
+pub fn set_str_subkeys(s: &mut Session, pkey: *mut c_char, pskeyarray: *mut *mut c_char) -> bool {
+    set_subkeys_of(s, ks(pkey), ffi::read_keyarray(pskeyarray))
+}
+
+pub fn clear_subkeys(s: &mut Session, pkey: *mut c_uchar, keylength: usize) -> bool {
+    set_subkeys_of(s, kb(pkey, keylength), Vec::new())
+}
+
+pub fn clear_str_subkeys(s: &mut Session, pkey: *mut c_char) -> bool {
+    set_subkeys_of(s, ks(pkey), Vec::new())
+}
+
+pub fn set_all(
+    s: &mut Session,
+    pkey: *mut c_uchar,
+    keylength: usize,
+    pval: *mut c_uchar,
+    vallength: usize,
+    pskeypck: PK2HDKCKEYPCK,
+    skeypckcnt: libc::c_int,
+) -> bool {
+    let (Some(v), Some(l)) = (
+        bytes(pval, vallength),
+        ffi::read_keypack(pskeypck, skeypckcnt),
+    ) else {
+        return false;
+    };
+    set_all_of(s, kb(pkey, keylength), v, &l)
+}
+
+pub fn set_str_all(
+    s: &mut Session,
+    pkey: *mut c_char,
+    pval: *mut c_char,
+    pskeyarray: *mut *mut c_char,
+) -> bool {
+    set_all_of(s, ks(pkey), ks(pval), &ffi::read_keyarray(pskeyarray))
+}
+
+pub fn remove_all(s: &mut Session, pkey: *mut c_uchar, keylength: usize) -> bool {
+    remove_all_of(s, kb(pkey, keylength), 0)
+}
+
+pub fn remove_str_all(s: &mut Session, pkey: *mut c_char) -> bool {
+    remove_all_of(s, ks(pkey), 0)
+}
+
+pub fn set_subkey(
+    s: &mut Session,
+    pkey: *mut c_uchar,
+    keylength: usize,
+    psubkey: *mut c_uchar,
+    subkeylength: usize,
+    pskeyval: *mut c_uchar,
+    skeyvallength: usize,
+) -> bool {
+    let Some(v) = bytes(pskeyval, skeyvallength) else {
+        return false;
+    };
+    set_subkey_of(
+        s,
+        kb(pkey, keylength),
+        kb(psubkey, subkeylength),
+        v,
+        true,
+        std::ptr::null_mut(),
+        std::ptr::null_mut(),
+    )
+}
+
+pub fn set_str_subkey(
+    s: &mut Session,
+    pkey: *mut c_char,
+    psubkey: *mut c_char,
+    pskeyval: *mut c_char,
+) -> bool {
+    set_subkey_of(
+        s,
+        ks(pkey),
+        ks(psubkey),
+        ks(pskeyval),
+        true,
+        std::ptr::null_mut(),
+        std::ptr::null_mut(),
+    )
+}
+
+pub fn set_subkey_wa(
+    s: &mut Session,
+    pkey: *mut c_uchar,
+    keylength: usize,
+    psubkey: *mut c_uchar,
+    subkeylength: usize,
+    pskeyval: *mut c_uchar,
+    skeyvallength: usize,
+    checkattr: bool,
+    encpass: *mut c_char,
+    expire: *mut i64,
+) -> bool {
+    let Some(v) = bytes(pskeyval, skeyvallength) else {
+        return false;
+    };
+    set_subkey_of(
+        s,
+        kb(pkey, keylength),
+        kb(psubkey, subkeylength),
+        v,
+        checkattr,
+        encpass,
+        expire,
+    )
+}
+
+pub fn set_str_subkey_wa(
+    s: &mut Session,
+    pkey: *mut c_char,
+    psubkey: *mut c_char,
+    pskeyval: *mut c_char,
+    checkattr: bool,
+    encpass: *mut c_char,
+    expire: *mut i64,
+) -> bool {
+    set_subkey_of(
+        s,
+        ks(pkey),
+        ks(psubkey),
+        ks(pskeyval),
+        checkattr,
+        encpass,
+        expire,
+    )
+}
+
+pub fn remove_subkey(
+    s: &mut Session,
+    pkey: *mut c_uchar,
+    keylength: usize,
+    psubkey: *mut c_uchar,
+    subkeylength: usize,
+    is_nest: bool,
+) -> bool {
+    remove_subkey_of(
+        s,
+        kb(pkey, keylength),
+        kb(psubkey, subkeylength),
+        is_nest,
+        true,
+    )
+}
+
+pub fn remove_str_subkey(
+    s: &mut Session,
+    pkey: *mut c_char,
+    psubkey: *mut c_char,
+    is_nest: bool,
+) -> bool {
+    remove_subkey_of(s, ks(pkey), ks(psubkey), is_nest, true)
+}
+
+pub fn remove_subkey_np(
+    s: &mut Session,
+    pkey: *mut c_uchar,
+    keylength: usize,
+    psubkey: *mut c_uchar,
+    subkeylength: usize,
+    is_nest: bool,
+) -> bool {
+    remove_subkey_of(
+        s,
+        kb(pkey, keylength),
+        kb(psubkey, subkeylength),
+        is_nest,
+        false,
+    )
+}
+
+pub fn remove_str_subkey_np(
+    s: &mut Session,
+    pkey: *mut c_char,
+    psubkey: *mut c_char,
+    is_nest: bool,
+) -> bool {
+    remove_subkey_of(s, ks(pkey), ks(psubkey), is_nest, false)
+}
+
+pub fn q_push(
+    s: &mut Session,
+    pprefix: *mut c_uchar,
+    prefixlength: usize,
+    pval: *mut c_uchar,
+    vallength: usize,
+    is_fifo: bool,
+) -> bool {
+    push(
+        s,
+        kb(pprefix, prefixlength),
+        &[],
+        kb(pval, vallength),
+        is_fifo,
+        true,
+        std::ptr::null_mut(),
+        std::ptr::null_mut(),
+    )
+}
+
+pub fn q_str_push(s: &mut Session, pprefix: *mut c_char, pval: *mut c_char, is_fifo: bool) -> bool {
+    push(
+        s,
+        ks(pprefix),
+        &[],
+        ks(pval),
+        is_fifo,
+        true,
+        std::ptr::null_mut(),
+        std::ptr::null_mut(),
+    )
+}
+
+pub fn q_push_wa(
+    s: &mut Session,
+    pprefix: *mut c_uchar,
+    prefixlength: usize,
+    pval: *mut c_uchar,
+    vallength: usize,
+    is_fifo: bool,
+    checkattr: bool,
+    encpass: *mut c_char,
+    expire: *mut i64,
+) -> bool {
+    push(
+        s,
+        kb(pprefix, prefixlength),
+        &[],
+        kb(pval, vallength),
+        is_fifo,
+        checkattr,
+        encpass,
+        expire,
+    )
+}
+
+pub fn q_str_push_wa(
+    s: &mut Session,
+    pprefix: *mut c_char,
+    pval: *mut c_char,
+    is_fifo: bool,
+    checkattr: bool,
+    encpass: *mut c_char,
+    expire: *mut i64,
+) -> bool {
+    push(
+        s,
+        ks(pprefix),
+        &[],
+        ks(pval),
+        is_fifo,
+        checkattr,
+        encpass,
+        expire,
+    )
+}
+
+pub fn keyq_push(
+    s: &mut Session,
+    pprefix: *mut c_uchar,
+    prefixlength: usize,
+    pkey: *mut c_uchar,
+    keylength: usize,
+    pval: *mut c_uchar,
+    vallength: usize,
+    is_fifo: bool,
+) -> bool {
+    push(
+        s,
+        kb(pprefix, prefixlength),
+        kb(pkey, keylength),
+        kb(pval, vallength),
+        is_fifo,
+        true,
+        std::ptr::null_mut(),
+        std::ptr::null_mut(),
+    )
+}
+
+pub fn keyq_str_push(
+    s: &mut Session,
+    pprefix: *mut c_char,
+    pkey: *mut c_char,
+    pval: *mut c_char,
+    is_fifo: bool,
+) -> bool {
+    push(
+        s,
+        ks(pprefix),
+        ks(pkey),
+        ks(pval),
+        is_fifo,
+        true,
+        std::ptr::null_mut(),
+        std::ptr::null_mut(),
+    )
+}
+
+pub fn keyq_push_wa(
+    s: &mut Session,
+    pprefix: *mut c_uchar,
+    prefixlength: usize,
+    pkey: *mut c_uchar,
+    keylength: usize,
+    pval: *mut c_uchar,
+    vallength: usize,
+    is_fifo: bool,
+    checkattr: bool,
+    encpass: *mut c_char,
+    expire: *mut i64,
+) -> bool {
+    push(
+        s,
+        kb(pprefix, prefixlength),
+        kb(pkey, keylength),
+        kb(pval, vallength),
+        is_fifo,
+        checkattr,
+        encpass,
+        expire,
+    )
+}
+
+pub fn keyq_str_push_wa(
+    s: &mut Session,
+    pprefix: *mut c_char,
+    pkey: *mut c_char,
+    pval: *mut c_char,
+    is_fifo: bool,
+    checkattr: bool,
+    encpass: *mut c_char,
+    expire: *mut i64,
+) -> bool {
+    push(
+        s,
+        ks(pprefix),
+        ks(pkey),
+        ks(pval),
+        is_fifo,
+        checkattr,
+        encpass,
+        expire,
+    )
+}
+
+pub fn q_pop(
+    s: &mut Session,
+    pprefix: *mut c_uchar,
+    prefixlength: usize,
+    is_fifo: bool,
+    ppval: *mut *mut c_uchar,
+    pvallength: *mut usize,
+) -> bool {
+    let Some((_, v)) = pop(
+        s,
+        kb(pprefix, prefixlength),
+        is_fifo,
+        false,
+        std::ptr::null_mut(),
+    ) else {
+        return false;
+    };
+    out_bin(v, ppval, pvallength);
+    true
+}
+
+pub fn q_str_pop(
+    s: &mut Session,
+    pprefix: *mut c_char,
+    is_fifo: bool,
+    ppval: *mut *mut c_char,
+) -> bool {
+    let Some((_, v)) = pop(s, ks(pprefix), is_fifo, false, std::ptr::null_mut()) else {
+        return false;
+    };
+    set_out(
+        ppval,
+        if v.is_empty() {
+            std::ptr::null_mut()
+        } else {
+            malloc_copy(&v) as *mut c_char
+        },
+    );
+    true
+}
+
+pub fn keyq_pop(
+    s: &mut Session,
+    pprefix: *mut c_uchar,
+    prefixlength: usize,
+    is_fifo: bool,
+    ppkey: *mut *mut c_uchar,
+    pkeylength: *mut usize,
+    ppval: *mut *mut c_uchar,
+    pvallength: *mut usize,
+) -> bool {
+    let Some((k, v)) = pop(
+        s,
+        kb(pprefix, prefixlength),
+        is_fifo,
+        true,
+        std::ptr::null_mut(),
+    ) else {
+        return false;
+    };
+    out_bin(k, ppkey, pkeylength);
+    out_bin(v, ppval, pvallength);
+    true
+}
+
+pub fn keyq_str_pop(
+    s: &mut Session,
+    pprefix: *mut c_char,
+    is_fifo: bool,
+    ppkey: *mut *mut c_char,
+    ppval: *mut *mut c_char,
+) -> bool {
+    let Some((k, v)) = pop(s, ks(pprefix), is_fifo, true, std::ptr::null_mut()) else {
+        return false;
+    };
+    set_out(
+        ppkey,
+        if k.is_empty() {
+            std::ptr::null_mut()
+        } else {
+            malloc_copy(&k) as *mut c_char
+        },
+    );
+    set_out(
+        ppval,
+        if v.is_empty() {
+            std::ptr::null_mut()
+        } else {
+            malloc_copy(&v) as *mut c_char
+        },
+    );
+    true
+}
+
+pub fn q_remove(
+    s: &mut Session,
+    pprefix: *mut c_uchar,
+    prefixlength: usize,
+    count: libc::c_int,
+    is_fifo: bool,
+) -> bool {
+    q_remove_of(
+        s,
+        kb(pprefix, prefixlength),
+        count,
+        is_fifo,
+        false,
+        std::ptr::null_mut(),
+    )
+}
+
+pub fn q_str_remove(
+    s: &mut Session,
+    pprefix: *mut c_char,
+    count: libc::c_int,
+    is_fifo: bool,
+) -> bool {
+    q_remove_of(s, ks(pprefix), count, is_fifo, false, std::ptr::null_mut())
+}
+
+pub fn keyq_remove(
+    s: &mut Session,
+    pprefix: *mut c_uchar,
+    prefixlength: usize,
+    count: libc::c_int,
+    is_fifo: bool,
+) -> bool {
+    q_remove_of(
+        s,
+        kb(pprefix, prefixlength),
+        count,
+        is_fifo,
+        true,
+        std::ptr::null_mut(),
+    )
+}
+
+pub fn keyq_str_remove(
+    s: &mut Session,
+    pprefix: *mut c_char,
+    count: libc::c_int,
+    is_fifo: bool,
+) -> bool {
+    q_remove_of(s, ks(pprefix), count, is_fifo, true, std::ptr::null_mut())
+}
+
+pub fn q_pop_wp(
+    s: &mut Session,
+    pprefix: *mut c_uchar,
+    prefixlength: usize,
+    is_fifo: bool,
+    encpass: *mut c_char,
+    ppval: *mut *mut c_uchar,
+    pvallength: *mut usize,
+) -> bool {
+    let Some((_, v)) = pop(s, kb(pprefix, prefixlength), is_fifo, false, encpass) else {
+        return false;
+    };
+    out_bin(v, ppval, pvallength);
+    true
+}
+
+pub fn q_str_pop_wp(
+    s: &mut Session,
+    pprefix: *mut c_char,
+    is_fifo: bool,
+    encpass: *mut c_char,
+    ppval: *mut *mut c_char,
+) -> bool {
+    let Some((_, v)) = pop(s, ks(pprefix), is_fifo, false, encpass) else {
+        return false;
+    };
+    set_out(
+        ppval,
+        if v.is_empty() {
+            std::ptr::null_mut()
+        } else {
+            malloc_copy(&v) as *mut c_char
+        },
+    );
+    true
+}
+
+pub fn keyq_pop_wp(
+    s: &mut Session,
+    pprefix: *mut c_uchar,
+    prefixlength: usize,
+    is_fifo: bool,
+    encpass: *mut c_char,
+    ppkey: *mut *mut c_uchar,
+    pkeylength: *mut usize,
+    ppval: *mut *mut c_uchar,
+    pvallength: *mut usize,
+) -> bool {
+    let Some((k, v)) = pop(s, kb(pprefix, prefixlength), is_fifo, true, encpass) else {
+        return false;
+    };
+    out_bin(k, ppkey, pkeylength);
+    out_bin(v, ppval, pvallength);
+    true
+}
+
+pub fn keyq_str_pop_wp(
+    s: &mut Session,
+    pprefix: *mut c_char,
+    is_fifo: bool,
+    encpass: *mut c_char,
+    ppkey: *mut *mut c_char,
+    ppval: *mut *mut c_char,
+) -> bool {
+    let Some((k, v)) = pop(s, ks(pprefix), is_fifo, true, encpass) else {
+        return false;
+    };
+    set_out(
+        ppkey,
+        if k.is_empty() {
+            std::ptr::null_mut()
+        } else {
+            malloc_copy(&k) as *mut c_char
+        },
+    );
+    set_out(
+        ppval,
+        if v.is_empty() {
+            std::ptr::null_mut()
+        } else {
+            malloc_copy(&v) as *mut c_char
+        },
+    );
+    true
+}
+
+pub fn q_remove_wp(
+    s: &mut Session,
+    pprefix: *mut c_uchar,
+    prefixlength: usize,
+    count: libc::c_int,
+    is_fifo: bool,
+    encpass: *mut c_char,
+) -> bool {
+    q_remove_of(s, kb(pprefix, prefixlength), count, is_fifo, false, encpass)
+}
+
+pub fn q_str_remove_wp(
+    s: &mut Session,
+    pprefix: *mut c_char,
+    count: libc::c_int,
+    is_fifo: bool,
+    encpass: *mut c_char,
+) -> bool {
+    q_remove_of(s, ks(pprefix), count, is_fifo, false, encpass)
+}
+
+pub fn keyq_remove_wp(
+    s: &mut Session,
+    pprefix: *mut c_uchar,
+    prefixlength: usize,
+    count: libc::c_int,
+    is_fifo: bool,
+    encpass: *mut c_char,
+) -> bool {
+    q_remove_of(s, kb(pprefix, prefixlength), count, is_fifo, true, encpass)
+}
+
+pub fn keyq_str_remove_wp(
+    s: &mut Session,
+    pprefix: *mut c_char,
+    count: libc::c_int,
+    is_fifo: bool,
+    encpass: *mut c_char,
+) -> bool {
+    q_remove_of(s, ks(pprefix), count, is_fifo, true, encpass)
+}
+
+pub fn da_get_value(
+    s: &mut Session,
+    pkey: *mut c_uchar,
+    keylength: usize,
+    getpos: i64,
+    val_length: usize,
+    ppval: *mut *mut c_uchar,
+    pvallength: *mut usize,
+) -> bool {
+    let Some(v) = da_get(s, kb(pkey, keylength), getpos, val_length) else {
+        return false;
+    };
+    out_bin(v, ppval, pvallength);
+    true
+}
+
+pub fn da_get_direct_value(
+    s: &mut Session,
+    pkey: *mut c_uchar,
+    keylength: usize,
+    getpos: i64,
+    val_length: usize,
+    pvallength: *mut usize,
+) -> *mut c_uchar {
+    match da_get(s, kb(pkey, keylength), getpos, val_length) {
+        Some(v) if !v.is_empty() => {
+            set_out(pvallength, v.len());
+            malloc_copy(&v)
+        }
+        _ => std::ptr::null_mut(),
+    }
+}
+
+pub fn da_get_str_value(
+    s: &mut Session,
+    pkey: *mut c_char,
+    getpos: i64,
+    val_length: usize,
+    ppval: *mut *mut c_char,
+) -> bool {
+    match da_get(s, ks(pkey), getpos, val_length) {
+        Some(v) if !v.is_empty() => {
+            set_out(ppval, malloc_copy(&v) as *mut c_char);
+            true
+        }
+        _ => false,
+    }
+}
+
+pub fn da_get_str_direct_value(
+    s: &mut Session,
+    pkey: *mut c_char,
+    getpos: i64,
+    val_length: usize,
+) -> *mut c_char {
+    match da_get(s, ks(pkey), getpos, val_length) {
+        Some(v) if !v.is_empty() => malloc_copy(&v) as *mut c_char,
+        _ => std::ptr::null_mut(),
+    }
+}
+
+pub fn da_set_value(
+    s: &mut Session,
+    pkey: *mut c_uchar,
+    keylength: usize,
+    pval: *mut c_uchar,
+    vallength: usize,
+    setpos: i64,
+) -> bool {
+    let Some(v) = bytes(pval, vallength) else {
+        return false;
+    };
+    da_set(s, kb(pkey, keylength), v, setpos)
+}
+
+pub fn da_set_str_value(
+    s: &mut Session,
+    pkey: *mut c_char,
+    pval: *mut c_char,
+    setpos: i64,
+) -> bool {
+    da_set(s, ks(pkey), ks(pval), setpos)
 }
