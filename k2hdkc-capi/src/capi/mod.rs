@@ -12,6 +12,7 @@ pub mod ops;
 pub mod session;
 pub mod types;
 
-mod forms {
+/// The generated exports (`k2hdkc_F`, `k2hdkc_ex_F`, `k2hdkc_full_F`, `k2hdkc_pm_F` per form), callable from Rust too.
+pub mod forms {
     include!(concat!(env!("OUT_DIR"), "/forms.rs"));
 }
