@@ -179,6 +179,25 @@ pub fn active_version() -> String {
     header_version()
 }
 
+/// The version banner, laid out like the original's (tools and scripts compare it line by line;
+/// the lock section names our built-in lock table where the original names fullock).
+pub fn version_banner() -> String {
+    format!(
+        "\nK2HASH library Version {ver} (commit: k2hrs) with RustCrypto\n\n\
+         Copyright(C) 2013 Yahoo Japan Corporation.\n\n\
+         K2HASH is key-valuew store base libraries. K2HASH is made for\n\
+         the purpose of the construction of original KVS system and the\n\
+         offer of the library. The characteristic is this KVS library\n\
+         which Key can layer. And can support multi-processing and\n\
+         multi-thread, and is provided safely as available KVS.\n\n\n\
+         FULLOCK Version {ver} (commit: k2hrs, built-in lock table)\n\n\
+         Copyright(C) 2015 Yahoo Japan Corporation.\n\n\
+         FULLOCK is fast locking library on user level by Yahoo! JAPAN.\n\
+         FULLOCK is following specifications.\n\n",
+        ver = env!("CARGO_PKG_VERSION"),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

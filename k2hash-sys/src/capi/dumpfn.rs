@@ -53,23 +53,9 @@ pub extern "C" fn k2h_print_state(handle: k2h_h, stream: *mut FILE) -> CBool {
     })
 }
 
-/// The version banner, laid out like the original's (tools and scripts compare it line by line;
-/// the lock section names our built-in lock table where the original names fullock).
+/// The version banner (shared with libk2hdkc's, which prints k2hash's after its own).
 pub fn version_text() -> String {
-    format!(
-        "\nK2HASH library Version {ver} (commit: k2hrs) with RustCrypto\n\n\
-         Copyright(C) 2013 Yahoo Japan Corporation.\n\n\
-         K2HASH is key-valuew store base libraries. K2HASH is made for\n\
-         the purpose of the construction of original KVS system and the\n\
-         offer of the library. The characteristic is this KVS library\n\
-         which Key can layer. And can support multi-processing and\n\
-         multi-thread, and is provided safely as available KVS.\n\n\n\
-         FULLOCK Version {ver} (commit: k2hrs, built-in lock table)\n\n\
-         Copyright(C) 2015 Yahoo Japan Corporation.\n\n\
-         FULLOCK is fast locking library on user level by Yahoo! JAPAN.\n\
-         FULLOCK is following specifications.\n\n",
-        ver = env!("CARGO_PKG_VERSION"),
-    )
+    k2hash_hash::version_banner()
 }
 
 #[no_mangle]

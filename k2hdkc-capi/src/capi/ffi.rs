@@ -195,3 +195,98 @@ pub fn read_keyarray(p: *mut *mut c_char) -> Vec<Vec<u8>> {
     }
     v
 }
+
+// ---------------------------------------------------------------- C streams and clocks
+
+extern "C" {
+    static mut stdout: *mut libc::FILE;
+    static mut stderr: *mut libc::FILE;
+}
+
+fn write_flush(fp: *mut libc::FILE, text: &str) -> bool {
+    if fp.is_null() {
+        return false;
+    }
+    // SAFETY: a buffer of known length written to an open C stream.
+    unsafe {
+        let n = libc::fwrite(text.as_ptr() as *const c_void, 1, text.len(), fp);
+        libc::fflush(fp);
+        n == text.len()
+    }
+}
+
+/// Writes `text` to a caller's C stream (NULL = stdout) and flushes it.
+pub fn write_stream(stream: *mut libc::FILE, text: &str) -> bool {
+    // SAFETY: reading the process's stdout pointer.
+    let fp = if stream.is_null() {
+        unsafe { *std::ptr::addr_of!(stdout) }
+    } else {
+        stream
+    };
+    write_flush(fp, text)
+}
+
+/// Writes a debug line to `fp` (NULL = stderr).
+pub fn write_debug(fp: *mut libc::FILE, text: &str) -> bool {
+    // SAFETY: reading the process's stderr pointer.
+    let fp = if fp.is_null() {
+        unsafe { *std::ptr::addr_of!(stderr) }
+    } else {
+        fp
+    };
+    write_flush(fp, text)
+}
+
+/// fopen(path, "a+").
+pub fn fopen_append(path: &std::ffi::CStr) -> *mut libc::FILE {
+    // SAFETY: both arguments are valid NUL-terminated strings.
+    unsafe { libc::fopen(path.as_ptr(), c"a+".as_ptr()) }
+}
+
+/// fclose of a stream we opened (NULL: nothing to do).
+pub fn fclose(fp: *mut libc::FILE) -> bool {
+    if fp.is_null() {
+        return true;
+    }
+    // SAFETY: `fp` came from our fopen and is closed once (the caller swapped it out).
+    unsafe { libc::fclose(fp) == 0 }
+}
+
+/// clock_gettime(CLOCK_REALTIME_COARSE).
+pub fn realtime_coarse() -> libc::timespec {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes one timespec we own.
+    if unsafe { libc::clock_gettime(libc::CLOCK_REALTIME_COARSE, &mut ts) } != 0 {
+        ts.tv_sec = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as libc::time_t)
+            .unwrap_or(0);
+    }
+    ts
+}
+
+/// `std::string::assign(const char*)` of the libstdc++ in this process (C++11 ABI), called on
+/// the caller's string `s`; false when no libstdc++ is loaded.
+pub fn cxx_string_assign(s: *mut c_void, text: &std::ffi::CStr) -> bool {
+    const ASSIGN: &std::ffi::CStr =
+        c"_ZNSt7__cxx1112basic_stringIcSt11char_traitsIcESaIcEE6assignEPKc";
+    // SAFETY: dlsym on the default scope with a valid C string.
+    let f = unsafe { libc::dlsym(libc::RTLD_DEFAULT, ASSIGN.as_ptr()) };
+    if f.is_null() {
+        log::error!("no libstdc++ std::string in this process");
+        return false;
+    }
+    // SAFETY: `f` is libstdc++'s `basic_string& basic_string::assign(const char*)`, whose ABI is
+    // (this, const char*) -> this; `s` is the caller's std::string (a C++ reference).
+    unsafe {
+        let f = std::mem::transmute::<
+            *mut c_void,
+            unsafe extern "C" fn(*mut c_void, *const c_char) -> *mut c_void,
+        >(f);
+        f(s, text.as_ptr());
+    }
+    true
+}

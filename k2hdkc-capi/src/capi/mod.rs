@@ -7,10 +7,12 @@
     clippy::too_many_arguments
 )]
 
+pub mod debug;
 pub mod ffi;
 pub mod ops;
 pub mod session;
 pub mod types;
+pub mod util;
 
 /// The generated exports (`k2hdkc_F`, `k2hdkc_ex_F`, `k2hdkc_full_F`, `k2hdkc_pm_F` per form), callable from Rust too.
 pub mod forms {

@@ -9,13 +9,14 @@ use k2hdkc_wire::*;
 
 use crate::capi::ffi::{self, bytes, cstr_nul, malloc_copy, set_out, text};
 use crate::capi::session::Session;
-use crate::capi::types::{PK2HDKCATTRPCK, PK2HDKCKEYPCK};
+use crate::capi::types::{PDKC_NODESTATE, PK2HDKCATTRPCK, PK2HDKCKEYPCK};
 
+/// A request with the communication-log numbers (0 and 0 when the log is off).
 fn req(t: u64, body: Body) -> Message {
-    Message {
-        head: Head::request(t, 0),
-        body,
-    }
+    let (disp, com) = crate::capi::debug::numbers();
+    let mut head = Head::request(t, com);
+    head.dispcomnumber = disp;
+    Message { head, body }
 }
 
 /// GET: Some(value) (empty when none) once an answer arrived.
@@ -126,11 +127,8 @@ fn set(
     if key.is_empty() {
         return false;
     }
-    let mut pass = text(encpass).map(|p| p.into_bytes()).unwrap_or_default();
-    if !pass.is_empty() {
-        pass.push(0);
-    }
-    let ex = ffi::read_opt(expire as *const i64);
+    let pass = pass_of(encpass);
+    let ex = expire_of(expire);
     let body = Body::Set(SetReq {
         key: key.to_vec(),
         val: val.to_vec(),
@@ -151,36 +149,96 @@ fn del(s: &mut Session, key: &[u8]) -> bool {
     simple(s, DKC_COM_DEL, Body::Del(DelReq { key: key.to_vec() }), key)
 }
 
-fn ren(s: &mut Session, old: &[u8], new: &[u8]) -> bool {
-    if new.is_empty() {
+/// REN (a server composite); with a parent, after a successful rename the old name leaves the
+/// parent's subkey list and the new one joins it (false when either step reports an error).
+/// The `_wa` forms' expire is not sent, as in the original. The code left in the handle is
+/// the rename's.
+fn ren(
+    s: &mut Session,
+    old: &[u8],
+    new: &[u8],
+    parent: &[u8],
+    checkattr: bool,
+    encpass: *mut c_char,
+) -> bool {
+    if old.is_empty() || new.is_empty() {
         return false;
     }
     let body = Body::Ren(RenReq {
         oldkey: old.to_vec(),
         newkey: new.to_vec(),
-        encpass: Vec::new(),
-        check_attr: true,
+        encpass: pass_of(encpass),
+        check_attr: checkattr,
     });
-    simple(s, DKC_COM_REN, body, old)
+    if !simple(s, DKC_COM_REN, body, old) {
+        return false;
+    }
+    if parent.is_empty() {
+        return true;
+    }
+    let code = s.rescode;
+    if !res_is_success(code) {
+        return false;
+    }
+    let del = Body::DelSubkeys(DelSubkeysReq {
+        key: parent.to_vec(),
+        subkey: old.to_vec(),
+        check_attr: checkattr,
+    });
+    if !simple(s, DKC_COM_DEL_SUBKEYS, del, parent) || !res_is_success(s.rescode) {
+        return false;
+    }
+    let add = Body::AddSubkeys(AddSubkeysReq {
+        key: parent.to_vec(),
+        subkey: new.to_vec(),
+        check_attr: checkattr,
+    });
+    if !simple(s, DKC_COM_ADD_SUBKEYS, add, parent) || !res_is_success(s.rescode) {
+        return false;
+    }
+    s.record(code);
+    true
 }
 
-fn cas_init(s: &mut Session, key: &[u8], val: &[u8]) -> bool {
+/// The pass phrase as sent: its bytes and NUL (empty: none).
+fn pass_of(encpass: *mut c_char) -> Vec<u8> {
+    let mut pass = text(encpass).map(|p| p.into_bytes()).unwrap_or_default();
+    if !pass.is_empty() {
+        pass.push(0);
+    }
+    pass
+}
+
+fn expire_of(expire: *mut i64) -> Option<i64> {
+    ffi::read_opt(expire as *const i64)
+}
+
+fn cas_init(
+    s: &mut Session,
+    key: &[u8],
+    val: &[u8],
+    encpass: *mut c_char,
+    expire: *mut i64,
+) -> bool {
+    let ex = expire_of(expire);
     let body = Body::CasInit(CasInitReq {
         key: key.to_vec(),
         val: val.to_vec(),
-        ..CasInitReq::default()
+        encpass: pass_of(encpass),
+        expire: ex.unwrap_or(0),
+        enable_expire: ex.is_some(),
     });
     simple(s, DKC_COM_CAS_INIT, body, key)
 }
 
 /// CAS_GET: the stored bytes if there are exactly `n` of them.
-fn cas_get(s: &mut Session, key: &[u8], n: usize) -> Option<Vec<u8>> {
+fn cas_get(s: &mut Session, key: &[u8], n: usize, encpass: *mut c_char) -> Option<Vec<u8>> {
     if key.is_empty() {
         return None;
     }
     let body = Body::CasGet(CasGetReq {
         key: key.to_vec(),
-        encpass: Vec::new(),
+        encpass: pass_of(encpass),
         check_attr: true,
     });
     let a = s.request(&req(DKC_COM_CAS_GET, body), key)?;
@@ -190,23 +248,42 @@ fn cas_get(s: &mut Session, key: &[u8], n: usize) -> Option<Vec<u8>> {
     }
 }
 
-fn cas_set(s: &mut Session, key: &[u8], old: &[u8], new: &[u8]) -> bool {
+fn cas_set(
+    s: &mut Session,
+    key: &[u8],
+    old: &[u8],
+    new: &[u8],
+    encpass: *mut c_char,
+    expire: *mut i64,
+) -> bool {
+    let ex = expire_of(expire);
     let body = Body::CasSet(CasSetReq {
         key: key.to_vec(),
         oldval: old.to_vec(),
         newval: new.to_vec(),
+        encpass: pass_of(encpass),
+        expire: ex.unwrap_or(0),
+        enable_expire: ex.is_some(),
         check_attr: true,
-        ..CasSetReq::default()
     });
     simple(s, DKC_COM_CAS_SET, body, key)
 }
 
-fn cas_incdec(s: &mut Session, key: &[u8], up: bool) -> bool {
+fn cas_incdec(
+    s: &mut Session,
+    key: &[u8],
+    up: bool,
+    encpass: *mut c_char,
+    expire: *mut i64,
+) -> bool {
+    let ex = expire_of(expire);
     let body = Body::CasIncDec(CasIncDecReq {
         key: key.to_vec(),
+        encpass: pass_of(encpass),
+        expire: ex.unwrap_or(0),
+        enable_expire: ex.is_some(),
         check_attr: true,
         increment: up,
-        ..CasIncDecReq::default()
     });
     simple(s, DKC_COM_CAS_INCDEC, body, key)
 }
@@ -388,215 +465,313 @@ pub fn rename(
     pnewkey: *mut c_uchar,
     newkeylength: usize,
 ) -> bool {
-    ren(s, kb(poldkey, oldkeylength), kb(pnewkey, newkeylength))
+    rename_with_parent_wa(
+        s,
+        poldkey,
+        oldkeylength,
+        pnewkey,
+        newkeylength,
+        std::ptr::null_mut(),
+        0,
+        true,
+        NUL,
+        NUL_T,
+    )
 }
 
 pub fn rename_str(s: &mut Session, poldkey: *mut c_char, pnewkey: *mut c_char) -> bool {
-    ren(s, ks(poldkey), ks(pnewkey))
+    rename_with_parent_str_wa(s, poldkey, pnewkey, NUL, true, NUL, NUL_T)
 }
 
-pub fn cas64_init(s: &mut Session, pkey: *mut c_uchar, keylength: usize, val: u64) -> bool {
-    cas_init(s, kb(pkey, keylength), &val.to_ne_bytes())
-}
-
-pub fn cas64_str_init(s: &mut Session, pkey: *mut c_char, val: u64) -> bool {
-    cas_init(s, ks(pkey), &val.to_ne_bytes())
-}
-
-pub fn cas64_get(s: &mut Session, pkey: *mut c_uchar, keylength: usize, pval: *mut u64) -> bool {
-    match cas_get(s, kb(pkey, keylength), 8) {
-        Some(v) => {
-            set_out(pval, u64::from_ne_bytes(v.try_into().unwrap_or([0; 8])));
-            true
-        }
-        None => false,
-    }
-}
-
-pub fn cas64_str_get(s: &mut Session, pkey: *mut c_char, pval: *mut u64) -> bool {
-    match cas_get(s, ks(pkey), 8) {
-        Some(v) => {
-            set_out(pval, u64::from_ne_bytes(v.try_into().unwrap_or([0; 8])));
-            true
-        }
-        None => false,
-    }
-}
-
-pub fn cas64_set(
+pub fn rename_wa(
     s: &mut Session,
-    pkey: *mut c_uchar,
-    keylength: usize,
-    oldval: u64,
-    newval: u64,
+    poldkey: *mut c_uchar,
+    oldkeylength: usize,
+    pnewkey: *mut c_uchar,
+    newkeylength: usize,
+    checkattr: bool,
+    encpass: *mut c_char,
+    expire: *mut i64,
 ) -> bool {
-    cas_set(
+    rename_with_parent_wa(
         s,
-        kb(pkey, keylength),
-        &oldval.to_ne_bytes(),
-        &newval.to_ne_bytes(),
+        poldkey,
+        oldkeylength,
+        pnewkey,
+        newkeylength,
+        std::ptr::null_mut(),
+        0,
+        checkattr,
+        encpass,
+        expire,
     )
 }
 
-pub fn cas64_str_set(s: &mut Session, pkey: *mut c_char, oldval: u64, newval: u64) -> bool {
-    cas_set(s, ks(pkey), &oldval.to_ne_bytes(), &newval.to_ne_bytes())
-}
-
-pub fn cas32_init(s: &mut Session, pkey: *mut c_uchar, keylength: usize, val: u32) -> bool {
-    cas_init(s, kb(pkey, keylength), &val.to_ne_bytes())
-}
-
-pub fn cas32_str_init(s: &mut Session, pkey: *mut c_char, val: u32) -> bool {
-    cas_init(s, ks(pkey), &val.to_ne_bytes())
-}
-
-pub fn cas32_get(s: &mut Session, pkey: *mut c_uchar, keylength: usize, pval: *mut u32) -> bool {
-    match cas_get(s, kb(pkey, keylength), 4) {
-        Some(v) => {
-            set_out(pval, u32::from_ne_bytes(v.try_into().unwrap_or([0; 4])));
-            true
-        }
-        None => false,
-    }
-}
-
-pub fn cas32_str_get(s: &mut Session, pkey: *mut c_char, pval: *mut u32) -> bool {
-    match cas_get(s, ks(pkey), 4) {
-        Some(v) => {
-            set_out(pval, u32::from_ne_bytes(v.try_into().unwrap_or([0; 4])));
-            true
-        }
-        None => false,
-    }
-}
-
-pub fn cas32_set(
+pub fn rename_str_wa(
     s: &mut Session,
-    pkey: *mut c_uchar,
-    keylength: usize,
-    oldval: u32,
-    newval: u32,
+    poldkey: *mut c_char,
+    pnewkey: *mut c_char,
+    checkattr: bool,
+    encpass: *mut c_char,
+    expire: *mut i64,
 ) -> bool {
-    cas_set(
+    rename_with_parent_str_wa(s, poldkey, pnewkey, NUL, checkattr, encpass, expire)
+}
+
+pub fn rename_with_parent(
+    s: &mut Session,
+    poldkey: *mut c_uchar,
+    oldkeylength: usize,
+    pnewkey: *mut c_uchar,
+    newkeylength: usize,
+    pparentkey: *mut c_uchar,
+    parentkeylength: usize,
+) -> bool {
+    rename_with_parent_wa(
         s,
-        kb(pkey, keylength),
-        &oldval.to_ne_bytes(),
-        &newval.to_ne_bytes(),
+        poldkey,
+        oldkeylength,
+        pnewkey,
+        newkeylength,
+        pparentkey,
+        parentkeylength,
+        true,
+        NUL,
+        NUL_T,
     )
 }
 
-pub fn cas32_str_set(s: &mut Session, pkey: *mut c_char, oldval: u32, newval: u32) -> bool {
-    cas_set(s, ks(pkey), &oldval.to_ne_bytes(), &newval.to_ne_bytes())
-}
-
-pub fn cas16_init(s: &mut Session, pkey: *mut c_uchar, keylength: usize, val: u16) -> bool {
-    cas_init(s, kb(pkey, keylength), &val.to_ne_bytes())
-}
-
-pub fn cas16_str_init(s: &mut Session, pkey: *mut c_char, val: u16) -> bool {
-    cas_init(s, ks(pkey), &val.to_ne_bytes())
-}
-
-pub fn cas16_get(s: &mut Session, pkey: *mut c_uchar, keylength: usize, pval: *mut u16) -> bool {
-    match cas_get(s, kb(pkey, keylength), 2) {
-        Some(v) => {
-            set_out(pval, u16::from_ne_bytes(v.try_into().unwrap_or([0; 2])));
-            true
-        }
-        None => false,
-    }
-}
-
-pub fn cas16_str_get(s: &mut Session, pkey: *mut c_char, pval: *mut u16) -> bool {
-    match cas_get(s, ks(pkey), 2) {
-        Some(v) => {
-            set_out(pval, u16::from_ne_bytes(v.try_into().unwrap_or([0; 2])));
-            true
-        }
-        None => false,
-    }
-}
-
-pub fn cas16_set(
+pub fn rename_with_parent_str(
     s: &mut Session,
-    pkey: *mut c_uchar,
-    keylength: usize,
-    oldval: u16,
-    newval: u16,
+    poldkey: *mut c_char,
+    pnewkey: *mut c_char,
+    pparentkey: *mut c_char,
 ) -> bool {
-    cas_set(
+    rename_with_parent_str_wa(s, poldkey, pnewkey, pparentkey, true, NUL, NUL_T)
+}
+
+pub fn rename_with_parent_wa(
+    s: &mut Session,
+    poldkey: *mut c_uchar,
+    oldkeylength: usize,
+    pnewkey: *mut c_uchar,
+    newkeylength: usize,
+    pparentkey: *mut c_uchar,
+    parentkeylength: usize,
+    checkattr: bool,
+    encpass: *mut c_char,
+    _expire: *mut i64,
+) -> bool {
+    let parent = bytes(pparentkey, parentkeylength).unwrap_or(&[]);
+    ren(
         s,
-        kb(pkey, keylength),
-        &oldval.to_ne_bytes(),
-        &newval.to_ne_bytes(),
+        kb(poldkey, oldkeylength),
+        kb(pnewkey, newkeylength),
+        parent,
+        checkattr,
+        encpass,
     )
 }
 
-pub fn cas16_str_set(s: &mut Session, pkey: *mut c_char, oldval: u16, newval: u16) -> bool {
-    cas_set(s, ks(pkey), &oldval.to_ne_bytes(), &newval.to_ne_bytes())
-}
-
-pub fn cas8_init(s: &mut Session, pkey: *mut c_uchar, keylength: usize, val: u8) -> bool {
-    cas_init(s, kb(pkey, keylength), &val.to_ne_bytes())
-}
-
-pub fn cas8_str_init(s: &mut Session, pkey: *mut c_char, val: u8) -> bool {
-    cas_init(s, ks(pkey), &val.to_ne_bytes())
-}
-
-pub fn cas8_get(s: &mut Session, pkey: *mut c_uchar, keylength: usize, pval: *mut u8) -> bool {
-    match cas_get(s, kb(pkey, keylength), 1) {
-        Some(v) => {
-            set_out(pval, u8::from_ne_bytes(v.try_into().unwrap_or([0; 1])));
-            true
-        }
-        None => false,
-    }
-}
-
-pub fn cas8_str_get(s: &mut Session, pkey: *mut c_char, pval: *mut u8) -> bool {
-    match cas_get(s, ks(pkey), 1) {
-        Some(v) => {
-            set_out(pval, u8::from_ne_bytes(v.try_into().unwrap_or([0; 1])));
-            true
-        }
-        None => false,
-    }
-}
-
-pub fn cas8_set(
+pub fn rename_with_parent_str_wa(
     s: &mut Session,
-    pkey: *mut c_uchar,
-    keylength: usize,
-    oldval: u8,
-    newval: u8,
+    poldkey: *mut c_char,
+    pnewkey: *mut c_char,
+    pparentkey: *mut c_char,
+    checkattr: bool,
+    encpass: *mut c_char,
+    _expire: *mut i64,
 ) -> bool {
-    cas_set(
+    ren(
         s,
-        kb(pkey, keylength),
-        &oldval.to_ne_bytes(),
-        &newval.to_ne_bytes(),
+        ks(poldkey),
+        ks(pnewkey),
+        ks(pparentkey),
+        checkattr,
+        encpass,
     )
 }
 
-pub fn cas8_str_set(s: &mut Session, pkey: *mut c_char, oldval: u8, newval: u8) -> bool {
-    cas_set(s, ks(pkey), &oldval.to_ne_bytes(), &newval.to_ne_bytes())
+/// The twelve forms of one CAS width (`init`, `get`, `set`, each binary and `_str`, each plain
+/// and `_wa`). build.rs finds a form named here by its `= name,`.
+macro_rules! cas_width {
+    ($t:ty, $n:literal: init = $init:ident, str_init = $sinit:ident, init_wa = $initwa:ident,
+     str_init_wa = $sinitwa:ident, get = $get:ident, str_get = $sget:ident, get_wa = $getwa:ident,
+     str_get_wa = $sgetwa:ident, set = $set:ident, str_set = $sset:ident, set_wa = $setwa:ident,
+     str_set_wa = $ssetwa:ident,) => {
+        pub fn $init(s: &mut Session, pkey: *mut c_uchar, keylength: usize, val: $t) -> bool {
+            $initwa(s, pkey, keylength, val, NUL, NUL_T)
+        }
+        pub fn $sinit(s: &mut Session, pkey: *mut c_char, val: $t) -> bool {
+            $sinitwa(s, pkey, val, NUL, NUL_T)
+        }
+        pub fn $initwa(
+            s: &mut Session,
+            pkey: *mut c_uchar,
+            keylength: usize,
+            val: $t,
+            encpass: *mut c_char,
+            expire: *mut i64,
+        ) -> bool {
+            cas_init(s, kb(pkey, keylength), &val.to_ne_bytes(), encpass, expire)
+        }
+        pub fn $sinitwa(
+            s: &mut Session,
+            pkey: *mut c_char,
+            val: $t,
+            encpass: *mut c_char,
+            expire: *mut i64,
+        ) -> bool {
+            cas_init(s, ks(pkey), &val.to_ne_bytes(), encpass, expire)
+        }
+        pub fn $get(s: &mut Session, pkey: *mut c_uchar, keylength: usize, pval: *mut $t) -> bool {
+            $getwa(s, pkey, keylength, NUL, pval)
+        }
+        pub fn $sget(s: &mut Session, pkey: *mut c_char, pval: *mut $t) -> bool {
+            $sgetwa(s, pkey, NUL, pval)
+        }
+        pub fn $getwa(
+            s: &mut Session,
+            pkey: *mut c_uchar,
+            keylength: usize,
+            encpass: *mut c_char,
+            pval: *mut $t,
+        ) -> bool {
+            cas_out(
+                cas_get(s, kb(pkey, keylength), $n, encpass),
+                pval,
+                <$t>::from_ne_bytes,
+            )
+        }
+        pub fn $sgetwa(
+            s: &mut Session,
+            pkey: *mut c_char,
+            encpass: *mut c_char,
+            pval: *mut $t,
+        ) -> bool {
+            cas_out(cas_get(s, ks(pkey), $n, encpass), pval, <$t>::from_ne_bytes)
+        }
+        pub fn $set(
+            s: &mut Session,
+            pkey: *mut c_uchar,
+            keylength: usize,
+            oldval: $t,
+            newval: $t,
+        ) -> bool {
+            $setwa(s, pkey, keylength, oldval, newval, NUL, NUL_T)
+        }
+        pub fn $sset(s: &mut Session, pkey: *mut c_char, oldval: $t, newval: $t) -> bool {
+            $ssetwa(s, pkey, oldval, newval, NUL, NUL_T)
+        }
+        pub fn $setwa(
+            s: &mut Session,
+            pkey: *mut c_uchar,
+            keylength: usize,
+            oldval: $t,
+            newval: $t,
+            encpass: *mut c_char,
+            expire: *mut i64,
+        ) -> bool {
+            let (o, n) = (oldval.to_ne_bytes(), newval.to_ne_bytes());
+            cas_set(s, kb(pkey, keylength), &o, &n, encpass, expire)
+        }
+        pub fn $ssetwa(
+            s: &mut Session,
+            pkey: *mut c_char,
+            oldval: $t,
+            newval: $t,
+            encpass: *mut c_char,
+            expire: *mut i64,
+        ) -> bool {
+            let (o, n) = (oldval.to_ne_bytes(), newval.to_ne_bytes());
+            cas_set(s, ks(pkey), &o, &n, encpass, expire)
+        }
+    };
 }
+
+const NUL: *mut c_char = std::ptr::null_mut();
+const NUL_T: *mut i64 = std::ptr::null_mut();
+
+/// Stores a CAS value read as exactly N bytes; false when there was none.
+fn cas_out<T, const N: usize>(v: Option<Vec<u8>>, pval: *mut T, conv: fn([u8; N]) -> T) -> bool {
+    match v.and_then(|v| <[u8; N]>::try_from(v).ok()) {
+        Some(b) => {
+            set_out(pval, conv(b));
+            true
+        }
+        None => false,
+    }
+}
+
+cas_width!(u64, 8: init = cas64_init, str_init = cas64_str_init, init_wa = cas64_init_wa,
+    str_init_wa = cas64_str_init_wa, get = cas64_get, str_get = cas64_str_get,
+    get_wa = cas64_get_wa, str_get_wa = cas64_str_get_wa, set = cas64_set,
+    str_set = cas64_str_set, set_wa = cas64_set_wa, str_set_wa = cas64_str_set_wa,);
+cas_width!(u32, 4: init = cas32_init, str_init = cas32_str_init, init_wa = cas32_init_wa,
+    str_init_wa = cas32_str_init_wa, get = cas32_get, str_get = cas32_str_get,
+    get_wa = cas32_get_wa, str_get_wa = cas32_str_get_wa, set = cas32_set,
+    str_set = cas32_str_set, set_wa = cas32_set_wa, str_set_wa = cas32_str_set_wa,);
+cas_width!(u16, 2: init = cas16_init, str_init = cas16_str_init, init_wa = cas16_init_wa,
+    str_init_wa = cas16_str_init_wa, get = cas16_get, str_get = cas16_str_get,
+    get_wa = cas16_get_wa, str_get_wa = cas16_str_get_wa, set = cas16_set,
+    str_set = cas16_str_set, set_wa = cas16_set_wa, str_set_wa = cas16_str_set_wa,);
+cas_width!(u8, 1: init = cas8_init, str_init = cas8_str_init, init_wa = cas8_init_wa,
+    str_init_wa = cas8_str_init_wa, get = cas8_get, str_get = cas8_str_get,
+    get_wa = cas8_get_wa, str_get_wa = cas8_str_get_wa, set = cas8_set,
+    str_set = cas8_str_set, set_wa = cas8_set_wa, str_set_wa = cas8_str_set_wa,);
 
 pub fn cas_increment(s: &mut Session, pkey: *mut c_uchar, keylength: usize) -> bool {
-    cas_incdec(s, kb(pkey, keylength), true)
+    cas_incdec(s, kb(pkey, keylength), true, NUL, NUL_T)
 }
 
 pub fn cas_str_increment(s: &mut Session, pkey: *mut c_char) -> bool {
-    cas_incdec(s, ks(pkey), true)
+    cas_incdec(s, ks(pkey), true, NUL, NUL_T)
 }
 
 pub fn cas_decrement(s: &mut Session, pkey: *mut c_uchar, keylength: usize) -> bool {
-    cas_incdec(s, kb(pkey, keylength), false)
+    cas_incdec(s, kb(pkey, keylength), false, NUL, NUL_T)
 }
 
 pub fn cas_str_decrement(s: &mut Session, pkey: *mut c_char) -> bool {
-    cas_incdec(s, ks(pkey), false)
+    cas_incdec(s, ks(pkey), false, NUL, NUL_T)
+}
+
+pub fn cas_increment_wa(
+    s: &mut Session,
+    pkey: *mut c_uchar,
+    keylength: usize,
+    encpass: *mut c_char,
+    expire: *mut i64,
+) -> bool {
+    cas_incdec(s, kb(pkey, keylength), true, encpass, expire)
+}
+
+pub fn cas_str_increment_wa(
+    s: &mut Session,
+    pkey: *mut c_char,
+    encpass: *mut c_char,
+    expire: *mut i64,
+) -> bool {
+    cas_incdec(s, ks(pkey), true, encpass, expire)
+}
+
+pub fn cas_decrement_wa(
+    s: &mut Session,
+    pkey: *mut c_uchar,
+    keylength: usize,
+    encpass: *mut c_char,
+    expire: *mut i64,
+) -> bool {
+    cas_incdec(s, kb(pkey, keylength), false, encpass, expire)
+}
+
+pub fn cas_str_decrement_wa(
+    s: &mut Session,
+    pkey: *mut c_char,
+    encpass: *mut c_char,
+    expire: *mut i64,
+) -> bool {
+    cas_incdec(s, ks(pkey), false, encpass, expire)
 }
 
 // ---- subkeys, attributes, set_all, composites, queues, direct access
@@ -792,11 +967,8 @@ fn push(
     if prefix.is_empty() || val.is_empty() {
         return false;
     }
-    let mut pass = text(encpass).map(|p| p.into_bytes()).unwrap_or_default();
-    if !pass.is_empty() {
-        pass.push(0);
-    }
-    let ex = ffi::read_opt(expire as *const i64);
+    let pass = pass_of(encpass);
+    let ex = expire_of(expire);
     let body = Body::Qpush(QpushReq {
         is_fifo: fifo,
         prefix: prefix.to_vec(),
@@ -823,10 +995,7 @@ fn pop(
     if prefix.is_empty() {
         return None;
     }
-    let mut pass = text(encpass).map(|p| p.into_bytes()).unwrap_or_default();
-    if !pass.is_empty() {
-        pass.push(0);
-    }
+    let pass = pass_of(encpass);
     let body = Body::Qpop(QpopReq {
         prefix: prefix.to_vec(),
         encpass: pass,
@@ -1774,4 +1943,91 @@ pub fn da_set_str_value(
     setpos: i64,
 ) -> bool {
     da_set(s, ks(pkey), ks(pval), setpos)
+}
+
+/// set_all_wa: SET (dropping the subkey list) then SET_SUBKEYS, not one SET_ALL. The original's
+/// binary form passes the value length where the flag goes and the flag where the length goes,
+/// so only the first byte of the value is stored and the list is dropped only for a non-empty
+/// value (spec §1.3, "set_all_wa — upstream bug"); kept, as callers may depend on it.
+pub fn set_all_wa(
+    s: &mut Session,
+    pkey: *mut c_uchar,
+    keylength: usize,
+    pval: *mut c_uchar,
+    vallength: usize,
+    pskeypck: PK2HDKCKEYPCK,
+    skeypckcnt: libc::c_int,
+    encpass: *mut c_char,
+    expire: *mut i64,
+) -> bool {
+    let key = kb(pkey, keylength);
+    let Some(v) = bytes(pval, 1) else {
+        return false;
+    };
+    set(s, key, v, vallength != 0, encpass, expire)
+        && set_subkeys(s, pkey, keylength, pskeypck, skeypckcnt)
+}
+
+pub fn set_str_all_wa(
+    s: &mut Session,
+    pkey: *mut c_char,
+    pval: *mut c_char,
+    pskeyarray: *mut *mut c_char,
+    encpass: *mut c_char,
+    expire: *mut i64,
+) -> bool {
+    set(s, ks(pkey), ks(pval), true, encpass, expire) && set_str_subkeys(s, pkey, pskeyarray)
+}
+
+/// STATE (a client composite): K2HSTATE to every server with a base hash, routed to it by
+/// that hash; the DKC_NODESTATE records of those that answered, in ring order. None when none
+/// answered (the code is then SUCCESS|NODATA, or ERROR|NOSERVERNODE without servers).
+fn states(s: &mut Session) -> Option<Vec<u8>> {
+    let servers = s.servers();
+    if servers.is_empty() {
+        s.record(compose_res(DKC_RES_ERROR, DKC_RES_SUBCODE_NOSERVERNODE));
+        return None;
+    }
+    let mut out = Vec::new();
+    for (chmpxid, base_hash) in servers {
+        if base_hash == u64::MAX {
+            continue;
+        }
+        let body = Body::K2hState(K2hStateReq { chmpxid, base_hash });
+        let Some(a) = s.request_normal(&req(DKC_COM_K2HSTATE, body), base_hash) else {
+            continue;
+        };
+        if let Body::K2hStateAnswer(r) = a.body {
+            if res_is_success(a.head.restype) {
+                out.extend_from_slice(&r.nodestate);
+            }
+        }
+    }
+    if out.is_empty() {
+        s.record(compose_res(DKC_RES_SUCCESS, DKC_RES_SUBCODE_NODATA));
+        return None;
+    }
+    s.record(compose_res(DKC_RES_SUCCESS, DKC_RES_SUBCODE_NOTHING));
+    Some(out)
+}
+
+pub fn get_state(s: &mut Session, ppstates: *mut PDKC_NODESTATE, pstatecount: *mut usize) -> bool {
+    match states(s) {
+        Some(v) => {
+            set_out(pstatecount, v.len() / NODESTATE_SIZE);
+            set_out(ppstates, malloc_copy(&v));
+            true
+        }
+        None => {
+            set_out(ppstates, std::ptr::null_mut());
+            set_out(pstatecount, 0);
+            false
+        }
+    }
+}
+
+pub fn get_direct_state(s: &mut Session, pstatecount: *mut usize) -> PDKC_NODESTATE {
+    let mut p = std::ptr::null_mut();
+    get_state(s, &mut p, pstatecount);
+    p
 }

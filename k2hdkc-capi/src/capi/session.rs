@@ -8,10 +8,11 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use chmpx_core::client::Client;
-use chmpx_core::wire::COM_C2C_ROUTING;
-use k2hdkc_wire::{Message, DKC_NORESTYPE};
+use chmpx_core::wire::{COM_C2C_NORMAL, COM_C2C_ROUTING};
+use k2hdkc_wire::{dkccom_type_name, Message, DKC_NORESTYPE};
 use libc::{c_char, c_short};
 
+use crate::capi::debug;
 use crate::capi::ffi::{self, guard, CBool};
 
 /// How long a request waits for its answer (the original's `DEFAULT_RCV_TIMEOUT_MS`).
@@ -72,11 +73,47 @@ impl Session {
     /// Sends `msg` routed by `key` and waits for its answer (a stale answer of an earlier,
     /// timed-out request of another type is skipped). Records the answer's code.
     pub fn request(&mut self, msg: &Message, key: &[u8]) -> Option<Message> {
-        let hash = k2hash_hash::hash(key);
+        self.exchange(msg, k2hash_hash::hash(key), COM_C2C_ROUTING)
+    }
+
+    /// Sends `msg` to the server that owns `hash` (NORMAL delivery, no replica) and waits.
+    pub fn request_normal(&mut self, msg: &Message, hash: u64) -> Option<Message> {
+        self.exchange(msg, hash, COM_C2C_NORMAL)
+    }
+
+    /// Records a code the library made up (the final result of a client composite).
+    pub fn record(&mut self, code: u64) {
+        self.rescode = code;
+        LAST.store(code, Ordering::Relaxed);
+    }
+
+    /// (chmpxid, base hash) of every server the local chmpx knows, in ring order.
+    pub fn servers(&self) -> Vec<(u64, u64)> {
+        let (group, ctlport) = self.client.target();
+        match chmpx_core::client::snapshot(group, ctlport) {
+            Ok(snap) => snap
+                .servers
+                .iter()
+                .map(|s| (s.chmpxid, s.base_hash))
+                .collect(),
+            Err(e) => {
+                log::error!("could not read the server list of the chmpx slave: {e}");
+                Vec::new()
+            }
+        }
+    }
+
+    fn exchange(&mut self, msg: &Message, hash: u64, c2ctype: u64) -> Option<Message> {
+        let (disp, com, t) = (msg.head.dispcomnumber, msg.head.comnumber, msg.head.comtype);
         self.client
-            .send(self.msgid, &msg.encode(), hash, COM_C2C_ROUTING)
+            .send(self.msgid, &msg.encode(), hash, c2ctype)
             .ok()
             .filter(|n| *n > 0)?;
+        debug::comlog(
+            disp,
+            com,
+            &format!("Sent command: {}({t})", dkccom_type_name(t)),
+        );
         let end = Instant::now() + RCV_TIMEOUT;
         loop {
             let left = end.saturating_duration_since(Instant::now());
@@ -93,8 +130,12 @@ impl Session {
             if !answer.head.is_response() || answer.head.comtype != msg.head.comtype {
                 continue;
             }
-            self.rescode = answer.head.restype;
-            LAST.store(answer.head.restype, Ordering::Relaxed);
+            debug::comlog(
+                disp,
+                com,
+                &format!("Received response: {}({t})", dkccom_type_name(t)),
+            );
+            self.record(answer.head.restype);
             return Some(answer);
         }
     }

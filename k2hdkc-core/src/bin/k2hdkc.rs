@@ -8,8 +8,6 @@ use std::sync::Arc;
 use chmpx_core::opts::Opts;
 use k2hdkc_core::{config, dbg, server};
 
-const VERSION: &str = "1.0.19";
-
 fn usage(prg: &str) {
     println!("Usage: {prg} [-conf <file> | -json <json>] [-ctlport <port>] [-cuk <cuk>] [-comlog] [-no_giveup_rejoin] [-d [silent|err|wan|msg|dump]] [-dfile <debug file path>]");
     println!("       {prg} [ -h | -v ]");
@@ -33,15 +31,14 @@ fn usage(prg: &str) {
     println!("  DKCDBGFILE          debugging output file like \"-dfile\"");
 }
 
+/// `-v`: the k2hdkc, k2hash and chmpx banners, as libk2hdkc's `k2hdkc_print_version`.
 fn print_version() {
-    println!("K2hdkc Version {VERSION} (commit: rust)");
-    println!();
-    println!("Copyright(C) 2016 Yahoo Japan Corporation.");
-    println!();
-    println!("K2HDKC is k2hash based distributed KVS cluster.");
-    println!("K2HDKC uses K2HASH, CHMPX, FULLOCK libraries. K2HDKC supports");
-    println!("distributed KVS cluster server program and client libraries.");
-    println!();
+    print!(
+        "{}{}{}",
+        k2hdkc_core::wire::version_banner(),
+        k2hash_hash::version_banner(),
+        chmpx_core::ctl::version_banner()
+    );
 }
 
 static STOP: AtomicBool = AtomicBool::new(false);

@@ -13,6 +13,22 @@
 //! error, never a panic or an allocation of a claimed size.
 
 mod consts;
+
+/// The commit libk2hdkc and the k2hdkc server name in their banners (`k2hdkc_commit_hash`).
+pub const COMMIT: &str = "rust";
+/// The version of the original k2hdkc this one stands in for.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The k2hdkc version banner, laid out like the original's.
+pub fn version_banner() -> String {
+    format!(
+        "\nK2hdkc Version {VERSION} (commit: {COMMIT})\n\n\
+         Copyright(C) 2016 Yahoo Japan Corporation.\n\n\
+         K2HDKC is k2hash based distributed KVS cluster.\n\
+         K2HDKC uses K2HASH, CHMPX, FULLOCK libraries. K2HDKC supports\n\
+         distributed KVS cluster server program and client libraries.\n\n"
+    )
+}
 pub use consts::*;
 
 #[cfg(test)]
