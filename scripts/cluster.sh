@@ -104,6 +104,14 @@ start_daemon() { # NAME PROGRAM CONF [ARGS...]: start in its own session, record
     echo "$! $prog $conf" >"$run/$name.pid"
 }
 
+# The process recorded as NAME (a child of this script while it starts) has exited.
+ended() { # NAME
+    local pid state
+    read -r pid _ <"$run/$1.pid" || return 1
+    state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) || return 0
+    [ -z "$state" ] || [ "$state" = Z ]
+}
+
 fail_start() {
     echo "$me: $*" >&2
     local f
@@ -114,10 +122,16 @@ fail_start() {
     exit 1
 }
 
-wait_for() { # WHAT COMMAND...: up to 30 s
-    local what=$1
+wait_for() { # WHAT COMMAND...: up to 30 s, failing at once when a started process has ended
+    local what=$1 name
     shift
-    for _ in $(seq 300); do "$@" && return 0; sleep 0.1; done
+    for _ in $(seq 300); do
+        "$@" && return 0
+        for name in $(recorded); do
+            ended "$name" && fail_start "$name ended while waiting for $what"
+        done
+        sleep 0.1
+    done
     fail_start "timed out waiting for $what"
 }
 
