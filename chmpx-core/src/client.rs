@@ -25,6 +25,8 @@ pub enum ClientError {
     Gone,
     #[error("local protocol error: {0}")]
     Protocol(String),
+    #[error("the message reached no server")]
+    NotSent,
 }
 
 pub type Result<T> = std::result::Result<T, ClientError>;
@@ -62,6 +64,10 @@ pub struct Client {
     order: VecDeque<u64>,
     /// Answers read while waiting for something else.
     responses: VecDeque<Response>,
+    /// msgids of posts that reached nobody, not yet reported.
+    not_sent: Vec<u64>,
+    /// The read buffer, allocated once.
+    rbuf: Vec<u8>,
     dead: bool,
 }
 
@@ -132,6 +138,8 @@ impl Client {
             queues: HashMap::new(),
             order: VecDeque::new(),
             responses: VecDeque::new(),
+            not_sent: Vec::new(),
+            rbuf: vec![0u8; 65536],
             dead: false,
         };
         Ok(c)
@@ -244,6 +252,11 @@ impl Client {
                             self.queues.entry(msgid).or_default().push_back((pkt, body));
                             self.order.push_back(msgid);
                         }
+                        Response::NotSent { msgid } => {
+                            if self.not_sent.len() < 1024 {
+                                self.not_sent.push(msgid);
+                            }
+                        }
                         r => self.responses.push_back(r),
                     }
                 }
@@ -261,7 +274,6 @@ impl Client {
         if self.dead {
             return Err(ClientError::Gone);
         }
-        let mut buf = [0u8; 65536];
         // The socket stays blocking; a bounded wait is a poll first (no mode switches).
         if let Some(d) = timeout {
             let ms = d.as_millis().min(i32::MAX as u128) as i32;
@@ -279,14 +291,14 @@ impl Client {
                 return Ok(std::io::Error::last_os_error().kind() == ErrorKind::Interrupted);
             }
         }
-        let r = self.sock.read(&mut buf);
+        let r = self.sock.read(&mut self.rbuf);
         match r {
             Ok(0) => {
                 self.dead = true;
                 Err(ClientError::Gone)
             }
             Ok(n) => {
-                self.reader.feed(&buf[..n]);
+                self.reader.feed(&self.rbuf[..n]);
                 Ok(true)
             }
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => Ok(false),
@@ -343,12 +355,42 @@ impl Client {
         }
     }
 
+    /// Sends like [`Client::send`] without waiting for chmpx's count: a post that reaches
+    /// nobody is reported by the next [`Client::receive`] for `msgid` (as [`ClientError::NotSent`]).
+    pub fn post(&mut self, msgid: u64, body: &[u8], hash: u64, c2ctype: u64) -> Result<()> {
+        self.write(&Request::Post {
+            msgid,
+            c2ctype,
+            hash,
+            body: body.to_vec(),
+        })
+    }
+
     /// Replies to a received packet (no answer is awaited).
     pub fn reply(&mut self, pkt: &ComPkt, body: &[u8]) -> Result<()> {
         self.write(&Request::Reply {
             pkt: *pkt,
             body: body.to_vec(),
         })
+    }
+
+    /// Reports a post of `msgid` that reached nobody (any msgid's reports are dropped when
+    /// receiving for any msgid: a server client's posts are replications and sub-requests that
+    /// wait for answers of their own).
+    fn check_not_sent(&mut self, msgid: Option<u64>) -> Result<()> {
+        match msgid {
+            Some(m) => match self.not_sent.iter().position(|x| *x == m) {
+                Some(i) => {
+                    self.not_sent.swap_remove(i);
+                    Err(ClientError::NotSent)
+                }
+                None => Ok(()),
+            },
+            None => {
+                self.not_sent.clear();
+                Ok(())
+            }
+        }
     }
 
     fn pop(&mut self, msgid: Option<u64>) -> Option<Packet> {
@@ -379,6 +421,7 @@ impl Client {
         if let Some(p) = self.pop(msgid) {
             return Ok(Some(p));
         }
+        self.check_not_sent(msgid)?;
         let deadline =
             (timeout_ms >= 0).then(|| Instant::now() + Duration::from_millis(timeout_ms as u64));
         loop {
@@ -388,6 +431,7 @@ impl Client {
             if let Some(p) = self.pop(msgid) {
                 return Ok(Some(p));
             }
+            self.check_not_sent(msgid)?;
             if !got && deadline.is_some_and(|d| Instant::now() >= d) {
                 return Ok(None);
             }

@@ -48,6 +48,15 @@ pub enum Request {
     },
     /// Reply to a received packet (its head is swapped by chmpx).
     Reply { pkt: ComPkt, body: Vec<u8> },
+    /// Send without waiting: chmpx answers only when nobody received it
+    /// ([`Response::NotSent`]), so a request and its answer cost one wake-up of the client
+    /// instead of two (libk2hdkc and the k2hdkc server use it; libchmpx's send needs the count).
+    Post {
+        msgid: u64,
+        c2ctype: u64,
+        hash: u64,
+        body: Vec<u8>,
+    },
     /// Ask for the state dump (text of the DUMP control command).
     Dump,
     /// Ask for a status snapshot (self record, servers, slaves).
@@ -123,6 +132,8 @@ pub enum Response {
     MergeSetEnd,
     /// Merge channel: the merge was aborted (stop sending data).
     MergeAbort,
+    /// A [`Request::Post`] from `msgid` reached nobody.
+    NotSent { msgid: u64 },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -279,6 +290,12 @@ impl Request {
             } => W::new(10).u64(*requester).ts(ts).bytes(data),
             Request::MergeResult { requester, ok } => W::new(11).u64(*requester).bool(*ok),
             Request::MergeSetDone { ok } => W::new(12).bool(*ok),
+            Request::Post {
+                msgid,
+                c2ctype,
+                hash,
+                body,
+            } => W::new(13).u64(*msgid).u64(*c2ctype).u64(*hash).bytes(body),
         }
         .done()
     }
@@ -326,6 +343,12 @@ impl Request {
                 ok: r.bool()?,
             },
             12 => Request::MergeSetDone { ok: r.bool()? },
+            13 => Request::Post {
+                msgid: r.u64()?,
+                c2ctype: r.u64()?,
+                hash: r.u64()?,
+                body: r.bytes()?,
+            },
             k => return Err(IpcError::Kind(k)),
         })
     }
@@ -358,6 +381,7 @@ impl Response {
             Response::MergeSet { ts, data } => W::new(11).ts(ts).bytes(data),
             Response::MergeSetEnd => W::new(12),
             Response::MergeAbort => W::new(13),
+            Response::NotSent { msgid } => W::new(14).u64(*msgid),
         }
         .done()
     }
@@ -397,6 +421,7 @@ impl Response {
             },
             12 => Response::MergeSetEnd,
             13 => Response::MergeAbort,
+            14 => Response::NotSent { msgid: r.u64()? },
             k => return Err(IpcError::Kind(k)),
         })
     }
@@ -494,6 +519,12 @@ mod tests {
             hash: 3,
             body: b"abc".to_vec(),
         });
+        round_req(Request::Post {
+            msgid: 4,
+            c2ctype: 5,
+            hash: 6,
+            body: b"def".to_vec(),
+        });
         let head = ComHead::c2c(
             1,
             PckId {
@@ -519,6 +550,7 @@ mod tests {
                 group: "G".into(),
             },
             Response::Sent { receivers: -1 },
+            Response::NotSent { msgid: 9 },
             Response::Deliver {
                 msgid: 5,
                 pkt,

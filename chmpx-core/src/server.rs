@@ -253,6 +253,9 @@ pub struct Server {
     reload_retry: bool,
     /// Resolved peer addresses and when they were looked up.
     resolved: HashMap<(String, u16), (Instant, Vec<SocketAddr>)>,
+    /// The read buffer, allocated once (zeroing 64 KiB on every readable event showed up in
+    /// profiles).
+    rbuf: Vec<u8>,
 }
 
 /// Addresses this node listens on: what its own name (and endpoints) resolve to, loopback
@@ -402,6 +405,7 @@ impl Server {
             allow_self_cert: false,
             reload_retry: false,
             resolved: HashMap::new(),
+            rbuf: vec![0u8; 65536],
         })
     }
 
@@ -696,7 +700,12 @@ impl Server {
     }
 
     fn read(&mut self, t: usize) {
-        let mut buf = [0u8; 65536];
+        let mut buf = std::mem::take(&mut self.rbuf);
+        self.read_with(t, &mut buf);
+        self.rbuf = buf;
+    }
+
+    fn read_with(&mut self, t: usize, buf: &mut [u8]) {
         let mut eof = false;
         if let Some(c) = self.conns.get_mut(&t) {
             if let (Some(tls), Sock::Tcp(sock)) = (c.tls.as_mut(), &mut c.sock) {
@@ -725,7 +734,7 @@ impl Server {
             let Some(c) = self.conns.get_mut(&t) else {
                 return;
             };
-            match c.sock.read(&mut buf) {
+            match c.sock.read(buf) {
                 Ok(0) => {
                     eof = true;
                     break;

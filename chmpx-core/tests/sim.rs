@@ -435,6 +435,42 @@ fn ring_converges_routes_and_survives_a_failure() {
         },
     );
     assert_eq!(r, Response::Sent { receivers: 2 });
+    // A post is delivered like a send, with no answer to the sender; one that reaches nobody
+    // (a msgid the client does not own) is answered NotSent.
+    for n in 0..4 {
+        sim.take(n, 1);
+    }
+    sim.take(3, 7);
+    for (m, body) in [
+        (msgid, b"posted".to_vec()),
+        (msgid ^ 0x5555, b"lost".to_vec()),
+    ] {
+        sim.queue.push_back((
+            3,
+            Input::Client {
+                client: 7,
+                req: Request::Post {
+                    msgid: m,
+                    c2ctype: COM_C2C_ROUTING,
+                    hash: 5,
+                    body,
+                },
+            },
+        ));
+        sim.settle();
+    }
+    let owner = sim.by_chmpxid(ids[5 % 3]).unwrap();
+    let got = sim.take(owner, 1);
+    assert!(
+        matches!(got.last(), Some(Response::Deliver { body, .. }) if body == b"posted"),
+        "{got:?}"
+    );
+    assert_eq!(
+        sim.take(3, 7),
+        vec![Response::NotSent {
+            msgid: msgid ^ 0x5555
+        }]
+    );
 
     // The primary of hash 4 dies: the others and the slave see it DOWN (it keeps its slot) and
     // its keys go to the replica.

@@ -159,18 +159,16 @@ fn open_merge(t: &Target, h: &Arc<Handler>) -> Option<UnixStream> {
 fn carry_out(client: &mut Client, acts: Vec<Action>) {
     for a in acts {
         let r = match a {
-            Action::Send { hash, msg } => client
-                .send(u64::MAX, &msg.encode(), hash, COM_C2C_ROUTING)
-                .map(|_| ()),
+            Action::Send { hash, msg } => {
+                client.post(u64::MAX, &msg.encode(), hash, COM_C2C_ROUTING)
+            }
             Action::Reply { to, msg } => client.reply(&to, &msg.encode()),
-            Action::Replicate { hash, msg } => client
-                .send(
-                    u64::MAX,
-                    &msg.encode(),
-                    hash,
-                    COM_C2C_RBROADCAST | COM_C2C_NOT_SELF,
-                )
-                .map(|_| ()),
+            Action::Replicate { hash, msg } => client.post(
+                u64::MAX,
+                &msg.encode(),
+                hash,
+                COM_C2C_RBROADCAST | COM_C2C_NOT_SELF,
+            ),
         };
         if let Err(e) = r {
             log::warn!("could not send for a composite request: {e}");
@@ -262,7 +260,7 @@ pub fn run(
                 }
                 if let Some((hash, copy)) = out.replicate {
                     let ty = COM_C2C_RBROADCAST | COM_C2C_NOT_SELF;
-                    if let Err(e) = client.send(u64::MAX, &copy.encode(), hash, ty) {
+                    if let Err(e) = client.post(u64::MAX, &copy.encode(), hash, ty) {
                         log::warn!("could not send a copy: {e}");
                     }
                 }

@@ -1038,6 +1038,16 @@ impl Node {
                 let n = self.client_send(client, msgid, c2ctype, hash, body);
                 self.reply(client, Response::Sent { receivers: n });
             }
+            Request::Post {
+                msgid,
+                c2ctype,
+                hash,
+                body,
+            } => {
+                if self.client_send(client, msgid, c2ctype, hash, body) <= 0 {
+                    self.reply(client, Response::NotSent { msgid });
+                }
+            }
             Request::Reply { pkt, body } => {
                 let ok = self.client_reply(client, &pkt, body);
                 if !ok {

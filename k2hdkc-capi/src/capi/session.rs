@@ -105,10 +105,10 @@ impl Session {
 
     fn exchange(&mut self, msg: &Message, hash: u64, c2ctype: u64) -> Option<Message> {
         let (disp, com, t) = (msg.head.dispcomnumber, msg.head.comnumber, msg.head.comtype);
+        // posted: a request that reaches no server is reported by the receive below
         self.client
-            .send(self.msgid, &msg.encode(), hash, c2ctype)
-            .ok()
-            .filter(|n| *n > 0)?;
+            .post(self.msgid, &msg.encode(), hash, c2ctype)
+            .ok()?;
         debug::comlog(
             disp,
             com,
