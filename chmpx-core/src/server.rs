@@ -664,7 +664,7 @@ impl Server {
             }
         }
         if readable || closed {
-            self.read(t);
+            self.read(t, closed);
         }
     }
 
@@ -699,13 +699,17 @@ impl Server {
         }
     }
 
-    fn read(&mut self, t: usize) {
+    /// Reads what the socket holds. A read shorter than the buffer took everything there was
+    /// (stream sockets), and anything arriving later raises a new edge, so it ends the loop
+    /// without the extra read that would only say EAGAIN; when the peer closed, reading goes
+    /// on to the end of the stream.
+    fn read(&mut self, t: usize, closed: bool) {
         let mut buf = std::mem::take(&mut self.rbuf);
-        self.read_with(t, &mut buf);
+        self.read_with(t, &mut buf, closed);
         self.rbuf = buf;
     }
 
-    fn read_with(&mut self, t: usize, buf: &mut [u8]) {
+    fn read_with(&mut self, t: usize, buf: &mut [u8], closed: bool) {
         let mut eof = false;
         if let Some(c) = self.conns.get_mut(&t) {
             if let (Some(tls), Sock::Tcp(sock)) = (c.tls.as_mut(), &mut c.sock) {
@@ -739,16 +743,21 @@ impl Server {
                     eof = true;
                     break;
                 }
-                Ok(n) => match &mut c.kind {
-                    Kind::Peer { reader, .. } => reader.feed(&buf[..n]),
-                    Kind::Client { reader } => reader.feed(&buf[..n]),
-                    Kind::Control { input, .. } => {
-                        input.extend_from_slice(&buf[..n]);
-                        if input.len() > ctl::CTL_COMMAND_MAX_LENGTH * 2 {
-                            input.truncate(ctl::CTL_COMMAND_MAX_LENGTH * 2);
+                Ok(n) => {
+                    match &mut c.kind {
+                        Kind::Peer { reader, .. } => reader.feed(&buf[..n]),
+                        Kind::Client { reader } => reader.feed(&buf[..n]),
+                        Kind::Control { input, .. } => {
+                            input.extend_from_slice(&buf[..n]);
+                            if input.len() > ctl::CTL_COMMAND_MAX_LENGTH * 2 {
+                                input.truncate(ctl::CTL_COMMAND_MAX_LENGTH * 2);
+                            }
                         }
                     }
-                },
+                    if n < buf.len() && !closed {
+                        break;
+                    }
+                }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                 Err(_) => {

@@ -111,6 +111,9 @@ pub struct SlaveInfo {
     pub conn: ConnId,
 }
 
+/// At least this many msgids for clients, whatever MAXMQCLIENT says.
+const MIN_CLIENT_MSGIDS: i64 = 1024;
+
 pub struct Node {
     pub cfg: ChmConfig,
     pub self_node: NodeConfig,
@@ -250,7 +253,10 @@ impl Node {
             ring.upsert(rec);
         }
         let first = base_msgid + cfg.max_server_mq_cnt as u64;
-        let free_msgids = (0..cfg.max_client_mq_cnt as u64)
+        // Our msgids are names, not message queues: MAXMQCLIENT does not bound them (with the
+        // original's small values, a process that leaks a few handles would lock every other
+        // client out), it only stays what DUMP and chmpxstatus show.
+        let free_msgids = (0..cfg.max_client_mq_cnt.max(MIN_CLIENT_MSGIDS) as u64)
             .map(|i| first + i)
             .collect();
         Ok(Node {
