@@ -198,6 +198,8 @@ test-k2hdkc: stage
 	$(CC) -std=gnu11 -Wall -Wextra -Werror -o target/c-tests/k2hdkc/dkc_capi c-tests/k2hdkc/dkc_capi.c $$($(PKG) --cflags --libs libk2hdkc) -Wl,-rpath,$(STAGE)/usr/lib
 	c++ -Wall -Wextra -Werror -o target/c-tests/k2hdkc/cxx_util c-tests/k2hdkc/cxx_util.cc $$($(PKG) --cflags --libs libk2hdkc) -Wl,-rpath,$(STAGE)/usr/lib
 	target/c-tests/k2hdkc/cxx_util
+	$(CC) -std=gnu11 -Wall -Wextra -Werror -o target/c-tests/k2hdkc/dkc_macros c-tests/k2hdkc/dkc_macros.c $$($(PKG) --cflags --libs libk2hdkc) -Wl,-rpath,$(STAGE)/usr/lib
+	target/c-tests/k2hdkc/dkc_macros
 	bash tests/k2hdkc/faults.sh $(CURDIR)/target/release $(CURDIR)/target/c-tests/k2hdkc/dkc_capi
 
 # The staged install holds every tool and man page, and the installed tools run.
