@@ -139,10 +139,12 @@ test-python-k2hdkc: stage
 	  env LD_LIBRARY_PATH=$(STAGE)/usr/lib PYTHONPATH=$(CURDIR)/target/pylib-k2hdkc \
 	  python3 -m unittest -v test_k2hdkc test_k2hdkc_package
 
-# The Go binding k2hash_go's own tests against the staged library (K2HASH_GO names its source;
-# skipped without it, see tests/go/run.sh).
+# The Go bindings' own tests against the staged libraries: k2hash_go (K2HASH_GO names its source,
+# see tests/go/run.sh) and k2hdkc_go with its example through a cluster of ours (K2HDKC_GO, see
+# tests/go/k2hdkc.sh); each is skipped without its source (not in any registry reached here).
 test-go: stage
 	bash tests/go/run.sh $(STAGE)/usr
+	bash tests/go/k2hdkc.sh $(STAGE)/usr
 
 test-rust:
 	$(CARGO) test --release --workspace
