@@ -126,9 +126,9 @@ test-python: stage
 	LD_LIBRARY_PATH=$(STAGE)/usr/lib PYTHONPATH=target/pylib python3 -m unittest -v tests/python/test_binding.py
 
 # The PyPI k2hdkc binding (pure Python, ctypes; loads libk2hdkc, libchmpx and libk2hash) with its
-# own tests (tests/python-k2hdkc, copied unchanged from k2hdkc_python) against a cluster of our
-# staged chmpx and k2hdkc in a private namespace (tests/k2hdkc/bindings-cluster.sh: the tests open
-# /tmp/slave.yaml with slave control port 8031).
+# own tests (tests/python-k2hdkc, copied unchanged from k2hdkc_python) and exact checks of ours
+# (test_strict.py) against a cluster of our staged chmpx and k2hdkc in a private namespace
+# (tests/k2hdkc/bindings-cluster.sh: the tests open /tmp/slave.yaml with slave control port 8031).
 PYK2HDKC = k2hdkc==1.0.1
 test-python-k2hdkc: stage
 	@set -e; if [ ! -d target/pylib-k2hdkc/k2hdkc ]; then \
@@ -137,7 +137,7 @@ test-python-k2hdkc: stage
 	  python3 -m zipfile -e target/pywheel-k2hdkc/*.whl target/pylib-k2hdkc; fi
 	cd tests/python-k2hdkc && bash ../k2hdkc/bindings-cluster.sh $(STAGE)/usr/bin \
 	  env LD_LIBRARY_PATH=$(STAGE)/usr/lib PYTHONPATH=$(CURDIR)/target/pylib-k2hdkc \
-	  python3 -m unittest -v test_k2hdkc test_k2hdkc_package
+	  python3 -m unittest -v test_k2hdkc test_k2hdkc_package test_strict
 
 # The Go bindings' own tests against the staged libraries: k2hash_go (K2HASH_GO names its source,
 # see tests/go/run.sh) and k2hdkc_go with its example through a cluster of ours (K2HDKC_GO, see
