@@ -31,8 +31,16 @@ if [ -z "${DKC_IN_NS:-}" ]; then
     command -v ip >/dev/null 2>&1 || { echo "bindings-cluster.sh: ip (iproute2) is missing" >&2; exit 1; }
     export DKC_IN_NS=1 DKC_BASE=$((28000 + ($$ % 100) * 20)) DKC_GROUP="BINDKC$$"
     export KEEP_DIR=${KEEP_DIR:-$(cd "$(dirname "$0")/../.." && pwd)/target/dkc-logs}
-    exec unshare --net --mount --pid --fork --mount-proc --kill-child=TERM \
-        bash "$0" "$rel" "$@"
+    # unshare --fork blocks INT and TERM while it waits: a signal to this script is passed on to
+    # the namespace's first process (the copy of this script inside), which cleans up and exits
+    unshare --net --mount --pid --fork --mount-proc --kill-child=TERM bash "$0" "$rel" "$@" &
+    upid=$!
+    trap 'kill -TERM $(pgrep -P "$upid") 2>/dev/null' INT TERM HUP
+    while :; do
+        wait "$upid"
+        rc=$?
+        kill -0 "$upid" 2>/dev/null || exit $rc
+    done
 fi
 
 chmpx=$rel/chmpx
@@ -157,7 +165,11 @@ pids+=($!)
 wait_for "three servers in service" normal $((base + 1)) 3
 wait_for "the slave" normal $slave_ctlport 3
 echo "bindings-cluster.sh: 3 servers and a slave (group $group, slave control port $slave_ctlport, servers from $base) up; running $*"
-"$@"
+# in the background and waited for, so that a signal runs the cleanup at once (bash runs a trap
+# only after the foreground command ends); the cleanup kills the command too
+"$@" &
+pids+=($!)
+wait $!
 rc=$?
 [ $rc = 0 ] || { echo "bindings-cluster.sh: '$*' exited $rc" >&2; logs; }
 exit $rc
