@@ -10,9 +10,9 @@
 # with a k2hdkc server (memory k2hash), a chmpx slave with control port 8031, all configured by
 # YAML files made from the bindings' own cluster/server.yaml and slave.yaml (three server nodes
 # instead of one). The slave configuration is /tmp/slave.yaml (also in $DKC_SLAVE_CONF). Once the
-# slave sees the three servers in service, CMD runs; its exit status is the script's. Everything
-# started is killed by PID on exit (also on failure or a signal) and the files removed with the
-# tmpfs.
+# three servers are in service with their k2hdkc attached and the slave sees them, CMD runs; its
+# exit status is the script's. Everything started is killed by PID on exit (also on failure or a
+# signal) and the files removed with the tmpfs.
 #
 # usage: bindings-cluster.sh RELEASE_DIR CMD [ARGS...]   (RELEASE_DIR holds chmpx and k2hdkc)
 # KEEP=1 keeps the configurations and logs: they are copied to $KEEP_DIR (default target/dkc-logs).
@@ -70,6 +70,7 @@ fail() {
 }
 ctl() ( exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1; printf '%s\0' "$2" >&3; timeout 5 cat <&3 ) 2>/dev/null
 ctl_up() { ctl "$1" VERSION | grep -q Version; }
+served() { ctl "$1" DUMP | grep -qE '^activated_msg_count += [1-9]'; }
 normal() { [ "$(ctl "$1" ALLSTATUS | grep -c 'SERVICE IN\]\[UP\]\[n/a\]\[Nothing\]\[NoSuspend')" -ge "$2" ]; }
 wait_for() { # WHAT COMMAND...
     local what=$1; shift
@@ -163,6 +164,7 @@ done
 "$chmpx" -conf /tmp/slave.yaml -d err >"$dir/slave.log" 2>&1 &
 pids+=($!)
 wait_for "three servers in service" normal $((base + 1)) 3
+for k in 0 1 2; do wait_for "the k2hdkc server of node $k attached" served $((base + 2 * k + 1)); done
 wait_for "the slave" normal $slave_ctlport 3
 echo "bindings-cluster.sh: 3 servers and a slave (group $group, slave control port $slave_ctlport, servers from $base) up; running $*"
 # in the background and waited for, so that a signal runs the cleanup at once (bash runs a trap
