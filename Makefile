@@ -99,6 +99,9 @@ deps:
 	command -v c++ >/dev/null 2>&1 || missing="$$missing g++"; \
 	command -v python3 >/dev/null 2>&1 || missing="$$missing python3"; \
 	python3 -m pip --version >/dev/null 2>&1 || missing="$$missing python3-pip"; \
+	command -v ip >/dev/null 2>&1 || missing="$$missing iproute2"; \
+	command -v pgrep >/dev/null 2>&1 || missing="$$missing procps"; \
+	command -v unshare >/dev/null 2>&1 || missing="$$missing util-linux"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "installing$$missing"; (apt-get update -qq || true) && \
