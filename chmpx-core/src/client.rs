@@ -68,6 +68,8 @@ pub struct Client {
     not_sent: Vec<u64>,
     /// The read buffer, allocated once.
     rbuf: Vec<u8>,
+    /// The receive timeout in place on the socket (None: reads block).
+    rcv_timeout: Option<Duration>,
     dead: bool,
 }
 
@@ -140,6 +142,7 @@ impl Client {
             responses: VecDeque::new(),
             not_sent: Vec::new(),
             rbuf: vec![0u8; 65536],
+            rcv_timeout: None,
             dead: false,
         };
         Ok(c)
@@ -180,6 +183,7 @@ impl Client {
     pub fn rejoin(&mut self) -> Result<()> {
         let sock = connect_socket(&self.group, self.ctlport)?;
         self.sock = sock;
+        self.rcv_timeout = None;
         self.reader = MsgReader::default();
         self.dead = false;
         self.opened.clear();
@@ -274,8 +278,21 @@ impl Client {
         if self.dead {
             return Err(ClientError::Gone);
         }
-        // The socket stays blocking; a bounded wait is a poll first (no mode switches).
-        if let Some(d) = timeout {
+        // The socket stays blocking. A bounded wait of a millisecond or more is the socket's
+        // receive timeout (set again only when the wanted one is more than 5% longer than the
+        // one in place, so a steady caller reads with one system call); shorter ones poll.
+        let short = timeout.filter(|d| *d < Duration::from_millis(1));
+        let want = timeout.filter(|d| *d >= Duration::from_millis(1));
+        if want != self.rcv_timeout
+            && !matches!((want, self.rcv_timeout), (Some(w), Some(c)) if c <= w && c >= w - w / 20)
+        {
+            if self.sock.set_read_timeout(want).is_err() {
+                self.dead = true;
+                return Err(ClientError::Gone);
+            }
+            self.rcv_timeout = want;
+        }
+        if let Some(d) = short {
             let ms = d.as_millis().min(i32::MAX as u128) as i32;
             let mut fds = [libc::pollfd {
                 fd: std::os::fd::AsRawFd::as_raw_fd(&self.sock),
