@@ -6,6 +6,7 @@
 //! crosses chmpx, so worker threads (MINTHREAD/MAXTHREAD, read and checked) would only add
 //! hand-offs; the merge callbacks run on the merge channel's own thread.
 
+use std::ffi::CString;
 use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -17,6 +18,7 @@ use chmpx_core::config::{ChmConfig, SelfIdentity};
 use chmpx_core::ipc::MergeGet;
 use chmpx_core::merge_client::{MergeChannel, MergeHandler};
 use chmpx_core::wire::{Timespec, COM_C2C_NOT_SELF, COM_C2C_RBROADCAST, COM_C2C_ROUTING};
+use k2hash::capi::{attrconf, trans};
 use k2hash::replicate::{self, RawElement, ScanFilter};
 use k2hash::{K2h, Layout};
 
@@ -26,8 +28,32 @@ use crate::handler::Handler;
 use crate::wire::{Message, Ts};
 
 /// Opens (or creates) the database the configuration describes, with the attributes the
-/// server needs (mtime always on: the copies' newer-wins rule depends on it).
-pub fn open_db(c: &DkcConfig) -> Result<K2h, String> {
+/// server needs (mtime always on: the copies' newer-wins rule depends on it). With
+/// REPLCLUSTERINI, as the original: the transaction plugin (DTORCTP) is loaded and its thread
+/// pool sized (DTORTHREADCNT) before the database opens, and afterwards transactions are
+/// enabled on it with the REPLCLUSTERINI text (and its NUL) as the plugin's parameter. This
+/// goes through libk2hash's own C functions on a handle of the database, so the plugin gets
+/// the records and handle it would get from the original. ATTRPLUGIN libraries are added to
+/// the database the same way.
+pub fn open_db(c: &DkcConfig) -> Result<Arc<K2h>, String> {
+    let repl = !c.repl_cluster_ini.is_empty();
+    if repl {
+        let lib = CString::new(c.dtor_ctp.as_str()).map_err(|_| "DTORCTP has a NUL".to_string())?;
+        if !bool::from(trans::k2h_load_transaction_library(lib.as_ptr())) {
+            return Err(format!(
+                "Failed to set k2hash transaction plugin({}).",
+                c.dtor_ctp
+            ));
+        }
+        if !bool::from(trans::k2h_set_transaction_thread_pool(
+            c.dtor_thread_cnt as i32,
+        )) {
+            return Err(format!(
+                "Failed to set k2hash transaction thread count({}).",
+                c.dtor_thread_cnt
+            ));
+        }
+    }
     let layout = Layout {
         mask_bits: c.mask_bits,
         cmask_bits: c.cmask_bits,
@@ -54,18 +80,37 @@ pub fn open_db(c: &DkcConfig) -> Result<K2h, String> {
         expire,
     )
     .map_err(|e| format!("could not set the k2hash attributes: {e}"))?;
+    // a libk2hash handle of the database, for the plugins
+    let (handle, db) = k2hash::capi::ffi::register(db);
+    for p in &c.attr_plugins {
+        let lib = CString::new(p.as_str()).map_err(|_| "ATTRPLUGIN has a NUL".to_string())?;
+        if !bool::from(attrconf::k2h_add_attr_plugin_library(handle, lib.as_ptr())) {
+            return Err(format!("Failed to load the attribute plugin({p})."));
+        }
+    }
     for (i, p) in c.pass_phrases.iter().enumerate() {
         db.add_crypt_pass(p, i == 0)
             .map_err(|e| format!("could not add a pass phrase: {e}"))?;
     }
-    if !c.attr_plugins.is_empty() {
-        return Err("ATTRPLUGIN is not supported by this k2hdkc".into());
+    if !repl {
+        return Ok(db);
     }
-    if !c.repl_cluster_ini.is_empty() {
-        return Err(
-            "REPLCLUSTERINI (the k2htpdtor transaction plugin) is not supported by this k2hdkc"
-                .into(),
-        );
+    let mut param = c.repl_cluster_ini.clone().into_bytes();
+    param.push(0);
+    let exp: Option<libc::time_t> = expire;
+    let pexp = exp
+        .as_ref()
+        .map_or(std::ptr::null(), |e| e as *const libc::time_t);
+    if !bool::from(trans::k2h_enable_transaction_param_we(
+        handle,
+        std::ptr::null(),
+        std::ptr::null(),
+        0,
+        param.as_ptr(),
+        param.len(),
+        pexp,
+    )) {
+        return Err("Failed to enable k2hash transaction(replication).".into());
     }
     Ok(db)
 }
@@ -183,7 +228,7 @@ pub fn run(
     cuk: Option<&str>,
     stop: Arc<AtomicBool>,
 ) -> Result<(), String> {
-    let handler = Arc::new(Handler::new(open_db(c)?));
+    let handler = Arc::new(Handler::with_shared(open_db(c)?));
     let t = target(c, ctlport, cuk)?;
     // chmpx may still be starting (both are started together by service scripts): wait for
     // it a while

@@ -379,6 +379,17 @@ impl<T> Registry<T> {
 
 pub static K2H: Registry<K2h> = Registry::new(0x4B32_4800_0000_0001);
 
+/// Registers a database opened from Rust as a libk2hash handle (for code that hands it to
+/// C functions or plugins): the handle and the shared database.
+pub fn register(k: K2h) -> (k2h_h, Arc<K2h>) {
+    let id = K2H.insert(k);
+    let k = K2H.get(id).expect("just inserted");
+    k.trans
+        .handle_id
+        .store(id, std::sync::atomic::Ordering::Relaxed);
+    (id, k)
+}
+
 /// The k2hash handle, or an error line and None.
 pub fn handle(name: &str, h: k2h_h) -> Option<Arc<K2h>> {
     with_handle(name, h, Arc::clone)

@@ -55,15 +55,7 @@ pub extern "C" fn k2h_open(
             Some(p) => K2h::open_file(&p, readonly, removefile, fullmap, l),
         };
         match r {
-            Ok(k) => {
-                let id = K2H.insert(k);
-                if let Some(k) = K2H.get(id) {
-                    k.trans
-                        .handle_id
-                        .store(id, std::sync::atomic::Ordering::Relaxed);
-                }
-                id
-            }
+            Ok(k) => crate::capi::ffi::register(k).0,
             Err(e) => fail("k2h_open", e, K2H_INVALID_HANDLE),
         }
     })

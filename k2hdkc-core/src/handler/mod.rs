@@ -7,7 +7,7 @@
 //! Composite requests that need answers of other servers (REN, QPUSH, QPOP) are in
 //! `composite`; K2HSTATE takes chmpx's view of this server as an argument.
 
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use k2hash::lists;
 use k2hash::replicate::{self, RawElement};
@@ -29,7 +29,7 @@ const LOCK_STRIPES: usize = 64;
 
 /// The request handler of one server: its k2hash and the key locks.
 pub struct Handler {
-    db: K2h,
+    db: Arc<K2h>,
     locks: Vec<Mutex<()>>,
 }
 
@@ -55,6 +55,12 @@ fn expire(enable: bool, secs: i64) -> Option<i64> {
 
 impl Handler {
     pub fn new(db: K2h) -> Handler {
+        Handler::with_shared(Arc::new(db))
+    }
+
+    /// A handler on a database that is also registered elsewhere (a libk2hash handle for
+    /// the transaction plugin).
+    pub fn with_shared(db: Arc<K2h>) -> Handler {
         Handler {
             db,
             locks: (0..LOCK_STRIPES).map(|_| Mutex::new(())).collect(),
