@@ -3,12 +3,13 @@
  * handles on the local chmpx slave, one request at a time per client, no pipelining. The
  * same source builds against the original libk2hdkc and ours (bench/k2hdkc_bench.sh).
  *
- *   dkc_loop SLAVE_CONF CTLPORT COUNT [VALUE_BYTES [CLIENTS]]
+ *   dkc_loop SLAVE_CONF CTLPORT COUNT [VALUE_BYTES [CLIENTS [set|get|both [TAG]]]]
  *
  * CLIENTS processes each write COUNT keys of their own (k2hdkc_pm_set_str_value), then each
- * reads them back (k2hdkc_pm_get_str_value) and checks every value. The rate of a phase is
- * all the clients' requests over the wall time of that phase. Exit status 1 on any error or
- * wrong value.
+ * reads them back (k2hdkc_pm_get_str_value) and checks every value; `set` or `get` runs one
+ * phase only (keys written by one run and read by a later one), TAG names the keys. The rate
+ * of a phase is all the clients' requests over the wall time of that phase. Exit status 1 on
+ * any error or wrong value.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -32,6 +33,8 @@ static void value_of(char *val, size_t vlen, int client, long i)
 }
 
 /* One client's phase: 0 = sets, 1 = gets; returns the number of errors. */
+static const char *tag = "dkcloop";
+
 static long run(const char *conf, short ctlport, int client, long n, size_t vlen, int phase)
 {
     k2hdkc_chmpx_h h = k2hdkc_open_chmpx_ex(conf, ctlport, false, false, true);
@@ -43,7 +46,7 @@ static long run(const char *conf, short ctlport, int client, long n, size_t vlen
     char key[64];
     long errs = 0;
     for (long i = 0; i < n; i++) {
-        snprintf(key, sizeof key, "dkcloop-%d-%ld", client, i);
+        snprintf(key, sizeof key, "%s-%d-%ld", tag, client, i);
         value_of(val, vlen, client, i);
         if (phase == 0) {
             if (!k2hdkc_pm_set_str_value(h, key, val) || !k2hdkc_is_res_success(h)) {
@@ -96,18 +99,23 @@ int main(int argc, char **argv)
     long n = atol(argv[3]);
     size_t vlen = argc > 4 ? (size_t)atol(argv[4]) : 128;
     int clients = argc > 5 ? atoi(argv[5]) : 1;
+    const char *phases = argc > 6 ? argv[6] : "both";
+    if (argc > 7) {
+        tag = argv[7];
+    }
+    int do_set = strcmp(phases, "get") != 0, do_get = strcmp(phases, "set") != 0;
     if (n <= 0 || vlen < 12 || clients <= 0) {
         fprintf(stderr, "dkc_loop: COUNT > 0, VALUE_BYTES >= 12, CLIENTS > 0\n");
         return 2;
     }
     k2hdkc_set_debug_level_silent();
     long errs = 0;
-    double ts = phase(conf, ctlport, clients, n, vlen, 0, &errs);
-    double tg = phase(conf, ctlport, clients, n, vlen, 1, &errs);
+    double ts = do_set ? phase(conf, ctlport, clients, n, vlen, 0, &errs) : 0;
+    double tg = do_get ? phase(conf, ctlport, clients, n, vlen, 1, &errs) : 0;
     double total = (double)n * clients;
     printf("RESULT clients %d, %ld keys each, %zu-byte values: set %.0f ops/s (%.3f ms/op), "
            "get %.0f ops/s (%.3f ms/op), failed clients %ld\n",
-           clients, n, vlen, total / ts, ts * 1e3 * clients / total, total / tg,
-           tg * 1e3 * clients / total, errs);
+           clients, n, vlen, ts > 0 ? total / ts : 0, ts * 1e3 * clients / total,
+           tg > 0 ? total / tg : 0, tg * 1e3 * clients / total, errs);
     return errs ? 1 : 0;
 }

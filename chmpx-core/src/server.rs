@@ -664,7 +664,7 @@ impl Server {
             }
         }
         if readable || closed {
-            self.read(t, closed);
+            self.read(t);
         }
     }
 
@@ -699,17 +699,16 @@ impl Server {
         }
     }
 
-    /// Reads what the socket holds. A read shorter than the buffer took everything there was
-    /// (stream sockets), and anything arriving later raises a new edge, so it ends the loop
-    /// without the extra read that would only say EAGAIN; when the peer closed, reading goes
-    /// on to the end of the stream.
-    fn read(&mut self, t: usize, closed: bool) {
+    /// Reads what the socket holds, until it says EAGAIN (edge-triggered readiness). Stopping
+    /// at a read shorter than the buffer saves that last read, but lost wake-ups with the
+    /// original's slave in tests/mixed/k2hdkc-mixed.sh, so it is not done.
+    fn read(&mut self, t: usize) {
         let mut buf = std::mem::take(&mut self.rbuf);
-        self.read_with(t, &mut buf, closed);
+        self.read_with(t, &mut buf);
         self.rbuf = buf;
     }
 
-    fn read_with(&mut self, t: usize, buf: &mut [u8], closed: bool) {
+    fn read_with(&mut self, t: usize, buf: &mut [u8]) {
         let mut eof = false;
         if let Some(c) = self.conns.get_mut(&t) {
             if let (Some(tls), Sock::Tcp(sock)) = (c.tls.as_mut(), &mut c.sock) {
@@ -753,9 +752,6 @@ impl Server {
                                 input.truncate(ctl::CTL_COMMAND_MAX_LENGTH * 2);
                             }
                         }
-                    }
-                    if n < buf.len() && !closed {
-                        break;
                     }
                 }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => break,
