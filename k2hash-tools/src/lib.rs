@@ -4,6 +4,8 @@
 use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
 
+pub mod shell;
+
 /// One option of a tool: its spelling, the name it is stored under, and how many parameters
 /// follow it.
 pub struct OptType {
