@@ -3,7 +3,7 @@
 //! command files and the sub-shell.
 use std::io::{BufRead, IsTerminal, Write};
 
-use crate::{atoi, err, prn};
+use crate::{atoi, err, parse_options, prn, OptError, OptType};
 
 // Splitting a command line the way the original shell does: blanks separate words, `"..."`
 // quotes (with `\"` inside), a backslash outside quotes drops itself.
@@ -74,6 +74,34 @@ pub fn split(line: &str) -> Result<Vec<String>, String> {
         }
     }
     Ok(args)
+}
+
+/// A command line as a command and its parameters (per `table`, as the original tools parse
+/// it); None for nothing to run: an empty line, a comment, or an error, which is reported.
+pub fn parse_line(line: &str, table: &[OptType]) -> Option<(String, Vec<String>)> {
+    if line.is_empty() {
+        return None;
+    }
+    let words = match split(line) {
+        Ok(w) => w,
+        Err(m) => {
+            err(&m);
+            return None;
+        }
+    };
+    let opts = match parse_options(&words, table) {
+        Ok(o) => o,
+        Err(OptError::Comment) => return None,
+        Err(OptError::Bad(m)) => {
+            err(&m);
+            return None;
+        }
+    };
+    if opts.len() > 1 {
+        err("Too many option parameter.");
+        return None;
+    }
+    opts.into_iter().next()
 }
 
 /// Console input: line editing and history on a terminal, plain lines otherwise.

@@ -1,15 +1,14 @@
 //! The shell's commands. Output texts (stdout) follow the original tool; failures are reported
 //! on stderr as `[ERR] ...` and the shell goes on.
 use crate::Store;
-use k2htools::shell::{self, Console, Lap};
 use k2hash::archive;
 use k2hash::capi::{daccess as da, trans as tr};
 use k2hash::dump;
 use k2hash::queue::{Queue, Trial};
 use k2hash::replicate::{self, RawElement, ScanFilter};
 use k2hash::{K2h, Protect};
-use k2htools::{atoi, binary_dump, cbuf, cstr, err, opt, out, parse_options, printable, prn};
-use k2htools::{OptError, OptType};
+use k2htools::shell::{self, Console, Lap};
+use k2htools::{atoi, binary_dump, cbuf, cstr, err, opt, out, printable, prn, OptType};
 use std::ffi::CString;
 
 const LINE_OPTS: &[OptType] = &[
@@ -179,29 +178,7 @@ pub fn interactive(st: &Store, con: &mut Console, line: &str) -> bool {
 /// Run one command line. False on a fatal error; `exit` set by quit.
 pub fn handle(st: &Store, con: &mut Console, line: &str, exit: &mut bool) -> bool {
     *exit = false;
-    if line.is_empty() {
-        return true;
-    }
-    let words = match shell::split(line) {
-        Ok(w) => w,
-        Err(m) => {
-            err(&m);
-            return true;
-        }
-    };
-    let opts = match parse_options(&words, LINE_OPTS) {
-        Ok(o) => o,
-        Err(OptError::Comment) => return true,
-        Err(OptError::Bad(m)) => {
-            err(&m);
-            return true;
-        }
-    };
-    if opts.len() > 1 {
-        err("Too many option parameter.");
-        return true;
-    }
-    let Some((name, params)) = opts.into_iter().next() else {
+    let Some((name, params)) = shell::parse_line(line, LINE_OPTS) else {
         return true;
     };
     let mut params = params;

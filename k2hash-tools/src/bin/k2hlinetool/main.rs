@@ -6,7 +6,7 @@ use k2hash::capi::ffi;
 use k2hash::capi::types::k2h_h;
 use k2hash::K2h;
 use k2htools::shell::Console;
-use k2htools::{atoi, err, opt, parse_options, prn, OptError, OptType, Options};
+use k2htools::{atoi, opt, prn, OptType};
 use std::ffi::CString;
 use std::io::Write;
 use std::sync::Arc;
@@ -98,21 +98,7 @@ fn cpath(s: &str) -> CString {
 }
 
 fn main() {
-    let argv: Vec<String> = std::env::args().collect();
-    let prog = argv
-        .first()
-        .map(|a| a.rsplit('/').next().unwrap_or(a).to_string())
-        .unwrap_or_else(|| "k2hlinetool".into());
-    let opts: Options = match parse_options(&argv[1.min(argv.len())..], EXEC_OPTS) {
-        Ok(o) => o,
-        Err(e) => {
-            if let OptError::Bad(m) = e {
-                err(&m);
-            }
-            help(&prog);
-            std::process::exit(1);
-        }
-    };
+    let (prog, opts) = k2htools::args_or_help("k2hlinetool", EXEC_OPTS, help);
     if opts.contains_key("-h") {
         help(&prog);
         std::process::exit(0);
