@@ -8,30 +8,37 @@ use libc::c_char;
 
 use super::*;
 
-/// A pass phrase as the helpers take it (NULL for none; a phrase with a NUL byte is cut there).
-struct Pass(Option<CString>);
+/// A pass phrase as C functions take it (NULL for none; a phrase with a NUL byte is cut
+/// there), kept alive by the value.
+pub struct Pass(Option<CString>);
 
 impl Pass {
-    fn new(p: Option<&str>) -> Pass {
+    pub fn new(p: Option<&str>) -> Pass {
         Pass(p.map(|p| {
             let cut = p.split('\0').next().unwrap_or_default();
             CString::new(cut).unwrap_or_default()
         }))
     }
 
-    fn ptr(&self) -> *mut c_char {
+    pub fn ptr(&self) -> *mut c_char {
         self.0
             .as_ref()
             .map_or(std::ptr::null_mut(), |c| c.as_ptr() as *mut c_char)
     }
 }
 
-fn expire_ptr(e: &mut Option<i64>) -> *mut i64 {
+/// An expiration as C functions take it (NULL for none).
+pub fn expire_ptr(e: &mut Option<i64>) -> *mut i64 {
     e.as_mut().map_or(std::ptr::null_mut(), |e| e as *mut i64)
 }
 
 /// GET: Some(value) once an answer arrived (empty: no value).
-pub fn get_value(s: &mut Session, key: &[u8], check_attr: bool, pass: Option<&str>) -> Option<Vec<u8>> {
+pub fn get_value(
+    s: &mut Session,
+    key: &[u8],
+    check_attr: bool,
+    pass: Option<&str>,
+) -> Option<Vec<u8>> {
     get(s, key, check_attr, pass.map(str::to_string))
 }
 
@@ -84,7 +91,15 @@ pub fn set_subkey(
     mut expire: Option<i64>,
 ) -> bool {
     let p = Pass::new(pass);
-    set_subkey_of(s, parent, sub, val, checkattr, p.ptr(), expire_ptr(&mut expire))
+    set_subkey_of(
+        s,
+        parent,
+        sub,
+        val,
+        checkattr,
+        p.ptr(),
+        expire_ptr(&mut expire),
+    )
 }
 
 /// DEL of `key`, and with `all` of its subkeys (recursively).
@@ -96,9 +111,18 @@ pub fn remove(s: &mut Session, key: &[u8], all: bool) -> bool {
     }
 }
 
-/// REN of `old` to `new`.
-pub fn rename(s: &mut Session, old: &[u8], new: &[u8]) -> bool {
-    !old.is_empty() && ren(s, old, new)
+/// REN of `old` to `new`; with a parent, the parent's subkey list follows (the expiration
+/// is not sent, as in the original).
+pub fn rename(
+    s: &mut Session,
+    old: &[u8],
+    new: &[u8],
+    parent: Option<&[u8]>,
+    checkattr: bool,
+    pass: Option<&str>,
+) -> bool {
+    let p = Pass::new(pass);
+    ren(s, old, new, parent.unwrap_or_default(), checkattr, p.ptr())
 }
 
 /// QPUSH of `val` (with `key` for a key queue; empty for a plain one).
@@ -114,7 +138,16 @@ pub fn q_push(
     mut expire: Option<i64>,
 ) -> bool {
     let p = Pass::new(pass);
-    push(s, prefix, key, val, fifo, checkattr, p.ptr(), expire_ptr(&mut expire))
+    push(
+        s,
+        prefix,
+        key,
+        val,
+        fifo,
+        checkattr,
+        p.ptr(),
+        expire_ptr(&mut expire),
+    )
 }
 
 /// QPOP: Some((key, value)) once an answer arrived (empty value: nothing popped).
@@ -143,21 +176,54 @@ pub fn q_remove(
 }
 
 /// CAS_INIT with the native-endian bytes of the value (1, 2, 4 or 8 of them).
-pub fn cas_init_bytes(s: &mut Session, key: &[u8], val: &[u8]) -> bool {
-    cas_init(s, key, val)
+pub fn cas_init_bytes(
+    s: &mut Session,
+    key: &[u8],
+    val: &[u8],
+    pass: Option<&str>,
+    mut expire: Option<i64>,
+) -> bool {
+    let p = Pass::new(pass);
+    !key.is_empty() && cas_init(s, key, val, p.ptr(), expire_ptr(&mut expire))
 }
 
 /// CAS_GET: the `width` stored bytes (native-endian) if the value has that size.
-pub fn cas_get_bytes(s: &mut Session, key: &[u8], width: usize) -> Option<Vec<u8>> {
-    cas_get(s, key, width)
+pub fn cas_get_bytes(
+    s: &mut Session,
+    key: &[u8],
+    width: usize,
+    pass: Option<&str>,
+) -> Option<Vec<u8>> {
+    let p = Pass::new(pass);
+    cas_get(s, key, width, p.ptr())
 }
 
 /// CAS_SET from `old` to `new` (native-endian bytes of one width).
-pub fn cas_set_bytes(s: &mut Session, key: &[u8], old: &[u8], new: &[u8]) -> bool {
-    cas_set(s, key, old, new)
+pub fn cas_set_bytes(
+    s: &mut Session,
+    key: &[u8],
+    old: &[u8],
+    new: &[u8],
+    pass: Option<&str>,
+    mut expire: Option<i64>,
+) -> bool {
+    let p = Pass::new(pass);
+    !key.is_empty() && cas_set(s, key, old, new, p.ptr(), expire_ptr(&mut expire))
 }
 
 /// CAS_INCDEC.
-pub fn cas_increment(s: &mut Session, key: &[u8], up: bool) -> bool {
-    cas_incdec(s, key, up)
+pub fn cas_increment(
+    s: &mut Session,
+    key: &[u8],
+    up: bool,
+    pass: Option<&str>,
+    mut expire: Option<i64>,
+) -> bool {
+    let p = Pass::new(pass);
+    !key.is_empty() && cas_incdec(s, key, up, p.ptr(), expire_ptr(&mut expire))
+}
+
+/// STATE: the DKC_NODESTATE records of every server that answered, back to back.
+pub fn get_state(s: &mut Session) -> Option<Vec<u8>> {
+    states(s)
 }
