@@ -81,6 +81,7 @@ wait_for "the slave" normal "$slavectl" 4
 printf 'status node\n' >"$dir/probe.cmd"
 ready() { "$tool" -conf "$dir/slave.ini" -ctlport "$slavectl" -run "$dir/probe.cmd" </dev/null 2>/dev/null | grep -q 'node count  *= 4$'; }
 wait_for "the four k2hdkc servers" ready
+echo "linetool.sh: cluster ready (${SECONDS}s)"
 
 log=$dir/linetool.log
 : >"$log"
@@ -100,7 +101,7 @@ for m in "${modes[@]}"; do
     else
         echo FAILED >>"$log"
     fi
-    echo "linetool.sh: $title done"
+    echo "linetool.sh: $title done (${SECONDS}s)"
     sleep 1
 done
 
