@@ -4,6 +4,8 @@
 use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
 
+pub mod shell;
+
 /// One option of a tool: its spelling, the name it is stored under, and how many parameters
 /// follow it.
 pub struct OptType {
@@ -170,9 +172,6 @@ pub fn dump_line(value: &[u8]) -> Vec<u8> {
 
 /// A labelled multi-line binary dump (`" LABEL = text    hex"`); None for no data.
 pub fn binary_dump(label: &[u8], value: &[u8]) -> Option<Vec<u8>> {
-    if value.is_empty() {
-        return None;
-    }
     let mut pref = Vec::new();
     if label.is_empty() {
         pref.extend_from_slice(b"VALUE = ");
@@ -181,10 +180,19 @@ pub fn binary_dump(label: &[u8], value: &[u8]) -> Option<Vec<u8>> {
         pref.extend_from_slice(label);
         pref.extend_from_slice(b" = ");
     }
+    dump_lines(&pref, value)
+}
+
+/// `value` as dump lines of 16 bytes, the first after `pref`, the others indented as far;
+/// None for no data.
+pub fn dump_lines(pref: &[u8], value: &[u8]) -> Option<Vec<u8>> {
+    if value.is_empty() {
+        return None;
+    }
     let mut o = Vec::new();
     for (n, chunk) in value.chunks(DUMP_BYTES).enumerate() {
         if n == 0 {
-            o.extend_from_slice(&pref);
+            o.extend_from_slice(pref);
         } else {
             o.push(b'\n');
             o.extend(std::iter::repeat_n(b' ', pref.len()));
@@ -199,6 +207,23 @@ pub fn program_name(default: &str) -> String {
     let a = std::env::args().next().unwrap_or_else(|| default.into());
     let b = a.rsplit('/').next().unwrap_or(&a).to_string();
     b.strip_prefix("lt-").map(str::to_string).unwrap_or(b)
+}
+
+/// The program name and the options of the command line, parsed against `types`; on a wrong
+/// option its message, the usage (`help`) and exit status 1.
+pub fn args_or_help(default: &str, types: &[OptType], help: fn(&str)) -> (String, Options) {
+    let prog = program_name(default);
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    match parse_options(&argv, types) {
+        Ok(o) => (prog, o),
+        Err(e) => {
+            if let OptError::Bad(m) = e {
+                err(&m);
+            }
+            help(&prog);
+            std::process::exit(1);
+        }
+    }
 }
 
 /// Print `prompt` and read one answer line from stdin (newline removed); None at end of input.

@@ -2031,3 +2031,6 @@ pub fn get_direct_state(s: &mut Session, pstatecount: *mut usize) -> PDKC_NODEST
     get_state(s, &mut p, pstatecount);
     p
 }
+
+/// The same operations for Rust callers (safe types, no C buffers).
+pub mod direct;

@@ -41,19 +41,25 @@ impl Session {
         rejoin: bool,
     ) -> Option<Session> {
         let conf = ffi::text(config)?;
+        Session::connect(&conf, ctlport, ffi::text(cuk).as_deref(), rejoin)
+    }
+
+    /// Attaches to the chmpx slave of `config` (a file or a JSON string; `ctlport` > 0 picks
+    /// the slave by control port, `cuk` by CUK) and opens a msgid: a session for Rust callers.
+    pub fn connect(config: &str, ctlport: i16, cuk: Option<&str>, rejoin: bool) -> Option<Session> {
         let client = if ctlport > 0 {
             let (cfg, _) = chmpx_core::config::ChmConfig::load(
-                &conf,
+                config,
                 &chmpx_core::config::SelfIdentity {
                     ctlport: Some(ctlport),
-                    cuk: ffi::text(cuk),
+                    cuk: cuk.map(str::to_string),
                 },
                 false,
             )
             .ok()?;
             Client::attach_to(&cfg.group, ctlport, false, rejoin)
         } else {
-            Client::attach(&conf, false, rejoin)
+            Client::attach(config, false, rejoin)
         };
         let mut client = match client {
             Ok(c) => c,
@@ -140,7 +146,8 @@ impl Session {
         }
     }
 
-    fn close(mut self) {
+    /// Closes the msgid and detaches.
+    pub fn close(mut self) {
         let _ = self.client.close(self.msgid);
     }
 }

@@ -1,14 +1,14 @@
 //! The shell's commands. Output texts (stdout) follow the original tool; failures are reported
 //! on stderr as `[ERR] ...` and the shell goes on.
-use crate::{parse, Console, Store};
+use crate::Store;
 use k2hash::archive;
 use k2hash::capi::{daccess as da, trans as tr};
 use k2hash::dump;
 use k2hash::queue::{Queue, Trial};
 use k2hash::replicate::{self, RawElement, ScanFilter};
 use k2hash::{K2h, Protect};
-use k2htools::{atoi, binary_dump, cbuf, cstr, err, opt, out, parse_options, printable, prn};
-use k2htools::{OptError, OptType};
+use k2htools::shell::{self, Console, Lap};
+use k2htools::{atoi, binary_dump, cbuf, cstr, err, opt, out, printable, prn, OptType};
 use std::ffi::CString;
 
 const LINE_OPTS: &[OptType] = &[
@@ -163,60 +163,14 @@ fn cs(s: &str) -> CString {
     CString::new(s.replace('\0', "")).unwrap_or_default()
 }
 
-/// Prints the lap time of a command when `-lap` was given.
-struct Lap(Option<std::time::Instant>);
-
-impl Lap {
-    fn new(c: &Console) -> Lap {
-        Lap(c.lap.then(std::time::Instant::now))
-    }
-}
-
-impl Drop for Lap {
-    fn drop(&mut self) {
-        if let Some(s) = self.0 {
-            let d = s.elapsed();
-            let (sec, us) = (d.as_secs(), d.subsec_micros());
-            prn("");
-            prn(&format!(
-                "Lap time: {}h {}m {}s {}ms {}us({}s {}us)\n",
-                sec / 3600,
-                (sec / 60) % 60,
-                sec % 60,
-                us / 1000,
-                us % 1000,
-                sec,
-                us
-            ));
-        }
-    }
-}
-
 /// One line typed at the prompt, `!`-history forms included. False ends the shell.
 pub fn interactive(st: &Store, con: &mut Console, line: &str) -> bool {
     let mut exit = false;
     if let Some(rest) = line.strip_prefix('!') {
-        if rest.is_empty() {
-            con.history.pop();
-            con.put_history("shell");
-            shell();
-            return true;
-        }
-        let pos: i64 = if rest == "!" { -1 } else { atoi(rest) };
-        let n = con.history.len() as i64;
-        let idx = if pos == -1 && n > 0 {
-            n - 1
-        } else if pos > 0 && pos < n {
-            pos - 1
-        } else {
-            err(&format!("No history number({pos}) is existed."));
-            return true;
+        return match con.recall(rest) {
+            Some(cmd) => handle(st, con, &cmd, &mut exit) && !exit,
+            None => true,
         };
-        let cmd = con.history[idx as usize].clone();
-        con.history.pop();
-        con.put_history(&cmd);
-        prn(&format!(" {cmd}"));
-        return handle(st, con, &cmd, &mut exit) && !exit;
     }
     handle(st, con, line, &mut exit) && !exit
 }
@@ -224,29 +178,7 @@ pub fn interactive(st: &Store, con: &mut Console, line: &str) -> bool {
 /// Run one command line. False on a fatal error; `exit` set by quit.
 pub fn handle(st: &Store, con: &mut Console, line: &str, exit: &mut bool) -> bool {
     *exit = false;
-    if line.is_empty() {
-        return true;
-    }
-    let words = match parse::split(line) {
-        Ok(w) => w,
-        Err(m) => {
-            err(&m);
-            return true;
-        }
-    };
-    let opts = match parse_options(&words, LINE_OPTS) {
-        Ok(o) => o,
-        Err(OptError::Comment) => return true,
-        Err(OptError::Bad(m)) => {
-            err(&m);
-            return true;
-        }
-    };
-    if opts.len() > 1 {
-        err("Too many option parameter.");
-        return true;
-    }
-    let Some((name, params)) = opts.into_iter().next() else {
+    let Some((name, params)) = shell::parse_line(line, LINE_OPTS) else {
         return true;
     };
     let mut params = params;
@@ -284,12 +216,8 @@ pub fn handle(st: &Store, con: &mut Console, line: &str, exit: &mut bool) -> boo
         "copyfile" => copyfile(st, &params),
         "list" => list(k, &params, ""),
         "stream" => return stream(st, con, &params),
-        "history" => {
-            for (i, h) in con.history.iter().enumerate() {
-                prn(&format!(" {}  {}", i + 1, h));
-            }
-        }
-        "save" => save(con, &params),
+        "history" => con.print_history(),
+        "save" => con.save(&params[0]),
         "load" => return load(st, con, &params, exit),
         "trans" => trans(st, &mut params),
         "threadpool" => threadpool(&params),
@@ -313,7 +241,7 @@ pub fn handle(st: &Store, con: &mut Console, line: &str, exit: &mut bool) -> boo
                 err("Something error occurred during cleaning all attribute.");
             }
         }
-        "shell" => shell(),
+        "shell" => shell::run_shell(),
         "echo" => prn(&params.join(" ")),
         "sleep" => {
             if params.len() != 1 {
@@ -327,15 +255,6 @@ pub fn handle(st: &Store, con: &mut Console, line: &str, exit: &mut bool) -> boo
         _ => err("Unknown command. see \"help\"."),
     }
     true
-}
-
-fn shell() {
-    let sh = std::env::var("SHELL").unwrap_or_else(|_| "/bin/sh".into());
-    if let Err(e) = std::process::Command::new(&sh).status() {
-        err(&format!(
-            "Something error occurred by executing shell({sh}): {e}."
-        ));
-    }
 }
 
 fn info(st: &Store, p: &P) {
@@ -1169,46 +1088,6 @@ fn stream(st: &Store, con: &mut Console, p: &P) -> bool {
     true
 }
 
-fn save(con: &Console, p: &P) {
-    let skip = ["his", "history", "shell", "sh", "!!", "save", "load"];
-    let mut s = String::new();
-    for h in &con.history {
-        let lower = h.to_ascii_lowercase();
-        if h.starts_with('!') || skip.iter().any(|x| lower.starts_with(x)) {
-            continue;
-        }
-        s.push_str(h);
-        s.push('\n');
-    }
-    if let Err(e) = std::fs::write(&p[0], s) {
-        err(&format!(
-            "Could not open file({}) for writing history. {e}",
-            p[0]
-        ));
-    }
-}
-
-/// Command lines of a file: NUL and CR dropped, blank and `#` lines skipped.
-fn command_lines(b: &[u8]) -> Vec<String> {
-    let mut lines = Vec::new();
-    let mut cur = Vec::new();
-    for &c in b {
-        match c {
-            b'\r' | 0 => {}
-            b'\n' => {
-                let t = cur.iter().find(|c: &&u8| !c.is_ascii_whitespace());
-                if t.is_some() && t != Some(&b'#') {
-                    lines.push(String::from_utf8_lossy(&cur).into_owned());
-                }
-                cur.clear();
-            }
-            _ => cur.push(c),
-        }
-    }
-    // A last line without a newline is not run (as in the original).
-    lines
-}
-
 fn load(st: &Store, con: &mut Console, p: &P, exit: &mut bool) -> bool {
     let b = match std::fs::read(&p[0]) {
         Ok(b) => b,
@@ -1220,7 +1099,7 @@ fn load(st: &Store, con: &mut Console, p: &P, exit: &mut bool) -> bool {
             return true;
         }
     };
-    for l in command_lines(&b) {
+    for l in shell::command_lines(&b, false) {
         prn(&format!("> {l}"));
         if !handle(st, con, &l, exit) {
             err(&format!(
@@ -1633,12 +1512,6 @@ fn addpass(k: Option<&K2h>, p: &P) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn command_file_lines() {
-        let l = command_lines(b"# c\n\n  \nset a b\r\n  # x\nlast");
-        assert_eq!(l, vec!["set a b".to_string()]);
-    }
 
     #[test]
     fn fields() {

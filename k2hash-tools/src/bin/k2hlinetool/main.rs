@@ -1,14 +1,14 @@
 //! k2hlinetool: the interactive shell over a k2hash file or memory, with the original's command
 //! line, commands and output texts.
 mod cmds;
-mod parse;
 
 use k2hash::capi::ffi;
 use k2hash::capi::types::k2h_h;
 use k2hash::K2h;
-use k2htools::{atoi, err, opt, parse_options, prn, OptError, OptType, Options};
+use k2htools::shell::Console;
+use k2htools::{atoi, opt, prn, OptType};
 use std::ffi::CString;
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::Write;
 use std::sync::Arc;
 
 const EXEC_OPTS: &[OptType] = &[
@@ -44,69 +44,6 @@ pub struct Store {
 impl Store {
     pub fn detached() -> Store {
         Store { h: 0, k: None }
-    }
-}
-
-/// Console input: line editing and history on a terminal, plain lines otherwise.
-pub struct Console {
-    pub history: Vec<String>,
-    pub max: usize,
-    editor: Option<rustyline::DefaultEditor>,
-    pub lap: bool,
-}
-
-impl Console {
-    fn new() -> Console {
-        let editor = if std::io::stdin().is_terminal() {
-            rustyline::DefaultEditor::new().ok()
-        } else {
-            None
-        };
-        Console {
-            history: Vec::new(),
-            max: 1000,
-            editor,
-            lap: false,
-        }
-    }
-
-    pub fn put_history(&mut self, line: &str) {
-        if line.is_empty() {
-            return;
-        }
-        self.history.push(line.to_string());
-        while self.history.len() > self.max {
-            self.history.remove(0);
-        }
-        if let Some(ed) = self.editor.as_mut() {
-            let _ = ed.add_history_entry(line);
-        }
-    }
-
-    /// Read one command line; None at end of input.
-    pub fn read(&mut self, prompt: &str) -> Option<String> {
-        if let Some(ed) = self.editor.as_mut() {
-            return match ed.readline(prompt) {
-                Ok(l) => {
-                    self.put_history(&l);
-                    Some(l)
-                }
-                Err(rustyline::error::ReadlineError::Interrupted) => Some(String::new()),
-                Err(_) => None,
-            };
-        }
-        print!("{prompt}");
-        let _ = std::io::stdout().flush();
-        let mut l = String::new();
-        match std::io::stdin().lock().read_line(&mut l) {
-            Ok(0) | Err(_) => None,
-            Ok(_) => {
-                let l = l.trim_end_matches(['\n', '\r']).to_string();
-                prn("");
-                self.put_history(&l);
-                Some(l)
-            }
-        }
     }
 }
 
@@ -161,21 +98,7 @@ fn cpath(s: &str) -> CString {
 }
 
 fn main() {
-    let argv: Vec<String> = std::env::args().collect();
-    let prog = argv
-        .first()
-        .map(|a| a.rsplit('/').next().unwrap_or(a).to_string())
-        .unwrap_or_else(|| "k2hlinetool".into());
-    let opts: Options = match parse_options(&argv[1.min(argv.len())..], EXEC_OPTS) {
-        Ok(o) => o,
-        Err(e) => {
-            if let OptError::Bad(m) = e {
-                err(&m);
-            }
-            help(&prog);
-            std::process::exit(1);
-        }
-    };
+    let (prog, opts) = k2htools::args_or_help("k2hlinetool", EXEC_OPTS, help);
     if opts.contains_key("-h") {
         help(&prog);
         std::process::exit(0);
