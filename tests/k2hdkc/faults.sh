@@ -4,7 +4,9 @@
 # writing and reading through it. One node (chmpx and k2hdkc) is killed with SIGKILL: every
 # acknowledged key stays readable while it is down and writes go on; it comes back empty
 # (memory), the automatic merge refills it, and then another node is killed: every key is
-# still readable, so the returned node holds its share. Everything started here is killed by
+# still readable, so the returned node holds its share. Then automatic scaling under traffic:
+# a fourth server joins while a client writes, and one leaves (SERVICEOUT) while a client
+# writes; every key is read back after each. Everything started here is killed by
 # PID on exit (also on failure) and the folder removed.
 #
 # With a second argument, that C program (c-tests/k2hdkc/dkc_capi, linked to libk2hdkc) is run
@@ -36,6 +38,7 @@ fail() {
 ctl() ( exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1; printf '%s\0' "$2" >&3; timeout 5 cat <&3 ) 2>/dev/null
 ctl_up() { ctl "$1" VERSION | grep -q Version; }
 sees_down() { ctl "$1" ALLSTATUS | grep -qF "[SERVICE IN][DOWN]"; }
+out_of_service() { ctl "$1" SELFSTATUS | grep -qF '[SERVICE OUT][UP]'; }
 normal() { [ "$(ctl "$1" ALLSTATUS | grep -c 'SERVICE IN\]\[UP\]\[n/a\]\[Nothing\]\[NoSuspend')" -ge "$2" ]; }
 wait_for() { # WHAT COMMAND...
     local what=$1; shift
@@ -46,7 +49,7 @@ conf() { # SELFCTLPORT
     printf '[GLOBAL]\nFILEVERSION = 1\nGROUP = %s\nDELIVERMODE = hash\nMAXCHMPX = 8\nREPLICA = 1\n' "$group"
     printf 'MAXMQSERVER = 2\nMAXMQCLIENT = 32\nMQPERATTACH = 1\nMAXMQPERCLIENT = 8\nSELFCTLPORT = %s\n' "$1"
     printf 'DOMERGE = on\nAUTOMERGE = on\nSSL = no\n'
-    for k in 0 1 2; do printf '[SVRNODE]\nNAME = 127.0.0.1\nPORT = %s\nCTLPORT = %s\n' $((base + 2 * k)) $((base + 2 * k + 1)); done
+    for k in 0 1 2 3; do printf '[SVRNODE]\nNAME = 127.0.0.1\nPORT = %s\nCTLPORT = %s\n' $((base + 2 * k)) $((base + 2 * k + 1)); done
     printf '[SLVNODE]\nNAME = [.]*\nCTLPORT = %s\n' $((base + 11))
     printf '[K2HDKC]\nK2HTYPE = mem\nK2HMASKBIT = 8\nK2HCMASKBIT = 4\nK2HMAXELE = 16\n'
 }
@@ -68,7 +71,7 @@ expect() { # WHAT WANT CLIENT-ARGS...
     [ "$got" = "$want" ] || fail "$what: $got, expected $want"
     echo "faults.sh: $what: $got"
 }
-for k in 0 1 2; do conf $((base + 2 * k + 1)) >"$dir/server$k.ini"; done
+for k in 0 1 2 3; do conf $((base + 2 * k + 1)) >"$dir/server$k.ini"; done
 conf $((base + 11)) >"$dir/slave.ini"
 for k in 0 1 2; do start_node $k; done
 "$chmpx" -conf "$dir/slave.ini" -d err >"$dir/slave.log" 2>&1 &
@@ -105,4 +108,30 @@ expect "old key with another node down" "0x0000000000010000 " get before
 expect "pop with another node down" "0x0000000000000000 two" qpop que
 expect "pop" "0x0000000000000000 three" qpop que
 expect "pop of an empty queue" "0x8000000000000016 " qpop que
+# automatic scaling under traffic: node 0 returns, a fourth server joins while a client writes,
+# then one leaves (SERVICEOUT) while a client writes; every key stays readable throughout
+start_node 0
+wait_for "node 0 back and merged" normal $((base + 1)) 3
+"$client" "$dir/slave.ini" fill 4000 e >"$dir/fill-e.out" 2>&1 &
+filler=$!
+start_node 3
+wait "$filler"
+[ "$(cat "$dir/fill-e.out")" = 4000/4000 ] || fail "writes while a server joins: $(cat "$dir/fill-e.out")"
+echo "faults.sh: writes while a server joins: 4000/4000"
+wait_for "four servers in service" normal $((base + 1)) 4
+wait_for "the slave sees four" normal $((base + 11)) 4
+for tag in a b; do expect "reads of $tag after the fourth server joined" 400/400 check 400 $tag; done
+expect "reads of e after the fourth server joined" 4000/4000 check 4000 e
+"$client" "$dir/slave.ini" fill 4000 f >"$dir/fill-f.out" 2>&1 &
+filler=$!
+out=$(ctl $((base + 1)) "SERVICEOUT 127.0.0.1:$((base + 5))")
+[ "$out" = "SUCCEED" ] || fail "SERVICEOUT answered: $out"
+wait "$filler"
+[ "$(cat "$dir/fill-f.out")" = 4000/4000 ] || fail "writes while a server leaves: $(cat "$dir/fill-f.out")"
+echo "faults.sh: writes while a server leaves: 4000/4000"
+wait_for "server 2 out of service" out_of_service $((base + 5))
+wait_for "three servers in service again" normal $((base + 1)) 3
+kill_node 2
+for tag in a b; do expect "reads of $tag after server 2 left" 400/400 check 400 $tag; done
+for tag in e f; do expect "reads of $tag after server 2 left" 4000/4000 check 4000 $tag; done
 echo "faults.sh: ok"
