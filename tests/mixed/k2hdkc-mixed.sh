@@ -15,8 +15,11 @@
 #   C) one ORIGINAL node and two of OURS, our slave: writes, then the original node is killed
 #      and every key is read from the replicas (copies sent by either maker's k2hdkc), it comes
 #      back, the automatic merge refills it, one of ours is killed and every key is still read;
-#   D) the same with the makers swapped (one node of ours, two original) and the original
-#      slave and client.
+#   D) one node of OURS and two ORIGINAL ones, the original slave and clients: round trips and
+#      the original transcript in four modes (queues and renames are server composites whose
+#      sub-requests and copies cross between the makers). No node is killed here: with the
+#      original's slave and survivors, keys of a dead node are not readable until it returns
+#      (the original re-slots the ring without moving data, see docs/compat.md).
 #
 # Run as root; everything runs in nsrun.sh's loopback-only namespace and is stopped on exit.
 # Usage: tests/mixed/k2hdkc-mixed.sh [A|B|C|D ...]   (default: all; needs `make stage`, the
@@ -64,6 +67,10 @@ ns() { bash "$NSRUN" "$@"; }
 bg() { local log=$1; shift; ns "$@" >>"$log" 2>&1 & }
 fail() {
 	echo "FAILED: $*"
+	for p in "${CTL[@]}"; do
+		echo "---- ALLSTATUS of $p"
+		ctl "$p" ALLSTATUS | grep -E "Control Port|Server Status" | paste - - | sed 's/  */ /g'
+	done
 	for f in "$WORK"/*.log; do [ -s "$f" ] && { echo "---- $(basename "$f")"; tail -15 "$f"; }; done
 	exit 1
 }
@@ -82,7 +89,7 @@ conf() { # SELFCTLPORT
 	printf '[GLOBAL]\nFILEVERSION = 1\nGROUP = %s\nMODE = %s\nDELIVERMODE = hash\nMAXCHMPX = 8\nREPLICA = 1\n' "$GROUP" \
 		"$([ "$1" = $SLV ] && echo SLAVE || echo SERVER)"
 	printf 'MAXMQSERVER = 4\nMAXMQCLIENT = 16\nMQPERATTACH = 1\nMAXQPERSERVERMQ = 4\nMAXQPERCLIENTMQ = 4\nMAXMQPERCLIENT = 4\n'
-	printf 'SOCKTHREADCNT = 4\nMQTHREADCNT = 4\nSELFCTLPORT = %s\nDOMERGE = on\nAUTOMERGE = on\nSSL = no\n' "$1"
+	printf 'SOCKTHREADCNT = 4\nMQTHREADCNT = 4\nMQACK = no\nSELFCTLPORT = %s\nDOMERGE = on\nAUTOMERGE = on\nSSL = no\n' "$1"
 	for k in 0 1 2; do printf '[SVRNODE]\nNAME = localhost\nPORT = %s\nCTLPORT = %s\n' $((BASE + 2 * k)) "${CTL[$k]}"; done
 	printf '[SLVNODE]\nNAME = [.]*\nCTLPORT = %s\n' $SLV
 	printf '[K2HDKC]\nK2HTYPE = mem\nK2HFULLMAP = on\nK2HMASKBIT = 4\nK2HCMASKBIT = 4\nK2HMAXELE = 4\n'
@@ -118,39 +125,60 @@ start_slave() { # KIND
 	wait_until "the slave's control port" 20 answers $SLV VERSION Version
 }
 # a client: dkc_loop of KIND through the slave, N keys; succeeds when every value came back
-loop_ok() { ns "$WORK/loop-$1" "$WORK/c$SLV.ini" $SLV "$2" 64 1 >>"$WORK/loop.log" 2>&1; }
+loop_ok() {
+	ns "$WORK/loop-$1" "$WORK/c$SLV.ini" $SLV "$2" 64 1 >>"$WORK/loop.log" 2>&1 && return 0
+	echo "loop exited with $?" >>"$WORK/loop.log"
+	return 1
+}
 # keys written by one client run and read back by a later one, through the slave of KIND
 keys() { # KIND set|get COUNT TAG
 	ns "$WORK/loop-$1" "$WORK/c$SLV.ini" $SLV "$3" 64 1 "$2" "$4" >>"$WORK/loop.log" 2>&1
 }
+# the original acceptance transcript, run by the original k2hdkclinetool in its four modes
+# through the (original) slave, compared line by line with the original's own output
+transcript() { # LABEL
+	local lt=$ROOT/../shared/fixtures/k2hdkc/linetool i=0 mode
+	for mode in "-perm -capi" "-perm" "-capi" ""; do
+		# shellcheck disable=SC2086
+		ns env LD_LIBRARY_PATH="$ORIG/lib" "$ORIG/bin/k2hdkclinetool" -conf "$WORK/c$SLV.ini" -ctlport $SLV \
+			-comlog off -d err -rejoin -nogiveup -nocleanup -run "$lt/k2hdkclinetool.cmd" $mode \
+			>"$WORK/lt$i.out" 2>"$WORK/lt$i.err" </dev/null || fail "$1: k2hdkclinetool $mode exited with an error"
+		sed -n "$((4 + 430 * i)),$((429 + 430 * i))p" "$lt/k2hdkclinetool.log" >"$WORK/lt$i.want"
+		diff "$WORK/lt$i.want" "$WORK/lt$i.out" >"$WORK/lt$i.diff" ||
+			{ head -40 "$WORK/lt$i.diff"; fail "$1: the transcript differs in mode '$mode'"; }
+		i=$((i + 1))
+	done
+}
 scenario_start() { # TITLE KIND0 KIND1 KIND2 SLAVEKIND
+	local k
 	echo "== $1"
 	stop_all
-	for k in 0 1 2; do local kind; eval "kind=\$$((k + 2))"; start_node $k "$kind"; done
-	for k in 0 1 2; do wait_until "node $k in service" 60 in_service "${CTL[$k]}" 3; done
+	# one node at a time, each in service before the next starts (the original's automatic
+	# SERVICEIN is tried once and fails while another server merges)
+	for k in 0 1 2; do
+		local kind
+		eval "kind=\$$((k + 2))"
+		start_node $k "$kind"
+		wait_until "node $k in service" 90 in_service "${CTL[$k]}" $((k + 1))
+	done
+	for k in 0 1 2; do wait_until "node $k sees three in service" 60 in_service "${CTL[$k]}" 3; done
 	start_slave "$5"
 	wait_until "a first round trip" 30 loop_ok "$5" 5
 }
 
 for s in $SCENARIOS; do
 	case $s in
+	R | O)
+		# baselines: everything ours (R) or everything the original's (O)
+		kind=$([ "$s" = R ] && echo r || echo o)
+		scenario_start "$s: every process by one maker" $kind $kind $kind $kind
+		loop_ok $kind "$N" || fail "$s: round trips"
+		echo "$s: ok ($(grep RESULT "$WORK/loop.log" | tail -1))"
+		;;
 	A)
 		scenario_start "A: nodes of ours, original slave and clients" r r r o
 		loop_ok o "$N" || fail "A: the original libk2hdkc through our servers"
-		# the original acceptance transcript, run by the original k2hdkclinetool in its four
-		# modes through the original slave against our servers, compared line by line
-		lt=$ROOT/../shared/fixtures/k2hdkc/linetool
-		i=0
-		for mode in "-perm -capi" "-perm" "-capi" ""; do
-			# shellcheck disable=SC2086
-			ns env LD_LIBRARY_PATH="$ORIG/lib" "$ORIG/bin/k2hdkclinetool" -conf "$WORK/c$SLV.ini" -ctlport $SLV \
-				-comlog off -d err -rejoin -nogiveup -nocleanup -run "$lt/k2hdkclinetool.cmd" $mode \
-				>"$WORK/lt$i.out" 2>"$WORK/lt$i.err" </dev/null || fail "A: k2hdkclinetool $mode exited with an error"
-			sed -n "$((4 + 430 * i)),$((429 + 430 * i))p" "$lt/k2hdkclinetool.log" >"$WORK/lt$i.want"
-			diff "$WORK/lt$i.want" "$WORK/lt$i.out" >"$WORK/lt$i.diff" ||
-				{ head -40 "$WORK/lt$i.diff"; fail "A: the transcript differs in mode '$mode'"; }
-			i=$((i + 1))
-		done
+		transcript A
 		echo "A: ok ($(grep RESULT "$WORK/loop.log" | tail -1)); the transcript in 4 modes: identical"
 		;;
 	B)
@@ -160,21 +188,27 @@ for s in $SCENARIOS; do
 			{ cat "$WORK/capi.log"; fail "B: dkc_capi against original servers"; }
 		echo "B: ok ($(grep RESULT "$WORK/loop.log" | tail -1)); dkc_capi: $(tail -1 "$WORK/capi.log")"
 		;;
-	C | D)
-		if [ "$s" = C ]; then other=o; mine=r; else other=r; mine=o; fi
+	D)
+		scenario_start "D: node 0 ours, nodes 1-2 original, original slave and clients" r o o o
+		loop_ok o "$N" || fail "D: round trips"
+		transcript D
+		echo "D: ok ($(grep RESULT "$WORK/loop.log" | tail -1)); the transcript in 4 modes: identical"
+		;;
+	C)
+		other=o mine=r
 		scenario_start "$s: node 0 $([ $other = o ] && echo ORIGINAL || echo ours), nodes 1-2 $([ $mine = o ] && echo original || echo ours)" \
 			$other $mine $mine $mine
 		loop_ok $mine "$N" || fail "$s: round trips"
 		keys $mine set 90 c && keys $mine get 90 c || fail "$s: first writes"
 		kill_node 0
-		wait_until "node 1 to see node 0 down" 60 sees_down "${CTL[1]}"
-		keys $mine get 90 c || fail "$s: reads with node 0 down (copies made by the other maker)"
-		keys $mine set 90 d || fail "$s: writes with node 0 down"
+		# (the original's detection and merges are slow and sometimes stall, see docs/compat.md:
+		# the reads are retried until they all succeed)
+		wait_until "every key read from the replicas (copies made by the other maker)" 120 keys $mine get 90 c
+		wait_until "writes with node 0 down" 60 keys $mine set 90 d
 		start_node 0 $other
 		wait_until "node 0 back in service" 90 in_service "${CTL[1]}" 3
 		kill_node 1
-		wait_until "node 2 to see node 1 down" 60 sees_down "${CTL[2]}"
-		keys $mine get 90 c || fail "$s: reads with node 1 down after the merge"
+		wait_until "reads with node 1 down after the merge" 120 keys $mine get 90 c
 		keys $mine get 90 d || fail "$s: keys written during the outage, with node 1 down after the merge"
 		echo "$s: ok"
 		;;
