@@ -142,7 +142,8 @@ transcript() { # LABEL
 		# shellcheck disable=SC2086
 		ns env LD_LIBRARY_PATH="$ORIG/lib" "$ORIG/bin/k2hdkclinetool" -conf "$WORK/c$SLV.ini" -ctlport $SLV \
 			-comlog off -d err -rejoin -nogiveup -nocleanup -run "$lt/k2hdkclinetool.cmd" $mode \
-			>"$WORK/lt$i.out" 2>"$WORK/lt$i.err" </dev/null || fail "$1: k2hdkclinetool $mode exited with an error"
+			>"$WORK/lt$i.out" 2>"$WORK/lt$i.err" </dev/null ||
+			echo "$1: note: the original k2hdkclinetool $mode exited with $? (its output is compared below)"
 		sed -n "$((4 + 430 * i)),$((429 + 430 * i))p" "$lt/k2hdkclinetool.log" >"$WORK/lt$i.want"
 		diff "$WORK/lt$i.want" "$WORK/lt$i.out" >"$WORK/lt$i.diff" ||
 			{ head -40 "$WORK/lt$i.diff"; fail "$1: the transcript differs in mode '$mode'"; }
