@@ -3,7 +3,7 @@
 #
 # The same cluster both times: the original's test configuration (`test_server.ini` /
 # `test_slave.ini` of ../shared/fixtures/k2hdkc/conf: REPLICA = 1, memory k2hash, SOCKTHREADCNT
-# and MQTHREADCNT 4), three chmpx servers each with a k2hdkc server (control ports 8021 8023
+# and MQTHREADCNT 4; the slave's client limits raised for several clients), three chmpx servers each with a k2hdkc server (control ports 8021 8023
 # 8025) and a chmpx slave (8031), started by ../shared/upstream/start.sh inside its
 # loopback-only network namespace, once with the original's binaries and once with ours. The
 # client is bench/dkc_loop.c, built twice from the same source: against the original libk2hdkc
@@ -42,6 +42,13 @@ trap 'exit 1' INT TERM HUP
 for need in "$ORIG/bin/k2hdkc" "$STAGE/bin/k2hdkc" "$STAGE/lib/libk2hdkc.so.1"; do
     [ -e "$need" ] || { echo "k2hdkc_bench: $need is missing" >&2; exit 1; }
 done
+# the original's test configuration, with room for several clients on the slave (its
+# MAXMQCLIENT = 2 refuses a third handle) in both implementations
+mkdir -p "$work/conf"
+for f in test_server.ini test_slave.ini; do
+    sed -e 's/^MAXMQCLIENT[ \t]*=.*/MAXMQCLIENT = 16/' -e 's/^MAXQPERCLIENTMQ[ \t]*=.*/MAXQPERCLIENTMQ = 4/' \
+        -e 's/^MAXMQPERCLIENT[ \t]*=.*/MAXMQPERCLIENT = 4/' "$shared/fixtures/k2hdkc/conf/$f" >"$work/conf/$f"
+done
 cc -O2 -Wall -o "$work/loop-ours" "$root/bench/dkc_loop.c" -I"$STAGE/include" \
     -L"$STAGE/lib" -Wl,-rpath,"$STAGE/lib" -lk2hdkc
 cc -O2 -Wall -o "$work/loop-orig" "$root/bench/dkc_loop.c" -I"$ORIG/include" \
@@ -52,7 +59,7 @@ start_cluster() { # ours|orig
     [ "$1" = ours ] && prefix=$STAGE
     current=$1
     mkdir -p "$work/$1"
-    CLUSTER=$work/$1 PREFIX=$prefix CONF_SRC=$shared/fixtures/k2hdkc/conf CHECK=0 \
+    CLUSTER=$work/$1 PREFIX=$prefix CONF_SRC=$work/conf CHECK=0 \
         SERVER_CTLPORTS="8021 8023 8025" bash "$shared/upstream/start.sh" >"$work/$1.start" 2>&1 ||
         { cat "$work/$1.start" >&2; exit 1; }
     # ready when a short loop succeeds
@@ -69,7 +76,7 @@ for r in $(seq "$ROUNDS"); do
     for impl in ours orig; do
         start_cluster "$impl"
         for c in $CLIENTS; do
-            line=$("$NSRUN" "$work/loop-$impl" "$work/$impl/conf/test_slave.ini" 8031 "$N" "$VLEN" "$c" | grep RESULT) ||
+            line=$(timeout 300 "$NSRUN" "$work/loop-$impl" "$work/$impl/conf/test_slave.ini" 8031 "$N" "$VLEN" "$c" | grep RESULT) ||
                 line="RESULT clients $c failed"
             echo "round $r $impl $line" | tee -a "$results"
         done

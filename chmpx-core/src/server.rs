@@ -742,18 +742,16 @@ impl Server {
                     eof = true;
                     break;
                 }
-                Ok(n) => {
-                    match &mut c.kind {
-                        Kind::Peer { reader, .. } => reader.feed(&buf[..n]),
-                        Kind::Client { reader } => reader.feed(&buf[..n]),
-                        Kind::Control { input, .. } => {
-                            input.extend_from_slice(&buf[..n]);
-                            if input.len() > ctl::CTL_COMMAND_MAX_LENGTH * 2 {
-                                input.truncate(ctl::CTL_COMMAND_MAX_LENGTH * 2);
-                            }
+                Ok(n) => match &mut c.kind {
+                    Kind::Peer { reader, .. } => reader.feed(&buf[..n]),
+                    Kind::Client { reader } => reader.feed(&buf[..n]),
+                    Kind::Control { input, .. } => {
+                        input.extend_from_slice(&buf[..n]);
+                        if input.len() > ctl::CTL_COMMAND_MAX_LENGTH * 2 {
+                            input.truncate(ctl::CTL_COMMAND_MAX_LENGTH * 2);
                         }
                     }
-                }
+                },
                 Err(e) if e.kind() == ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                 Err(_) => {

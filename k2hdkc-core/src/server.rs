@@ -278,7 +278,8 @@ pub fn run(
                     continue;
                 }
                 if msg.head.is_response() {
-                    // answers to our copies: only their codes matter, and only to the log
+                    // answers to our copies (from original servers): only their codes matter,
+                    // and only to the log
                     if !crate::wire::res_is_success(msg.head.restype) {
                         log::warn!(
                             "a copy was refused: {} 0x{:016x}",
@@ -298,10 +299,29 @@ pub fn run(
                 } else {
                     handler.handle(&msg, now())
                 };
-                if let Some(reply) = out.reply {
-                    if let Err(e) = client.reply(&pkt, &reply.encode()) {
-                        log::error!("could not answer: {e}");
+                // Copies (REPL_KEY, REPL_DEL) are not answered: no sender waits for those
+                // answers (the original's neither), and each would cost three more hops per
+                // write; a refused copy is logged here instead.
+                let copy = matches!(
+                    msg.body,
+                    crate::wire::Body::ReplKey(_) | crate::wire::Body::ReplDel(_)
+                );
+                match out.reply {
+                    Some(reply) if copy => {
+                        if !crate::wire::res_is_success(reply.head.restype) {
+                            log::info!(
+                                "refused a copy: {} 0x{:016x}",
+                                crate::wire::dkccom_type_name(msg.head.comtype),
+                                reply.head.restype
+                            );
+                        }
                     }
+                    Some(reply) => {
+                        if let Err(e) = client.reply(&pkt, &reply.encode()) {
+                            log::error!("could not answer: {e}");
+                        }
+                    }
+                    None => {}
                 }
                 if let Some((hash, copy)) = out.replicate {
                     let ty = COM_C2C_RBROADCAST | COM_C2C_NOT_SELF;

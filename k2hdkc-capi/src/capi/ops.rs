@@ -1068,14 +1068,15 @@ fn out_bin(v: Vec<u8>, ppval: *mut *mut c_uchar, plen: *mut usize) {
     }
 }
 
-pub fn get_subkeys(
+/// get_subkeys / _np: the list as key packs (none: NULL and 0), false without an answer.
+fn subkeys_pack(
     s: &mut Session,
-    pkey: *mut c_uchar,
-    keylength: usize,
+    key: &[u8],
+    check: bool,
     ppskeypck: *mut PK2HDKCKEYPCK,
     pskeypckcnt: *mut libc::c_int,
 ) -> bool {
-    let Some(l) = subkeys(s, kb(pkey, keylength), true) else {
+    let Some(l) = subkeys(s, key, check) else {
         return false;
     };
     set_out(ppskeypck, ffi::keypack(&l));
@@ -1083,13 +1084,14 @@ pub fn get_subkeys(
     true
 }
 
-pub fn get_direct_subkeys(
+/// get_direct_subkeys / _np: the packs, NULL when there are none.
+fn subkeys_direct_pack(
     s: &mut Session,
-    pkey: *mut c_uchar,
-    keylength: usize,
+    key: &[u8],
+    check: bool,
     pskeypckcnt: *mut libc::c_int,
 ) -> PK2HDKCKEYPCK {
-    match subkeys(s, kb(pkey, keylength), true) {
+    match subkeys(s, key, check) {
         Some(l) if !l.is_empty() => {
             set_out(pskeypckcnt, l.len() as libc::c_int);
             ffi::keypack(&l)
@@ -1098,13 +1100,15 @@ pub fn get_direct_subkeys(
     }
 }
 
-pub fn get_str_subkeys(
+/// get_str_subkeys / _np: the count and a NULL-terminated array; the original returns 1 (its
+/// converter's true) with no array when there are none, -1 without an answer.
+fn subkeys_array(
     s: &mut Session,
-    pkey: *mut c_char,
+    key: &[u8],
+    check: bool,
     ppskeyarray: *mut *mut *mut c_char,
 ) -> libc::c_int {
-    match subkeys(s, ks(pkey), true) {
-        // the original returns 1 (its converter's true) with no array when there are none
+    match subkeys(s, key, check) {
         Some(l) if l.is_empty() => {
             set_out(ppskeyarray, std::ptr::null_mut());
             1
@@ -1117,11 +1121,43 @@ pub fn get_str_subkeys(
     }
 }
 
-pub fn get_str_direct_subkeys(s: &mut Session, pkey: *mut c_char) -> *mut *mut c_char {
-    match subkeys(s, ks(pkey), true) {
+/// get_str_direct_subkeys / _np: the array, NULL when there are none.
+fn subkeys_direct_array(s: &mut Session, key: &[u8], check: bool) -> *mut *mut c_char {
+    match subkeys(s, key, check) {
         Some(l) if !l.is_empty() => ffi::keyarray(&l),
         _ => std::ptr::null_mut(),
     }
+}
+
+pub fn get_subkeys(
+    s: &mut Session,
+    pkey: *mut c_uchar,
+    keylength: usize,
+    ppskeypck: *mut PK2HDKCKEYPCK,
+    pskeypckcnt: *mut libc::c_int,
+) -> bool {
+    subkeys_pack(s, kb(pkey, keylength), true, ppskeypck, pskeypckcnt)
+}
+
+pub fn get_direct_subkeys(
+    s: &mut Session,
+    pkey: *mut c_uchar,
+    keylength: usize,
+    pskeypckcnt: *mut libc::c_int,
+) -> PK2HDKCKEYPCK {
+    subkeys_direct_pack(s, kb(pkey, keylength), true, pskeypckcnt)
+}
+
+pub fn get_str_subkeys(
+    s: &mut Session,
+    pkey: *mut c_char,
+    ppskeyarray: *mut *mut *mut c_char,
+) -> libc::c_int {
+    subkeys_array(s, ks(pkey), true, ppskeyarray)
+}
+
+pub fn get_str_direct_subkeys(s: &mut Session, pkey: *mut c_char) -> *mut *mut c_char {
+    subkeys_direct_array(s, ks(pkey), true)
 }
 
 pub fn get_subkeys_np(
@@ -1131,12 +1167,7 @@ pub fn get_subkeys_np(
     ppskeypck: *mut PK2HDKCKEYPCK,
     pskeypckcnt: *mut libc::c_int,
 ) -> bool {
-    let Some(l) = subkeys(s, kb(pkey, keylength), false) else {
-        return false;
-    };
-    set_out(ppskeypck, ffi::keypack(&l));
-    set_out(pskeypckcnt, l.len() as libc::c_int);
-    true
+    subkeys_pack(s, kb(pkey, keylength), false, ppskeypck, pskeypckcnt)
 }
 
 pub fn get_direct_subkeys_np(
@@ -1145,13 +1176,7 @@ pub fn get_direct_subkeys_np(
     keylength: usize,
     pskeypckcnt: *mut libc::c_int,
 ) -> PK2HDKCKEYPCK {
-    match subkeys(s, kb(pkey, keylength), false) {
-        Some(l) if !l.is_empty() => {
-            set_out(pskeypckcnt, l.len() as libc::c_int);
-            ffi::keypack(&l)
-        }
-        _ => std::ptr::null_mut(),
-    }
+    subkeys_direct_pack(s, kb(pkey, keylength), false, pskeypckcnt)
 }
 
 pub fn get_str_subkeys_np(
@@ -1159,25 +1184,11 @@ pub fn get_str_subkeys_np(
     pkey: *mut c_char,
     ppskeyarray: *mut *mut *mut c_char,
 ) -> libc::c_int {
-    match subkeys(s, ks(pkey), false) {
-        // the original returns 1 (its converter's true) with no array when there are none
-        Some(l) if l.is_empty() => {
-            set_out(ppskeyarray, std::ptr::null_mut());
-            1
-        }
-        Some(l) => {
-            set_out(ppskeyarray, ffi::keyarray(&l));
-            l.len() as libc::c_int
-        }
-        None => -1,
-    }
+    subkeys_array(s, ks(pkey), false, ppskeyarray)
 }
 
 pub fn get_str_direct_subkeys_np(s: &mut Session, pkey: *mut c_char) -> *mut *mut c_char {
-    match subkeys(s, ks(pkey), false) {
-        Some(l) if !l.is_empty() => ffi::keyarray(&l),
-        _ => std::ptr::null_mut(),
-    }
+    subkeys_direct_array(s, ks(pkey), false)
 }
 
 pub fn get_attrs(
