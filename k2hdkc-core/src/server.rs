@@ -308,7 +308,8 @@ pub fn run(
                 );
                 match out.reply {
                     Some(reply) if copy => {
-                        if !crate::wire::res_is_success(reply.head.restype) {
+                        let ok = crate::wire::res_is_success(reply.head.restype);
+                        if !ok {
                             log::info!(
                                 "refused a copy: {} 0x{:016x}",
                                 crate::wire::dkccom_type_name(msg.head.comtype),
