@@ -14,8 +14,11 @@
 # Needs root (namespaces), the original stack built by ../shared/upstream/build.sh into
 # $UPSTREAM/prefix, and `make stage` done. Never run by `make test`.
 #
+# With POLL=MICROSECONDS a third cluster runs each round: ours with the slave's event loop
+# polling before it sleeps (CHMPX_LOOP_SPIN_US on the slave only; chmpx-core/src/spin.rs).
+#
 # usage: bench/k2hdkc_bench.sh      env: N (5000 per client), VLEN (128), ROUNDS (3),
-#                                        CLIENTS ("1 2 4"), UPSTREAM ($HOME/upstream)
+#                                        CLIENTS ("1 2 4"), UPSTREAM ($HOME/upstream), POLL
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 shared=$(cd "$root/../shared" && pwd)
@@ -26,10 +29,16 @@ N=${N:-5000}
 VLEN=${VLEN:-128}
 ROUNDS=${ROUNDS:-3}
 CLIENTS=${CLIENTS:-1 2 4}
+POLL=${POLL:-}
+IMPLS="ours orig"
+[ -n "$POLL" ] && IMPLS="ours poll orig"
 NSRUN=$shared/upstream/nsrun.sh
 export UPSTREAM NSRUN
 work=$(mktemp -d "${TMPDIR:-/tmp}/k2hdkc-bench.XXXXXX")
 current=""
+prefix_of() { # ours|poll|orig
+    case $1 in ours) echo "$STAGE" ;; poll) echo "$work/poll" ;; *) echo "$ORIG" ;; esac
+}
 stop_cluster() {
     [ -n "$current" ] || return 0
     CLUSTER=$work/$current PREFIX=$([ "$current" = ours ] && echo "$STAGE" || echo "$ORIG") \
@@ -49,14 +58,25 @@ for f in test_server.ini test_slave.ini; do
     sed -e 's/^MAXMQCLIENT[ \t]*=.*/MAXMQCLIENT = 16/' -e 's/^MAXQPERCLIENTMQ[ \t]*=.*/MAXQPERCLIENTMQ = 4/' \
         -e 's/^MAXMQPERCLIENT[ \t]*=.*/MAXMQPERCLIENT = 4/' "$shared/fixtures/k2hdkc/conf/$f" >"$work/conf/$f"
 done
+if [ -n "$POLL" ]; then
+    # our binaries, the slave's chmpx started with CHMPX_LOOP_SPIN_US (same pid: exec)
+    mkdir -p "$work/poll/bin"
+    ln -s "$STAGE/lib" "$work/poll/lib"
+    for b in "$STAGE"/bin/*; do ln -s "$b" "$work/poll/bin/"; done
+    rm "$work/poll/bin/chmpx"
+    printf '#!/bin/sh\ncase "$*" in *slave*) export CHMPX_LOOP_SPIN_US=%s ;; esac\nexec %s "$@"\n' \
+        "$POLL" "$STAGE/bin/chmpx" >"$work/poll/bin/chmpx"
+    chmod +x "$work/poll/bin/chmpx"
+fi
 cc -O2 -Wall -o "$work/loop-ours" "$root/bench/dkc_loop.c" -I"$STAGE/include" \
     -L"$STAGE/lib" -Wl,-rpath,"$STAGE/lib" -lk2hdkc
 cc -O2 -Wall -o "$work/loop-orig" "$root/bench/dkc_loop.c" -I"$ORIG/include" \
     -L"$ORIG/lib" -Wl,-rpath,"$ORIG/lib" -lk2hdkc -lchmpx -lk2hash -lfullock
+ln -s loop-ours "$work/loop-poll"
 
-start_cluster() { # ours|orig
-    local prefix=$ORIG
-    [ "$1" = ours ] && prefix=$STAGE
+start_cluster() { # ours|poll|orig
+    local prefix
+    prefix=$(prefix_of "$1")
     current=$1
     mkdir -p "$work/$1"
     CLUSTER=$work/$1 PREFIX=$prefix CONF_SRC=$work/conf CHECK=0 \
@@ -73,7 +93,7 @@ start_cluster() { # ours|orig
 
 results=$work/results
 for r in $(seq "$ROUNDS"); do
-    for impl in ours orig; do
+    for impl in $IMPLS; do
         start_cluster "$impl"
         for c in $CLIENTS; do
             line=$(timeout 300 "$NSRUN" "$work/loop-$impl" "$work/$impl/conf/test_slave.ini" 8031 "$N" "$VLEN" "$c" | grep RESULT) ||
@@ -86,11 +106,18 @@ done
 
 echo
 echo "medians over $ROUNDS rounds (ops/s), and ours / original:"
+median() { # IMPL CLIENTS OP
+    awk -v im="$1" -v c="$2" -v op="$3" '$3==im && ($6+0)==c { for (i=1;i<=NF;i++) if ($i==op) print $(i+1) }' "$results" |
+        sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'
+}
 for c in $CLIENTS; do
     for op in set get; do
-        o=$(awk -v c="$c" -v op="$op" '$3=="ours" && ($6+0)==c { for (i=1;i<=NF;i++) if ($i==op) print $(i+1) }' "$results" | sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}')
-        g=$(awk -v c="$c" -v op="$op" '$3=="orig" && ($6+0)==c { for (i=1;i<=NF;i++) if ($i==op) print $(i+1) }' "$results" | sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}')
+        o=$(median ours "$c" "$op"); g=$(median orig "$c" "$op")
         awk -v c="$c" -v op="$op" -v o="$o" -v g="$g" 'BEGIN{printf "  %d client(s) %s: ours %s, original %s, ratio %.1fx\n", c, op, o, g, (g>0 ? o/g : 0)}'
+        if [ -n "$POLL" ]; then
+            o=$(median poll "$c" "$op")
+            awk -v c="$c" -v op="$op" -v o="$o" -v g="$g" 'BEGIN{printf "  %d client(s) %s: ours, slave polling, %s, ratio %.1fx\n", c, op, o, (g>0 ? o/g : 0)}'
+        fi
     done
 done
 

@@ -69,7 +69,8 @@ pub struct Client {
     /// The read buffer, allocated once.
     rbuf: Vec<u8>,
     /// The receive timeout in place on the socket (None: reads block).
-    rcv_timeout: Option<Duration>,
+    /// Polling before a blocking receive (CHMPX_SPIN_US; off by default).
+    spin: crate::spin::Spinner,
     dead: bool,
 }
 
@@ -142,7 +143,7 @@ impl Client {
             responses: VecDeque::new(),
             not_sent: Vec::new(),
             rbuf: vec![0u8; 65536],
-            rcv_timeout: None,
+            spin: crate::spin::Spinner::from_env("CHMPX_SPIN_US"),
             dead: false,
         };
         Ok(c)
@@ -183,7 +184,6 @@ impl Client {
     pub fn rejoin(&mut self) -> Result<()> {
         let sock = connect_socket(&self.group, self.ctlport)?;
         self.sock = sock;
-        self.rcv_timeout = None;
         self.reader = MsgReader::default();
         self.dead = false;
         self.opened.clear();
@@ -274,56 +274,96 @@ impl Client {
     }
 
     /// One read; Ok(false) on timeout.
+    ///
+    /// The wait is `poll(POLLIN)`, not a blocking `recv`: the kernel wakes every task asleep on
+    /// a Unix socket when the peer consumes what it sent (send space freed), so a client
+    /// blocked in `recv` right after sending a request woke once for nothing each time chmpx
+    /// read it, and then again for the answer: an extra wake-up of a sleeping process per
+    /// request (docs/performance.md). `poll` is only woken for readable data.
     fn pump(&mut self, timeout: Option<Duration>) -> Result<bool> {
         if self.dead {
             return Err(ClientError::Gone);
         }
-        // The socket stays blocking. A bounded wait of a millisecond or more is the socket's
-        // receive timeout (set again only when the wanted one is more than 5% longer than the
-        // one in place, so a steady caller reads with one system call); shorter ones poll.
-        let short = timeout.filter(|d| *d < Duration::from_millis(1));
-        let want = timeout.filter(|d| *d >= Duration::from_millis(1));
-        if want != self.rcv_timeout
-            && !matches!((want, self.rcv_timeout), (Some(w), Some(c)) if c <= w && c >= w - w / 20)
-        {
-            if self.sock.set_read_timeout(want).is_err() {
-                self.dead = true;
-                return Err(ClientError::Gone);
-            }
-            self.rcv_timeout = want;
-        }
-        if let Some(d) = short {
-            let ms = d.as_millis().min(i32::MAX as u128) as i32;
-            let mut fds = [libc::pollfd {
-                fd: std::os::fd::AsRawFd::as_raw_fd(&self.sock),
-                events: libc::POLLIN,
-                revents: 0,
-            }];
-            // SAFETY: one valid pollfd for the duration of the call.
-            let n = unsafe { libc::poll(fds.as_mut_ptr(), 1, ms) };
-            if n == 0 {
-                return Ok(false);
-            }
-            if n < 0 {
-                return Ok(std::io::Error::last_os_error().kind() == ErrorKind::Interrupted);
+        let fd = std::os::fd::AsRawFd::as_raw_fd(&self.sock);
+        let t0 = std::time::Instant::now();
+        // poll a while before sleeping when configured (crate::spin); waits shorter than a
+        // millisecond never sleep anyway
+        let window = self.spin.window();
+        let sleeps = timeout.is_none_or(|d| d >= Duration::from_millis(1));
+        if sleeps && !window.is_zero() {
+            loop {
+                match self.recv_now(fd) {
+                    Ok(Some(true)) => {
+                        self.spin.waited(t0.elapsed());
+                        return Ok(true);
+                    }
+                    Ok(Some(false)) => {}
+                    Ok(None) | Err(_) => break,
+                }
+                if t0.elapsed() >= window {
+                    break;
+                }
+                std::hint::spin_loop();
             }
         }
-        let r = self.sock.read(&mut self.rbuf);
-        match r {
-            Ok(0) => {
+        let ms = match timeout {
+            None => -1,
+            Some(d) if d < Duration::from_millis(1) => 0,
+            // rounded up: never return before the caller's deadline
+            Some(d) => d.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32,
+        };
+        let mut fds = [libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        }];
+        // SAFETY: one valid pollfd for the duration of the call.
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), 1, ms) };
+        if sleeps && self.spin.enabled() {
+            self.spin.waited(t0.elapsed());
+        }
+        if n == 0 {
+            return Ok(false);
+        }
+        if n < 0 {
+            if std::io::Error::last_os_error().kind() == ErrorKind::Interrupted {
+                return Ok(true);
+            }
+            self.dead = true;
+            return Err(ClientError::Gone);
+        }
+        match self.recv_now(fd) {
+            Ok(Some(_)) => Ok(true),
+            Ok(None) | Err(_) => {
                 self.dead = true;
                 Err(ClientError::Gone)
             }
-            Ok(n) => {
-                self.reader.feed(&self.rbuf[..n]);
-                Ok(true)
-            }
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => Ok(false),
-            Err(e) if e.kind() == ErrorKind::Interrupted => Ok(true),
-            Err(_) => {
-                self.dead = true;
-                Err(ClientError::Gone)
-            }
+        }
+    }
+
+    /// One `recv` that does not wait: Some(true) data fed to the reader, Some(false) nothing
+    /// there (or interrupted), None the other end closed; Err on a socket error.
+    fn recv_now(&mut self, fd: std::os::fd::RawFd) -> std::io::Result<Option<bool>> {
+        // SAFETY: rbuf is a valid writable buffer of its length for the duration of the call.
+        let n = unsafe {
+            libc::recv(
+                fd,
+                self.rbuf.as_mut_ptr().cast(),
+                self.rbuf.len(),
+                libc::MSG_DONTWAIT,
+            )
+        };
+        if n > 0 {
+            self.reader.feed(&self.rbuf[..n as usize]);
+            return Ok(Some(true));
+        }
+        if n == 0 {
+            return Ok(None);
+        }
+        let e = std::io::Error::last_os_error();
+        match e.kind() {
+            ErrorKind::WouldBlock | ErrorKind::Interrupted => Ok(Some(false)),
+            _ => Err(e),
         }
     }
 

@@ -22,6 +22,7 @@ pub mod node;
 pub mod opts;
 pub mod ring;
 pub mod server;
+pub mod spin;
 pub mod tls;
 pub mod toolcommon;
 pub mod wire;

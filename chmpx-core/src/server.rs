@@ -234,6 +234,8 @@ fn tls_read(
 /// A running chmpx.
 pub struct Server {
     poll: Poll,
+    /// Polling before each sleep (CHMPX_LOOP_SPIN_US; off by default).
+    spin: crate::spin::Spinner,
     node: Node,
     listeners: Vec<(usize, bool, TcpListener)>,
     ipc_listener: UnixListener,
@@ -389,6 +391,7 @@ impl Server {
                 .map_err(|e| e.to_string())?;
         }
         Ok(Server {
+            spin: crate::spin::Spinner::from_env("CHMPX_LOOP_SPIN_US"),
             poll,
             node,
             listeners,
@@ -481,10 +484,29 @@ impl Server {
         let mut events = Events::with_capacity(256);
         let mut last_tick = Instant::now();
         while !self.stop {
-            match self
-                .poll
-                .poll(&mut events, Some(Duration::from_millis(500)))
-            {
+            events.clear();
+            let t0 = Instant::now();
+            let window = self.spin.window();
+            if !window.is_zero() {
+                // poll without sleeping for a while: a message that comes within the window
+                // costs no wake-up (crate::spin)
+                while self.poll.poll(&mut events, Some(Duration::ZERO)).is_ok()
+                    && events.is_empty()
+                    && t0.elapsed() < window
+                {
+                    std::hint::spin_loop();
+                }
+            }
+            let r = if events.is_empty() {
+                self.poll
+                    .poll(&mut events, Some(Duration::from_millis(500)))
+            } else {
+                Ok(())
+            };
+            if self.spin.enabled() {
+                self.spin.waited(t0.elapsed());
+            }
+            match r {
                 Ok(()) => {}
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                 Err(e) => return Err(format!("poll: {e}")),

@@ -1,0 +1,136 @@
+//! Polling before sleeping, for hosts with spare cores (opt-in).
+//!
+//! Every hop of a request wakes a sleeping process; on a virtual machine a wake-up on another
+//! core costs ~20 µs (an inter-processor interrupt and the idle vCPU's exit from the
+//! hypervisor), far more than the work of the hop (docs/performance.md). A process that polls
+//! for a short while before it sleeps catches the next message without that cost, at the price
+//! of the CPU time it polls. The window adapts like the guest halt-polling governor of Linux
+//! (`cpuidle-haltpoll`): a wait that ended within the configured maximum (during the poll or
+//! soon after going to sleep) doubles the window, up to the maximum; a longer wait halves it,
+//! so an idle or lightly loaded process soon stops polling.
+//!
+//! Off unless set: `CHMPX_LOOP_SPIN_US` for the event loop of `chmpx` (a slave, where every
+//! request passes twice, gains most), `CHMPX_SPIN_US` for the waits of client processes
+//! (libchmpx, libk2hdkc, the k2hdkc server). The value is the maximum window in microseconds.
+
+use std::time::Duration;
+
+/// The first window after a short wait.
+const START: Duration = Duration::from_micros(10);
+
+/// The adaptive polling window of one waiting loop. Pure: the caller measures the waits.
+#[derive(Debug, Clone)]
+pub struct Spinner {
+    max: Duration,
+    window: Duration,
+}
+
+impl Spinner {
+    /// A governor with the given maximum window (zero: never polls).
+    pub fn new(max: Duration) -> Spinner {
+        Spinner {
+            max,
+            window: Duration::ZERO,
+        }
+    }
+
+    /// From the environment variable `name` (microseconds; unset, empty or bad: off).
+    pub fn from_env(name: &str) -> Spinner {
+        let us = std::env::var(name)
+            .ok()
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .unwrap_or(0)
+            .min(10_000);
+        Spinner::new(Duration::from_micros(us))
+    }
+
+    /// Whether polling is configured at all.
+    pub fn enabled(&self) -> bool {
+        !self.max.is_zero()
+    }
+
+    /// How long to poll before the next sleep.
+    pub fn window(&self) -> Duration {
+        self.window
+    }
+
+    /// A wait ended after `waited` (polling and sleeping together).
+    pub fn waited(&mut self, waited: Duration) {
+        if !self.enabled() {
+            return;
+        }
+        if waited <= self.max {
+            self.window = if self.window < START {
+                START.min(self.max)
+            } else {
+                (self.window * 2).min(self.max)
+            };
+        } else {
+            self.window /= 2;
+            if self.window < START {
+                self.window = Duration::ZERO;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn us(n: u64) -> Duration {
+        Duration::from_micros(n)
+    }
+
+    #[test]
+    fn off_never_polls() {
+        let mut s = Spinner::new(Duration::ZERO);
+        for _ in 0..10 {
+            s.waited(us(1));
+        }
+        assert!(!s.enabled());
+        assert_eq!(s.window(), Duration::ZERO);
+    }
+
+    #[test]
+    fn short_waits_grow_to_the_maximum_long_ones_stop_polling() {
+        let mut s = Spinner::new(us(100));
+        assert_eq!(s.window(), Duration::ZERO);
+        s.waited(us(30));
+        assert_eq!(s.window(), us(10));
+        s.waited(us(30));
+        assert_eq!(s.window(), us(20));
+        for _ in 0..10 {
+            s.waited(us(5));
+        }
+        assert_eq!(s.window(), us(100));
+        s.waited(us(5_000));
+        assert_eq!(s.window(), us(50));
+        s.waited(us(5_000));
+        s.waited(us(5_000));
+        assert_eq!(s.window(), Duration::from_nanos(12_500));
+        s.waited(us(5_000));
+        assert_eq!(s.window(), Duration::ZERO);
+        // a wait exactly at the maximum still counts as short
+        s.waited(us(100));
+        assert_eq!(s.window(), us(10));
+    }
+
+    #[test]
+    fn a_small_maximum_caps_the_first_window() {
+        let mut s = Spinner::new(us(4));
+        s.waited(us(1));
+        assert_eq!(s.window(), us(4));
+    }
+
+    #[test]
+    fn environment_values() {
+        std::env::set_var("CHMPX_SPIN_TEST_A", " 250 ");
+        assert_eq!(Spinner::from_env("CHMPX_SPIN_TEST_A").max, us(250));
+        std::env::set_var("CHMPX_SPIN_TEST_A", "lots");
+        assert!(!Spinner::from_env("CHMPX_SPIN_TEST_A").enabled());
+        std::env::set_var("CHMPX_SPIN_TEST_A", "99999999");
+        assert_eq!(Spinner::from_env("CHMPX_SPIN_TEST_A").max, us(10_000));
+        assert!(!Spinner::from_env("CHMPX_SPIN_TEST_UNSET").enabled());
+    }
+}
