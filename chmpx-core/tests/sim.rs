@@ -820,3 +820,55 @@ fn without_domerge_merges_only_move_statuses_and_are_driven_by_hand() {
     assert_eq!(sim.gets, 0, "no client was asked for data");
     assert_eq!(command(&mut sim, 1, "ABORTMERGE"), "SUCCEED\n");
 }
+
+/// A server back from a partition still holds the DOWN records it wrote about the others
+/// while it was cut off, newer than their own last words. A server that takes such a record
+/// about a server it is connected to asks that server, which answers with a fresh record of
+/// itself: the live server is UP again in every view (before, it stayed DOWN there for good and
+/// its ring messages were dropped: c-tests/chmpx/partition.sh failed most runs).
+#[test]
+fn an_old_down_record_about_a_linked_server_is_corrected() {
+    let mut sim = Sim::new(1);
+    sim.start();
+    for n in 0..3 {
+        sim.client(n, 1, hello(true));
+    }
+    for _ in 0..3 {
+        sim.tick(1);
+    }
+    assert_eq!(sim.statuses(1), vec![CHMPXSTS_SRVIN_UP_NORMAL; 3]);
+    let (id0, id1, id2) = (
+        sim.nodes[0].chmpxid,
+        sim.nodes[1].chmpxid,
+        sim.nodes[2].chmpxid,
+    );
+    // server 2 tells server 1, as the originator of a status round, that server 0 is down
+    let mut rec = sim.nodes[2].ring.get(id0).unwrap().clone();
+    rec.status = CHMPXSTS_SRVIN_DOWN_NORMAL;
+    rec.last_status_time = ring::pack_status_time(sim.now.sec, 500_000);
+    let data = Frame::px2px(
+        id2,
+        id1,
+        sim.now,
+        &PxMsg::new(PxCom::N2StatusUpdate { servers: vec![rec] }),
+    )
+    .encode();
+    let conn = *sim
+        .ends
+        .iter()
+        .find(|(_, e)| e.node == 2 && sim.ends.get(&e.peer).is_some_and(|p| p.node == 1))
+        .expect("a connection between servers 2 and 1")
+        .0;
+    sim.apply(2, vec![Output::Send { conn, data }]);
+    sim.settle();
+    for _ in 0..3 {
+        sim.tick(1);
+    }
+    for n in 0..4 {
+        assert_eq!(
+            sim.statuses(n),
+            vec![CHMPXSTS_SRVIN_UP_NORMAL; 3],
+            "view of node {n}"
+        );
+    }
+}

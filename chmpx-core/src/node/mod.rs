@@ -875,10 +875,37 @@ impl Node {
             if rec.chmpxid == from {
                 self.said_of_itself.insert(rec.chmpxid, sec);
             }
+            let hearsay_down = rec.chmpxid != from && ring::is_down(rec.status);
+            let subject = rec.chmpxid;
             self.ring.upsert(rec);
+            if hearsay_down {
+                self.probe_if_linked(subject);
+            }
             self.recompute_operating();
             self.auto_merge();
         }
+    }
+
+    /// A third party says server `chmpxid` is down: when our own connection to it is open
+    /// and past its handshake, ask it for its status. A live server stamps its record afresh
+    /// to answer (see N2_STATUS_REQ), and its own newer word puts it back UP here; a dead one
+    /// does not answer and our link finds out. Without this, an old DOWN record (a server back
+    /// from a partition still holds those about the others) kept a live server DOWN here for
+    /// good, with its ring messages dropped as coming from a server that is not up.
+    fn probe_if_linked(&mut self, chmpxid: u64) {
+        let Some(&conn) = self.out_conn.get(&chmpxid) else {
+            return;
+        };
+        if !self
+            .conns
+            .get(&conn)
+            .is_some_and(|c| c.state == ConnState::Ready)
+        {
+            return;
+        }
+        log::info!("told that 0x{chmpxid:016x} is down while our link to it is up: asking it");
+        let data = self.px(chmpxid, PxCom::N2StatusReq);
+        self.out.push(Output::Send { conn, data });
     }
 
     fn cfg_has_server(&self, rec: &ChmpxSvr) -> bool {

@@ -152,8 +152,8 @@ impl Node {
                 if id == self.chmpxid {
                     // someone lost us: we are alive, and we missed what was written meanwhile
                     self.taken_for_dead();
-                } else {
-                    self.mark_down(id);
+                } else if self.mark_down(id) {
+                    self.probe_if_linked(id);
                 }
                 true
             }
