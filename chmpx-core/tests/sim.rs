@@ -328,6 +328,33 @@ impl Sim {
         self.settle();
     }
 
+    /// Three servers (REPLICA `replica`) and the slave, started, a client on every server,
+    /// every server in service in every view.
+    fn in_service(replica: u32) -> Sim {
+        let mut sim = Sim::new(replica);
+        sim.start();
+        for n in 0..3 {
+            sim.client(n, 1, hello(true));
+        }
+        sim.all_in_service();
+        sim
+    }
+
+    /// Three seconds pass; then every view (servers and slave) has the three servers in
+    /// service.
+    fn all_in_service(&mut self) {
+        for _ in 0..3 {
+            self.tick(1);
+        }
+        for n in 0..4 {
+            assert_eq!(
+                self.statuses(n),
+                vec![CHMPXSTS_SRVIN_UP_NORMAL; 3],
+                "view of node {n}"
+            );
+        }
+    }
+
     fn statuses(&self, node: usize) -> Vec<u64> {
         self.nodes[node]
             .ring
@@ -363,16 +390,7 @@ fn ring_converges_routes_and_survives_a_failure() {
             other => panic!("{other:?}"),
         }
     }
-    for _ in 0..3 {
-        sim.tick(1);
-    }
-    for n in 0..4 {
-        assert_eq!(
-            sim.statuses(n),
-            vec![CHMPXSTS_SRVIN_UP_NORMAL; 3],
-            "view of node {n}"
-        );
-    }
+    sim.all_in_service();
     // A client on the slave: one msgid, sends by hash; the server of slot hash % 3 gets it.
     assert!(matches!(
         sim.client(3, 7, hello(false)),
@@ -530,15 +548,7 @@ fn ring_converges_routes_and_survives_a_failure() {
 
 #[test]
 fn a_server_comes_back_and_restores_service_in() {
-    let mut sim = Sim::new(0);
-    sim.start();
-    for n in 0..3 {
-        sim.client(n, 1, hello(true));
-    }
-    for _ in 0..3 {
-        sim.tick(1);
-    }
-    assert_eq!(sim.statuses(0), vec![CHMPXSTS_SRVIN_UP_NORMAL; 3]);
+    let mut sim = Sim::in_service(0);
     // Server 2 dies and a fresh process takes its place (same configuration).
     sim.kill(2);
     sim.tick(1);
@@ -554,16 +564,7 @@ fn a_server_comes_back_and_restores_service_in() {
     let st = sim.nodes[2].ring.get(me).unwrap().status;
     assert_eq!(st & !CHMPXSTS_MASK_SUSPEND, CHMPXSTS_SRVIN_UP_NORMAL);
     sim.client(2, 1, hello(true));
-    for _ in 0..3 {
-        sim.tick(1);
-    }
-    for n in 0..4 {
-        assert_eq!(
-            sim.statuses(n),
-            vec![CHMPXSTS_SRVIN_UP_NORMAL; 3],
-            "view of node {n}"
-        );
-    }
+    sim.all_in_service();
 }
 
 impl Sim {
@@ -828,15 +829,7 @@ fn without_domerge_merges_only_move_statuses_and_are_driven_by_hand() {
 /// its ring messages were dropped: c-tests/chmpx/partition.sh failed most runs).
 #[test]
 fn an_old_down_record_about_a_linked_server_is_corrected() {
-    let mut sim = Sim::new(1);
-    sim.start();
-    for n in 0..3 {
-        sim.client(n, 1, hello(true));
-    }
-    for _ in 0..3 {
-        sim.tick(1);
-    }
-    assert_eq!(sim.statuses(1), vec![CHMPXSTS_SRVIN_UP_NORMAL; 3]);
+    let mut sim = Sim::in_service(1);
     let (id0, id1, id2) = (
         sim.nodes[0].chmpxid,
         sim.nodes[1].chmpxid,
@@ -861,14 +854,5 @@ fn an_old_down_record_about_a_linked_server_is_corrected() {
         .0;
     sim.apply(2, vec![Output::Send { conn, data }]);
     sim.settle();
-    for _ in 0..3 {
-        sim.tick(1);
-    }
-    for n in 0..4 {
-        assert_eq!(
-            sim.statuses(n),
-            vec![CHMPXSTS_SRVIN_UP_NORMAL; 3],
-            "view of node {n}"
-        );
-    }
+    sim.all_in_service();
 }
