@@ -14,8 +14,9 @@
 # Needs root (namespaces), the original stack built by ../shared/upstream/build.sh into
 # $UPSTREAM/prefix, and `make stage` done. Never run by `make test`.
 #
-# With POLL=MICROSECONDS a third cluster runs each round: ours with the slave's event loop
-# polling before it sleeps (CHMPX_LOOP_SPIN_US on the slave only; chmpx-core/src/spin.rs).
+# With POLL=MICROSECONDS a third cluster runs each round: ours with CHMPX_LOOP_SPIN_US set to
+# that value on the slave only (how long its event loop polls before it sleeps; 100 when unset,
+# POLL=0 compares with a slave that never polls; chmpx-core/src/spin.rs).
 #
 # usage: bench/k2hdkc_bench.sh      env: N (5000 per client), VLEN (128), ROUNDS (3),
 #                                        CLIENTS ("1 2 4"), UPSTREAM ($HOME/upstream), POLL
@@ -116,7 +117,7 @@ for c in $CLIENTS; do
         awk -v c="$c" -v op="$op" -v o="$o" -v g="$g" 'BEGIN{printf "  %d client(s) %s: ours %s, original %s, ratio %.1fx\n", c, op, o, g, (g>0 ? o/g : 0)}'
         if [ -n "$POLL" ]; then
             o=$(median poll "$c" "$op")
-            awk -v c="$c" -v op="$op" -v o="$o" -v g="$g" 'BEGIN{printf "  %d client(s) %s: ours, slave polling, %s, ratio %.1fx\n", c, op, o, (g>0 ? o/g : 0)}'
+            awk -v c="$c" -v op="$op" -v o="$o" -v g="$g" -v p="$POLL" 'BEGIN{printf "  %d client(s) %s: ours, CHMPX_LOOP_SPIN_US=%s on the slave, %s, ratio %.1fx\n", c, op, p, o, (g>0 ? o/g : 0)}'
         fi
     done
 done

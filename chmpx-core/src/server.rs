@@ -234,7 +234,8 @@ fn tls_read(
 /// A running chmpx.
 pub struct Server {
     poll: Poll,
-    /// Polling before each sleep (CHMPX_LOOP_SPIN_US; off by default).
+    /// Polling before each sleep (CHMPX_LOOP_SPIN_US; on a slave 100 µs unless set, off on
+    /// servers: crate::spin).
     spin: crate::spin::Spinner,
     node: Node,
     listeners: Vec<(usize, bool, TcpListener)>,
@@ -391,7 +392,14 @@ impl Server {
                 .map_err(|e| e.to_string())?;
         }
         Ok(Server {
-            spin: crate::spin::Spinner::from_env("CHMPX_LOOP_SPIN_US"),
+            spin: crate::spin::Spinner::from_env_or(
+                "CHMPX_LOOP_SPIN_US",
+                if node.is_server {
+                    0
+                } else {
+                    crate::spin::SLAVE_DEFAULT_US
+                },
+            ),
             poll,
             node,
             listeners,

@@ -9,11 +9,19 @@
 //! soon after going to sleep) doubles the window, up to the maximum; a longer wait halves it,
 //! so an idle or lightly loaded process soon stops polling.
 //!
-//! Off unless set: `CHMPX_LOOP_SPIN_US` for the event loop of `chmpx` (a slave, where every
-//! request passes twice, gains most), `CHMPX_SPIN_US` for the waits of client processes
-//! (libchmpx, libk2hdkc, the k2hdkc server). The value is the maximum window in microseconds.
+//! `CHMPX_LOOP_SPIN_US` sets the maximum window (microseconds, 0 = off) of the event loop of
+//! `chmpx`: on by default on a slave (`SLAVE_DEFAULT_US`; every request of the host's clients
+//! passes it twice), off on servers (on a host shared by several servers, polling processes take
+//! the cores from each other: three times slower in a one-host cluster here). `CHMPX_SPIN_US`
+//! does the same for the waits of client processes (libchmpx, libk2hdkc, the k2hdkc server),
+//! off unless set (two polling clients on two cores halved their throughput).
 
 use std::time::Duration;
+
+/// The maximum window of a slave's event loop when CHMPX_LOOP_SPIN_US is not set: every
+/// request of the host's clients passes a slave twice, and its polling measured never worse
+/// than sleeping (one client: gets ~1.5x, sets ~1.3x; several clients: the same or better).
+pub const SLAVE_DEFAULT_US: u64 = 100;
 
 /// The first window after a short wait.
 const START: Duration = Duration::from_micros(10);
@@ -36,10 +44,16 @@ impl Spinner {
 
     /// From the environment variable `name` (microseconds; unset, empty or bad: off).
     pub fn from_env(name: &str) -> Spinner {
+        Spinner::from_env_or(name, 0)
+    }
+
+    /// From the environment variable `name` (microseconds, 0 = off), `default_us` when it is
+    /// unset, empty or not a number.
+    pub fn from_env_or(name: &str, default_us: u64) -> Spinner {
         let us = std::env::var(name)
             .ok()
             .and_then(|v| v.trim().parse::<u64>().ok())
-            .unwrap_or(0)
+            .unwrap_or(default_us)
             .min(10_000);
         Spinner::new(Duration::from_micros(us))
     }
@@ -132,5 +146,11 @@ mod tests {
         std::env::set_var("CHMPX_SPIN_TEST_A", "99999999");
         assert_eq!(Spinner::from_env("CHMPX_SPIN_TEST_A").max, us(10_000));
         assert!(!Spinner::from_env("CHMPX_SPIN_TEST_UNSET").enabled());
+        assert_eq!(
+            Spinner::from_env_or("CHMPX_SPIN_TEST_UNSET", 100).max,
+            us(100)
+        );
+        std::env::set_var("CHMPX_SPIN_TEST_A", "0");
+        assert!(!Spinner::from_env_or("CHMPX_SPIN_TEST_A", 100).enabled());
     }
 }
