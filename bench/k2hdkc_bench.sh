@@ -42,8 +42,15 @@ prefix_of() { # ours|poll|orig
 }
 stop_cluster() {
     [ -n "$current" ] || return 0
-    CLUSTER=$work/$current PREFIX=$([ "$current" = ours ] && echo "$STAGE" || echo "$ORIG") \
+    CLUSTER=$work/$current PREFIX=$(prefix_of "$current") \
         bash "$shared/upstream/stop.sh" >/dev/null 2>&1 || true
+    if [ "$current" = orig ]; then
+        # the original's chmpx leaves its status and k2hash files and POSIX queues behind (ours
+        # has none)
+        local group
+        group=$(awk -F= '/^GROUP/ { gsub(/[ \t]/, "", $2); print $2; exit }' "$work/conf/test_server.ini")
+        [ -n "$group" ] && rm -f /dev/mqueue/"$group".* /tmp/"$group"-*.chmpx /tmp/"$group"-*.chmpx.bup* /tmp/"$group"-*.k2h
+    fi
     current=""
 }
 trap 'stop_cluster; rm -rf "$work"' EXIT

@@ -68,7 +68,6 @@ pub struct Client {
     not_sent: Vec<u64>,
     /// The read buffer, allocated once.
     rbuf: Vec<u8>,
-    /// The receive timeout in place on the socket (None: reads block).
     /// Polling before a blocking receive (CHMPX_SPIN_US; off by default).
     spin: crate::spin::Spinner,
     dead: bool,
@@ -285,13 +284,13 @@ impl Client {
             return Err(ClientError::Gone);
         }
         let fd = std::os::fd::AsRawFd::as_raw_fd(&self.sock);
-        let t0 = std::time::Instant::now();
-        // poll a while before sleeping when configured (crate::spin); waits shorter than a
-        // millisecond never sleep anyway
-        let window = self.spin.window();
+        // poll a while before sleeping when configured (crate::spin; the clock is read only
+        // then); waits shorter than a millisecond never sleep anyway
         let sleeps = timeout.is_none_or(|d| d >= Duration::from_millis(1));
-        if sleeps && !window.is_zero() {
-            loop {
+        let t0 = (sleeps && self.spin.enabled()).then(Instant::now);
+        if let Some(t0) = t0 {
+            let window = self.spin.window();
+            while !window.is_zero() {
                 match self.recv_now(fd) {
                     Ok(Some(true)) => {
                         self.spin.waited(t0.elapsed());
@@ -319,7 +318,7 @@ impl Client {
         }];
         // SAFETY: one valid pollfd for the duration of the call.
         let n = unsafe { libc::poll(fds.as_mut_ptr(), 1, ms) };
-        if sleeps && self.spin.enabled() {
+        if let Some(t0) = t0 {
             self.spin.waited(t0.elapsed());
         }
         if n == 0 {

@@ -493,12 +493,13 @@ impl Server {
         let mut last_tick = Instant::now();
         while !self.stop {
             events.clear();
-            let t0 = Instant::now();
-            let window = self.spin.window();
-            if !window.is_zero() {
-                // poll without sleeping for a while: a message that comes within the window
-                // costs no wake-up (crate::spin)
-                while self.poll.poll(&mut events, Some(Duration::ZERO)).is_ok()
+            // poll without sleeping for a while: a message that comes within the window costs
+            // no wake-up (crate::spin; the clock is read only when polling is on)
+            let t0 = self.spin.enabled().then(Instant::now);
+            if let Some(t0) = t0 {
+                let window = self.spin.window();
+                while !window.is_zero()
+                    && self.poll.poll(&mut events, Some(Duration::ZERO)).is_ok()
                     && events.is_empty()
                     && t0.elapsed() < window
                 {
@@ -511,7 +512,7 @@ impl Server {
             } else {
                 Ok(())
             };
-            if self.spin.enabled() {
+            if let Some(t0) = t0 {
                 self.spin.waited(t0.elapsed());
             }
             match r {
