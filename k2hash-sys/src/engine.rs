@@ -12,6 +12,7 @@
 use crate::error::{corrupt, invalid, K2hError, Result};
 use crate::format::*;
 use crate::hash;
+use crate::hints::Hints;
 use crate::lock::{LockTable, ALLOC_LOCK, STRUCT_LOCK};
 use crate::rcache::{self, Found, Tag, ValueOut};
 use crate::store::Store;
@@ -235,6 +236,8 @@ pub struct Db {
     /// Values read, tagged with the lock generations they were read under (`rcache`); None
     /// when caching is off or the lock table is private (writers elsewhere would not be seen).
     rcache: Option<rcache::Cache>,
+    /// Where keys' elements were last seen (`hints`); None when turned off.
+    hints: Option<Hints>,
 }
 
 /// Current time from CLOCK_REALTIME_COARSE as (sec, nsec).
@@ -421,6 +424,7 @@ impl Db {
             payload: page_size - PAGEHEAD_SIZE,
             areas_idx: AreaIndex::new(),
             rcache: rcache::Cache::new(),
+            hints: Hints::new(),
         })
     }
 
@@ -466,6 +470,14 @@ impl Db {
             Err(_) => return,
         };
         v.sort_unstable();
+        if let Some(hs) = &self.hints {
+            let slots: u64 = v
+                .iter()
+                .filter(|a| a.2 == AREA_ELEMENT)
+                .map(|a| (a.1 - a.0) / ELEMENT_SIZE)
+                .sum();
+            hs.set_slots(slots);
+        }
         self.areas_idx.store(&v, epoch);
     }
 
@@ -820,6 +832,76 @@ impl Db {
             e = self.link(e, E_SAME)?;
         }
         Ok(None)
+    }
+
+    /// `find_in` for a read: first where this process last saw the key (`hints`), checked;
+    /// the element found is remembered. The stripe lock of `ck` is held.
+    #[inline]
+    fn find_read(&self, ck: u64, h: u64, s: u64, key: &[u8]) -> Result<Option<u64>> {
+        let Some(hs) = &self.hints else {
+            return self.find_in(ck, h, s, key);
+        };
+        if let Some((e, page)) = hs.get(h) {
+            if self.hint_holds(e, page, h, key) {
+                return Ok(Some(e));
+            }
+        }
+        let found = self.find_in(ck, h, s, key)?;
+        if let Some(e) = found {
+            self.hint(h, e);
+        }
+        Ok(found)
+    }
+
+    /// Whether element `e` (a hint) holds `key` of full hash `h`: on an element slot, with the
+    /// hash and exactly the key (see `hints` for why that is enough). Never an error. `page`
+    /// is where the value started when the hint was taken: it is fetched with the element,
+    /// and so are the page after it (the rest of a longer value) and the page before it (most
+    /// likely the key's, written just before the value), as pages are handed out in order.
+    fn hint_holds(&self, e: u64, page: u64, h: u64, key: &[u8]) -> bool {
+        let st = &self.st;
+        st.prefetch(e);
+        st.prefetch(e + 64);
+        st.prefetch(e + ELEMENT_SIZE - 1);
+        if page != 0 {
+            for p in [
+                page,
+                page + self.page_size,
+                page.wrapping_sub(self.page_size),
+            ] {
+                st.pg_prefetch(p);
+                st.pg_prefetch(p + 64);
+            }
+        }
+        if self.check_elem(e).is_err() || st.u64(e + E_HASH).ok() != Some(h) {
+            return false;
+        }
+        if let (Ok(k), Ok(v)) = (st.u64(e + E_KEY), st.u64(e + E_VALUE)) {
+            if v != page {
+                st.pg_prefetch(v);
+                st.pg_prefetch(v + 64);
+            }
+            if k != page.wrapping_sub(self.page_size) {
+                st.pg_prefetch(k);
+            }
+        }
+        self.key_eq(e, key).unwrap_or(false)
+    }
+
+    /// Ask early for the line of the hint of `h` (it loads while the lock is taken).
+    #[inline(always)]
+    fn prefetch_hint(&self, h: u64) {
+        if let Some(hs) = &self.hints {
+            hs.prefetch(h);
+        }
+    }
+
+    /// Remember where `key` (full hash `h`) now is: element `e` (just read or written).
+    #[inline]
+    fn hint(&self, h: u64, e: u64) {
+        if let Some(hs) = &self.hints {
+            hs.put(h, e, self.st.u64(e + E_VALUE).unwrap_or(0));
+        }
     }
 
     fn key_eq(&self, e: u64, key: &[u8]) -> Result<bool> {
@@ -1382,7 +1464,8 @@ impl Db {
     pub fn get_into(&self, key: &[u8], parts: Parts, el: &mut Element) -> Result<bool> {
         Self::check_key(key)?;
         let (h, s) = hash::hashes(key);
-        self.read_slot(h, |ck| match self.find_in(ck, h, s, key)? {
+        self.prefetch_hint(h);
+        self.read_slot(h, |ck| match self.find_read(ck, h, s, key)? {
             Some(e) => self.read_parts_into(e, parts, el).map(|()| true),
             None => Ok(false),
         })
@@ -1399,7 +1482,8 @@ impl Db {
     ) -> Result<bool> {
         Self::check_key(key)?;
         let (h, s) = hash::hashes(key);
-        self.read_slot(h, |ck| match self.find_in(ck, h, s, key)? {
+        self.prefetch_hint(h);
+        self.read_slot(h, |ck| match self.find_read(ck, h, s, key)? {
             None => {
                 *tag = None;
                 Ok(false)
@@ -1531,6 +1615,7 @@ impl Db {
                     }
                     let ne = self.new_element(h, s, key, &el)?;
                     self.insert(ck, ne)?;
+                    self.hint(h, ne);
                     grew = Some(ck);
                 }
                 Change::Replace {
@@ -1557,6 +1642,7 @@ impl Db {
                         };
                         let ne = self.new_element(h, s, key, &el)?;
                         self.insert(ck, ne)?;
+                        self.hint(h, ne);
                         grew = Some(ck);
                     }
                 },

@@ -335,6 +335,9 @@ impl K2h {
             return Err(None);
         }
         let ch = rcache::key_hash(key);
+        if !rcache::seen_recently(ch) {
+            return Err(None);
+        }
         match db.cached_value(key, ch, out) {
             Found::Hit(n) => Ok(n),
             Found::Stale(state, age) => Err(rcache::admit_stale(ch, state, age).then_some(ch)),

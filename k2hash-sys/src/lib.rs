@@ -10,6 +10,7 @@ pub mod dump;
 pub mod engine;
 pub mod error;
 pub mod format;
+pub mod hints;
 pub use k2hash_hash as hash;
 pub mod k2h;
 pub mod lists;

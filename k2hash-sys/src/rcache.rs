@@ -114,7 +114,7 @@ fn tail_word(r: &[u8]) -> u64 {
 /// Ask for the line of `w` (a hint: the value lines of a record load while its head is
 /// compared).
 #[inline(always)]
-fn prefetch(w: *const AtomicU64) {
+pub(crate) fn prefetch(w: *const AtomicU64) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: a prefetch never faults, whatever the address.
     unsafe {
@@ -135,7 +135,7 @@ fn words(bytes: usize) -> usize {
 }
 
 /// An anonymous private mapping of zeroed atomics (pages are only backed once touched).
-struct Words {
+pub(crate) struct Words {
     p: *mut AtomicU64,
     n: usize,
 }
@@ -147,11 +147,16 @@ unsafe impl Sync for Words {}
 
 impl Words {
     fn new(n: usize) -> Option<Words> {
+        Words::map(n, true)
+    }
+
+    /// `n` words; with `huge`, large mappings on 2 MiB boundaries and in huge pages where the
+    /// system allows (a lookup then costs no page walk, and a fill of fresh memory few page
+    /// faults; but the first touch backs 2 MiB).
+    pub(crate) fn map(n: usize, huge: bool) -> Option<Words> {
         const HUGE: usize = 2 << 20;
         let bytes = n * 8;
-        // large rings on 2 MiB boundaries and in huge pages where the system allows: a lookup
-        // then costs no page walk, and a fill of fresh memory few page faults
-        let extra = if bytes >= HUGE { HUGE } else { 0 };
+        let extra = if huge && bytes >= HUGE { HUGE } else { 0 };
         // SAFETY: a fresh anonymous mapping; checked below.
         let p = unsafe {
             libc::mmap(
@@ -205,7 +210,7 @@ impl Words {
     }
 
     #[inline(always)]
-    fn at(&self, i: usize) -> &AtomicU64 {
+    pub(crate) fn at(&self, i: usize) -> &AtomicU64 {
         debug_assert!(i < self.n);
         // SAFETY: callers index below `n` (checked by them against the ring or index size);
         // the mapping is page aligned and zero-filled, a valid AtomicU64 array.
@@ -333,6 +338,57 @@ fn now_ms() -> u32 {
     // SAFETY: clock_gettime writes into the timespec we pass.
     unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC_COARSE, &mut ts) };
     (ts.tv_sec as u64 * 1000 + ts.tv_nsec as u64 / 1_000_000) as u32
+}
+
+/// Whether this thread read the key of cache hash `h` a short while ago (among about the last
+/// 30,000 keys it read without the cache); if not, it is noted now. Only such keys are looked
+/// up in the cache and cached: a record costs more to fill (the copy, and fresh memory while
+/// the ring is new) than a read of the store through a location hint (`hints`), and saves
+/// about half of one on each later read, so only keys read again and again soon pay for
+/// theirs; and a lookup of a key not cached costs a cache miss of its own. Keys read once, or
+/// read in passes over a working set larger than this window, are left to the store. The
+/// window: 4,096 sets of eight 16-bit fingerprints (16 bytes each), per thread; a key not found
+/// takes a free way, else one picked at random. (Keys sharing a slot, or more keys than ways in
+/// a set, would push each other out on every pass over them, and never be cached, if the way
+/// were fixed or the oldest.)
+pub fn seen_recently(h: u64) -> bool {
+    const SETS: usize = 4096;
+    thread_local! {
+        static SEEN: std::cell::RefCell<(Vec<u128>, u64)> =
+            const { std::cell::RefCell::new((Vec::new(), 0x9E37_79B9_7F4A_7C15)) };
+    }
+    SEEN.with(|seen| {
+        let Ok(mut seen) = seen.try_borrow_mut() else {
+            return true;
+        };
+        let (sets, rng) = &mut *seen;
+        if sets.is_empty() {
+            sets.resize(SETS, 0);
+        }
+        let fp = ((h >> 48) | 1) as u128;
+        let Some(set) = sets.get_mut((h as usize) & (SETS - 1)) else {
+            return true;
+        };
+        // the ways equal to `fp`, and the free ones, eight lanes at a time
+        const LOW: u128 = 0x0001_0001_0001_0001_0001_0001_0001_0001;
+        const HIGH: u128 = LOW << 15;
+        let zero_lanes = |x: u128| x.wrapping_sub(LOW) & !x & HIGH;
+        if zero_lanes(*set ^ fp.wrapping_mul(LOW)) != 0 {
+            return true;
+        }
+        let free = zero_lanes(*set);
+        let shift = if free != 0 {
+            free.trailing_zeros() - 15
+        } else {
+            // xorshift
+            *rng ^= *rng << 13;
+            *rng ^= *rng >> 7;
+            *rng ^= *rng << 17;
+            16 * (*rng >> 61) as u32
+        };
+        *set = (*set & !(0xFFFF << shift)) | (fp << shift);
+        false
+    })
 }
 
 /// After `Found::Stale(state, age)`: whether to cache the value read now. After a change of
@@ -782,6 +838,32 @@ mod tests {
             Found::Hit(_) => Some(v),
             _ => None,
         }
+    }
+
+    #[test]
+    fn keys_seen_recently() {
+        // eight keys of one set (same low 12 bits): each is new once, then seen
+        let keys: Vec<u64> = (1..=8u64).map(|i| (i << 49) | 0x0ABC).collect();
+        for &k in &keys {
+            assert!(!seen_recently(k));
+        }
+        for _ in 0..3 {
+            for &k in &keys {
+                assert!(seen_recently(k));
+            }
+        }
+        // a ninth pushes one of them out, at random
+        assert!(!seen_recently((9 << 49) | 0x0ABC));
+        assert_eq!(keys.iter().filter(|&&k| seen_recently(k)).count(), 7);
+        // a working set far larger than the window is hardly ever seen again
+        let many: Vec<u64> = (0..200_000u64)
+            .map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15))
+            .collect();
+        for &k in &many {
+            seen_recently(k);
+        }
+        let again = many.iter().filter(|&&k| seen_recently(k)).count();
+        assert!(again < 20_000, "{again} of 200,000 seen again");
     }
 
     #[test]

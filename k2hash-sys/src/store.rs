@@ -237,6 +237,22 @@ impl Store {
         Ok(())
     }
 
+    /// Ask for the line of `off` (a hint; nothing when it is not mapped).
+    #[inline(always)]
+    pub fn prefetch(&self, off: u64) {
+        if off < self.valid_len() {
+            crate::rcache::prefetch(self.at(off) as *const std::sync::atomic::AtomicU64);
+        }
+    }
+
+    /// `prefetch` for a data page (nothing in partial mapping mode, where pages are read).
+    #[inline(always)]
+    pub fn pg_prefetch(&self, off: u64) {
+        if self.fullmap {
+            self.prefetch(off);
+        }
+    }
+
     // ---- data page access: pread/pwrite in partial mapping mode ----
 
     #[inline]

@@ -136,9 +136,43 @@ fn child() -> bool {
                     .unwrap();
             }
         }
+        "churn" => churn(&k),
         r => panic!("unknown role {r}"),
     }
     true
+}
+
+/// Keys of the location-hint test, and what `churn` leaves under each.
+const CHURN_KEYS: usize = 3000;
+fn churned(i: usize) -> Option<Vec<u8>> {
+    match i % 4 {
+        0 => Some(format!("v{i}").into_bytes()), // untouched
+        1 => None,                               // removed
+        2 => Some(format!("new-{i}-longer").into_bytes()), // removed, written again
+        _ => None,                               // renamed away
+    }
+}
+
+/// Free elements and hand them out again, for other keys and for the same keys: a hint held
+/// by another process then points at an element that is free, or holds another key, or holds
+/// the same key again.
+fn churn(k: &K2h) {
+    for i in (1..CHURN_KEYS).step_by(4) {
+        k.remove(format!("h{i}").as_bytes()).unwrap();
+    }
+    for i in (2..CHURN_KEYS).step_by(4) {
+        k.remove(format!("h{i}").as_bytes()).unwrap();
+    }
+    for i in (2..CHURN_KEYS).step_by(4) {
+        let v = churned(i).unwrap();
+        k.set_value(format!("h{i}").as_bytes(), &v, None, None)
+            .unwrap();
+    }
+    for i in (3..CHURN_KEYS).step_by(4) {
+        assert!(k
+            .rename(format!("h{i}").as_bytes(), format!("moved{i}").as_bytes())
+            .unwrap());
+    }
 }
 
 fn run_child(role: &str, path: &Path, test: &str) -> std::process::Child {
@@ -263,8 +297,11 @@ fn compaction_and_replacement_keep_reads_right() {
         )
         .unwrap();
     }
-    for i in 0..300 {
-        assert!(get(&k, &format!("k{i}")).is_some());
+    // a key is cached from its second read on (the first one notes it, `seen_recently`)
+    for _ in 0..2 {
+        for i in 0..300 {
+            assert!(get(&k, &format!("k{i}")).is_some());
+        }
     }
     assert!(cached(&k, "k0"));
     for i in 100..300 {
@@ -297,9 +334,11 @@ fn values_with_attributes_are_not_cached() {
     k.set_value(b"plain", b"v", None, None).unwrap();
     k.set_value(b"expiring", b"v", None, Some(3600)).unwrap();
     k.set_value(b"secret", b"v", Some("pw"), None).unwrap();
-    for key in ["plain", "expiring", "secret"] {
-        let _ = get(&k, key);
-        let _ = k.get(key.as_bytes(), Protect::Yes(Some("pw"))).unwrap();
+    for _ in 0..2 {
+        for key in ["plain", "expiring", "secret"] {
+            let _ = get(&k, key);
+            let _ = k.get(key.as_bytes(), Protect::Yes(Some("pw"))).unwrap();
+        }
     }
     assert!(cached(&k, "plain"));
     assert!(!cached(&k, "expiring"));
@@ -318,6 +357,8 @@ fn keys_written_between_reads_are_cached_again_once_reads_repeat() {
     let k = K2h::open_mem(layout()).unwrap();
     k.set_value(b"k", b"1", None, None).unwrap();
     assert_eq!(get(&k, "k").unwrap(), b"1");
+    assert!(!cached(&k, "k"), "a key read once is not cached");
+    assert_eq!(get(&k, "k").unwrap(), b"1");
     assert!(cached(&k, "k"));
     for n in 2..10 {
         // written between reads: read from the store (and cached again only when the
@@ -330,4 +371,68 @@ fn keys_written_between_reads_are_cached_again_once_reads_repeat() {
     assert_eq!(get(&k, "k").unwrap(), b"9");
     assert_eq!(get(&k, "k").unwrap(), b"9");
     assert!(cached(&k, "k"));
+}
+
+#[test]
+fn location_hints_follow_elements_freed_and_reused_by_another_process() {
+    if child() {
+        return;
+    }
+    let d = common::tempdir();
+    let path = d.path().join("h.k2h");
+    let k = open(&path);
+    for i in 0..CHURN_KEYS {
+        k.set_value(
+            format!("h{i}").as_bytes(),
+            format!("v{i}").as_bytes(),
+            None,
+            None,
+        )
+        .unwrap();
+    }
+    // read every key (hints of this process), twice (the second read caches some)
+    for _ in 0..2 {
+        for i in 0..CHURN_KEYS {
+            assert_eq!(
+                get(&k, &format!("h{i}")),
+                Some(format!("v{i}").into_bytes())
+            );
+        }
+    }
+    let test = "location_hints_follow_elements_freed_and_reused_by_another_process";
+    assert!(run_child("churn", &path, test).wait().unwrap().success());
+    for _ in 0..2 {
+        for i in 0..CHURN_KEYS {
+            assert_eq!(get(&k, &format!("h{i}")), churned(i), "h{i}");
+        }
+        for i in (3..CHURN_KEYS).step_by(4) {
+            let want = format!("v{i}").into_bytes();
+            assert_eq!(get(&k, &format!("moved{i}")), Some(want), "moved{i}");
+        }
+    }
+    // the same after the file shrank (elements moved to other offsets)
+    while k.db().compress_last_area().unwrap() {}
+    for i in 0..CHURN_KEYS {
+        assert_eq!(
+            get(&k, &format!("h{i}")),
+            churned(i),
+            "h{i} after compaction"
+        );
+    }
+    // and in this process's own churn (its hints are replaced as it goes)
+    let m = K2h::open_mem(layout()).unwrap();
+    for i in 0..CHURN_KEYS {
+        m.set_value(
+            format!("h{i}").as_bytes(),
+            format!("v{i}").as_bytes(),
+            None,
+            None,
+        )
+        .unwrap();
+        assert!(get(&m, &format!("h{i}")).is_some());
+    }
+    churn(&m);
+    for i in 0..CHURN_KEYS {
+        assert_eq!(get(&m, &format!("h{i}")), churned(i), "h{i} in memory");
+    }
 }
