@@ -240,6 +240,13 @@ pub struct Db {
     hints: Option<Hints>,
 }
 
+/// A key about to be read (`Db::read_key`): checked and hashed once.
+pub struct ReadKey<'k> {
+    key: &'k [u8],
+    h: u64,
+    s: u64,
+}
+
 /// Current time from CLOCK_REALTIME_COARSE as (sec, nsec).
 pub fn now_coarse() -> (i64, i64) {
     let mut ts = libc::timespec {
@@ -834,14 +841,16 @@ impl Db {
         Ok(None)
     }
 
-    /// `find_in` for a read: first where this process last saw the key (`hints`), checked;
-    /// the element found is remembered. The stripe lock of `ck` is held.
+    /// `find_in` for a read: first the element where this process last saw the key (`hint`,
+    /// from `ReadKey::hint`), checked; the element found is remembered. The stripe lock of
+    /// `ck` is held.
     #[inline]
-    fn find_read(&self, ck: u64, h: u64, s: u64, key: &[u8]) -> Result<Option<u64>> {
-        let Some(hs) = &self.hints else {
+    fn find_read(&self, ck: u64, k: &ReadKey, hint: Option<(u64, u64)>) -> Result<Option<u64>> {
+        let (h, s, key) = (k.h, k.s, k.key);
+        if self.hints.is_none() {
             return self.find_in(ck, h, s, key);
-        };
-        if let Some((e, page)) = hs.get(h) {
+        }
+        if let Some((e, page)) = hint {
             if self.hint_holds(e, page, h, key) {
                 return Ok(Some(e));
             }
@@ -851,6 +860,28 @@ impl Db {
             self.hint(h, e);
         }
         Ok(found)
+    }
+
+    /// The hint of `k` (see `hints`), its element and pages asked for: read before the stripe
+    /// lock is taken, so they load while it is.
+    #[inline]
+    fn hint_of(&self, k: &ReadKey) -> Option<(u64, u64)> {
+        let (e, page) = self.hints.as_ref()?.get(k.h)?;
+        let st = &self.st;
+        st.prefetch(e);
+        st.prefetch(e + 64);
+        st.prefetch(e + ELEMENT_SIZE - 1);
+        if page != 0 {
+            for p in [
+                page,
+                page + self.page_size,
+                page.wrapping_sub(self.page_size),
+            ] {
+                st.pg_prefetch(p);
+                st.pg_prefetch(p + 64);
+            }
+        }
+        Some((e, page))
     }
 
     /// Whether element `e` (a hint) holds `key` of full hash `h`: on an element slot, with the
@@ -886,14 +917,6 @@ impl Db {
             }
         }
         self.key_eq(e, key).unwrap_or(false)
-    }
-
-    /// Ask early for the line of the hint of `h` (it loads while the lock is taken).
-    #[inline(always)]
-    fn prefetch_hint(&self, h: u64) {
-        if let Some(hs) = &self.hints {
-            hs.prefetch(h);
-        }
     }
 
     /// Remember where `key` (full hash `h`) now is: element `e` (just read or written).
@@ -1462,28 +1485,41 @@ impl Db {
     /// `get` into a caller's element (its buffers are cleared and reused): no allocation once
     /// they are large enough. False when the key does not exist.
     pub fn get_into(&self, key: &[u8], parts: Parts, el: &mut Element) -> Result<bool> {
+        self.get_key_into(&self.read_key(key)?, parts, el)
+    }
+
+    /// A key about to be read: checked, hashed, and the line of its hint asked for, so it
+    /// loads while the caller does other work (such as looking into the value cache).
+    #[inline]
+    pub fn read_key<'k>(&self, key: &'k [u8]) -> Result<ReadKey<'k>> {
         Self::check_key(key)?;
         let (h, s) = hash::hashes(key);
-        self.prefetch_hint(h);
-        self.read_slot(h, |ck| match self.find_read(ck, h, s, key)? {
+        if let Some(hs) = &self.hints {
+            hs.prefetch(h);
+        }
+        Ok(ReadKey { key, h, s })
+    }
+
+    /// `get_into` of a key from `read_key`.
+    pub fn get_key_into(&self, k: &ReadKey, parts: Parts, el: &mut Element) -> Result<bool> {
+        let hint = self.hint_of(k);
+        self.read_slot(k.h, |ck| match self.find_read(ck, k, hint)? {
             Some(e) => self.read_parts_into(e, parts, el).map(|()| true),
             None => Ok(false),
         })
     }
 
-    /// `get_into`, also telling under what the element was read (`tag`, set when found), for
-    /// the read cache.
-    pub fn get_into_tagged(
+    /// `get_key_into`, also telling under what the element was read (`tag`, set when found),
+    /// for the read cache.
+    pub fn get_key_into_tagged(
         &self,
-        key: &[u8],
+        k: &ReadKey,
         parts: Parts,
         el: &mut Element,
         tag: &mut Option<Tag>,
     ) -> Result<bool> {
-        Self::check_key(key)?;
-        let (h, s) = hash::hashes(key);
-        self.prefetch_hint(h);
-        self.read_slot(h, |ck| match self.find_read(ck, h, s, key)? {
+        let hint = self.hint_of(k);
+        self.read_slot(k.h, |ck| match self.find_read(ck, k, hint)? {
             None => {
                 *tag = None;
                 Ok(false)

@@ -45,6 +45,8 @@ const OFF_BITS: u32 = 40;
 const OFF_MASK: u64 = (1 << OFF_BITS) - 1;
 const TAG_AT: u32 = OFF_BITS;
 const TAG_MASK: u64 = (1 << (64 - TAG_AT)) - 1;
+/// From this size on the table is advised into huge pages.
+const HUGE_BYTES: usize = 2 << 20;
 
 pub struct Hints {
     words: OnceLock<Option<Words>>,
@@ -108,6 +110,7 @@ impl Hints {
             self.bits.store(want, Ordering::Relaxed); // nothing to move yet
             return;
         };
+        Self::advise(w, want);
         // Publish the new size first: lookups meanwhile may miss hints not moved yet, and a
         // hint stored meanwhile lands in its new set; both only cost a walk.
         self.bits.store(want, Ordering::Relaxed);
@@ -129,6 +132,15 @@ impl Hints {
                         .compare_exchange(v, 0, Ordering::Relaxed, Ordering::Relaxed);
                 }
             }
+        }
+    }
+
+    /// A table of 2 MiB or more goes into huge pages where the system allows: every read looks
+    /// at a random line of it, and with small pages most of those need a page walk.
+    fn advise(w: &Words, bits: u32) {
+        let used = SET_WORDS << (bits - WAY_BITS);
+        if used * 8 >= HUGE_BYTES {
+            w.advise_huge(used);
         }
     }
 
@@ -170,7 +182,11 @@ impl Hints {
         }
         let Some(w) = self
             .words
-            .get_or_init(|| Words::map(SET_WORDS << (MAX_BITS - WAY_BITS), false))
+            .get_or_init(|| {
+                let w = Words::map(SET_WORDS << (MAX_BITS - WAY_BITS), true, false)?;
+                Self::advise(&w, self.bits.load(Ordering::Relaxed));
+                Some(w)
+            })
             .as_ref()
         else {
             return;

@@ -147,13 +147,13 @@ unsafe impl Sync for Words {}
 
 impl Words {
     fn new(n: usize) -> Option<Words> {
-        Words::map(n, true)
+        Words::map(n, true, true)
     }
 
-    /// `n` words; with `huge`, large mappings on 2 MiB boundaries and in huge pages where the
-    /// system allows (a lookup then costs no page walk, and a fill of fresh memory few page
-    /// faults; but the first touch backs 2 MiB).
-    pub(crate) fn map(n: usize, huge: bool) -> Option<Words> {
+    /// `n` words; with `huge`, large mappings on 2 MiB boundaries, and with `advise` in huge
+    /// pages where the system allows (a lookup then costs no page walk, and a fill of fresh
+    /// memory few page faults; but the first touch backs 2 MiB). See `advise_huge`.
+    pub(crate) fn map(n: usize, huge: bool, advise: bool) -> Option<Words> {
         const HUGE: usize = 2 << 20;
         let bytes = n * 8;
         let extra = if huge && bytes >= HUGE { HUGE } else { 0 };
@@ -184,7 +184,9 @@ impl Words {
                 if tail > 0 {
                     libc::munmap((aligned + bytes) as *mut libc::c_void, tail);
                 }
-                libc::madvise(aligned as *mut libc::c_void, bytes, libc::MADV_HUGEPAGE);
+                if advise {
+                    libc::madvise(aligned as *mut libc::c_void, bytes, libc::MADV_HUGEPAGE);
+                }
             }
             start = aligned;
         }
@@ -192,6 +194,18 @@ impl Words {
             p: start as *mut AtomicU64,
             n,
         })
+    }
+
+    /// Ask for huge pages for the first `n` words (from then on, as they are touched).
+    pub(crate) fn advise_huge(&self, n: usize) {
+        // SAFETY: advice on a range of our own mapping (clamped to it); failure is harmless.
+        unsafe {
+            libc::madvise(
+                self.p as *mut libc::c_void,
+                n.min(self.n) * 8,
+                libc::MADV_HUGEPAGE,
+            )
+        };
     }
 
     /// The `i`th 4-byte half-word (below 2 `n`).
