@@ -354,33 +354,54 @@ fn now_ms() -> u32 {
     (ts.tv_sec as u64 * 1000 + ts.tv_nsec as u64 / 1_000_000) as u32
 }
 
-/// Whether this thread read the key of cache hash `h` a short while ago (among about the last
-/// 30,000 keys it read without the cache); if not, it is noted now. Only such keys are looked
-/// up in the cache and cached: a record costs more to fill (the copy, and fresh memory while
-/// the ring is new) than a read of the store through a location hint (`hints`), and saves
-/// about half of one on each later read, so only keys read again and again soon pay for
-/// theirs; and a lookup of a key not cached costs a cache miss of its own. Keys read once, or
-/// read in passes over a working set larger than this window, are left to the store. The
-/// window: 4,096 sets of eight 16-bit fingerprints (16 bytes each), per thread; a key not found
-/// takes a free way, else one picked at random. (Keys sharing a slot, or more keys than ways in
-/// a set, would push each other out on every pass over them, and never be cached, if the way
-/// were fixed or the oldest.)
+/// Whether the key of cache hash `h` is worth looking up in the value cache (and caching):
+/// this thread read it a short while ago (among about the last 30,000 keys it read without the
+/// cache), or twice already over a longer while (about the last 150,000). If not, the read is
+/// noted now. A record costs more to fill (the copy, and fresh memory while the ring is new)
+/// than a read of the store through a location hint (`hints`), and saves about half of one on
+/// each later read, so only keys read again soon, or read again and again, pay for theirs; and
+/// a lookup of a key not cached costs a cache miss of its own. Keys read once, or twice in
+/// passes over many keys, are left to the store.
+///
+/// The short window: 4,096 sets of eight 16-bit fingerprints (16 bytes each), per thread; a key
+/// not found takes a free way, else one picked at random (keys sharing a slot, or more keys
+/// than ways in a set, would push each other out on every pass over them, and never be cached,
+/// if the way were fixed or the oldest). The long one: two bitmaps of 2^20 bits (keys read
+/// once, keys read twice; two bits a key), cleared after 150,000 keys.
 pub fn seen_recently(h: u64) -> bool {
     const SETS: usize = 4096;
+    const LONG_WORDS: usize = (1 << 20) / 64;
+    const LONG_KEYS: u32 = 150_000;
+    struct Seen {
+        sets: Vec<u128>,
+        rng: u64,
+        once: Vec<u64>,
+        twice: Vec<u64>,
+        noted: u32,
+    }
     thread_local! {
-        static SEEN: std::cell::RefCell<(Vec<u128>, u64)> =
-            const { std::cell::RefCell::new((Vec::new(), 0x9E37_79B9_7F4A_7C15)) };
+        static SEEN: std::cell::RefCell<Seen> = const {
+            std::cell::RefCell::new(Seen {
+                sets: Vec::new(),
+                rng: 0x9E37_79B9_7F4A_7C15,
+                once: Vec::new(),
+                twice: Vec::new(),
+                noted: 0,
+            })
+        };
     }
     SEEN.with(|seen| {
         let Ok(mut seen) = seen.try_borrow_mut() else {
             return true;
         };
-        let (sets, rng) = &mut *seen;
-        if sets.is_empty() {
-            sets.resize(SETS, 0);
+        let seen = &mut *seen;
+        if seen.sets.is_empty() {
+            seen.sets.resize(SETS, 0);
+            seen.once.resize(LONG_WORDS, 0);
+            seen.twice.resize(LONG_WORDS, 0);
         }
         let fp = ((h >> 48) | 1) as u128;
-        let Some(set) = sets.get_mut((h as usize) & (SETS - 1)) else {
+        let Some(set) = seen.sets.get_mut((h as usize) & (SETS - 1)) else {
             return true;
         };
         // the ways equal to `fp`, and the free ones, eight lanes at a time
@@ -395,12 +416,41 @@ pub fn seen_recently(h: u64) -> bool {
             free.trailing_zeros() - 15
         } else {
             // xorshift
-            *rng ^= *rng << 13;
-            *rng ^= *rng >> 7;
-            *rng ^= *rng << 17;
-            16 * (*rng >> 61) as u32
+            let r = &mut seen.rng;
+            *r ^= *r << 13;
+            *r ^= *r >> 7;
+            *r ^= *r << 17;
+            16 * (*r >> 61) as u32
         };
         *set = (*set & !(0xFFFF << shift)) | (fp << shift);
+        // the long window
+        let bits = [
+            (h >> 12) as usize & ((1 << 20) - 1),
+            (h >> 32) as usize & ((1 << 20) - 1),
+        ];
+        let has = |m: &[u64]| {
+            bits.iter()
+                .all(|&b| m.get(b / 64).is_some_and(|w| w >> (b % 64) & 1 == 1))
+        };
+        if has(&seen.twice) {
+            return true;
+        }
+        let into = if has(&seen.once) {
+            &mut seen.twice
+        } else {
+            seen.noted += 1;
+            if seen.noted > LONG_KEYS {
+                seen.noted = 0;
+                seen.once.fill(0);
+                seen.twice.fill(0);
+            }
+            &mut seen.once
+        };
+        for b in bits {
+            if let Some(w) = into.get_mut(b / 64) {
+                *w |= 1 << (b % 64);
+            }
+        }
         false
     })
 }
@@ -878,6 +928,20 @@ mod tests {
         }
         let again = many.iter().filter(|&&k| seen_recently(k)).count();
         assert!(again < 20_000, "{again} of 200,000 seen again");
+        // ... but a key read a third time within the long window is (a thread of its own: the
+        // window of this one was just cleared in the middle of the passes above)
+        let third = std::thread::spawn(|| {
+            let keys: Vec<u64> = (0..100_000u64)
+                .map(|i| i.wrapping_mul(0xD6E8_FEB8_6659_FD93))
+                .collect();
+            (0..3)
+                .map(|_| keys.iter().filter(|&&k| seen_recently(k)).count())
+                .collect::<Vec<_>>()
+        })
+        .join()
+        .unwrap();
+        assert!(third[1] < 10_000, "{third:?}: seen on a second pass");
+        assert!(third[2] > 90_000, "{third:?}: not seen on a third pass");
     }
 
     #[test]

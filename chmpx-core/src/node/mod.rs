@@ -151,6 +151,11 @@ pub struct Node {
     pub on_ring: bool,
     /// The second of the last record each server sent about itself.
     said_of_itself: HashMap<u64, i64>,
+    /// When our status last changed (packed time). Restamps (answers to N2_STATUS_REQ,
+    /// pushes) move our record's time on but not this: a DOWN record about us newer than
+    /// this means the ring took us for dead since, even if we restamped meanwhile (a peer
+    /// that heard we were down probes us before its own DOWN record reaches us).
+    changed_at: i64,
     merge: merge::MergeState,
 }
 
@@ -286,6 +291,7 @@ impl Node {
             rounds: HashMap::new(),
             on_ring: !is_server,
             said_of_itself: HashMap::new(),
+            changed_at: i64::MIN,
             merge: merge::MergeState::default(),
         })
     }
@@ -844,7 +850,7 @@ impl Node {
             } else if self.is_server && self.on_ring && ring::is_down(rec.status) {
                 let (theirs, ours) = (
                     ring::unpack_status_time(rec.last_status_time).0,
-                    ring::unpack_status_time(self.self_rec.last_status_time).0,
+                    ring::unpack_status_time(self.changed_at.max(0)).0,
                 );
                 if theirs >= ours {
                     self.taken_for_dead();
@@ -924,6 +930,7 @@ impl Node {
         // Strictly increasing, so a peer never mistakes an older record of ours for this one.
         self.self_rec.last_status_time =
             now_packed(self.now).max(self.self_rec.last_status_time + 1);
+        self.changed_at = self.self_rec.last_status_time;
         if self.is_server {
             let t = self.self_rec.last_status_time;
             self.ring.set_status(self.chmpxid, status, t);
