@@ -366,17 +366,18 @@ fn now_ms() -> u32 {
 /// The short window: 4,096 sets of eight 16-bit fingerprints (16 bytes each), per thread; a key
 /// not found takes a free way, else one picked at random (keys sharing a slot, or more keys
 /// than ways in a set, would push each other out on every pass over them, and never be cached,
-/// if the way were fixed or the oldest). The long one: two bitmaps of 2^20 bits (keys read
-/// once, keys read twice; two bits a key), cleared after 150,000 keys.
+/// if the way were fixed or the oldest). The long one: 4,096 blocks of one cache line, each
+/// with 256 bits for keys read once and 256 for keys read twice (a key: one block, two bits in
+/// each half; one line to look at), cleared after 150,000 keys.
 pub fn seen_recently(h: u64) -> bool {
     const SETS: usize = 4096;
-    const LONG_WORDS: usize = (1 << 20) / 64;
+    const BLOCKS: usize = 4096;
     const LONG_KEYS: u32 = 150_000;
     struct Seen {
         sets: Vec<u128>,
         rng: u64,
-        once: Vec<u64>,
-        twice: Vec<u64>,
+        /// Per block: words 0-3 the keys read once, 4-7 those read twice.
+        long: Vec<[u64; 8]>,
         noted: u32,
     }
     thread_local! {
@@ -384,8 +385,7 @@ pub fn seen_recently(h: u64) -> bool {
             std::cell::RefCell::new(Seen {
                 sets: Vec::new(),
                 rng: 0x9E37_79B9_7F4A_7C15,
-                once: Vec::new(),
-                twice: Vec::new(),
+                long: Vec::new(),
                 noted: 0,
             })
         };
@@ -397,8 +397,7 @@ pub fn seen_recently(h: u64) -> bool {
         let seen = &mut *seen;
         if seen.sets.is_empty() {
             seen.sets.resize(SETS, 0);
-            seen.once.resize(LONG_WORDS, 0);
-            seen.twice.resize(LONG_WORDS, 0);
+            seen.long.resize(BLOCKS, [0; 8]);
         }
         let fp = ((h >> 48) | 1) as u128;
         let Some(set) = seen.sets.get_mut((h as usize) & (SETS - 1)) else {
@@ -424,32 +423,27 @@ pub fn seen_recently(h: u64) -> bool {
         };
         *set = (*set & !(0xFFFF << shift)) | (fp << shift);
         // the long window
-        let bits = [
-            (h >> 12) as usize & ((1 << 20) - 1),
-            (h >> 32) as usize & ((1 << 20) - 1),
-        ];
-        let has = |m: &[u64]| {
-            bits.iter()
-                .all(|&b| m.get(b / 64).is_some_and(|w| w >> (b % 64) & 1 == 1))
+        let Some(block) = seen.long.get_mut((h >> 12) as usize & (BLOCKS - 1)) else {
+            return true;
         };
-        if has(&seen.twice) {
+        let bits = [(h >> 24) as usize & 255, (h >> 32) as usize & 255];
+        let has =
+            |b: &[u64; 8], half: usize| bits.iter().all(|&i| b[half + i / 64] >> (i % 64) & 1 == 1);
+        if has(block, 4) {
             return true;
         }
-        let into = if has(&seen.once) {
-            &mut seen.twice
+        let half = if has(block, 0) {
+            4
         } else {
             seen.noted += 1;
-            if seen.noted > LONG_KEYS {
-                seen.noted = 0;
-                seen.once.fill(0);
-                seen.twice.fill(0);
-            }
-            &mut seen.once
+            0
         };
-        for b in bits {
-            if let Some(w) = into.get_mut(b / 64) {
-                *w |= 1 << (b % 64);
-            }
+        for i in bits {
+            block[half + i / 64] |= 1 << (i % 64);
+        }
+        if seen.noted > LONG_KEYS {
+            seen.noted = 0;
+            seen.long.fill([0; 8]);
         }
         false
     })
@@ -907,7 +901,8 @@ mod tests {
     #[test]
     fn keys_seen_recently() {
         // eight keys of one set (same low 12 bits): each is new once, then seen
-        let keys: Vec<u64> = (1..=8u64).map(|i| (i << 49) | 0x0ABC).collect();
+        let mid = |i: u64| i.wrapping_mul(0x9E37_79B9_7F4A_7C15) & 0x0000_FFFF_FFFF_F000;
+        let keys: Vec<u64> = (1..=8u64).map(|i| (i << 49) | mid(i) | 0x0ABC).collect();
         for &k in &keys {
             assert!(!seen_recently(k));
         }
@@ -917,7 +912,7 @@ mod tests {
             }
         }
         // a ninth pushes one of them out, at random
-        assert!(!seen_recently((9 << 49) | 0x0ABC));
+        assert!(!seen_recently((9 << 49) | mid(9) | 0x0ABC));
         assert_eq!(keys.iter().filter(|&&k| seen_recently(k)).count(), 7);
         // a working set far larger than the window is hardly ever seen again
         let many: Vec<u64> = (0..200_000u64)
