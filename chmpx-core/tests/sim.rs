@@ -856,3 +856,56 @@ fn an_old_down_record_about_a_linked_server_is_corrected() {
     sim.settle();
     sim.all_in_service();
 }
+
+/// A server cut off from the others, taken for dead by them, then reachable again: a peer that
+/// heard it was down probes it (N2_STATUS_REQ) before the DOWN record reaches it. Answering the
+/// probe restamps its record; the DOWN record is still newer than its last status change, so
+/// it learns it was taken for dead and merges what it missed (it did not when the record was
+/// compared with the restamp: `c-tests/chmpx/partition.sh` lost writes once).
+#[test]
+fn a_server_probed_before_its_death_notice_arrives_still_merges() {
+    let mut sim = Sim::in_service(1);
+    let (id0, id1, id2) = (
+        sim.nodes[0].chmpxid,
+        sim.nodes[1].chmpxid,
+        sim.nodes[2].chmpxid,
+    );
+    sim.tick(5);
+    let conn_to_2 = |sim: &Sim, from: usize| {
+        *sim.ends
+            .iter()
+            .find(|(_, e)| e.node == from && sim.ends.get(&e.peer).is_some_and(|p| p.node == 2))
+            .expect("a connection to server 2")
+            .0
+    };
+    // what server 0 recorded two seconds ago, while server 2 was cut off
+    let mut rec = sim.nodes[0].ring.get(id2).unwrap().clone();
+    rec.status = CHMPXSTS_SRVIN_DOWN_NORMAL;
+    rec.last_status_time = ring::pack_status_time(sim.now.sec - 2, 0);
+    // first the probe of server 1, then the record from server 0
+    let probe = Frame::px2px(id1, id2, sim.now, &PxMsg::new(PxCom::N2StatusReq)).encode();
+    let conn = conn_to_2(&sim, 1);
+    sim.apply(1, vec![Output::Send { conn, data: probe }]);
+    sim.settle();
+    let before = sim.nodes[2].self_rec.status;
+    assert_eq!(before, CHMPXSTS_SRVIN_UP_NORMAL);
+    let update = PxMsg::new(PxCom::N2StatusUpdate { servers: vec![rec] });
+    let data = Frame::px2px(id0, id2, sim.now, &update).encode();
+    let conn = conn_to_2(&sim, 0);
+    sim.apply(0, vec![Output::Send { conn, data }]);
+    let mut seen = Vec::new();
+    while let Some((n, input)) = sim.queue.pop_front() {
+        if !sim.alive[n] {
+            continue;
+        }
+        sim.nodes[n].set_now(sim.now);
+        let outs = sim.nodes[n].handle(input);
+        sim.apply(n, outs);
+        seen.push(sim.nodes[2].self_rec.status);
+    }
+    assert!(
+        seen.iter().any(|&s| s != CHMPXSTS_SRVIN_UP_NORMAL),
+        "server 2 never left UP NORMAL: it did not learn it had been taken for dead"
+    );
+    sim.all_in_service();
+}
