@@ -886,24 +886,12 @@ impl Db {
 
     /// Whether element `e` (a hint) holds `key` of full hash `h`: on an element slot, with the
     /// hash and exactly the key (see `hints` for why that is enough). Never an error. `page`
-    /// is where the value started when the hint was taken: it is fetched with the element,
-    /// and so are the page after it (the rest of a longer value) and the page before it (most
-    /// likely the key's, written just before the value), as pages are handed out in order.
+    /// is where the value started when the hint was taken: `hint_of` asked for it with the
+    /// element, and for the page after it (the rest of a longer value) and the page before it
+    /// (most likely the key's, written just before the value), as pages are handed out in
+    /// order.
     fn hint_holds(&self, e: u64, page: u64, h: u64, key: &[u8]) -> bool {
         let st = &self.st;
-        st.prefetch(e);
-        st.prefetch(e + 64);
-        st.prefetch(e + ELEMENT_SIZE - 1);
-        if page != 0 {
-            for p in [
-                page,
-                page + self.page_size,
-                page.wrapping_sub(self.page_size),
-            ] {
-                st.pg_prefetch(p);
-                st.pg_prefetch(p + 64);
-            }
-        }
         if self.check_elem(e).is_err() || st.u64(e + E_HASH).ok() != Some(h) {
             return false;
         }
