@@ -5,75 +5,10 @@ use std::io::{BufRead, IsTerminal, Write};
 
 use crate::{atoi, err, parse_options, prn, OptError, OptType};
 
-// Splitting a command line the way the original shell does: blanks separate words, `"..."`
-// quotes (with `\"` inside), a backslash outside quotes drops itself.
-
-/// The words of `line`, or an error message for an unmatched quote.
+/// The words of `line` (`linetool_words::split`: the originals' rules), or the error message
+/// for an unmatched quote.
 pub fn split(line: &str) -> Result<Vec<String>, String> {
-    let b = line.as_bytes();
-    let mut args = Vec::new();
-    let mut cur: Vec<u8> = Vec::new();
-    let mut making = false;
-    let mut quoted = false;
-    let mut i = 0;
-    let space = |c: u8| c.is_ascii_whitespace() || c == 0x0b;
-    while i < b.len() && b[i] != b'\n' {
-        let c = b[i];
-        if making {
-            if quoted {
-                if c == b'"' {
-                    let next = b.get(i + 1).copied().unwrap_or(0);
-                    if next != 0 && !space(next) {
-                        return Err("Quart is not matching.".into());
-                    }
-                    making = false;
-                    quoted = false;
-                } else if c == b'\\' && b.get(i + 1) == Some(&b'"') {
-                    i += 1;
-                    cur.push(b'"');
-                } else {
-                    cur.push(c);
-                }
-            } else if !space(c) {
-                if c != b'\\' {
-                    cur.push(c);
-                }
-            } else {
-                making = false;
-            }
-            if !making && !cur.is_empty() {
-                args.push(String::from_utf8_lossy(&cur).into_owned());
-                cur.clear();
-            }
-        } else if !space(c) {
-            cur.clear();
-            making = true;
-            if c == b'"' {
-                quoted = true;
-            } else {
-                quoted = false;
-                let mut c = c;
-                if c == b'\\' {
-                    i += 1;
-                    match b.get(i) {
-                        None | Some(b'\n') => break,
-                        Some(&n) => c = n,
-                    }
-                }
-                cur.push(c);
-            }
-        }
-        i += 1;
-    }
-    if making {
-        if quoted {
-            return Err("Quart is not matching.".into());
-        }
-        if !cur.is_empty() {
-            args.push(String::from_utf8_lossy(&cur).into_owned());
-        }
-    }
-    Ok(args)
+    linetool_words::split(line).map_err(|e| e.to_string())
 }
 
 /// A command line as a command and its parameters (per `table`, as the original tools parse

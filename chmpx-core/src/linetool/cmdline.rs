@@ -209,79 +209,16 @@ pub fn parse_words(args: &[String], types: &[OptType], v: &Verbosity) -> Option<
     Some(opts)
 }
 
-fn is_space(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
-}
-
-/// Splits a console line into words: blanks separate words, `"..."` quotes one (with `\"`
-/// inside), a backslash outside quotes escapes the next character, a line feed ends it all.
+/// Splits a console line into words (`linetool_words::split`: the originals' rules); an
+/// unmatched quote is reported.
 pub fn split_line(line: &str, v: &Verbosity) -> Option<Vec<String>> {
-    let b = line.as_bytes();
-    let at = |i: usize| -> u8 { b.get(i).copied().unwrap_or(0) };
-    let mut args: Vec<String> = Vec::new();
-    let mut word: Vec<u8> = Vec::new();
-    let mut in_word = false;
-    let mut quoted = false;
-    let mut i = 0;
-    while i < b.len() && b[i] != 0 && b[i] != b'\n' {
-        let c = b[i];
-        if in_word {
-            if quoted {
-                if c == b'"' {
-                    let next = at(i + 1);
-                    if !is_space(next) && next != 0 {
-                        v.err("Quart is not matching.");
-                        return None;
-                    }
-                    in_word = false;
-                    quoted = false;
-                } else if c == b'\\' && at(i + 1) == b'"' {
-                    i += 1;
-                    word.push(b'"');
-                } else {
-                    word.push(c);
-                }
-            } else if !is_space(c) {
-                if c != b'\\' {
-                    word.push(c);
-                }
-            } else {
-                in_word = false;
-            }
-            if !in_word && !word.is_empty() {
-                args.push(String::from_utf8_lossy(&word).into_owned());
-                word.clear();
-            }
-        } else if !is_space(c) {
-            word.clear();
-            in_word = true;
-            if c == b'"' {
-                quoted = true;
-            } else {
-                quoted = false;
-                let mut c = c;
-                if c == b'\\' {
-                    i += 1;
-                    c = at(i);
-                    if c == 0 || c == b'\n' {
-                        break;
-                    }
-                }
-                word.push(c);
-            }
-        }
-        i += 1;
-    }
-    if in_word {
-        if quoted {
-            v.err("Quart is not matching.");
-            return None;
-        }
-        if !word.is_empty() {
-            args.push(String::from_utf8_lossy(&word).into_owned());
+    match linetool_words::split(line) {
+        Ok(words) => Some(words),
+        Err(e) => {
+            v.err(e);
+            None
         }
     }
-    Some(args)
 }
 
 /// A console line as one command and its parameters; `None` when it is not one (the reason
