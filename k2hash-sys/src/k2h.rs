@@ -335,13 +335,17 @@ impl K2h {
             return Err(None);
         }
         let ch = rcache::key_hash(key);
-        if !rcache::seen_recently(ch) {
+        let direct = rcache::lookups_pay();
+        if !direct && !rcache::seen_recently(ch) {
             return Err(None);
         }
-        match db.cached_value(key, ch, out) {
+        let found = db.cached_value(key, ch, out);
+        rcache::count_lookup(matches!(found, Found::Hit(_)));
+        match found {
             Found::Hit(n) => Ok(n),
             Found::Stale(state, age) => Err(rcache::admit_stale(ch, state, age).then_some(ch)),
-            Found::Miss => Err(Some(ch)),
+            // looked up without asking first: ask now whether to cache it
+            Found::Miss => Err((!direct || rcache::seen_recently(ch)).then_some(ch)),
             Found::Bypassed => Err(None),
         }
     }

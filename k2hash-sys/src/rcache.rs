@@ -354,6 +354,34 @@ fn now_ms() -> u32 {
     (ts.tv_sec as u64 * 1000 + ts.tv_nsec as u64 / 1_000_000) as u32
 }
 
+/// Whether this thread's lookups in the value cache mostly hit lately (at least half of its
+/// last 256): then a read looks up first and asks `seen_recently` only after a miss (whether
+/// to cache what it reads), which spares the hits the two lines of the windows. Otherwise
+/// `seen_recently` comes first and keys it has not seen are not looked up at all.
+#[inline]
+pub fn lookups_pay() -> bool {
+    LOOKUPS.with(|l| l.get().2)
+}
+
+/// Count a lookup of this thread in the value cache (`lookups_pay`).
+#[inline]
+pub fn count_lookup(hit: bool) {
+    LOOKUPS.with(|l| {
+        let (n, hits, pay) = l.get();
+        let (n, hits) = (n + 1, hits + hit as u16);
+        l.set(if n >= 256 {
+            (0, 0, hits * 2 >= n)
+        } else {
+            (n, hits, pay)
+        });
+    })
+}
+
+thread_local! {
+    /// Lookups and hits in the current round of 256, and the verdict of the last round.
+    static LOOKUPS: Cell<(u16, u16, bool)> = const { Cell::new((0, 0, false)) };
+}
+
 /// Whether the key of cache hash `h` is worth looking up in the value cache (and caching):
 /// this thread read it a short while ago (among about the last 30,000 keys it read without the
 /// cache), or twice already over a longer while (about the last 150,000). If not, the read is
@@ -896,6 +924,21 @@ mod tests {
             Found::Hit(_) => Some(v),
             _ => None,
         }
+    }
+
+    #[test]
+    fn lookups_pay_after_a_round_of_hits() {
+        assert!(!lookups_pay());
+        for i in 0..256 {
+            count_lookup(i % 3 != 0);
+        }
+        assert!(lookups_pay(), "two hits in three");
+        for i in 0..255 {
+            count_lookup(i % 3 == 0);
+            assert!(lookups_pay(), "the verdict holds for a round");
+        }
+        count_lookup(false);
+        assert!(!lookups_pay(), "one hit in three");
     }
 
     #[test]
