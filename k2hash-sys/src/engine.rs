@@ -842,7 +842,7 @@ impl Db {
     }
 
     /// `find_in` for a read: first the element where this process last saw the key (`hint`,
-    /// from `ReadKey::hint`), checked; the element found is remembered. The stripe lock of
+    /// from `hint_of`), checked; the element found is remembered. The stripe lock of
     /// `ck` is held.
     #[inline]
     fn find_read(&self, ck: u64, k: &ReadKey, hint: Option<(u64, u64)>) -> Result<Option<u64>> {
