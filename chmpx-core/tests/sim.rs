@@ -262,6 +262,11 @@ impl Sim {
 
     /// Runs until nothing is left to deliver.
     fn settle(&mut self) {
+        self.settle_watching(|_| {});
+    }
+
+    /// `settle`, calling `watch` after every input handled.
+    fn settle_watching(&mut self, mut watch: impl FnMut(&Sim)) {
         let mut steps = 0;
         while let Some((n, input)) = self.queue.pop_front() {
             steps += 1;
@@ -272,7 +277,19 @@ impl Sim {
             self.nodes[n].set_now(self.now);
             let outs = self.nodes[n].handle(input);
             self.apply(n, outs);
+            watch(self);
         }
+    }
+
+    /// Node `from` sends `data` on its connection to node `to` (queued; `settle` delivers it).
+    fn send(&mut self, from: usize, to: usize, data: Vec<u8>) {
+        let conn = *self
+            .ends
+            .iter()
+            .find(|(_, e)| e.node == from && self.ends.get(&e.peer).is_some_and(|p| p.node == to))
+            .unwrap_or_else(|| panic!("a connection from node {from} to node {to}"))
+            .0;
+        self.apply(from, vec![Output::Send { conn, data }]);
     }
 
     /// Time passes by `secs` (ticks on every live node), then everything settles.
@@ -846,13 +863,7 @@ fn an_old_down_record_about_a_linked_server_is_corrected() {
         &PxMsg::new(PxCom::N2StatusUpdate { servers: vec![rec] }),
     )
     .encode();
-    let conn = *sim
-        .ends
-        .iter()
-        .find(|(_, e)| e.node == 2 && sim.ends.get(&e.peer).is_some_and(|p| p.node == 1))
-        .expect("a connection between servers 2 and 1")
-        .0;
-    sim.apply(2, vec![Output::Send { conn, data }]);
+    sim.send(2, 1, data);
     sim.settle();
     sim.all_in_service();
 }
@@ -871,38 +882,21 @@ fn a_server_probed_before_its_death_notice_arrives_still_merges() {
         sim.nodes[2].chmpxid,
     );
     sim.tick(5);
-    let conn_to_2 = |sim: &Sim, from: usize| {
-        *sim.ends
-            .iter()
-            .find(|(_, e)| e.node == from && sim.ends.get(&e.peer).is_some_and(|p| p.node == 2))
-            .expect("a connection to server 2")
-            .0
-    };
     // what server 0 recorded two seconds ago, while server 2 was cut off
     let mut rec = sim.nodes[0].ring.get(id2).unwrap().clone();
     rec.status = CHMPXSTS_SRVIN_DOWN_NORMAL;
     rec.last_status_time = ring::pack_status_time(sim.now.sec - 2, 0);
     // first the probe of server 1, then the record from server 0
     let probe = Frame::px2px(id1, id2, sim.now, &PxMsg::new(PxCom::N2StatusReq)).encode();
-    let conn = conn_to_2(&sim, 1);
-    sim.apply(1, vec![Output::Send { conn, data: probe }]);
+    sim.send(1, 2, probe);
     sim.settle();
     let before = sim.nodes[2].self_rec.status;
     assert_eq!(before, CHMPXSTS_SRVIN_UP_NORMAL);
     let update = PxMsg::new(PxCom::N2StatusUpdate { servers: vec![rec] });
     let data = Frame::px2px(id0, id2, sim.now, &update).encode();
-    let conn = conn_to_2(&sim, 0);
-    sim.apply(0, vec![Output::Send { conn, data }]);
+    sim.send(0, 2, data);
     let mut seen = Vec::new();
-    while let Some((n, input)) = sim.queue.pop_front() {
-        if !sim.alive[n] {
-            continue;
-        }
-        sim.nodes[n].set_now(sim.now);
-        let outs = sim.nodes[n].handle(input);
-        sim.apply(n, outs);
-        seen.push(sim.nodes[2].self_rec.status);
-    }
+    sim.settle_watching(|sim| seen.push(sim.nodes[2].self_rec.status));
     assert!(
         seen.iter().any(|&s| s != CHMPXSTS_SRVIN_UP_NORMAL),
         "server 2 never left UP NORMAL: it did not learn it had been taken for dead"
