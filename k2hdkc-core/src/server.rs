@@ -307,22 +307,19 @@ pub fn run(
                     crate::wire::Body::ReplKey(_) | crate::wire::Body::ReplDel(_)
                 );
                 match out.reply {
-                    Some(reply) if copy => {
-                        let ok = crate::wire::res_is_success(reply.head.restype);
-                        if !ok {
-                            log::info!(
-                                "refused a copy: {} 0x{:016x}",
-                                crate::wire::dkccom_type_name(msg.head.comtype),
-                                reply.head.restype
-                            );
-                        }
-                    }
-                    Some(reply) => {
+                    Some(reply) if !copy => {
                         if let Err(e) = client.reply(&pkt, &reply.encode()) {
                             log::error!("could not answer: {e}");
                         }
                     }
-                    None => {}
+                    Some(reply) if !crate::wire::res_is_success(reply.head.restype) => {
+                        log::info!(
+                            "refused a copy: {} 0x{:016x}",
+                            crate::wire::dkccom_type_name(msg.head.comtype),
+                            reply.head.restype
+                        );
+                    }
+                    _ => {}
                 }
                 if let Some((hash, copy)) = out.replicate {
                     let ty = COM_C2C_RBROADCAST | COM_C2C_NOT_SELF;
