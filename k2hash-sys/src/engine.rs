@@ -241,7 +241,7 @@ pub struct Db {
 }
 
 /// A key about to be read (`Db::read_key`): checked and hashed once.
-pub struct ReadKey<'k> {
+struct ReadKey<'k> {
     key: &'k [u8],
     h: u64,
     s: u64,
@@ -1473,41 +1473,34 @@ impl Db {
     /// `get` into a caller's element (its buffers are cleared and reused): no allocation once
     /// they are large enough. False when the key does not exist.
     pub fn get_into(&self, key: &[u8], parts: Parts, el: &mut Element) -> Result<bool> {
-        self.get_key_into(&self.read_key(key)?, parts, el)
-    }
-
-    /// A key about to be read: checked, hashed, and the line of its hint asked for, so it
-    /// loads while the caller does other work (such as looking into the value cache).
-    #[inline]
-    pub fn read_key<'k>(&self, key: &'k [u8]) -> Result<ReadKey<'k>> {
-        Self::check_key(key)?;
-        let (h, s) = hash::hashes(key);
-        if let Some(hs) = &self.hints {
-            hs.prefetch(h);
-        }
-        Ok(ReadKey { key, h, s })
-    }
-
-    /// `get_into` of a key from `read_key`.
-    pub fn get_key_into(&self, k: &ReadKey, parts: Parts, el: &mut Element) -> Result<bool> {
-        let hint = self.hint_of(k);
-        self.read_slot(k.h, |ck| match self.find_read(ck, k, hint)? {
+        let k = self.read_key(key)?;
+        let hint = self.hint_of(&k);
+        self.read_slot(k.h, |ck| match self.find_read(ck, &k, hint)? {
             Some(e) => self.read_parts_into(e, parts, el).map(|()| true),
             None => Ok(false),
         })
     }
 
-    /// `get_key_into`, also telling under what the element was read (`tag`, set when found),
-    /// for the read cache.
-    pub fn get_key_into_tagged(
+    /// A key about to be read: checked and hashed once.
+    #[inline]
+    fn read_key<'k>(&self, key: &'k [u8]) -> Result<ReadKey<'k>> {
+        Self::check_key(key)?;
+        let (h, s) = hash::hashes(key);
+        Ok(ReadKey { key, h, s })
+    }
+
+    /// `get_into`, also telling under what the element was read (`tag`, set when found), for
+    /// the read cache.
+    pub fn get_into_tagged(
         &self,
-        k: &ReadKey,
+        key: &[u8],
         parts: Parts,
         el: &mut Element,
         tag: &mut Option<Tag>,
     ) -> Result<bool> {
-        let hint = self.hint_of(k);
-        self.read_slot(k.h, |ck| match self.find_read(ck, k, hint)? {
+        let k = self.read_key(key)?;
+        let hint = self.hint_of(&k);
+        self.read_slot(k.h, |ck| match self.find_read(ck, &k, hint)? {
             None => {
                 *tag = None;
                 Ok(false)

@@ -28,7 +28,7 @@
 //! every hint moves to its new set without looking at its element. One anonymous mapping is
 //! reserved for the largest table and touched only as far as it is used.
 use crate::rcache::Words;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::OnceLock;
 
 /// Largest table: 2^22 hints (64 MiB reserved, touched as used).
@@ -149,14 +149,6 @@ impl Hints {
     fn set_of(&self, m: u64) -> usize {
         let bits = self.bits.load(Ordering::Relaxed);
         ((m as usize) & ((1 << (bits - WAY_BITS)) - 1)) * SET_WORDS
-    }
-
-    /// Ask for the line `get(h)` will read.
-    #[inline(always)]
-    pub fn prefetch(&self, h: u64) {
-        if let Some(Some(w)) = self.words.get() {
-            crate::rcache::prefetch(w.at(self.set_of(mix(h))) as *const AtomicU64);
-        }
     }
 
     /// The element last seen for the key of full hash `h` (unchecked), and where its value's

@@ -399,7 +399,7 @@ impl K2h {
             // only a read of the attributes can tell that there are none
             let fill = ch.filter(|_| p.parts().attrs);
             let found = if fill.is_some() {
-                db.get_key_into_tagged(&db.read_key(key)?, p.parts(), &mut el, &mut tag)?
+                db.get_into_tagged(key, p.parts(), &mut el, &mut tag)?
             } else {
                 db.get_into(key, p.parts(), &mut el)?
             };
@@ -433,7 +433,7 @@ impl K2h {
         let mut el = Element::default();
         let mut tag = None;
         let found = if ch.is_some() {
-            db.get_key_into_tagged(&db.read_key(key)?, p.parts(), &mut el, &mut tag)?
+            db.get_into_tagged(key, p.parts(), &mut el, &mut tag)?
         } else {
             db.get_into(key, p.parts(), &mut el)?
         };
