@@ -12,7 +12,7 @@
 use crate::error::{corrupt, invalid, K2hError, Result};
 use crate::format::*;
 use crate::hash;
-use crate::hints::Hints;
+use crate::hints::{Elements, Hints};
 use crate::lock::{LockTable, ALLOC_LOCK, STRUCT_LOCK};
 use crate::rcache::{self, Found, Tag, ValueOut};
 use crate::store::Store;
@@ -215,6 +215,18 @@ impl AreaIndex {
         }
         self.n.store(v.len(), Ordering::Release);
         self.epoch.store(epoch, Ordering::Release);
+    }
+}
+
+/// The store's elements as the hint table sees them when it doubles: the hash each carries.
+struct HintElements<'a>(&'a Store);
+
+impl Elements for HintElements<'_> {
+    fn prefetch(&self, e: u64) {
+        self.0.prefetch(e.saturating_add(E_HASH));
+    }
+    fn hash(&self, e: u64) -> Option<u64> {
+        self.0.u64(e.checked_add(E_HASH)?).ok()
     }
 }
 
@@ -477,15 +489,17 @@ impl Db {
             Err(_) => return,
         };
         v.sort_unstable();
-        if let Some(hs) = &self.hints {
-            let slots: u64 = v
-                .iter()
-                .filter(|a| a.2 == AREA_ELEMENT)
-                .map(|a| (a.1 - a.0) / ELEMENT_SIZE)
-                .sum();
-            hs.set_slots(slots);
-        }
+        let slots: u64 = v
+            .iter()
+            .filter(|a| a.2 == AREA_ELEMENT)
+            .map(|a| (a.1 - a.0) / ELEMENT_SIZE)
+            .sum();
+        let end = v.iter().map(|a| a.1).max().unwrap_or(0);
         self.areas_idx.store(&v, epoch);
+        drop(_w);
+        if let Some(hs) = &self.hints {
+            hs.set_slots(slots, end, &HintElements(&self.st));
+        }
     }
 
     /// `e` must be an element slot: inside an element area, on a 112-byte boundary.
