@@ -252,9 +252,9 @@ pub struct Db {
     hints: Option<Hints>,
 }
 
-/// A key about to be read (`Db::read_key`): checked and hashed once.
-struct ReadKey<'k> {
-    key: &'k [u8],
+/// A key about to be read (`Db::read_key`): checked and hashed once, its hint asked for.
+pub struct ReadKey<'k> {
+    pub(crate) key: &'k [u8],
     h: u64,
     s: u64,
 }
@@ -1481,25 +1481,30 @@ impl Db {
     /// Read parts of the element stored under `key`.
     pub fn get(&self, key: &[u8], parts: Parts) -> Result<Option<Element>> {
         let mut el = Element::default();
-        Ok(self.get_into(key, parts, &mut el)?.then_some(el))
+        Ok(self
+            .get_into(&self.read_key(key)?, parts, &mut el)?
+            .then_some(el))
     }
 
     /// `get` into a caller's element (its buffers are cleared and reused): no allocation once
     /// they are large enough. False when the key does not exist.
-    pub fn get_into(&self, key: &[u8], parts: Parts, el: &mut Element) -> Result<bool> {
-        let k = self.read_key(key)?;
-        let hint = self.hint_of(&k);
-        self.read_slot(k.h, |ck| match self.find_read(ck, &k, hint)? {
+    pub fn get_into(&self, k: &ReadKey, parts: Parts, el: &mut Element) -> Result<bool> {
+        let hint = self.hint_of(k);
+        self.read_slot(k.h, |ck| match self.find_read(ck, k, hint)? {
             Some(e) => self.read_parts_into(e, parts, el).map(|()| true),
             None => Ok(false),
         })
     }
 
-    /// A key about to be read: checked and hashed once.
+    /// A key about to be read (`get_into`): checked and hashed, and the line of its location
+    /// hint asked for, so that it loads while the caller looks in the read cache.
     #[inline]
-    fn read_key<'k>(&self, key: &'k [u8]) -> Result<ReadKey<'k>> {
+    pub fn read_key<'k>(&self, key: &'k [u8]) -> Result<ReadKey<'k>> {
         Self::check_key(key)?;
         let (h, s) = hash::hashes(key);
+        if let Some(hs) = &self.hints {
+            hs.prefetch(h);
+        }
         Ok(ReadKey { key, h, s })
     }
 
@@ -1507,14 +1512,13 @@ impl Db {
     /// the read cache.
     pub fn get_into_tagged(
         &self,
-        key: &[u8],
+        k: &ReadKey,
         parts: Parts,
         el: &mut Element,
         tag: &mut Option<Tag>,
     ) -> Result<bool> {
-        let k = self.read_key(key)?;
-        let hint = self.hint_of(&k);
-        self.read_slot(k.h, |ck| match self.find_read(ck, &k, hint)? {
+        let hint = self.hint_of(k);
+        self.read_slot(k.h, |ck| match self.find_read(ck, k, hint)? {
             None => {
                 *tag = None;
                 Ok(false)

@@ -287,6 +287,14 @@ impl Hints {
         (m as usize & (sets - 1)) * SET_WORDS
     }
 
+    /// Ask for the line `get(h)` will read.
+    #[inline]
+    pub fn prefetch(&self, h: u64) {
+        if let Some(Some(w)) = self.words.get() {
+            crate::rcache::prefetch(w.addr(self.set_of(mix(h), self.form())));
+        }
+    }
+
     /// The element last seen for the key of full hash `h` (unchecked), and where its value's
     /// first page was then (to be fetched alongside; 0: none).
     #[inline]

@@ -2,7 +2,7 @@
 //! of the original's public operations (values, subkeys, attributes, history, encryption).
 use crate::archive::{Kind, Record};
 use crate::attrs::{self, AttrConf, AttrKind};
-use crate::engine::{Change, Db, Element, Layout, Parts};
+use crate::engine::{Change, Db, Element, Layout, Parts, ReadKey};
 use crate::error::{K2hError, Result};
 use crate::lists::{self, Attr};
 use crate::rcache::{self, Found, ValueOut};
@@ -312,7 +312,8 @@ impl K2h {
         p: Protect,
         f: impl FnOnce(&[u8]) -> R,
     ) -> Result<Option<R>> {
-        self.read_revealed(self.db(), key, p, None, f)
+        let db = self.db();
+        self.read_revealed(db, &db.read_key(key)?, p, None, f)
     }
 
     /// Whether reads with `p` may use the read cache of `db`: no pass phrase (a cached value
@@ -322,19 +323,33 @@ impl K2h {
         db.caches() && !matches!(p, Protect::Yes(Some(_)))
     }
 
-    /// Look for a current cached value of `key` (copied into `out`: its length), else say
-    /// whether what is read now is to be cached (with the cache hash).
+    /// The cache hash of `key` when reads with `p` may use the read cache, with the lines the
+    /// cache's first step will look at asked for.
+    #[inline]
+    fn cache_hash(db: &Db, key: &[u8], p: &Protect) -> Option<u64> {
+        if !Self::cacheable(db, p) {
+            return None;
+        }
+        let ch = rcache::key_hash(key);
+        if !rcache::lookups_pay() {
+            rcache::prefetch_window(ch);
+        }
+        Some(ch)
+    }
+
+    /// Look for a current cached value of `key` (cache hash `ch`, from `cache_hash`; copied
+    /// into `out`: its length), else say whether what is read now is to be cached (with the
+    /// cache hash).
     #[inline]
     fn probe(
         db: &Db,
         key: &[u8],
-        p: &Protect,
+        ch: Option<u64>,
         out: &mut impl ValueOut,
     ) -> std::result::Result<usize, Option<u64>> {
-        if !Self::cacheable(db, p) {
+        let Some(ch) = ch else {
             return Err(None);
-        }
-        let ch = rcache::key_hash(key);
+        };
         let direct = rcache::lookups_pay();
         if !direct && !rcache::seen_recently(ch) {
             return Err(None);
@@ -360,11 +375,15 @@ impl K2h {
         out: &mut impl ValueOut,
     ) -> Result<Option<usize>> {
         let db = self.db();
-        let ch = match Self::probe(db, key, &p, out) {
+        // The lines of the cache's first step and of the key's location hint are asked for
+        // first: they load together while the key is hashed and the cache asked.
+        let ch = Self::cache_hash(db, key, &p);
+        let k = db.read_key(key)?;
+        let ch = match Self::probe(db, key, ch, out) {
             Ok(n) => return Ok(Some(n)),
             Err(ch) => ch,
         };
-        self.read_revealed(db, key, p, ch, |v| {
+        self.read_revealed(db, &k, p, ch, |v| {
             let dst = out.room(v.len());
             if dst.is_null() {
                 return None;
@@ -382,7 +401,7 @@ impl K2h {
     fn read_revealed<R>(
         &self,
         db: &Db,
-        key: &[u8],
+        k: &ReadKey,
         p: Protect,
         ch: Option<u64>,
         f: impl FnOnce(&[u8]) -> R,
@@ -393,15 +412,15 @@ impl K2h {
         SCRATCH.with(|cell| {
             let Ok(mut el) = cell.try_borrow_mut() else {
                 // re-entered from a callback: read into a buffer of its own
-                return Ok(self.get_uncached(key, p)?.map(|v| f(&v)));
+                return Ok(self.get_uncached(k.key, p)?.map(|v| f(&v)));
             };
             let mut tag = None;
             // only a read of the attributes can tell that there are none
             let fill = ch.filter(|_| p.parts().attrs);
             let found = if fill.is_some() {
-                db.get_into_tagged(key, p.parts(), &mut el, &mut tag)?
+                db.get_into_tagged(k, p.parts(), &mut el, &mut tag)?
             } else {
-                db.get_into(key, p.parts(), &mut el)?
+                db.get_into(k, p.parts(), &mut el)?
             };
             if !found {
                 return Ok(None);
@@ -411,7 +430,7 @@ impl K2h {
                 Revealed::Stored => {
                     if let (Some(ch), Some(t)) = (fill, tag) {
                         if el.attrs.is_empty() {
-                            db.cache_value(key, ch, t, &el.value);
+                            db.cache_value(k.key, ch, t, &el.value);
                         }
                     }
                     Some(f(&el.value))
@@ -424,8 +443,11 @@ impl K2h {
     /// The value of `key`; empty values read as missing.
     pub fn get(&self, key: &[u8], p: Protect) -> Result<Option<Vec<u8>>> {
         let db = self.db();
+        // as in `get_out`
+        let ch = Self::cache_hash(db, key, &p);
+        let k = db.read_key(key)?;
         let mut v = Vec::new();
-        let ch = match Self::probe(db, key, &p, &mut v) {
+        let ch = match Self::probe(db, key, ch, &mut v) {
             Ok(_) => return Ok(Some(v)),
             Err(ch) => ch.filter(|_| p.parts().attrs),
         };
@@ -433,9 +455,9 @@ impl K2h {
         let mut el = Element::default();
         let mut tag = None;
         let found = if ch.is_some() {
-            db.get_into_tagged(key, p.parts(), &mut el, &mut tag)?
+            db.get_into_tagged(&k, p.parts(), &mut el, &mut tag)?
         } else {
-            db.get_into(key, p.parts(), &mut el)?
+            db.get_into(&k, p.parts(), &mut el)?
         };
         if !found {
             return Ok(None);

@@ -235,7 +235,7 @@ impl Words {
 
     /// The address of word `i`, for a prefetch (may be past the end; never dereferenced).
     #[inline(always)]
-    fn addr(&self, i: usize) -> *const AtomicU64 {
+    pub(crate) fn addr(&self, i: usize) -> *const AtomicU64 {
         self.p.wrapping_add(i)
     }
 
@@ -398,6 +398,47 @@ thread_local! {
     static LOOKUPS: Cell<(u16, u16, bool)> = const { Cell::new((0, 0, false)) };
 }
 
+const SEEN_SETS: usize = 4096;
+const SEEN_BLOCKS: usize = 4096;
+const LONG_KEYS: u32 = 150_000;
+
+/// A thread's windows (`seen_recently`).
+struct Seen {
+    sets: Vec<u128>,
+    rng: u64,
+    /// Per block: words 0-3 the keys read once, 4-7 those read twice.
+    long: Vec<[u64; 8]>,
+    noted: u32,
+}
+
+thread_local! {
+    static SEEN: std::cell::RefCell<Seen> = const {
+        std::cell::RefCell::new(Seen {
+            sets: Vec::new(),
+            rng: 0x9E37_79B9_7F4A_7C15,
+            long: Vec::new(),
+            noted: 0,
+        })
+    };
+}
+
+/// Ask for the two lines `seen_recently(h)` will look at (they are per thread but, in passes
+/// over many keys, rarely still cached).
+#[inline]
+pub fn prefetch_window(h: u64) {
+    SEEN.with(|seen| {
+        if let Ok(seen) = seen.try_borrow() {
+            if let (Some(set), Some(block)) = (
+                seen.sets.get(h as usize & (SEEN_SETS - 1)),
+                seen.long.get((h >> 12) as usize & (SEEN_BLOCKS - 1)),
+            ) {
+                prefetch(set as *const u128 as *const AtomicU64);
+                prefetch(block.as_ptr() as *const AtomicU64);
+            }
+        }
+    })
+}
+
 /// Whether the key of cache hash `h` is worth looking up in the value cache (and caching):
 /// this thread read it a short while ago (among about the last 30,000 keys it read without the
 /// cache), or twice already over a longer while (about the last 150,000). If not, the read is
@@ -414,37 +455,17 @@ thread_local! {
 /// with 256 bits for keys read once and 256 for keys read twice (a key: one block, two bits in
 /// each half; one line to look at), cleared after 150,000 keys.
 pub fn seen_recently(h: u64) -> bool {
-    const SETS: usize = 4096;
-    const BLOCKS: usize = 4096;
-    const LONG_KEYS: u32 = 150_000;
-    struct Seen {
-        sets: Vec<u128>,
-        rng: u64,
-        /// Per block: words 0-3 the keys read once, 4-7 those read twice.
-        long: Vec<[u64; 8]>,
-        noted: u32,
-    }
-    thread_local! {
-        static SEEN: std::cell::RefCell<Seen> = const {
-            std::cell::RefCell::new(Seen {
-                sets: Vec::new(),
-                rng: 0x9E37_79B9_7F4A_7C15,
-                long: Vec::new(),
-                noted: 0,
-            })
-        };
-    }
     SEEN.with(|seen| {
         let Ok(mut seen) = seen.try_borrow_mut() else {
             return true;
         };
         let seen = &mut *seen;
         if seen.sets.is_empty() {
-            seen.sets.resize(SETS, 0);
-            seen.long.resize(BLOCKS, [0; 8]);
+            seen.sets.resize(SEEN_SETS, 0);
+            seen.long.resize(SEEN_BLOCKS, [0; 8]);
         }
         let fp = ((h >> 48) | 1) as u128;
-        let Some(set) = seen.sets.get_mut((h as usize) & (SETS - 1)) else {
+        let Some(set) = seen.sets.get_mut((h as usize) & (SEEN_SETS - 1)) else {
             return true;
         };
         // the ways equal to `fp`, and the free ones, eight lanes at a time
@@ -467,7 +488,7 @@ pub fn seen_recently(h: u64) -> bool {
         };
         *set = (*set & !(0xFFFF << shift)) | (fp << shift);
         // the long window
-        let Some(block) = seen.long.get_mut((h >> 12) as usize & (BLOCKS - 1)) else {
+        let Some(block) = seen.long.get_mut((h >> 12) as usize & (SEEN_BLOCKS - 1)) else {
             return true;
         };
         let bits = [(h >> 24) as usize & 255, (h >> 32) as usize & 255];
