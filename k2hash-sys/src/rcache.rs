@@ -475,37 +475,35 @@ pub fn seen_recently(h: u64) -> bool {
         if zero_lanes(*set ^ fp.wrapping_mul(LOW)) != 0 {
             return true;
         }
+        // Below, no branch depends on the window's lines but the answer: they are often not
+        // in the caches yet, and a mispredicted branch on one would throw away the read that
+        // runs on meanwhile.
         let free = zero_lanes(*set);
-        let shift = if free != 0 {
-            free.trailing_zeros() - 15
-        } else {
-            // xorshift
-            let r = &mut seen.rng;
-            *r ^= *r << 13;
-            *r ^= *r >> 7;
-            *r ^= *r << 17;
-            16 * (*r >> 61) as u32
-        };
-        *set = (*set & !(0xFFFF << shift)) | (fp << shift);
+        let r = &mut seen.rng; // xorshift
+        *r ^= *r << 13;
+        *r ^= *r >> 7;
+        *r ^= *r << 17;
+        let shift = [
+            16 * (*r >> 61) as u32,
+            free.trailing_zeros().wrapping_sub(15),
+        ][(free != 0) as usize];
+        *set = (*set & !(0xFFFF << (shift & 127))) | (fp << (shift & 127));
         // the long window
         let Some(block) = seen.long.get_mut((h >> 12) as usize & (SEEN_BLOCKS - 1)) else {
             return true;
         };
-        let bits = [(h >> 24) as usize & 255, (h >> 32) as usize & 255];
-        let has =
-            |b: &[u64; 8], half: usize| bits.iter().all(|&i| b[half + i / 64] >> (i % 64) & 1 == 1);
-        if has(block, 4) {
+        let (a, b) = ((h >> 24) as usize & 255, (h >> 32) as usize & 255);
+        let has = |blk: &[u64; 8], half: usize| {
+            (blk[half + a / 64] >> (a % 64)) & (blk[half + b / 64] >> (b % 64)) & 1
+        };
+        if has(block, 4) == 1 {
             return true;
         }
-        let half = if has(block, 0) {
-            4
-        } else {
-            seen.noted += 1;
-            0
-        };
-        for i in bits {
-            block[half + i / 64] |= 1 << (i % 64);
-        }
+        let once = has(block, 0) as usize;
+        let half = 4 * once;
+        seen.noted += (once ^ 1) as u32;
+        block[half + a / 64] |= 1 << (a % 64);
+        block[half + b / 64] |= 1 << (b % 64);
         if seen.noted > LONG_KEYS {
             seen.noted = 0;
             seen.long.fill([0; 8]);
