@@ -337,6 +337,19 @@ impl K2h {
         Some(ch)
     }
 
+    /// `key` prepared for the store (`Db::read_key`: hashed, its location hint's line asked
+    /// for) before the cache is asked, when this thread's lookups mostly miss: the hint's line
+    /// then loads while the cache is asked. When they mostly hit, None: the key is prepared
+    /// only after a miss, so that a hit does not pay for hashing it for the store.
+    #[inline]
+    fn early_key<'k>(db: &Db, key: &'k [u8], ch: Option<u64>) -> Result<Option<ReadKey<'k>>> {
+        if ch.is_some() && rcache::lookups_pay() {
+            Ok(None)
+        } else {
+            db.read_key(key).map(Some)
+        }
+    }
+
     /// Look for a current cached value of `key` (cache hash `ch`, from `cache_hash`; copied
     /// into `out`: its length), else say whether what is read now is to be cached (with the
     /// cache hash).
@@ -375,13 +388,15 @@ impl K2h {
         out: &mut impl ValueOut,
     ) -> Result<Option<usize>> {
         let db = self.db();
-        // The lines of the cache's first step and of the key's location hint are asked for
-        // first: they load together while the key is hashed and the cache asked.
         let ch = Self::cache_hash(db, key, &p);
-        let k = db.read_key(key)?;
+        let early = Self::early_key(db, key, ch)?;
         let ch = match Self::probe(db, key, ch, out) {
             Ok(n) => return Ok(Some(n)),
             Err(ch) => ch,
+        };
+        let k = match early {
+            Some(k) => k,
+            None => db.read_key(key)?,
         };
         self.read_revealed(db, &k, p, ch, |v| {
             let dst = out.room(v.len());
@@ -443,13 +458,16 @@ impl K2h {
     /// The value of `key`; empty values read as missing.
     pub fn get(&self, key: &[u8], p: Protect) -> Result<Option<Vec<u8>>> {
         let db = self.db();
-        // as in `get_out`
         let ch = Self::cache_hash(db, key, &p);
-        let k = db.read_key(key)?;
+        let early = Self::early_key(db, key, ch)?;
         let mut v = Vec::new();
         let ch = match Self::probe(db, key, ch, &mut v) {
             Ok(_) => return Ok(Some(v)),
             Err(ch) => ch.filter(|_| p.parts().attrs),
+        };
+        let k = match early {
+            Some(k) => k,
+            None => db.read_key(key)?,
         };
         // read into an element of its own, whose value is handed out without a copy
         let mut el = Element::default();
