@@ -1,11 +1,11 @@
 //! A k2hash handle: one attached storage plus per-handle attribute settings, with the semantics
 //! of the original's public operations (values, subkeys, attributes, history, encryption).
-use crate::archive::{Kind, Record};
 use crate::attrs::{self, AttrConf, AttrKind};
 use crate::engine::{Change, Db, Element, Layout, Parts, ReadKey};
 use crate::error::{K2hError, Result};
 use crate::lists::{self, Attr};
 use crate::rcache::{self, Found, ValueOut};
+use crate::record::{Kind, Record};
 use parking_lot::Mutex;
 use std::path::Path;
 use std::sync::Arc;

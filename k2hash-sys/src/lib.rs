@@ -17,6 +17,7 @@ pub mod lists;
 pub mod lock;
 pub mod queue;
 pub mod rcache;
+pub mod record;
 pub mod replicate;
 pub mod store;
 pub mod trans;

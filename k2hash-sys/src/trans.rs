@@ -3,9 +3,9 @@
 //! `k2h_load_transaction_library`, else a `k2h_trans` defined by the program itself, else the
 //! built-in one, which appends the record to the handle's transaction file under an exclusive
 //! `flock` (so processes sharing a log never interleave records).
-use crate::archive::Record;
 use crate::k2h::K2h;
 use crate::queue::Queue;
+use crate::record::Record;
 use parking_lot::Mutex;
 use std::fs::File;
 use std::io::Write;
