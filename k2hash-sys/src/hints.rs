@@ -207,8 +207,8 @@ impl Hints {
         if form != old_form {
             // Start over in the other form (rare: once, when a store passes 1 GiB). Lookups
             // meanwhile may decode a word of the other form: its element fails the check.
-            self.wide.store(true, Ordering::Relaxed);
             self.bits.store(want, Ordering::Relaxed);
+            self.wide.store(true, Ordering::Relaxed);
             for j in 0..used(old) {
                 w.at(j).store(0, Ordering::Relaxed);
             }
@@ -279,10 +279,12 @@ impl Hints {
         }
     }
 
-    /// The first word of the set of mixed hash `m`.
+    /// The first word of the set of mixed hash `m`. Never beyond the reservation, also when
+    /// `form` and the size are read across a change of form (a narrow table of 2^23 hints
+    /// turning wide would otherwise look twice as large for a moment).
     #[inline(always)]
     fn set_of(&self, m: u64, form: Form) -> usize {
-        let bits = self.bits.load(Ordering::Relaxed);
+        let bits = self.bits.load(Ordering::Relaxed).min(form.max_bits());
         let sets = (1usize << bits) * form.step() / SET_WORDS;
         (m as usize & (sets - 1)) * SET_WORDS
     }
@@ -481,6 +483,19 @@ mod tests {
         let hs = Hints::blank();
         hs.set_slots(1, NARROW_LIMIT * 2, &Els(HashMap::new()));
         growth(&hs);
+    }
+
+    #[test]
+    fn sets_stay_in_the_reservation_whatever_form_and_size_are_read() {
+        let hs = Hints::blank();
+        for bits in [MIN_BITS, 20, Form::Wide.max_bits(), Form::Narrow.max_bits()] {
+            hs.bits.store(bits, Ordering::Relaxed);
+            for form in [Form::Narrow, Form::Wide] {
+                for m in [0, u64::MAX, 0x5555_5555_5555_5555] {
+                    assert!(hs.set_of(m, form) + SET_WORDS <= RESERVED_WORDS);
+                }
+            }
+        }
     }
 
     #[test]
