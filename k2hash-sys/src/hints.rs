@@ -166,6 +166,12 @@ impl Hints {
         }
     }
 
+    /// log2 of the number of hints in use (tests).
+    #[cfg(test)]
+    pub(crate) fn bits(&self) -> u32 {
+        self.bits.load(Ordering::Relaxed)
+    }
+
     #[inline(always)]
     fn form(&self) -> Form {
         if self.wide.load(Ordering::Relaxed) {

@@ -1710,3 +1710,52 @@ impl Drop for Db {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Enough keys for the hint table to double several times, each time moving its hints by
+    /// the hashes their elements carry: afterwards nearly every key still has its hint (a few may
+    /// have been pushed out of a full set, or be shadowed by another key's hint with the same
+    /// tag), and every hint found names either the element a walk finds, with its value's first
+    /// page, or an element of another key.
+    #[test]
+    fn hints_follow_the_table_as_it_doubles() {
+        let db = Db::memory(Layout::default()).expect("memory store");
+        let Some(hs) = &db.hints else {
+            return; // K2H_LOCATION_HINTS=0
+        };
+        let n = 20_000u32;
+        let start = hs.bits();
+        for i in 0..n {
+            let el = Element {
+                value: vec![b'v'; 100],
+                ..Default::default()
+            };
+            db.set(format!("key-{i}").as_bytes(), el).expect("set");
+        }
+        // another process may grow a store too: the table follows when the areas are read again
+        db.refresh_areas(db.locks.area_epoch());
+        assert!(hs.bits() >= start + 4, "{start} -> {}", hs.bits());
+        let mut held = 0;
+        for i in 0..n {
+            let key = format!("key-{i}");
+            let (h, s) = hash::hashes(key.as_bytes());
+            let e = db
+                .read_slot(h, |ck| db.find_in(ck, h, s, key.as_bytes()))
+                .expect("walk")
+                .expect("stored");
+            match hs.get(h) {
+                Some(hint) if hint.0 == e => {
+                    assert_eq!(hint.1, db.st.u64(e + E_VALUE).expect("element"), "key {i}");
+                    held += 1;
+                }
+                // another key of the set with the same 10-bit tag: the check turns it down
+                Some(hint) => assert_ne!(db.st.u64(hint.0 + E_HASH).ok(), Some(h), "key {i}"),
+                None => {}
+            }
+        }
+        assert!(held * 100 >= n * 97, "{held} of {n} keys have their hint");
+    }
+}
