@@ -17,8 +17,12 @@
 //! other processes, compaction or a replaced file (offsets that are no longer elements fail the
 //! check; a check never reports corruption).
 //!
+//! The table is indexed by `rcache::key_hash` of the key (a few multiplications a word), not by
+//! the store's FNV-1a hash (a multiplication a byte, fixed by the file format): a read asks for
+//! its hint's line first and computes the store's hashes while it loads.
+//!
 //! Layout: a table of 64-bit words in sets of one cache line. While the store is smaller than
-//! 1 GiB (most stores) a hint is one word: a 10-bit tag (top bits of the key's mixed hash), the
+//! 1 GiB (most stores) a hint is one word: a 10-bit tag (top bits of the mixed key hash), the
 //! element offset / 8 and the value's first page / 8 in 27 bits each; eight hints to a line.
 //! A larger store switches the table to two words a hint (a 24-bit tag and the element offset
 //! / 8 in the first, the page in the second; four to a line) and starts it over. Halving the
@@ -27,8 +31,10 @@
 //! 100,000 keys read in turn, 2 MiB of one-word hints instead of 4 MiB: reads 15-20 % faster
 //! on this machine). The table has twice as many hints as the store has element slots (sets
 //! rarely overflow then), doubles with the store (`set_slots`), and when it does, each hint
-//! moves to its new set by the hash its element carries (a hint whose element now carries
-//! another key's hash is dropped). Reads only read the table: a count of reads kept here was
+//! moves to its new set by the key its element holds now (elements and their keys' pages asked
+//! for sixteen at a time; a hint whose element now holds a key of another set or tag is
+//! dropped, and so is every hint of a store in partial mapping mode, where reading a key is a
+//! system call). Reads only read the table: a count of reads kept here was
 //! tried, and threads bumping counts on shared lines cost more than the table saved. One
 //! anonymous mapping is reserved for the largest table and touched only as far as it is used.
 use crate::rcache::Words;
@@ -52,14 +58,16 @@ const WIDE_OFF_BITS: u32 = 40;
 const WIDE_OFF_MASK: u64 = (1 << WIDE_OFF_BITS) - 1;
 /// From this size on the table is advised into huge pages.
 const HUGE_BYTES: usize = 2 << 20;
-/// Elements asked for ahead while hints move to a doubled table.
+/// Hints moved a batch while the table doubles (their elements and keys asked for together).
 const MOVE_AHEAD: usize = 16;
 
-/// What `set_slots` needs of the store: the hash an element carries now, and a way to ask for
-/// an element's line ahead of reading it.
+/// What `set_slots` needs of the store to move hints: the `rcache::key_hash` of the key an
+/// element holds now (None: drop its hint), and ways to ask ahead for the element's line and,
+/// once that is in, for its key's page.
 pub trait Elements {
     fn prefetch(&self, e: u64);
-    fn hash(&self, e: u64) -> Option<u64>;
+    fn prefetch_key(&self, e: u64);
+    fn key_hash(&self, e: u64) -> Option<u64>;
 }
 
 pub struct Hints {
@@ -182,8 +190,8 @@ impl Hints {
     }
 
     /// Size the table for a store of `slots` element slots whose areas end at `end`: twice as
-    /// many hints as slots, each hint moved to its set in the doubled table by the hash its
-    /// element carries (read through `els`); two-word hints from `NARROW_LIMIT` on.
+    /// many hints as slots, each hint moved to its set in the doubled table by the key its
+    /// element holds (read through `els`); two-word hints from `NARROW_LIMIT` on.
     pub fn set_slots(&self, slots: u64, end: u64, els: &impl Elements) {
         let form = if end > NARROW_LIMIT || self.wide.load(Ordering::Relaxed) {
             Form::Wide
@@ -229,44 +237,45 @@ impl Hints {
         // hint stored meanwhile lands in its new set; both only cost a walk.
         self.bits.store(want, Ordering::Relaxed);
         let step = form.step();
-        let mut ahead = [(0usize, 0u64); MOVE_AHEAD];
-        let (mut queued, mut done) = (0usize, 0usize);
+        let mut batch = [(0usize, 0u64, 0u64); MOVE_AHEAD];
         let mut j = 0;
         let end_j = used(old);
-        while done < queued || j < end_j {
-            // queue the next hints, asking for their elements
-            while queued - done < MOVE_AHEAD && j < end_j {
+        while j < end_j {
+            // a batch of hints: their elements asked for together, then their keys' pages,
+            // then each moved (two memory waits a batch instead of two a hint)
+            let mut n = 0;
+            while n < MOVE_AHEAD && j < end_j {
                 let v = w.at(j).load(Ordering::Relaxed);
                 if v != 0 {
-                    els.prefetch(form.decode(v, || 0).0);
-                    ahead[queued % MOVE_AHEAD] = (j, v);
-                    queued += 1;
+                    let e = form.decode(v, || 0).0;
+                    els.prefetch(e);
+                    batch[n] = (j, v, e);
+                    n += 1;
                 }
                 j += step;
             }
-            if done == queued {
-                continue;
+            for &(_, _, e) in &batch[..n] {
+                els.prefetch_key(e);
             }
-            let (at, v) = ahead[done % MOVE_AHEAD];
-            done += 1;
-            let e = form.decode(v, || 0).0;
-            let m = els.hash(e).map(mix);
-            let keep = m.filter(|&m| m >> form.tag_at() == v >> form.tag_at());
-            let to = keep.map(|m| self.set_of(m, form));
-            if to == Some(at - at % SET_WORDS) {
-                continue; // its set is where it is
-            }
-            let page = if step == 2 {
-                w.at(at + 1).load(Ordering::Relaxed)
-            } else {
-                0
-            };
-            if w.at(at)
-                .compare_exchange(v, 0, Ordering::Relaxed, Ordering::Relaxed)
-                .is_ok()
-            {
-                if let Some(to) = to {
-                    Self::place(w, form, to, v, page);
+            for &(at, v, e) in &batch[..n] {
+                let m = els.key_hash(e).map(mix);
+                let keep = m.filter(|&m| m >> form.tag_at() == v >> form.tag_at());
+                let to = keep.map(|m| self.set_of(m, form));
+                if to == Some(at - at % SET_WORDS) {
+                    continue; // its set is where it is
+                }
+                let page = if step == 2 {
+                    w.at(at + 1).load(Ordering::Relaxed)
+                } else {
+                    0
+                };
+                if w.at(at)
+                    .compare_exchange(v, 0, Ordering::Relaxed, Ordering::Relaxed)
+                    .is_ok()
+                {
+                    if let Some(to) = to {
+                        Self::place(w, form, to, v, page);
+                    }
                 }
             }
         }
@@ -295,21 +304,21 @@ impl Hints {
         (m as usize & (sets - 1)) * SET_WORDS
     }
 
-    /// Ask for the line `get(h)` will read.
+    /// Ask for the line `get(ch)` will read.
     #[inline]
-    pub fn prefetch(&self, h: u64) {
+    pub fn prefetch(&self, ch: u64) {
         if let Some(Some(w)) = self.words.get() {
-            crate::rcache::prefetch(w.addr(self.set_of(mix(h), self.form())));
+            crate::rcache::prefetch(w.addr(self.set_of(mix(ch), self.form())));
         }
     }
 
-    /// The element last seen for the key of full hash `h` (unchecked), and where its value's
-    /// first page was then (to be fetched alongside; 0: none).
+    /// The element last seen for the key of key hash `ch` (`rcache::key_hash`; unchecked), and
+    /// where its value's first page was then (to be fetched alongside; 0: none).
     #[inline]
-    pub fn get(&self, h: u64) -> Option<(u64, u64)> {
+    pub fn get(&self, ch: u64) -> Option<(u64, u64)> {
         let w = self.words.get()?.as_ref()?;
         let form = self.form();
-        let m = mix(h);
+        let m = mix(ch);
         let at = self.set_of(m, form);
         let tag = m >> form.tag_at();
         (at..at + SET_WORDS).step_by(form.step()).find_map(|j| {
@@ -319,12 +328,12 @@ impl Hints {
         })
     }
 
-    /// Remember that the key of full hash `h` is in element `e`, its value starting at page
+    /// Remember that the key of key hash `ch` is in element `e`, its value starting at page
     /// `page`.
     #[inline]
-    pub fn put(&self, h: u64, e: u64, page: u64) {
+    pub fn put(&self, ch: u64, e: u64, page: u64) {
         let form = self.form();
-        let m = mix(h);
+        let m = mix(ch);
         let Some(v) = form.encode(m, e, page) else {
             return;
         };
@@ -379,12 +388,13 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
-    /// Elements for the tests: offset -> the hash it carries.
+    /// Elements for the tests: offset -> the key hash of the key it holds.
     struct Els(HashMap<u64, u64>);
 
     impl Elements for Els {
         fn prefetch(&self, _e: u64) {}
-        fn hash(&self, e: u64) -> Option<u64> {
+        fn prefetch_key(&self, _e: u64) {}
+        fn key_hash(&self, e: u64) -> Option<u64> {
             self.0.get(&e).copied()
         }
     }

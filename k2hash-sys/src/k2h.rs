@@ -343,10 +343,10 @@ impl K2h {
     /// only after a miss, so that a hit does not pay for hashing it for the store.
     #[inline]
     fn early_key<'k>(db: &Db, key: &'k [u8], ch: Option<u64>) -> Result<Option<ReadKey<'k>>> {
-        if ch.is_some() && rcache::lookups_pay() {
-            Ok(None)
-        } else {
-            db.read_key(key).map(Some)
+        match ch {
+            Some(_) if rcache::lookups_pay() => Ok(None),
+            Some(ch) => db.read_key_hashed(key, ch).map(Some),
+            None => db.read_key(key).map(Some),
         }
     }
 
@@ -389,14 +389,17 @@ impl K2h {
     ) -> Result<Option<usize>> {
         let db = self.db();
         let ch = Self::cache_hash(db, key, &p);
-        let early = Self::early_key(db, key, ch)?;
+        let (early, hashed) = (Self::early_key(db, key, ch)?, ch);
         let ch = match Self::probe(db, key, ch, out) {
             Ok(n) => return Ok(Some(n)),
             Err(ch) => ch,
         };
         let k = match early {
             Some(k) => k,
-            None => db.read_key(key)?,
+            None => match hashed {
+                Some(c) => db.read_key_hashed(key, c)?,
+                None => db.read_key(key)?,
+            },
         };
         self.read_revealed(db, &k, p, ch, |v| {
             let dst = out.room(v.len());
@@ -459,7 +462,7 @@ impl K2h {
     pub fn get(&self, key: &[u8], p: Protect) -> Result<Option<Vec<u8>>> {
         let db = self.db();
         let ch = Self::cache_hash(db, key, &p);
-        let early = Self::early_key(db, key, ch)?;
+        let (early, hashed) = (Self::early_key(db, key, ch)?, ch);
         let mut v = Vec::new();
         let ch = match Self::probe(db, key, ch, &mut v) {
             Ok(_) => return Ok(Some(v)),
@@ -467,7 +470,10 @@ impl K2h {
         };
         let k = match early {
             Some(k) => k,
-            None => db.read_key(key)?,
+            None => match hashed {
+                Some(c) => db.read_key_hashed(key, c)?,
+                None => db.read_key(key)?,
+            },
         };
         // read into an element of its own, whose value is handed out without a copy
         let mut el = Element::default();

@@ -177,15 +177,25 @@ impl AreaIndex {
     }
 }
 
-/// The store's elements as the hint table sees them when it doubles: the hash each carries.
-struct HintElements<'a>(&'a Store);
+/// The store's elements as the hint table sees them when it doubles: the key each holds.
+struct HintElements<'a>(&'a Db);
 
 impl Elements for HintElements<'_> {
     fn prefetch(&self, e: u64) {
-        self.0.prefetch(e.saturating_add(E_HASH));
+        self.0.st.prefetch(e.saturating_add(E_KEY));
     }
-    fn hash(&self, e: u64) -> Option<u64> {
-        self.0.u64(e.checked_add(E_HASH)?).ok()
+    fn prefetch_key(&self, e: u64) {
+        if let Ok(k) = self.0.st.u64(e.saturating_add(E_KEY)) {
+            self.0.st.pg_prefetch(k);
+        }
+    }
+    /// In partial mapping mode keys are read with a system call each: their hints are dropped
+    /// instead (reads put them back).
+    fn key_hash(&self, e: u64) -> Option<u64> {
+        if !self.0.st.is_fullmap() {
+            return None;
+        }
+        self.0.element_key(e).ok().map(|k| rcache::key_hash(&k))
     }
 }
 
@@ -216,6 +226,8 @@ pub struct ReadKey<'k> {
     pub(crate) key: &'k [u8],
     h: u64,
     s: u64,
+    /// `rcache::key_hash` of the key: where its location hint is.
+    ch: u64,
 }
 
 /// Current time from CLOCK_REALTIME_COARSE as (sec, nsec).
@@ -457,7 +469,7 @@ impl Db {
         self.areas_idx.store(&v, epoch);
         drop(_w);
         if let Some(hs) = &self.hints {
-            hs.set_slots(slots, end, &HintElements(&self.st));
+            hs.set_slots(slots, end, &HintElements(self));
         }
     }
 
@@ -830,7 +842,7 @@ impl Db {
         }
         let found = self.find_in(ck, h, s, key)?;
         if let Some(e) = found {
-            self.hint(h, e);
+            self.hint(k.ch, e);
         }
         Ok(found)
     }
@@ -839,7 +851,7 @@ impl Db {
     /// lock is taken, so they load while it is.
     #[inline]
     fn hint_of(&self, k: &ReadKey) -> Option<(u64, u64)> {
-        let (e, page) = self.hints.as_ref()?.get(k.h)?;
+        let (e, page) = self.hints.as_ref()?.get(k.ch)?;
         let st = &self.st;
         st.prefetch(e);
         st.prefetch(e + 64);
@@ -880,11 +892,12 @@ impl Db {
         self.key_eq(e, key).unwrap_or(false)
     }
 
-    /// Remember where `key` (full hash `h`) now is: element `e` (just read or written).
+    /// Remember where the key of key hash `ch` (`rcache::key_hash`) now is: element `e` (just
+    /// read or written).
     #[inline]
-    fn hint(&self, h: u64, e: u64) {
+    fn hint(&self, ch: u64, e: u64) {
         if let Some(hs) = &self.hints {
-            hs.put(h, e, self.st.u64(e + E_VALUE).unwrap_or(0));
+            hs.put(ch, e, self.st.u64(e + E_VALUE).unwrap_or(0));
         }
     }
 
@@ -1455,16 +1468,24 @@ impl Db {
         })
     }
 
-    /// A key about to be read (`get_into`): checked and hashed, and the line of its location
-    /// hint asked for, so that it loads while the caller looks in the read cache.
+    /// A key about to be read (`get_into`): checked, the line of its location hint asked for
+    /// (by `rcache::key_hash`, quick to compute), then hashed for the store (FNV-1a, a
+    /// multiplication a byte) while that line loads, and while the caller looks in the read
+    /// cache.
     #[inline]
     pub fn read_key<'k>(&self, key: &'k [u8]) -> Result<ReadKey<'k>> {
+        self.read_key_hashed(key, rcache::key_hash(key))
+    }
+
+    /// `read_key` of a key whose `rcache::key_hash` is known (`ch`).
+    #[inline]
+    pub fn read_key_hashed<'k>(&self, key: &'k [u8], ch: u64) -> Result<ReadKey<'k>> {
         Self::check_key(key)?;
-        let (h, s) = hash::hashes(key);
         if let Some(hs) = &self.hints {
-            hs.prefetch(h);
+            hs.prefetch(ch);
         }
-        Ok(ReadKey { key, h, s })
+        let (h, s) = hash::hashes(key);
+        Ok(ReadKey { key, h, s, ch })
     }
 
     /// `get_into`, also telling under what the element was read (`tag`, set when found), for
@@ -1609,7 +1630,7 @@ impl Db {
                     }
                     let ne = self.new_element(h, s, key, &el)?;
                     self.insert(ck, ne)?;
-                    self.hint(h, ne);
+                    self.hint(rcache::key_hash(key), ne);
                     grew = Some(ck);
                 }
                 Change::Replace {
@@ -1636,7 +1657,7 @@ impl Db {
                         };
                         let ne = self.new_element(h, s, key, &el)?;
                         self.insert(ck, ne)?;
-                        self.hint(h, ne);
+                        self.hint(rcache::key_hash(key), ne);
                         grew = Some(ck);
                     }
                 },
@@ -1716,7 +1737,7 @@ mod tests {
     use super::*;
 
     /// Enough keys for the hint table to double several times, each time moving its hints by
-    /// the hashes their elements carry: afterwards nearly every key still has its hint (a few may
+    /// the keys their elements hold: afterwards nearly every key still has its hint (a few may
     /// have been pushed out of a full set, or be shadowed by another key's hint with the same
     /// tag), and every hint found names either the element a walk finds, with its value's first
     /// page, or an element of another key.
@@ -1746,7 +1767,7 @@ mod tests {
                 .read_slot(h, |ck| db.find_in(ck, h, s, key.as_bytes()))
                 .expect("walk")
                 .expect("stored");
-            match hs.get(h) {
+            match hs.get(rcache::key_hash(key.as_bytes())) {
                 Some(hint) if hint.0 == e => {
                     assert_eq!(hint.1, db.st.u64(e + E_VALUE).expect("element"), "key {i}");
                     held += 1;
