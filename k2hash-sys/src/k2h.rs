@@ -350,6 +350,22 @@ impl K2h {
         }
     }
 
+    /// The key prepared for the store: the one `early_key` prepared, else prepared now (with
+    /// the cache hash `ch` when there is one).
+    #[inline]
+    fn key_for_store<'k>(
+        db: &Db,
+        key: &'k [u8],
+        early: Option<ReadKey<'k>>,
+        ch: Option<u64>,
+    ) -> Result<ReadKey<'k>> {
+        match (early, ch) {
+            (Some(k), _) => Ok(k),
+            (None, Some(ch)) => db.read_key_hashed(key, ch),
+            (None, None) => db.read_key(key),
+        }
+    }
+
     /// Look for a current cached value of `key` (cache hash `ch`, from `cache_hash`; copied
     /// into `out`: its length), else say whether what is read now is to be cached (with the
     /// cache hash).
@@ -388,19 +404,13 @@ impl K2h {
         out: &mut impl ValueOut,
     ) -> Result<Option<usize>> {
         let db = self.db();
-        let ch = Self::cache_hash(db, key, &p);
-        let (early, hashed) = (Self::early_key(db, key, ch)?, ch);
-        let ch = match Self::probe(db, key, ch, out) {
+        let cache = Self::cache_hash(db, key, &p);
+        let early = Self::early_key(db, key, cache)?;
+        let ch = match Self::probe(db, key, cache, out) {
             Ok(n) => return Ok(Some(n)),
             Err(ch) => ch,
         };
-        let k = match early {
-            Some(k) => k,
-            None => match hashed {
-                Some(c) => db.read_key_hashed(key, c)?,
-                None => db.read_key(key)?,
-            },
-        };
+        let k = Self::key_for_store(db, key, early, cache)?;
         self.read_revealed(db, &k, p, ch, |v| {
             let dst = out.room(v.len());
             if dst.is_null() {
@@ -461,20 +471,14 @@ impl K2h {
     /// The value of `key`; empty values read as missing.
     pub fn get(&self, key: &[u8], p: Protect) -> Result<Option<Vec<u8>>> {
         let db = self.db();
-        let ch = Self::cache_hash(db, key, &p);
-        let (early, hashed) = (Self::early_key(db, key, ch)?, ch);
+        let cache = Self::cache_hash(db, key, &p);
+        let early = Self::early_key(db, key, cache)?;
         let mut v = Vec::new();
-        let ch = match Self::probe(db, key, ch, &mut v) {
+        let ch = match Self::probe(db, key, cache, &mut v) {
             Ok(_) => return Ok(Some(v)),
             Err(ch) => ch.filter(|_| p.parts().attrs),
         };
-        let k = match early {
-            Some(k) => k,
-            None => match hashed {
-                Some(c) => db.read_key_hashed(key, c)?,
-                None => db.read_key(key)?,
-            },
-        };
+        let k = Self::key_for_store(db, key, early, cache)?;
         // read into an element of its own, whose value is handed out without a copy
         let mut el = Element::default();
         let mut tag = None;
