@@ -1608,6 +1608,9 @@ impl Db {
         if self.is_readonly() {
             return Err(K2hError::ReadOnly);
         }
+        // where the new element's hint goes, computed now: it runs beside the store's hashes
+        // and the lock instead of after the insert
+        let ch = rcache::key_hash(key);
         let mut grew = None;
         let old = self.with_slot(h, true, |ck| {
             let e = self.find_in(ck, h, s, key)?;
@@ -1630,7 +1633,7 @@ impl Db {
                     }
                     let ne = self.new_element(h, s, key, &el)?;
                     self.insert(ck, ne)?;
-                    self.hint(rcache::key_hash(key), ne);
+                    self.hint(ch, ne);
                     grew = Some(ck);
                 }
                 Change::Replace {
@@ -1657,7 +1660,7 @@ impl Db {
                         };
                         let ne = self.new_element(h, s, key, &el)?;
                         self.insert(ck, ne)?;
-                        self.hint(rcache::key_hash(key), ne);
+                        self.hint(ch, ne);
                         grew = Some(ck);
                     }
                 },
