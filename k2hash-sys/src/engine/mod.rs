@@ -1787,7 +1787,10 @@ mod tests {
         }
         db.refresh_areas(db.locks.area_epoch());
         assert!(hs.bits() > start);
-        let v = db.get(b"key-19999", Parts::ALL).expect("read").expect("stored");
+        let v = db
+            .get(b"key-19999", Parts::ALL)
+            .expect("read")
+            .expect("stored");
         assert_eq!(v.value, vec![b'v'; 100]);
     }
 
