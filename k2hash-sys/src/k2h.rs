@@ -69,6 +69,13 @@ impl Protect<'_> {
     }
 }
 
+/// What `K2h::look_up` found: a cached value (its length), or the key to read from the store
+/// and, when the value is to be cached, its cache hash.
+enum Lookup<'k> {
+    Hit(usize),
+    Read(ReadKey<'k>, Option<u64>),
+}
+
 impl K2h {
     fn from_db(db: Arc<Db>, readonly: bool, fullmap: bool) -> K2h {
         let reopen = db.path().map(|p| (p.to_path_buf(), fullmap));
@@ -323,63 +330,53 @@ impl K2h {
         db.caches() && !matches!(p, Protect::Yes(Some(_)))
     }
 
-    /// The cache hash of `key` when reads with `p` may use the read cache, with the lines the
-    /// cache's first step will look at asked for.
+    /// Ask the read cache for `key` (a current copy is written into `out`: `Hit` with its
+    /// length), else the key prepared for the store (`Db::read_key`) and, when the value read
+    /// is to be cached, its cache hash. While this thread's lookups mostly miss, the lines of
+    /// the admission windows and of the key's location hint are asked for before anything
+    /// waits, so they load together while the key is hashed and the cache asked; while they
+    /// mostly hit, the key is hashed for the store only after a miss (a hit does not pay for
+    /// it).
     #[inline]
-    fn cache_hash(db: &Db, key: &[u8], p: &Protect) -> Option<u64> {
-        if !Self::cacheable(db, p) {
-            return None;
-        }
-        let ch = rcache::key_hash(key);
-        if !rcache::lookups_pay() {
-            rcache::prefetch_window(ch);
-        }
-        Some(ch)
-    }
-
-    /// `key` prepared for the store (`Db::read_key`: hashed, its location hint's line asked
-    /// for) before the cache is asked, when this thread's lookups mostly miss: the hint's line
-    /// then loads while the cache is asked. When they mostly hit, None: the key is prepared
-    /// only after a miss, so that a hit does not pay for hashing it for the store.
-    #[inline]
-    fn early_key<'k>(db: &Db, key: &'k [u8], ch: Option<u64>) -> Result<Option<ReadKey<'k>>> {
-        match ch {
-            Some(_) if rcache::lookups_pay() => Ok(None),
-            Some(ch) => db.read_key_hashed(key, ch).map(Some),
-            None => db.read_key(key).map(Some),
-        }
-    }
-
-    /// The key prepared for the store: the one `early_key` prepared, else prepared now (with
-    /// the cache hash `ch` when there is one).
-    #[inline]
-    fn key_for_store<'k>(
+    fn look_up<'k>(
         db: &Db,
         key: &'k [u8],
-        early: Option<ReadKey<'k>>,
-        ch: Option<u64>,
-    ) -> Result<ReadKey<'k>> {
-        match (early, ch) {
-            (Some(k), _) => Ok(k),
-            (None, Some(ch)) => db.read_key_hashed(key, ch),
-            (None, None) => db.read_key(key),
+        p: &Protect,
+        out: &mut impl ValueOut,
+    ) -> Result<Lookup<'k>> {
+        if !Self::cacheable(db, p) {
+            return Ok(Lookup::Read(db.read_key(key)?, None));
         }
+        let ch = rcache::key_hash(key);
+        let direct = rcache::lookups_pay();
+        let early = if direct {
+            None
+        } else {
+            rcache::prefetch_window(ch);
+            Some(db.read_key_hashed(key, ch)?)
+        };
+        let fill = match Self::probe(db, key, ch, direct, out) {
+            Ok(n) => return Ok(Lookup::Hit(n)),
+            Err(fill) => fill,
+        };
+        let k = match early {
+            Some(k) => k,
+            None => db.read_key_hashed(key, ch)?,
+        };
+        Ok(Lookup::Read(k, fill))
     }
 
-    /// Look for a current cached value of `key` (cache hash `ch`, from `cache_hash`; copied
-    /// into `out`: its length), else say whether what is read now is to be cached (with the
-    /// cache hash).
+    /// Look for a current cached value of `key` (cache hash `ch`; copied into `out`: its
+    /// length), else say whether what is read now is to be cached (with the cache hash).
+    /// `direct`: this thread's lookups mostly hit, so the cache is asked before the windows.
     #[inline]
     fn probe(
         db: &Db,
         key: &[u8],
-        ch: Option<u64>,
+        ch: u64,
+        direct: bool,
         out: &mut impl ValueOut,
     ) -> std::result::Result<usize, Option<u64>> {
-        let Some(ch) = ch else {
-            return Err(None);
-        };
-        let direct = rcache::lookups_pay();
         if !direct && !rcache::seen_recently(ch) {
             return Err(None);
         }
@@ -404,13 +401,10 @@ impl K2h {
         out: &mut impl ValueOut,
     ) -> Result<Option<usize>> {
         let db = self.db();
-        let cache = Self::cache_hash(db, key, &p);
-        let early = Self::early_key(db, key, cache)?;
-        let ch = match Self::probe(db, key, cache, out) {
-            Ok(n) => return Ok(Some(n)),
-            Err(ch) => ch,
+        let (k, ch) = match Self::look_up(db, key, &p, out)? {
+            Lookup::Hit(n) => return Ok(Some(n)),
+            Lookup::Read(k, ch) => (k, ch),
         };
-        let k = Self::key_for_store(db, key, early, cache)?;
         self.read_revealed(db, &k, p, ch, |v| {
             let dst = out.room(v.len());
             if dst.is_null() {
@@ -471,14 +465,11 @@ impl K2h {
     /// The value of `key`; empty values read as missing.
     pub fn get(&self, key: &[u8], p: Protect) -> Result<Option<Vec<u8>>> {
         let db = self.db();
-        let cache = Self::cache_hash(db, key, &p);
-        let early = Self::early_key(db, key, cache)?;
         let mut v = Vec::new();
-        let ch = match Self::probe(db, key, cache, &mut v) {
-            Ok(_) => return Ok(Some(v)),
-            Err(ch) => ch.filter(|_| p.parts().attrs),
+        let (k, ch) = match Self::look_up(db, key, &p, &mut v)? {
+            Lookup::Hit(_) => return Ok(Some(v)),
+            Lookup::Read(k, ch) => (k, ch.filter(|_| p.parts().attrs)),
         };
-        let k = Self::key_for_store(db, key, early, cache)?;
         // read into an element of its own, whose value is handed out without a copy
         let mut el = Element::default();
         let mut tag = None;
