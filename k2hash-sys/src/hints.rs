@@ -153,6 +153,11 @@ impl Form {
             Form::Wide => ((v & WIDE_OFF_MASK) << 3, second()),
         }
     }
+    /// Words of a table of 2^`bits` hints.
+    #[inline(always)]
+    fn words(self, bits: u32) -> usize {
+        (1usize << bits) * self.step()
+    }
     /// Largest table (log2 hints).
     fn max_bits(self) -> u32 {
         (RESERVED_WORDS / self.step()).trailing_zeros()
@@ -217,13 +222,12 @@ impl Hints {
             self.bits.store(want.max(old), Ordering::Relaxed);
             return;
         };
-        let used = |bits: u32| 1usize << bits << (old_form.step() - 1);
         if form != old_form {
             // Start over in the other form (rare: once, when a store passes 1 GiB). Lookups
             // meanwhile may decode a word of the other form: its element fails the check.
             self.bits.store(want, Ordering::Relaxed);
             self.wide.store(true, Ordering::Relaxed);
-            for j in 0..used(old) {
+            for j in 0..old_form.words(old) {
                 w.at(j).store(0, Ordering::Relaxed);
             }
             Self::advise(w, want, form);
@@ -239,7 +243,7 @@ impl Hints {
         let step = form.step();
         let mut batch = [(0usize, 0u64, 0u64); MOVE_AHEAD];
         let mut j = 0;
-        let end_j = used(old);
+        let end_j = form.words(old);
         while j < end_j {
             // a batch of hints: their elements asked for together, then their keys' pages,
             // then each moved (two memory waits a batch instead of two a hint)
@@ -286,7 +290,7 @@ impl Hints {
     /// alone leaves the part touched while the table was smaller in small pages, so the used
     /// part is collapsed too (reads of 100,000 keys: 232-279 ns against 290-328 without).
     fn advise(w: &Words, bits: u32, form: Form) {
-        let used = (1usize << bits) * form.step();
+        let used = form.words(bits);
         if used * 8 >= HUGE_BYTES {
             w.advise_huge(used);
             // what the smaller table touched is in small pages: those too
@@ -300,7 +304,7 @@ impl Hints {
     #[inline(always)]
     fn set_of(&self, m: u64, form: Form) -> usize {
         let bits = self.bits.load(Ordering::Relaxed).min(form.max_bits());
-        let sets = (1usize << bits) * form.step() / SET_WORDS;
+        let sets = form.words(bits) / SET_WORDS;
         (m as usize & (sets - 1)) * SET_WORDS
     }
 
