@@ -1755,11 +1755,14 @@ impl Drop for Db {
 mod tests {
     use super::*;
 
-    /// Enough keys for the hint table to double several times, each time moving its hints by
-    /// the keys their elements hold: afterwards nearly every key still has its hint (a few may
-    /// have been pushed out of a full set, or be shadowed by another key's hint with the same
-    /// tag), and every hint found names either the element a walk finds, with its value's first
-    /// page, or an element of another key.
+    /// The element of `key`, found by a walk of its tree.
+    fn walk(db: &Db, key: &[u8]) -> u64 {
+        let (h, s) = hash::hashes(key);
+        db.read_slot(h, |ck| db.find_in(ck, h, s, key))
+            .expect("walk")
+            .expect("stored")
+    }
+
     /// A damaged element (its key chain loops, its key length is a lie) among the hinted ones
     /// when the table doubles: the move reads no more than the key length allows and goes on.
     #[test]
@@ -1773,11 +1776,7 @@ mod tests {
             ..Default::default()
         };
         db.set(b"damaged", el()).expect("set");
-        let (h, s) = hash::hashes(b"damaged");
-        let e = db
-            .read_slot(h, |ck| db.find_in(ck, h, s, b"damaged"))
-            .expect("walk")
-            .expect("stored");
+        let e = walk(&db, b"damaged");
         let kp = db.st.u64(e + E_KEY).expect("key page");
         db.st.set_u64(kp + P_NEXT, kp).expect("loop");
         db.st.set_u64(e + E_KEYLEN, 4000).expect("length");
@@ -1794,6 +1793,11 @@ mod tests {
         assert_eq!(v.value, vec![b'v'; 100]);
     }
 
+    /// Enough keys for the hint table to double several times, each time moving its hints by
+    /// the keys their elements hold: afterwards nearly every key still has its hint (a few may
+    /// have been pushed out of a full set, or be shadowed by another key's hint with the same
+    /// tag), and every hint found names either the element a walk finds, with its value's first
+    /// page, or an element of another key.
     #[test]
     fn hints_follow_the_table_as_it_doubles() {
         let db = Db::memory(Layout::default()).expect("memory store");
@@ -1815,11 +1819,8 @@ mod tests {
         let mut held = 0;
         for i in 0..n {
             let key = format!("key-{i}");
-            let (h, s) = hash::hashes(key.as_bytes());
-            let e = db
-                .read_slot(h, |ck| db.find_in(ck, h, s, key.as_bytes()))
-                .expect("walk")
-                .expect("stored");
+            let (h, _) = hash::hashes(key.as_bytes());
+            let e = walk(&db, key.as_bytes());
             match hs.get(rcache::key_hash(key.as_bytes())) {
                 Some(hint) if hint.0 == e => {
                     assert_eq!(hint.1, db.st.u64(e + E_VALUE).expect("element"), "key {i}");
