@@ -402,6 +402,15 @@ const SEEN_SETS: usize = 4096;
 const SEEN_BLOCKS: usize = 4096;
 const LONG_KEYS: u32 = 150_000;
 
+/// The short window's set of cache hash `h`, and the long window's block.
+#[inline(always)]
+fn seen_slots(h: u64) -> (usize, usize) {
+    (
+        h as usize & (SEEN_SETS - 1),
+        (h >> 12) as usize & (SEEN_BLOCKS - 1),
+    )
+}
+
 /// A thread's windows (`seen_recently`).
 struct Seen {
     sets: Vec<u128>,
@@ -428,10 +437,8 @@ thread_local! {
 pub fn prefetch_window(h: u64) {
     SEEN.with(|seen| {
         if let Ok(seen) = seen.try_borrow() {
-            if let (Some(set), Some(block)) = (
-                seen.sets.get(h as usize & (SEEN_SETS - 1)),
-                seen.long.get((h >> 12) as usize & (SEEN_BLOCKS - 1)),
-            ) {
+            let (in_sets, in_long) = seen_slots(h);
+            if let (Some(set), Some(block)) = (seen.sets.get(in_sets), seen.long.get(in_long)) {
                 prefetch(set as *const u128 as *const AtomicU64);
                 prefetch(block.as_ptr() as *const AtomicU64);
             }
@@ -465,7 +472,8 @@ pub fn seen_recently(h: u64) -> bool {
             seen.long.resize(SEEN_BLOCKS, [0; 8]);
         }
         let fp = ((h >> 48) | 1) as u128;
-        let Some(set) = seen.sets.get_mut((h as usize) & (SEEN_SETS - 1)) else {
+        let (in_sets, in_long) = seen_slots(h);
+        let Some(set) = seen.sets.get_mut(in_sets) else {
             return true;
         };
         // the ways equal to `fp`, and the free ones, eight lanes at a time
@@ -489,7 +497,7 @@ pub fn seen_recently(h: u64) -> bool {
         ][(free != 0) as usize];
         *set = (*set & !(0xFFFF << (shift & 127))) | (fp << (shift & 127));
         // the long window
-        let Some(block) = seen.long.get_mut((h >> 12) as usize & (SEEN_BLOCKS - 1)) else {
+        let Some(block) = seen.long.get_mut(in_long) else {
             return true;
         };
         let (a, b) = ((h >> 24) as usize & 255, (h >> 32) as usize & 255);
