@@ -141,31 +141,49 @@ pub(super) fn cstr_bytes(b: &[u8]) -> &[u8] {
     &b[..n]
 }
 
-pub(super) fn write_element_list(st: &Store, start: u64, count: u64, tail: u64) -> Result<()> {
-    const CH: u64 = 4096;
+/// Write `count` records of `size` bytes from `start` as a free list, `chunk` records at a
+/// time through `write`: each record's back link (at `back`) names the record before it (0 for
+/// the first), its forward link (at `fwd`) the one after it (`tail` for the last); the rest of
+/// each record is zero.
+fn write_list(
+    start: u64,
+    count: u64,
+    size: u64,
+    (back, fwd): (u64, u64),
+    tail: u64,
+    chunk: u64,
+    write: impl Fn(u64, &[u8]) -> Result<()>,
+) -> Result<()> {
     let mut i = 0;
     while i < count {
-        let n = CH.min(count - i);
-        let mut buf = vec![0u8; (n * ELEMENT_SIZE) as usize];
+        let n = chunk.min(count - i);
+        let mut buf = vec![0u8; (n * size) as usize];
         for j in 0..n {
             let idx = i + j;
-            let me = start + idx * ELEMENT_SIZE;
-            let parent = if idx == 0 { 0 } else { me - ELEMENT_SIZE };
-            let same = if idx + 1 == count {
-                tail
-            } else {
-                me + ELEMENT_SIZE
-            };
-            let o = (j * ELEMENT_SIZE) as usize;
-            buf[o + 16..o + 24].copy_from_slice(&parent.to_le_bytes());
-            buf[o + 24..o + 32].copy_from_slice(&same.to_le_bytes());
+            let me = start + idx * size;
+            let prev = if idx == 0 { 0 } else { me - size };
+            let next = if idx + 1 == count { tail } else { me + size };
+            let o = j * size;
+            for (at, link) in [(back, prev), (fwd, next)] {
+                let at = (o + at) as usize;
+                buf[at..at + 8].copy_from_slice(&link.to_le_bytes());
+            }
         }
-        st.write(start + i * ELEMENT_SIZE, &buf)?;
+        write(start + i * size, &buf)?;
         i += n;
     }
     Ok(())
 }
 
+/// The free list of a new element area (linked by parent and same).
+pub(super) fn write_element_list(st: &Store, start: u64, count: u64, tail: u64) -> Result<()> {
+    let links = (E_PARENT, E_SAME);
+    write_list(start, count, ELEMENT_SIZE, links, tail, 4096, |o, b| {
+        st.write(o, b)
+    })
+}
+
+/// The free list of a new page area (linked by prev and next), 4 MiB at a time.
 pub(super) fn write_page_list(
     st: &Store,
     start: u64,
@@ -173,24 +191,16 @@ pub(super) fn write_page_list(
     psize: u64,
     tail: u64,
 ) -> Result<()> {
-    let ch: u64 = ((4 << 20) / psize).max(1);
-    let mut i = 0;
-    while i < count {
-        let n = ch.min(count - i);
-        let mut buf = vec![0u8; (n * psize) as usize];
-        for j in 0..n {
-            let idx = i + j;
-            let me = start + idx * psize;
-            let prev = if idx == 0 { 0 } else { me - psize };
-            let next = if idx + 1 == count { tail } else { me + psize };
-            let o = (j * psize) as usize;
-            buf[o..o + 8].copy_from_slice(&prev.to_le_bytes());
-            buf[o + 8..o + 16].copy_from_slice(&next.to_le_bytes());
-        }
-        st.pg_write(start + i * psize, &buf)?;
-        i += n;
-    }
-    Ok(())
+    let chunk = ((4 << 20) / psize).max(1);
+    write_list(
+        start,
+        count,
+        psize,
+        (P_PREV, P_NEXT),
+        tail,
+        chunk,
+        |o, b| st.pg_write(o, b),
+    )
 }
 
 /// Lay out a new k2hash in `st` exactly as the original's initialisation does.
