@@ -336,7 +336,7 @@ impl K2h {
     /// the admission windows and of the key's location hint are asked for before anything
     /// waits, so they load together while the key is hashed and the cache asked; while they
     /// mostly hit, the key is hashed for the store only after a miss (a hit does not pay for
-    /// it).
+    /// it). While the windows seldom answer yes, most reads skip them (`rcache::window_due`).
     #[inline]
     fn look_up<'k>(
         db: &Db,
@@ -352,6 +352,10 @@ impl K2h {
         let early = if direct {
             None
         } else {
+            if !rcache::window_due() {
+                // as if the windows had not seen the key (and not noting it)
+                return Ok(Lookup::Read(db.read_key_hashed(key, ch)?, None));
+            }
             rcache::prefetch_window(ch);
             Some(db.read_key_hashed(key, ch)?)
         };

@@ -508,6 +508,27 @@ impl LockTable {
         }
     }
 
+    /// The start of a read under `slot` that takes no lock (a seqlock read, for stores whose
+    /// memory never shrinks): the lock's write generation, or None while a writer holds it.
+    /// Every change under a lock is made while its writer bit is set and moves its generation
+    /// before the bit is cleared, so a read that `unchanged` confirms afterwards saw no change
+    /// made under the lock, as if it had held it.
+    #[inline]
+    pub fn peek(&self, slot: usize) -> Option<u64> {
+        if self.lock_word(slot).load(Ordering::Acquire) & WRITER != 0 {
+            return None;
+        }
+        Some(self.gen_word(slot).load(Ordering::Acquire))
+    }
+
+    /// Whether no writer held `slot` since `peek` gave `gen` (nor holds it now).
+    #[inline]
+    pub fn unchanged(&self, slot: usize, gen: u64) -> bool {
+        std::sync::atomic::fence(Ordering::Acquire);
+        self.lock_word(slot).load(Ordering::Acquire) & WRITER == 0
+            && self.gen_word(slot).load(Ordering::Acquire) == gen
+    }
+
     pub fn write(&self, slot: usize) -> Guard<'_> {
         let me = self.me();
         let w = self.lock_word(slot);
@@ -530,6 +551,9 @@ impl LockTable {
             self.wait_writer(w, slot, &mut spins);
         }
         self.wait_readers(w, slot);
+        // readers that take no lock (`peek`) must see the writer bit before any change made
+        // under it
+        std::sync::atomic::fence(Ordering::Release);
         if slot == STRUCT_LOCK {
             self.bump_version(true);
         }

@@ -446,6 +446,49 @@ pub fn prefetch_window(h: u64) {
     })
 }
 
+thread_local! {
+    /// Answers of `seen_recently` in the current round of 1,024, the yes among them, whether
+    /// the windows are asked by one read in 8 only, and a random state picking those reads.
+    static WATCH: Cell<(u16, u16, bool, u32)> = const { Cell::new((0, 0, false, 0x9E37_79B9)) };
+}
+
+/// Whether this read is to ask `seen_recently` (and note its key). In passes over many more
+/// keys than the windows remember, they answer no nearly always, and asking costs a read of
+/// 100,000 keys about 45 ns (their two lines, 320 KiB a thread, are seldom in the first-level
+/// caches, and take room there from the store's). So when fewer than 1 in 64 of the last 1,024
+/// answers were yes, only one read in 8, picked at random, asks, until the answers come back.
+/// Reads, not the keys of one hash in 8: a key read again and again among many read once is
+/// still noticed after a few more reads, and passes over many keys are still cached, a few
+/// passes later (every read asks again from the 4th pass, nearly every key is cached from the
+/// 6th, against the 3rd when every read asks).
+/// At random, not every 8th: a key read every 4th or 8th time would never be the one asked.
+#[inline]
+pub fn window_due() -> bool {
+    WATCH.with(|w| {
+        let (n, yes, sampling, mut r) = w.get();
+        if !sampling {
+            return true;
+        }
+        r ^= r << 13; // xorshift32
+        r ^= r >> 17;
+        r ^= r << 5;
+        w.set((n, yes, sampling, r));
+        r >> 29 == 0
+    })
+}
+
+fn count_answer(yes: bool) {
+    WATCH.with(|w| {
+        let (n, y, sampling, r) = w.get();
+        let (n, y) = (n + 1, y + yes as u16);
+        w.set(if n >= 1024 {
+            (0, 0, y * 64 < n, r)
+        } else {
+            (n, y, sampling, r)
+        });
+    })
+}
+
 /// Whether the key of cache hash `h` is worth looking up in the value cache (and caching):
 /// this thread read it a short while ago (among about the last 30,000 keys it read without the
 /// cache), or twice already over a longer while (about the last 150,000). If not, the read is
@@ -461,7 +504,19 @@ pub fn prefetch_window(h: u64) {
 /// if the way were fixed or the oldest). The long one: 4,096 blocks of one cache line, each
 /// with 256 bits for keys read once and 256 for keys read twice (a key: one block, two bits in
 /// each half; one line to look at), cleared after 150,000 keys.
+///
+/// While only every 8th read asks (`window_due`), the short window is left out: the keys noted
+/// by a few reads in eight would stay in it eight times as long, and a key read a second time
+/// in a pass over 100,000 keys would count as read again soon.
 pub fn seen_recently(h: u64) -> bool {
+    let short = !WATCH.with(|w| w.get().2);
+    let yes = seen_in_windows(h, short);
+    count_answer(yes);
+    yes
+}
+
+#[inline(always)]
+fn seen_in_windows(h: u64, short: bool) -> bool {
     SEEN.with(|seen| {
         let Ok(mut seen) = seen.try_borrow_mut() else {
             return true;
@@ -471,31 +526,10 @@ pub fn seen_recently(h: u64) -> bool {
             seen.sets.resize(SEEN_SETS, 0);
             seen.long.resize(SEEN_BLOCKS, [0; 8]);
         }
-        let fp = ((h >> 48) | 1) as u128;
         let (in_sets, in_long) = seen_slots(h);
-        let Some(set) = seen.sets.get_mut(in_sets) else {
-            return true;
-        };
-        // the ways equal to `fp`, and the free ones, eight lanes at a time
-        const LOW: u128 = 0x0001_0001_0001_0001_0001_0001_0001_0001;
-        const HIGH: u128 = LOW << 15;
-        let zero_lanes = |x: u128| x.wrapping_sub(LOW) & !x & HIGH;
-        if zero_lanes(*set ^ fp.wrapping_mul(LOW)) != 0 {
+        if short && seen_short(seen, in_sets, h) {
             return true;
         }
-        // Below, no branch depends on the window's lines but the answer: they are often not
-        // in the caches yet, and a mispredicted branch on one would throw away the read that
-        // runs on meanwhile.
-        let free = zero_lanes(*set);
-        let r = &mut seen.rng; // xorshift
-        *r ^= *r << 13;
-        *r ^= *r >> 7;
-        *r ^= *r << 17;
-        let shift = [
-            16 * (*r >> 61) as u32,
-            free.trailing_zeros().wrapping_sub(15),
-        ][(free != 0) as usize];
-        *set = (*set & !(0xFFFF << (shift & 127))) | (fp << (shift & 127));
         // the long window
         let Some(block) = seen.long.get_mut(in_long) else {
             return true;
@@ -518,6 +552,37 @@ pub fn seen_recently(h: u64) -> bool {
         }
         false
     })
+}
+
+/// Whether the short window holds the fingerprint of `h` (in set `in_sets`); if not, it is put
+/// in.
+#[inline(always)]
+fn seen_short(seen: &mut Seen, in_sets: usize, h: u64) -> bool {
+    let fp = ((h >> 48) | 1) as u128;
+    let Some(set) = seen.sets.get_mut(in_sets) else {
+        return true;
+    };
+    // the ways equal to `fp`, and the free ones, eight lanes at a time
+    const LOW: u128 = 0x0001_0001_0001_0001_0001_0001_0001_0001;
+    const HIGH: u128 = LOW << 15;
+    let zero_lanes = |x: u128| x.wrapping_sub(LOW) & !x & HIGH;
+    if zero_lanes(*set ^ fp.wrapping_mul(LOW)) != 0 {
+        return true;
+    }
+    // Below, no branch depends on the window's lines but the answer: they are often not
+    // in the caches yet, and a mispredicted branch on one would throw away the read that
+    // runs on meanwhile.
+    let free = zero_lanes(*set);
+    let r = &mut seen.rng; // xorshift
+    *r ^= *r << 13;
+    *r ^= *r >> 7;
+    *r ^= *r << 17;
+    let shift = [
+        16 * (*r >> 61) as u32,
+        free.trailing_zeros().wrapping_sub(15),
+    ][(free != 0) as usize];
+    *set = (*set & !(0xFFFF << (shift & 127))) | (fp << (shift & 127));
+    false
 }
 
 /// After `Found::Stale(state, age)`: whether to cache the value read now. After a change of
@@ -982,6 +1047,59 @@ mod tests {
         }
         count_lookup(false);
         assert!(!lookups_pay(), "one hit in three");
+    }
+
+    /// Passes over 100,000 keys: after the first 1,024 reads find the windows answering no,
+    /// only every 8th read asks them, without the short window (so the second pass neither
+    /// asks much nor counts keys as read again soon); keys asked about in three passes answer
+    /// yes, so from the fourth pass on every read asks again, and from the sixth nearly all
+    /// keys get cached.
+    #[test]
+    fn few_reads_ask_the_windows_in_passes_over_many_keys() {
+        let hs: Vec<u64> = (0..100_000u64)
+            .map(|i| key_hash(&i.to_le_bytes()))
+            .collect();
+        let mut passes = Vec::new();
+        for _ in 0..8 {
+            let (mut asked, mut yes) = (0u32, 0u32);
+            for &h in &hs {
+                if window_due() {
+                    asked += 1;
+                    yes += seen_recently(h) as u32;
+                }
+            }
+            passes.push((asked, yes));
+        }
+        assert!(passes[0].0 < 15_000 && passes[0].1 == 0, "{passes:?}");
+        assert!(passes[1].0 < 15_000 && passes[1].1 < 100, "{passes:?}");
+        assert_eq!(passes[5].0, 100_000, "{passes:?}");
+        assert!(passes[5].1 > 80_000, "{passes:?}");
+    }
+
+    /// A key read again and again among many read once is still noticed while only every 8th
+    /// read asks the windows.
+    #[test]
+    fn a_hot_key_among_cold_ones_is_noticed_while_sampling() {
+        let cold = |i: u64| key_hash(&(i + 1_000_000).to_le_bytes());
+        for i in 0..5_000 {
+            if window_due() {
+                seen_recently(cold(i));
+            }
+        }
+        assert!(
+            WATCH.with(|w| w.get().2),
+            "sampling after 5,000 keys read once"
+        );
+        let hot = key_hash(b"hot");
+        let mut noticed = None;
+        for i in 0..4_000u64 {
+            let h = if i % 4 == 0 { hot } else { cold(10_000 + i) };
+            if window_due() && seen_recently(h) && h == hot {
+                noticed = Some(i);
+                break;
+            }
+        }
+        assert!(noticed.is_some_and(|i| i < 400), "{noticed:?}");
     }
 
     #[test]

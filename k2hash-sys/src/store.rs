@@ -45,6 +45,41 @@ unsafe impl Send for Store {}
 // SAFETY: see above; all accesses go through bounds-checked methods.
 unsafe impl Sync for Store {}
 
+/// The little-endian word at `p` (the file's byte order). Other threads and processes may
+/// write it meanwhile: an aligned word (every field of a sound store) is one relaxed atomic
+/// load, a single instruction; a misaligned one (only at offsets a damaged store points to)
+/// eight volatile byte loads, never merged with other reads by the compiler either way. (A
+/// volatile load of `[u8; 8]` was compiled into eight byte loads and their shifts even when
+/// aligned: a fifth of the instructions of a read.)
+///
+/// # Safety
+/// `p..p + 8` must be mapped and readable.
+#[inline(always)]
+unsafe fn load_le64(p: *const u8) -> u64 {
+    if (p as usize).is_multiple_of(8) {
+        // SAFETY: aligned and mapped (the caller); an AtomicU64 has the layout of a u64.
+        u64::from_le(unsafe { (*(p as *const AtomicU64)).load(Ordering::Relaxed) })
+    } else {
+        // SAFETY: mapped (the caller); no alignment needed for bytes.
+        u64::from_le_bytes(unsafe { std::ptr::read_volatile(p as *const [u8; 8]) })
+    }
+}
+
+/// Store `v` at `p` little-endian (see `load_le64`).
+///
+/// # Safety
+/// `p..p + 8` must be mapped and writable.
+#[inline(always)]
+unsafe fn store_le64(p: *mut u8, v: u64) {
+    if (p as usize).is_multiple_of(8) {
+        // SAFETY: aligned, mapped and writable (the caller).
+        unsafe { (*(p as *const AtomicU64)).store(v.to_le(), Ordering::Relaxed) }
+    } else {
+        // SAFETY: mapped and writable (the caller).
+        unsafe { std::ptr::write_volatile(p as *mut [u8; 8], v.to_le_bytes()) }
+    }
+}
+
 /// Mapping size for data of `len` bytes: room to grow four times.
 fn room_for(len: u64) -> u64 {
     len.saturating_mul(4)
@@ -142,6 +177,10 @@ impl Store {
     pub fn is_readonly(&self) -> bool {
         self.readonly
     }
+    /// Memory mode: the mapping only grows, no offset ever read stops being mapped.
+    pub fn is_memory(&self) -> bool {
+        self.memory
+    }
     pub fn is_fullmap(&self) -> bool {
         self.fullmap
     }
@@ -209,17 +248,15 @@ impl Store {
     #[inline(always)]
     pub fn u64(&self, off: u64) -> Result<u64> {
         self.check(off, 8)?;
-        // SAFETY: bounds checked above; unaligned read of plain bytes in our mapping.
-        Ok(u64::from_le_bytes(unsafe {
-            std::ptr::read_volatile(self.at(off) as *const [u8; 8])
-        }))
+        // SAFETY: bounds checked above: 8 bytes of our mapping.
+        Ok(unsafe { load_le64(self.at(off)) })
     }
 
     #[inline(always)]
     pub fn set_u64(&self, off: u64, v: u64) -> Result<()> {
         self.check_write(off, 8)?;
         // SAFETY: bounds checked and the mapping is writable (not read-only).
-        unsafe { std::ptr::write_volatile(self.at(off) as *mut [u8; 8], v.to_le_bytes()) };
+        unsafe { store_le64(self.at(off), v) };
         Ok(())
     }
 
@@ -235,6 +272,26 @@ impl Store {
         // SAFETY: bounds checked and writable mapping.
         unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), self.at(off), data.len()) };
         Ok(())
+    }
+
+    /// The mapped bytes as they are now, for a run of reads that each check their bounds
+    /// against one length (`View`); None in partial mapping mode, where pages are not mapped.
+    /// The store may grow meanwhile (the view then sees the part that was valid when taken);
+    /// the caller keeps it from shrinking (a file shrinks only under every stripe lock).
+    #[inline(always)]
+    pub fn view(&self) -> Option<View<'_>> {
+        if !self.fullmap {
+            return None;
+        }
+        // the length first: a mapping taken after it covers it (growth maps before it moves
+        // the length on, and no mapping is unmapped while the store lives)
+        let len = self.valid_len();
+        let base = self.base.load(Ordering::Acquire);
+        Some(View {
+            base,
+            len,
+            _store: std::marker::PhantomData,
+        })
     }
 
     /// Ask for the line of `off` (a hint; nothing when it is not mapped).
@@ -405,6 +462,64 @@ impl Store {
                 libc::MS_ASYNC,
             )
         };
+    }
+}
+
+/// Bounds-checked reads of a store's mapping with its address and length loaded once
+/// (`Store::view`): what a read of one element and its pages does a few dozen times. Every
+/// read answers None when it would leave the mapped length.
+pub struct View<'a> {
+    base: *const u8,
+    len: u64,
+    _store: std::marker::PhantomData<&'a Store>,
+}
+
+impl View<'_> {
+    /// The length the view was taken at.
+    #[inline(always)]
+    pub fn mapped_len(&self) -> u64 {
+        self.len
+    }
+
+    #[inline(always)]
+    fn range(&self, off: u64, n: u64) -> Option<*const u8> {
+        match off.checked_add(n) {
+            // SAFETY: off + n <= len, the valid length when the view was taken, all mapped.
+            Some(end) if end <= self.len => Some(unsafe { self.base.add(off as usize) }),
+            _ => None,
+        }
+    }
+
+    #[inline(always)]
+    pub fn u64(&self, off: u64) -> Option<u64> {
+        let p = self.range(off, 8)?;
+        // SAFETY: 8 bytes in the mapping (`range`).
+        Some(unsafe { load_le64(p) })
+    }
+
+    /// Whether the bytes at `off` equal `data`.
+    #[inline(always)]
+    pub fn eq(&self, off: u64, data: &[u8]) -> Option<bool> {
+        let p = self.range(off, data.len() as u64)?;
+        // SAFETY: `data.len()` mapped bytes (`range`), only compared at once.
+        Some(unsafe { std::slice::from_raw_parts(p, data.len()) } == data)
+    }
+
+    /// Append the `n` bytes at `off` to `out`.
+    #[inline(always)]
+    pub fn extend(&self, off: u64, n: u64, out: &mut Vec<u8>) -> Option<()> {
+        let p = self.range(off, n)?;
+        // SAFETY: `n` mapped bytes (`range`), copied at once.
+        out.extend_from_slice(unsafe { std::slice::from_raw_parts(p, n as usize) });
+        Some(())
+    }
+
+    /// Ask for the line of `off` (nothing when it is not mapped).
+    #[inline(always)]
+    pub fn prefetch(&self, off: u64) {
+        if let Some(p) = self.range(off, 1) {
+            crate::rcache::prefetch(p as *const std::sync::atomic::AtomicU64);
+        }
     }
 }
 

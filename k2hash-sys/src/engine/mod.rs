@@ -25,6 +25,8 @@ use std::sync::{Arc, Mutex, Weak};
 
 mod layout;
 mod maintain;
+mod read;
+pub use read::ReadKey;
 
 pub use layout::Layout;
 use layout::{check_header, init_layout, write_element_list, write_page_list};
@@ -141,7 +143,6 @@ impl AreaIndex {
         )
     }
 
-    #[inline]
     fn find(&self, off: u64) -> Option<(u64, u64, u64)> {
         let n = self.n.load(Ordering::Acquire);
         let (mut lo, mut hi) = (0usize, n);
@@ -235,15 +236,6 @@ pub struct Db {
     rcache: Option<rcache::Cache>,
     /// Where keys' elements were last seen (`hints`); None when turned off.
     hints: Option<Hints>,
-}
-
-/// A key about to be read (`Db::read_key`): checked and hashed once, its hint asked for.
-pub struct ReadKey<'k> {
-    pub(crate) key: &'k [u8],
-    h: u64,
-    s: u64,
-    /// `rcache::key_hash` of the key: where its location hint is.
-    ch: u64,
 }
 
 /// Current time from CLOCK_REALTIME_COARSE as (sec, nsec).
@@ -747,33 +739,6 @@ impl Db {
         self.locks.repair_pending().is_some() && !self.is_readonly() && crate::lock::held() == mine
     }
 
-    /// A read under the slot lock only: the structure lock is skipped and its version checked
-    /// before and after instead (seqlock); when a structure writer was at work meanwhile, the
-    /// read is done again under the structure lock. `f` may run more than once.
-    fn read_slot<R>(&self, h: u64, mut f: impl FnMut(u64) -> Result<R>) -> Result<R> {
-        let v1 = self.locks.struct_version();
-        if v1 & 1 == 0 && self.locks.repair_pending().is_none() {
-            let merge = !self.is_readonly();
-            let r = (|| -> Result<Option<R>> {
-                let Some(ki) = self.resolve(h, merge)? else {
-                    return Ok(None);
-                };
-                let ck = self.ckindex(ki, h)?;
-                let _s = self.locks.read(LockTable::stripe(ck));
-                f(ck).map(Some)
-            })();
-            std::sync::atomic::fence(Ordering::Acquire);
-            if self.locks.struct_version() == v1 && self.locks.repair_pending().is_none() {
-                match r {
-                    Ok(Some(v)) => return Ok(v),
-                    Ok(None) => {} // the slot needs its lazy migration first
-                    Err(e) => return Err(e),
-                }
-            }
-        }
-        self.with_slot(h, false, f)
-    }
-
     fn with_two_slots<R>(
         &self,
         h1: u64,
@@ -840,72 +805,6 @@ impl Db {
             e = self.link(e, E_SAME)?;
         }
         Ok(None)
-    }
-
-    /// `find_in` for a read: first the element where this process last saw the key (`hint`,
-    /// from `hint_of`), checked; the element found is remembered. The stripe lock of
-    /// `ck` is held.
-    #[inline]
-    fn find_read(&self, ck: u64, k: &ReadKey, hint: Option<(u64, u64)>) -> Result<Option<u64>> {
-        let (h, s, key) = (k.h, k.s, k.key);
-        if self.hints.is_none() {
-            return self.find_in(ck, h, s, key);
-        }
-        if let Some((e, page)) = hint {
-            if self.hint_holds(e, page, h, key) {
-                return Ok(Some(e));
-            }
-        }
-        let found = self.find_in(ck, h, s, key)?;
-        if let Some(e) = found {
-            self.hint(k.ch, e);
-        }
-        Ok(found)
-    }
-
-    /// The hint of `k` (see `hints`), its element and pages asked for: read before the stripe
-    /// lock is taken, so they load while it is.
-    #[inline]
-    fn hint_of(&self, k: &ReadKey) -> Option<(u64, u64)> {
-        let (e, page) = self.hints.as_ref()?.get(k.ch)?;
-        let st = &self.st;
-        st.prefetch(e);
-        st.prefetch(e + 64);
-        st.prefetch(e + ELEMENT_SIZE - 1);
-        if page != 0 {
-            for p in [
-                page,
-                page + self.page_size,
-                page.wrapping_sub(self.page_size),
-            ] {
-                st.pg_prefetch(p);
-                st.pg_prefetch(p + 64);
-            }
-        }
-        Some((e, page))
-    }
-
-    /// Whether element `e` (a hint) holds `key` of full hash `h`: on an element slot, with the
-    /// hash and exactly the key (see `hints` for why that is enough). Never an error. `page`
-    /// is where the value started when the hint was taken: `hint_of` asked for it with the
-    /// element, and for the page after it (the rest of a longer value) and the page before it
-    /// (most likely the key's, written just before the value), as pages are handed out in
-    /// order.
-    fn hint_holds(&self, e: u64, page: u64, h: u64, key: &[u8]) -> bool {
-        let st = &self.st;
-        if self.check_elem(e).is_err() || st.u64(e + E_HASH).ok() != Some(h) {
-            return false;
-        }
-        if let (Ok(k), Ok(v)) = (st.u64(e + E_KEY), st.u64(e + E_VALUE)) {
-            if v != page {
-                st.pg_prefetch(v);
-                st.pg_prefetch(v + 64);
-            }
-            if k != page.wrapping_sub(self.page_size) {
-                st.pg_prefetch(k);
-            }
-        }
-        self.key_eq(e, key).unwrap_or(false)
     }
 
     /// Remember where the key of key hash `ch` (`rcache::key_hash`) now is: element `e` (just
@@ -1464,75 +1363,6 @@ impl Db {
             return invalid("empty key");
         }
         Ok(())
-    }
-
-    /// Read parts of the element stored under `key`.
-    pub fn get(&self, key: &[u8], parts: Parts) -> Result<Option<Element>> {
-        let mut el = Element::default();
-        Ok(self
-            .get_into(&self.read_key(key)?, parts, &mut el)?
-            .then_some(el))
-    }
-
-    /// `get` into a caller's element (its buffers are cleared and reused): no allocation once
-    /// they are large enough. False when the key does not exist.
-    pub fn get_into(&self, k: &ReadKey, parts: Parts, el: &mut Element) -> Result<bool> {
-        let hint = self.hint_of(k);
-        self.read_slot(k.h, |ck| match self.find_read(ck, k, hint)? {
-            Some(e) => self.read_parts_into(e, parts, el).map(|()| true),
-            None => Ok(false),
-        })
-    }
-
-    /// A key about to be read (`get_into`): checked, the line of its location hint asked for
-    /// (by `rcache::key_hash`, quick to compute), then hashed for the store (FNV-1a, a
-    /// multiplication a byte) while that line loads, and while the caller looks in the read
-    /// cache.
-    #[inline]
-    pub fn read_key<'k>(&self, key: &'k [u8]) -> Result<ReadKey<'k>> {
-        self.read_key_hashed(key, rcache::key_hash(key))
-    }
-
-    /// `read_key` of a key whose `rcache::key_hash` is known (`ch`).
-    #[inline]
-    pub fn read_key_hashed<'k>(&self, key: &'k [u8], ch: u64) -> Result<ReadKey<'k>> {
-        Self::check_key(key)?;
-        if let Some(hs) = &self.hints {
-            hs.prefetch(ch);
-        }
-        let (h, s) = hash::hashes(key);
-        Ok(ReadKey { key, h, s, ch })
-    }
-
-    /// `get_into`, also telling under what the element was read (`tag`, set when found), for
-    /// the read cache.
-    pub fn get_into_tagged(
-        &self,
-        k: &ReadKey,
-        parts: Parts,
-        el: &mut Element,
-        tag: &mut Option<Tag>,
-    ) -> Result<bool> {
-        let hint = self.hint_of(k);
-        self.read_slot(k.h, |ck| match self.find_read(ck, k, hint)? {
-            None => {
-                *tag = None;
-                Ok(false)
-            }
-            Some(e) => {
-                // the stripe is held in read mode: no writer moves its generation meanwhile,
-                // and the structure version is even and stays so (checked after, or locked)
-                let slot = LockTable::stripe(ck);
-                let t = Tag {
-                    slot: slot as u64,
-                    gen: self.locks.write_gen(slot),
-                    sv: self.locks.struct_version(),
-                };
-                self.read_parts_into(e, parts, el)?;
-                *tag = (t.sv & 1 == 0).then_some(t);
-                Ok(true)
-            }
-        })
     }
 
     /// Whether values read may be cached (`cache_value`, `cached_value`).
