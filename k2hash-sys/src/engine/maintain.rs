@@ -117,7 +117,9 @@ impl Db {
         let _s = self.locks.write(STRUCT_LOCK);
         let _a = self.locks.write(ALLOC_LOCK);
         // readers skip the structure lock (`read_slot`) but hold their stripe while they touch
-        // elements and pages: holding every stripe keeps them out of what is moved and cut
+        // elements and pages: holding every stripe keeps them out of what is moved and cut (in
+        // memory mode they hold none, and drop what they read when they find a stripe's writer
+        // bit or generation, or the structure version, moved; memory is never cut)
         let _all = self.locks.all_stripes_write();
         let areas = self.areas()?;
         let Some(&(kind, start, len)) = areas.last() else {

@@ -143,22 +143,26 @@ impl AreaIndex {
         )
     }
 
+    /// The area holding `off`: the last one starting at or before it, if it ends after it.
+    /// The search halves the range without a branch on the entries (a conditional move): it
+    /// runs for every element and link checked, and a mispredicted branch a halving cost more
+    /// than the halving.
+    #[inline]
     fn find(&self, off: u64) -> Option<(u64, u64, u64)> {
-        let n = self.n.load(Ordering::Acquire);
-        let (mut lo, mut hi) = (0usize, n);
-        while lo < hi {
-            let mid = (lo + hi) / 2;
-            if self.ent[3 * mid].load(Ordering::Relaxed) <= off {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
+        let n = self.n.load(Ordering::Acquire).min(MAX_AREA_COUNT as usize);
+        let ent = self.ent.get(..3 * n)?;
+        let (mut base, mut len) = (0usize, n);
+        while len > 1 {
+            let half = len / 2;
+            let mid = base + half;
+            let start = ent
+                .get(3 * mid)
+                .map_or(u64::MAX, |a| a.load(Ordering::Relaxed));
+            base = if start <= off { mid } else { base };
+            len -= half;
         }
-        if lo == 0 {
-            return None;
-        }
-        let a = self.get(lo - 1);
-        (off < a.1).then_some(a)
+        let a = self.get(base);
+        (n > 0 && a.0 <= off && off < a.1).then_some(a)
     }
 
     /// Replace the contents (writer lock held).
@@ -556,14 +560,29 @@ impl Db {
     }
 
     fn ckindex(&self, ki: u64, h: u64) -> Result<u64> {
-        let base = self.st.u64(ki + KI_CKEY_LIST)?;
-        let ck = base.wrapping_add(CKINDEX_SIZE * (h & self.cmask));
-        match self.area_of(ck) {
-            Some((start, _, AREA_CKINDEX)) if (ck - start) % CKINDEX_SIZE == 0 => Ok(ck),
-            _ => corrupt(format!(
+        let ck = self.ckindex_unchecked(ki, h)?;
+        if !self.is_ckindex(ck) {
+            let base = self.st.u64(ki + KI_CKEY_LIST)?;
+            return corrupt(format!(
                 "key index {ki:#x} points at {base:#x}, not a collision index"
-            )),
+            ));
         }
+        Ok(ck)
+    }
+
+    /// The CKINDEX of `h` under KINDEX `ki`, not checked: enough to pick its stripe lock (a
+    /// writer computes the same offset from the same key index); checked (`is_ckindex`)
+    /// before anything is read at it.
+    #[inline]
+    pub(super) fn ckindex_unchecked(&self, ki: u64, h: u64) -> Result<u64> {
+        let base = self.st.u64(ki + KI_CKEY_LIST)?;
+        Ok(base.wrapping_add(CKINDEX_SIZE * (h & self.cmask)))
+    }
+
+    /// Whether `ck` is an entry of a collision index area.
+    pub(super) fn is_ckindex(&self, ck: u64) -> bool {
+        matches!(self.area_of(ck),
+            Some((start, _, AREA_CKINDEX)) if (ck - start) % CKINDEX_SIZE == 0)
     }
 
     /// Run the lazy migration for `h` (exclusive structure lock).
@@ -1588,9 +1607,12 @@ mod tests {
     /// The element of `key`, found by a walk of its tree.
     fn walk(db: &Db, key: &[u8]) -> u64 {
         let (h, s) = hash::hashes(key);
-        db.read_slot(h, |ck| db.find_in(ck, h, s, key))
-            .expect("walk")
-            .expect("stored")
+        db.read_slot(h, |ck| {
+            assert!(db.is_ckindex(ck));
+            db.find_in(ck, h, s, key)
+        })
+        .expect("walk")
+        .expect("stored")
     }
 
     /// A damaged element (its key chain loops, its key length is a lie) among the hinted ones

@@ -63,7 +63,10 @@ impl Db {
         self.read_slot(k.h, |ck| {
             let found = match hint {
                 Some((e, page)) if self.read_hinted(e, page, k, parts, el) => true,
-                // no hint, or one that does not hold: the walk
+                // no hint, or one that does not hold: the walk, from a checked CKINDEX
+                _ if !self.is_ckindex(ck) => {
+                    return corrupt(format!("{ck:#x} is not a collision index entry"))
+                }
                 _ => match self.find_read(ck, k)? {
                     Some(e) => {
                         self.read_parts_into(e, parts, el)?;
@@ -93,7 +96,9 @@ impl Db {
 
     /// A read under the slot lock only: the structure lock is skipped and its version checked
     /// before and after instead (seqlock); when a structure writer was at work meanwhile, the
-    /// read is done again under the structure lock. `f` may run more than once.
+    /// read is done again under the structure lock. `f` may run more than once, and checks
+    /// the CKINDEX it is given (`is_ckindex`) before it reads anything at it: a read through
+    /// the key's hint does not need it, but its stripe.
     ///
     /// In memory mode the slot lock is not taken either: its write generation is checked
     /// before and after in the same way (`LockTable::peek`), which spares a read the two
@@ -110,7 +115,7 @@ impl Db {
                 let Some(ki) = self.resolve(h, merge)? else {
                     return Ok(None);
                 };
-                let ck = self.ckindex(ki, h)?;
+                let ck = self.ckindex_unchecked(ki, h)?;
                 let slot = LockTable::stripe(ck);
                 if self.st.is_memory() {
                     if let Some(gen) = self.locks.peek(slot) {
