@@ -582,7 +582,7 @@ impl Db {
     /// Whether `ck` is an entry of a collision index area.
     pub(super) fn is_ckindex(&self, ck: u64) -> bool {
         matches!(self.area_of(ck),
-            Some((start, _, AREA_CKINDEX)) if (ck - start) % CKINDEX_SIZE == 0)
+            Some((start, _, AREA_CKINDEX)) if (ck - start).is_multiple_of(CKINDEX_SIZE))
     }
 
     /// Run the lazy migration for `h` (exclusive structure lock).
