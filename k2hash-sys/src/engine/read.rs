@@ -259,12 +259,16 @@ impl Db {
     /// is out of range, too long, or the chain loops.
     #[inline]
     fn chain_in_view(&self, v: &View, first: u64, len: u64, out: &mut Vec<u8>) -> Option<()> {
+        if first == 0 {
+            return Some(());
+        }
         out.reserve(len.min(v.mapped_len()).min(1 << 24) as usize);
-        let limit = v.mapped_len() / self.page_size + 1;
-        let (mut p, mut n) = (first, 0u64);
+        // more pages than the mapping holds: the chain loops (a running sum of their sizes,
+        // not a division of the length: this runs for every read)
+        let (mut p, mut seen) = (first, 0u64);
         while p != 0 {
-            n += 1;
-            if n > limit || p >= v.mapped_len() {
+            seen += self.page_size;
+            if seen > v.mapped_len() + self.page_size || p >= v.mapped_len() {
                 return None;
             }
             let plen = v.u64(p + P_LENGTH)?;
