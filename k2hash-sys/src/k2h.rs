@@ -855,7 +855,7 @@ impl K2h {
             let mut r = Record::new(Kind::Rename, old);
             r.exdata = new.to_vec();
             r.attrs = attrs.unwrap_or_default();
-            self.trans.emit(self, &r);
+            self.trans.emit(&r);
         }
         Ok(done)
     }
@@ -933,7 +933,7 @@ impl K2h {
             Ok(c)
         })?;
         for r in &recs {
-            self.trans.emit(self, r);
+            self.trans.emit(r);
         }
         Ok(old)
     }
@@ -972,7 +972,7 @@ impl K2h {
                 ..Record::new(Kind::OwVal, key)
             };
             r.exdata = (offset as i64).to_le_bytes().to_vec();
-            self.trans.emit(self, &r);
+            self.trans.emit(&r);
         }
         Ok(())
     }

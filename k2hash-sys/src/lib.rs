@@ -21,6 +21,7 @@ pub mod record;
 pub mod replicate;
 pub mod store;
 pub mod trans;
+pub mod transpool;
 
 pub use engine::{Db, Element, Layout, Parts};
 pub use error::{K2hError, Result};

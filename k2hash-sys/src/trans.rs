@@ -3,8 +3,6 @@
 //! `k2h_load_transaction_library`, else a `k2h_trans` defined by the program itself, else the
 //! built-in one, which appends the record to the handle's transaction file under an exclusive
 //! `flock` (so processes sharing a log never interleave records).
-use crate::k2h::K2h;
-use crate::queue::Queue;
 use crate::record::Record;
 use parking_lot::Mutex;
 use std::fs::File;
@@ -13,7 +11,7 @@ use std::os::unix::fs::MetadataExt;
 use std::os::unix::io::AsRawFd;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Key prefix of the transaction queue; keys under the active prefix are never logged.
@@ -40,11 +38,17 @@ struct Trans {
     checked: Instant,
 }
 
-/// Worker threads draining the transaction queue of one handle.
-struct Pool {
-    stop: Arc<AtomicBool>,
-    threads: Vec<std::thread::JoinHandle<()>>,
+/// Worker threads draining the transaction queue of one handle (started and stopped by
+/// `transpool`, which knows the handle and its queues; this module knows neither).
+pub struct Pool {
+    pub stop: Arc<AtomicBool>,
+    pub threads: Vec<std::thread::JoinHandle<()>>,
+    /// Push an encoded record onto the handle's transaction queue.
+    pub push: Arc<QueuePush>,
 }
+
+/// Pushes a record onto a transaction queue.
+pub type QueuePush = dyn Fn(&[u8]) -> crate::error::Result<()> + Send + Sync;
 
 /// Process-wide number of transaction worker threads per handle (0 = write synchronously).
 pub static POOL_SIZE: AtomicI32 = AtomicI32::new(0);
@@ -57,8 +61,10 @@ pub const MAX_POOL: i32 = 64;
 pub struct TransSlot {
     on: AtomicBool,
     state: Mutex<Option<Trans>>,
-    pool: Mutex<Option<Pool>>,
-    pooled: AtomicBool,
+    /// Worker threads, when running (`transpool`).
+    pub pool: Mutex<Option<Pool>>,
+    /// Records go to the transaction queue (workers run).
+    pub pooled: AtomicBool,
     /// The C handle value of the owning handle (passed to external transaction functions).
     pub handle_id: AtomicU64,
 }
@@ -181,13 +187,13 @@ impl TransSlot {
     }
 
     /// Hand one record to the transaction function in effect, or to the transaction queue when
-    /// worker threads run.
-    pub fn emit(&self, k: &K2h, rec: &Record) {
+    /// worker threads run (`transpool`).
+    pub fn emit(&self, rec: &Record) {
         let bytes = rec.encode();
         if self.pooled.load(Ordering::Acquire) {
-            if let Some(opt) = self.options() {
-                let q = Queue::transactions(&opt.prefix, true);
-                match q.push(k, &bytes, &[], None, opt.expire) {
+            let push = self.pool.lock().as_ref().map(|p| p.push.clone());
+            if let Some(push) = push {
+                match push(&bytes) {
                     Ok(()) => return,
                     Err(e) => log::error!("transaction queue push failed ({e}); writing directly"),
                 }
@@ -199,82 +205,10 @@ impl TransSlot {
     }
 
     /// Call the transaction function in effect with an encoded record.
-    fn dispatch(&self, bytes: &[u8]) -> bool {
+    pub fn dispatch(&self, bytes: &[u8]) -> bool {
         if let Some(ext) = EXTERNAL.read().as_ref() {
             return ext(self.handle_id.load(Ordering::Relaxed), bytes);
         }
         self.append(bytes)
-    }
-
-    /// Start the worker threads (pool size > 0) for the handle `k`.
-    pub fn start_pool(&self, k: &Arc<K2h>) {
-        let n = POOL_SIZE.load(Ordering::Acquire);
-        let mut g = self.pool.lock();
-        if n <= 0 || g.is_some() {
-            return;
-        }
-        let Some(opt) = self.options() else { return };
-        let stop = Arc::new(AtomicBool::new(false));
-        let threads = (0..n)
-            .map(|_| {
-                let (w, stop, prefix) = (Arc::downgrade(k), stop.clone(), opt.prefix.clone());
-                std::thread::spawn(move || worker(w, stop, prefix))
-            })
-            .collect();
-        *g = Some(Pool { stop, threads });
-        RUNNING_POOLS.fetch_add(1, Ordering::AcqRel);
-        self.pooled.store(true, Ordering::Release);
-    }
-
-    /// Wait for the transaction queue to drain (`waitms`: -1 forever, 0 not at all, else up to
-    /// that many milliseconds), then stop the workers.
-    pub fn stop_pool(&self, k: &K2h, waitms: i64) {
-        self.pooled.store(false, Ordering::Release);
-        let Some(pool) = self.pool.lock().take() else {
-            return;
-        };
-        if let Some(opt) = self.options() {
-            let q = Queue::transactions(&opt.prefix, true);
-            let start = Instant::now();
-            while waitms != 0 && !q.is_empty(k).unwrap_or(true) {
-                if waitms > 0 && start.elapsed() > Duration::from_millis(waitms as u64) {
-                    log::warn!("transaction queue not drained within {waitms} ms");
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(5));
-            }
-        }
-        pool.stop.store(true, Ordering::Release);
-        for t in pool.threads {
-            let _ = t.join();
-        }
-        RUNNING_POOLS.fetch_sub(1, Ordering::AcqRel);
-    }
-}
-
-/// A worker: pop records from the transaction queue and hand them on; a refused record goes
-/// back to the head of the queue.
-fn worker(k: Weak<K2h>, stop: Arc<AtomicBool>, prefix: Vec<u8>) {
-    let q = Queue::transactions(&prefix, true);
-    let head = Queue::transactions(&prefix, false);
-    while !stop.load(Ordering::Acquire) {
-        let Some(k) = k.upgrade() else { return };
-        match q.pop(&k, None) {
-            Ok(Some(Some(rec))) => {
-                if !k.trans.dispatch(&rec) {
-                    let _ = head.push(&k, &rec, &[], None, None);
-                    std::thread::sleep(Duration::from_millis(50));
-                }
-            }
-            Ok(_) => {
-                drop(k);
-                std::thread::sleep(Duration::from_millis(5));
-            }
-            Err(e) => {
-                log::error!("transaction queue: {e}");
-                drop(k);
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        }
     }
 }

@@ -159,7 +159,7 @@ pub extern "C" fn k2h_close_wait(handle: k2h_h, waitms: c_long) -> CBool {
             match K2H.remove(handle) {
                 Some(k) => {
                     // drain (as asked) and stop the transaction workers, then stop logging
-                    k.trans.stop_pool(&k, waitms);
+                    crate::transpool::stop_pool(&k, waitms);
                     k.trans.disable();
                     true
                 }

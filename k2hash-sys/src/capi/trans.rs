@@ -248,7 +248,7 @@ pub extern "C" fn k2h_transaction_param_we(
             if !enable {
                 let o = k.trans.options().unwrap_or_default();
                 control(handle, false, &o);
-                k.trans.stop_pool(&k, 10_000);
+                crate::transpool::stop_pool(&k, 10_000);
                 k.trans.disable();
                 return true;
             }
@@ -275,11 +275,11 @@ pub extern "C" fn k2h_transaction_param_we(
             if !control(handle, true, &o) {
                 return fail(name, "the transaction control function refused", false);
             }
-            k.trans.stop_pool(&k, 0);
+            crate::transpool::stop_pool(&k, 0);
             if let Err(e) = k.trans.enable(o) {
                 return fail(name, e, false);
             }
-            k.trans.start_pool(&k);
+            crate::transpool::start_pool(&k);
             true
         })
     })
