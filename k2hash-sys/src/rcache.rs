@@ -1083,6 +1083,19 @@ mod tests {
         assert!(!lookups_pay(), "one hit in three");
     }
 
+    /// One pass of reads over the keys of cache hashes `hs` as `K2h::look_up` makes them:
+    /// (reads that asked the windows, yes answers).
+    fn window_pass(hs: &[u64]) -> (u32, u32) {
+        let (mut asked, mut yes) = (0u32, 0u32);
+        for &h in hs {
+            if window_due() {
+                asked += 1;
+                yes += seen_recently(h) as u32;
+            }
+        }
+        (asked, yes)
+    }
+
     /// Passes over 100,000 keys: after the first 16,384 reads find the windows answering no,
     /// only one read in 8 asks them, without the short window (so the second pass neither
     /// asks much nor counts keys as read again soon); keys asked about in three passes answer
@@ -1093,17 +1106,7 @@ mod tests {
         let hs: Vec<u64> = (0..100_000u64)
             .map(|i| key_hash(&i.to_le_bytes()))
             .collect();
-        let mut passes = Vec::new();
-        for _ in 0..5 {
-            let (mut asked, mut yes) = (0u32, 0u32);
-            for &h in &hs {
-                if window_due() {
-                    asked += 1;
-                    yes += seen_recently(h) as u32;
-                }
-            }
-            passes.push((asked, yes));
-        }
+        let passes: Vec<(u32, u32)> = (0..5).map(|_| window_pass(&hs)).collect();
         assert!(passes[0].0 < 30_000 && passes[0].1 < 10, "{passes:?}");
         assert!(passes[1].0 < 15_000 && passes[1].1 < 100, "{passes:?}");
         assert_eq!(passes[4].0, 100_000, "{passes:?}");
@@ -1118,13 +1121,7 @@ mod tests {
             .map(|i| key_hash(&(i << 20).to_le_bytes()))
             .collect();
         for pass in 0..3 {
-            let (mut asked, mut yes) = (0u32, 0u32);
-            for &h in &hs {
-                if window_due() {
-                    asked += 1;
-                    yes += seen_recently(h) as u32;
-                }
-            }
+            let (asked, yes) = window_pass(&hs);
             assert_eq!(asked, 10_000);
             if pass > 0 {
                 assert!(yes > 9_900, "pass {pass}: {yes}");

@@ -320,11 +320,7 @@ impl Db {
 
     /// Read `parts` of element `e` into `el`, replacing its contents (its buffers are reused).
     pub(super) fn read_parts_into(&self, e: u64, parts: Parts, el: &mut Element) -> Result<()> {
-        for (want, ptr, lenf, out) in [
-            (parts.value, E_VALUE, E_VALLEN, &mut el.value),
-            (parts.subkeys, E_SUBKEYS, E_SKEYLEN, &mut el.subkeys),
-            (parts.attrs, E_ATTRS, E_ATTRLEN, &mut el.attrs),
-        ] {
+        for (want, ptr, lenf, out) in part_fields(parts, el) {
             out.clear();
             if want {
                 let hint = self.st.u64(e + lenf)?;

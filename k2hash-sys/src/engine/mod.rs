@@ -48,6 +48,16 @@ pub struct Parts {
     pub attrs: bool,
 }
 
+/// The parts of an element: whether `parts` wants it, the element fields of its first page
+/// and length, and the buffer of `el` it is read into.
+fn part_fields(parts: Parts, el: &mut Element) -> [(bool, u64, u64, &mut Vec<u8>); 3] {
+    [
+        (parts.value, E_VALUE, E_VALLEN, &mut el.value),
+        (parts.subkeys, E_SUBKEYS, E_SKEYLEN, &mut el.subkeys),
+        (parts.attrs, E_ATTRS, E_ATTRLEN, &mut el.attrs),
+    ]
+}
+
 impl Parts {
     pub const ALL: Parts = Parts {
         value: true,

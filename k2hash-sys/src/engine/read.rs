@@ -209,11 +209,7 @@ impl Db {
         if !self.key_in_view(&v, kp, k.key) {
             return false;
         }
-        for (want, ptr, lenf, out) in [
-            (parts.value, E_VALUE, E_VALLEN, &mut el.value),
-            (parts.subkeys, E_SUBKEYS, E_SKEYLEN, &mut el.subkeys),
-            (parts.attrs, E_ATTRS, E_ATTRLEN, &mut el.attrs),
-        ] {
+        for (want, ptr, lenf, out) in part_fields(parts, el) {
             out.clear();
             if want {
                 let (Some(first), Some(len)) = (at(ptr), at(lenf)) else {
