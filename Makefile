@@ -38,19 +38,19 @@ build:
 
 # Copy the cbindgen output of the last release build into include/ (checked in).
 headers: build
-	@out=$$(ls -td target/release/build/k2hash-sys-*/out | head -1); \
+	@out=$$(dirname $$(ls -t target/release/build/k2hash-sys-*/out/k2hash.h | head -1)); \
 	for h in $(GENHEADERS); do cp $$out/$$h include/k2hash/$$h; done; echo "headers updated from $$out"
-	@out=$$(ls -td target/release/build/chmpx-capi-*/out | head -1); mkdir -p include/chmpx; \
+	@out=$$(dirname $$(ls -t target/release/build/chmpx-capi-*/out/chmpx.h | head -1)); mkdir -p include/chmpx; \
 	for h in $(CHMPX_HEADERS); do cp $$out/$$h include/chmpx/$$h; done; echo "headers updated from $$out"
-	@out=$$(ls -td target/release/build/k2hdkc-capi-*/out | head -1); mkdir -p include/k2hdkc; \
+	@out=$$(dirname $$(ls -t target/release/build/k2hdkc-capi-*/out/k2hdkc.h | head -1)); mkdir -p include/k2hdkc; \
 	cp $$out/k2hdkc.h include/k2hdkc/k2hdkc.h; echo "headers updated from $$out"
 
 check-headers: build
-	@out=$$(ls -td target/release/build/k2hash-sys-*/out | head -1); \
+	@out=$$(dirname $$(ls -t target/release/build/k2hash-sys-*/out/k2hash.h | head -1)); \
 	for h in $(GENHEADERS); do cmp -s $$out/$$h include/k2hash/$$h || { echo "include/k2hash/$$h is stale: run 'make headers'"; exit 1; }; done; \
-	out=$$(ls -td target/release/build/chmpx-capi-*/out | head -1); \
+	out=$$(dirname $$(ls -t target/release/build/chmpx-capi-*/out/chmpx.h | head -1)); \
 	for h in $(CHMPX_HEADERS); do cmp -s $$out/$$h include/chmpx/$$h || { echo "include/chmpx/$$h is stale: run 'make headers'"; exit 1; }; done; \
-	out=$$(ls -td target/release/build/k2hdkc-capi-*/out | head -1); \
+	out=$$(dirname $$(ls -t target/release/build/k2hdkc-capi-*/out/k2hdkc.h | head -1)); \
 	cmp -s $$out/k2hdkc.h include/k2hdkc/k2hdkc.h || { echo "include/k2hdkc/k2hdkc.h is stale: run 'make headers'"; exit 1; }; echo "headers are current"
 
 install: build
