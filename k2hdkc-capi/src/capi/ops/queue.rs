@@ -3,6 +3,18 @@
 //! composites (one request each), removes are pops repeated.
 use super::*;
 
+/// A popped key or value handed out as a malloc'd C string, NULL when empty.
+fn text_out(pp: *mut *mut c_char, v: &[u8]) {
+    set_out(
+        pp,
+        if v.is_empty() {
+            std::ptr::null_mut()
+        } else {
+            malloc_copy(v) as *mut c_char
+        },
+    );
+}
+
 pub(super) fn push(
     s: &mut Session,
     prefix: &[u8],
@@ -274,14 +286,7 @@ pub fn q_str_pop(
     let Some((_, v)) = pop(s, ks(pprefix), is_fifo, false, std::ptr::null_mut()) else {
         return false;
     };
-    set_out(
-        ppval,
-        if v.is_empty() {
-            std::ptr::null_mut()
-        } else {
-            malloc_copy(&v) as *mut c_char
-        },
-    );
+    text_out(ppval, &v);
     true
 }
 
@@ -319,22 +324,8 @@ pub fn keyq_str_pop(
     let Some((k, v)) = pop(s, ks(pprefix), is_fifo, true, std::ptr::null_mut()) else {
         return false;
     };
-    set_out(
-        ppkey,
-        if k.is_empty() {
-            std::ptr::null_mut()
-        } else {
-            malloc_copy(&k) as *mut c_char
-        },
-    );
-    set_out(
-        ppval,
-        if v.is_empty() {
-            std::ptr::null_mut()
-        } else {
-            malloc_copy(&v) as *mut c_char
-        },
-    );
+    text_out(ppkey, &k);
+    text_out(ppval, &v);
     true
 }
 
@@ -416,14 +407,7 @@ pub fn q_str_pop_wp(
     let Some((_, v)) = pop(s, ks(pprefix), is_fifo, false, encpass) else {
         return false;
     };
-    set_out(
-        ppval,
-        if v.is_empty() {
-            std::ptr::null_mut()
-        } else {
-            malloc_copy(&v) as *mut c_char
-        },
-    );
+    text_out(ppval, &v);
     true
 }
 
@@ -457,22 +441,8 @@ pub fn keyq_str_pop_wp(
     let Some((k, v)) = pop(s, ks(pprefix), is_fifo, true, encpass) else {
         return false;
     };
-    set_out(
-        ppkey,
-        if k.is_empty() {
-            std::ptr::null_mut()
-        } else {
-            malloc_copy(&k) as *mut c_char
-        },
-    );
-    set_out(
-        ppval,
-        if v.is_empty() {
-            std::ptr::null_mut()
-        } else {
-            malloc_copy(&v) as *mut c_char
-        },
-    );
+    text_out(ppkey, &k);
+    text_out(ppval, &v);
     true
 }
 
