@@ -531,3 +531,36 @@ impl Drop for Store {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Words read and written at aligned and misaligned offsets are the file's little-endian
+    /// bytes either way, through the store and through a view; a view refuses what lies past
+    /// the length it was taken at, also offsets near the top of the address space.
+    #[test]
+    fn words_at_any_offset_and_view_bounds() {
+        let st = Store::memory(4096).unwrap();
+        for off in [0u64, 8, 13, 4088] {
+            let v = 0x0102_0304_0506_0708u64.wrapping_mul(off + 1);
+            st.set_u64(off, v).unwrap();
+            assert_eq!(st.u64(off).unwrap(), v);
+            let mut b = [0u8; 8];
+            st.read(off, &mut b).unwrap();
+            assert_eq!(b, v.to_le_bytes(), "offset {off}");
+            let view = st.view().unwrap();
+            assert_eq!(view.u64(off), Some(v));
+        }
+        let view = st.view().unwrap();
+        assert_eq!(view.mapped_len(), 4096);
+        assert_eq!(view.u64(4089), None);
+        assert_eq!(view.u64(u64::MAX - 3), None);
+        assert_eq!(view.eq(4090, b"abcdefgh"), None);
+        let mut out = Vec::new();
+        assert_eq!(view.extend(4000, 97, &mut out), None);
+        assert_eq!(view.extend(4000, 96, &mut out), Some(()));
+        assert_eq!(out.len(), 96);
+        assert!(st.u64(4089).is_err());
+    }
+}
