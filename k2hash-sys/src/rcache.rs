@@ -456,13 +456,13 @@ struct Watch {
     low: u8,
     /// Only one read in 8 asks.
     sampling: bool,
-    /// xorshift32 state picking those reads.
-    rng: u32,
+    /// Random state picking those reads (`xorshift`).
+    rng: u64,
 }
 
 thread_local! {
     static WATCH: Cell<Watch> = const {
-        Cell::new(Watch { n: 0, yes: 0, low: 0, sampling: false, rng: 0x9E37_79B9 })
+        Cell::new(Watch { n: 0, yes: 0, low: 0, sampling: false, rng: 0x2545_F491_4F6C_DD1D })
     };
 }
 
@@ -489,30 +489,44 @@ pub fn window_due() -> bool {
         if !s.sampling {
             return true;
         }
-        s.rng ^= s.rng << 13;
-        s.rng ^= s.rng >> 17;
-        s.rng ^= s.rng << 5;
+        let r = xorshift(&mut s.rng);
         w.set(s);
-        s.rng >> 29 == 0
+        r >> 61 == 0
     })
 }
 
-fn count_answer(yes: bool) {
-    let entered = WATCH.with(|w| {
-        let mut s = w.get();
-        s.n += 1;
-        s.yes += yes as u16;
-        let mut entered = false;
-        if s.n >= 1024 {
-            let low = s.yes * 64 < s.n;
-            s.low = if low { s.low.saturating_add(1) } else { 0 };
-            entered = !s.sampling && s.low >= LOW_ROUNDS;
-            s.sampling = s.low >= LOW_ROUNDS;
-            (s.n, s.yes) = (0, 0);
+/// The next number of a xorshift64 generator with state `r` (never 0).
+#[inline(always)]
+fn xorshift(r: &mut u64) -> u64 {
+    *r ^= *r << 13;
+    *r ^= *r >> 7;
+    *r ^= *r << 17;
+    *r
+}
+
+impl Watch {
+    /// Count an answer of the windows; true when this made reads start sampling.
+    fn count(&mut self, yes: bool) -> bool {
+        self.n += 1;
+        self.yes += yes as u16;
+        if self.n < 1024 {
+            return false;
         }
-        w.set(s);
+        let low = self.yes * 64 < self.n;
+        self.low = if low { self.low.saturating_add(1) } else { 0 };
+        let entered = !self.sampling && self.low >= LOW_ROUNDS;
+        self.sampling = self.low >= LOW_ROUNDS;
+        (self.n, self.yes) = (0, 0);
         entered
-    });
+    }
+}
+
+/// An answer of the windows counted (`Watch::count`); when reads start sampling, the short
+/// window is emptied.
+fn count_answer(w: &Cell<Watch>, yes: bool) {
+    let mut s = w.get();
+    let entered = s.count(yes);
+    w.set(s);
     if entered {
         // what is in the short window now would stay there while it is not written
         SEEN.with(|seen| {
@@ -543,10 +557,11 @@ fn count_answer(yes: bool) {
 /// emptied): the keys noted by one read in eight would stay in it eight times as long, and a
 /// key read a second time in a pass over 100,000 keys would count as read again soon.
 pub fn seen_recently(h: u64) -> bool {
-    let short = !WATCH.with(|w| w.get().sampling);
-    let yes = seen_in_windows(h, short);
-    count_answer(yes);
-    yes
+    WATCH.with(|w| {
+        let yes = seen_in_windows(h, !w.get().sampling);
+        count_answer(w, yes);
+        yes
+    })
 }
 
 #[inline(always)]
@@ -607,12 +622,9 @@ fn seen_short(seen: &mut Seen, in_sets: usize, h: u64) -> bool {
     // in the caches yet, and a mispredicted branch on one would throw away the read that
     // runs on meanwhile.
     let free = zero_lanes(*set);
-    let r = &mut seen.rng; // xorshift
-    *r ^= *r << 13;
-    *r ^= *r >> 7;
-    *r ^= *r << 17;
+    let r = xorshift(&mut seen.rng);
     let shift = [
-        16 * (*r >> 61) as u32,
+        16 * (r >> 61) as u32,
         free.trailing_zeros().wrapping_sub(15),
     ][(free != 0) as usize];
     *set = (*set & !(0xFFFF << (shift & 127))) | (fp << (shift & 127));
