@@ -9,7 +9,7 @@
 # client is bench/dkc_loop.c, built twice from the same source: against the original libk2hdkc
 # and against ours. Rounds alternate ours / original; every round starts and stops its cluster.
 # Redis (redis-server + redis-benchmark, one connection, no pipelining, same value size) runs
-# at the end when it is installed.
+# at the end when it is installed, alone and with one replica on this host.
 #
 # Needs root (namespaces), the original stack built by ../shared/upstream/build.sh into
 # $UPSTREAM/prefix, and `make stage` done. Never run by `make test`.
@@ -134,9 +134,19 @@ if command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null; 
     redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --daemonize no >"$work/redis.log" 2>&1 &
     rpid=$!
     for _ in $(seq 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
-    for c in $CLIENTS; do
-        echo "redis, $c connection(s), no pipelining, $VLEN-byte values:"
-        redis-benchmark -p "$port" -c "$c" -P 1 -d "$VLEN" -n $((N * c)) -t set,get -q | tr '\r' '\n' | grep -E '^(SET|GET):' | sed 's/^/  /'
-    done
-    kill "$rpid"; wait "$rpid" 2>/dev/null || true
+    rbench() { # LABEL
+        for c in $CLIENTS; do
+            echo "redis$1, $c connection(s), no pipelining, $VLEN-byte values:"
+            redis-benchmark -p "$port" -c "$c" -P 1 -d "$VLEN" -n $((N * c)) -t set,get -q | tr '\r' '\n' | grep -E '^(SET|GET):' | sed 's/^/  /'
+        done
+    }
+    rbench ""
+    # the same with one replica on this host (asynchronous, as our copies to the replica
+    # server are): what REPLICA = 1 costs Redis on the same two cores
+    rport=$((port + 1))
+    redis-server --port "$rport" --bind 127.0.0.1 --save "" --appendonly no --daemonize no --replicaof 127.0.0.1 "$port" >"$work/redis-replica.log" 2>&1 &
+    rrpid=$!
+    for _ in $(seq 100); do redis-cli -p "$rport" info replication 2>/dev/null | grep -q 'master_link_status:up' && break; sleep 0.1; done
+    rbench " with one replica"
+    kill "$rrpid" "$rpid"; wait "$rrpid" "$rpid" 2>/dev/null || true
 fi

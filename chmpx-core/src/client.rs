@@ -71,7 +71,16 @@ pub struct Client {
     /// Polling before a blocking receive (CHMPX_SPIN_US; off by default).
     spin: crate::spin::Spinner,
     dead: bool,
+    /// Posts go on links of this client's own to the servers (`crate::direct`), once it has
+    /// posted `LINK_AFTER_POSTS` times; `CHMPX_DIRECT_LINKS=0` keeps them off.
+    direct: Option<crate::direct::Links>,
+    direct_ok: bool,
+    posts: u32,
 }
+
+/// Links are opened from this many posts on: a client that sends a message or two (a
+/// one-time session) does not pay for opening them.
+const LINK_AFTER_POSTS: u32 = 4;
 
 impl Client {
     /// Attaches to the chmpx the configuration names (group + self control port).
@@ -144,6 +153,10 @@ impl Client {
             rbuf: vec![0u8; 65536],
             spin: crate::spin::Spinner::from_env("CHMPX_SPIN_US"),
             dead: false,
+            direct: None,
+            direct_ok: !on_server
+                && std::env::var("CHMPX_DIRECT_LINKS").map_or(true, |v| v.trim() != "0"),
+            posts: 0,
         };
         Ok(c)
     }
@@ -189,6 +202,8 @@ impl Client {
         self.queues.clear();
         self.order.clear();
         self.responses.clear();
+        self.direct = None;
+        self.posts = 0;
         self.hello()
     }
 
@@ -260,6 +275,11 @@ impl Client {
                                 self.not_sent.push(msgid);
                             }
                         }
+                        Response::RingChanged => {
+                            if let Some(l) = self.direct.as_mut() {
+                                l.stale = true;
+                            }
+                        }
                         r => self.responses.push_back(r),
                     }
                 }
@@ -283,7 +303,6 @@ impl Client {
         if self.dead {
             return Err(ClientError::Gone);
         }
-        let fd = std::os::fd::AsRawFd::as_raw_fd(&self.sock);
         // poll a while before sleeping when configured (crate::spin; the clock is read only
         // then); waits shorter than a millisecond never sleep anyway
         let sleeps = timeout.is_none_or(|d| d >= Duration::from_millis(1));
@@ -291,13 +310,9 @@ impl Client {
         if let Some(t0) = t0 {
             let window = self.spin.window();
             while !window.is_zero() {
-                match self.recv_now(fd) {
-                    Ok(Some(true)) => {
-                        self.spin.waited(t0.elapsed());
-                        return Ok(true);
-                    }
-                    Ok(Some(false)) => {}
-                    Ok(None) | Err(_) => break,
+                if self.wait_once(0)? {
+                    self.spin.waited(t0.elapsed());
+                    return Ok(true);
                 }
                 if t0.elapsed() >= window {
                     break;
@@ -311,16 +326,33 @@ impl Client {
             // rounded up: never return before the caller's deadline
             Some(d) => d.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32,
         };
-        let mut fds = [libc::pollfd {
-            fd,
-            events: libc::POLLIN,
-            revents: 0,
-        }];
-        // SAFETY: one valid pollfd for the duration of the call.
-        let n = unsafe { libc::poll(fds.as_mut_ptr(), 1, ms) };
+        let got = self.wait_once(ms);
         if let Some(t0) = t0 {
             self.spin.waited(t0.elapsed());
         }
+        got
+    }
+
+    /// One `poll` of the local socket and the links (up to `ms`; -1 forever), then what is
+    /// readable read: Ok(false) when nothing was. A link that fails is dropped; the local
+    /// socket failing means chmpx is gone.
+    fn wait_once(&mut self, ms: i32) -> Result<bool> {
+        let fd = std::os::fd::AsRawFd::as_raw_fd(&self.sock);
+        let pfd = |fd| libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        let mut fds = vec![pfd(fd)];
+        let mut ids = Vec::new();
+        if let Some(l) = &self.direct {
+            for (id, lfd) in l.fds() {
+                fds.push(pfd(lfd));
+                ids.push(id);
+            }
+        }
+        // SAFETY: valid pollfds for the duration of the call.
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, ms) };
         if n == 0 {
             return Ok(false);
         }
@@ -330,6 +362,25 @@ impl Client {
             }
             self.dead = true;
             return Err(ClientError::Gone);
+        }
+        for (i, id) in ids.into_iter().enumerate() {
+            if fds[i + 1].revents == 0 {
+                continue;
+            }
+            if let Some(l) = self.direct.as_mut() {
+                let (queues, order) = (&mut self.queues, &mut self.order);
+                l.read(id, &mut self.rbuf, &mut |f| {
+                    let msgid = f.pkt.head.term_ids.msgid;
+                    queues
+                        .entry(msgid)
+                        .or_default()
+                        .push_back((f.pkt, f.payload));
+                    order.push_back(msgid);
+                });
+            }
+        }
+        if fds[0].revents == 0 {
+            return Ok(true);
         }
         match self.recv_now(fd) {
             Ok(Some(_)) => Ok(true),
@@ -414,12 +465,64 @@ impl Client {
     /// Sends like [`Client::send`] without waiting for chmpx's count: a post that reaches
     /// nobody is reported by the next [`Client::receive`] for `msgid` (as [`ClientError::NotSent`]).
     pub fn post(&mut self, msgid: u64, body: &[u8], hash: u64, c2ctype: u64) -> Result<()> {
+        if self.direct_ok && self.post_direct(msgid, body, hash, c2ctype) {
+            return Ok(());
+        }
         self.write(&Request::Post {
             msgid,
             c2ctype,
             hash,
             body: body.to_vec(),
         })
+    }
+
+    /// A post on a link of ours (`crate::direct`); false when it must go through chmpx. The
+    /// links are set up once enough posts were made, and the server table is asked for again
+    /// when chmpx said it changed.
+    fn post_direct(&mut self, msgid: u64, body: &[u8], hash: u64, c2ctype: u64) -> bool {
+        self.posts = self.posts.saturating_add(1);
+        if self.posts < LINK_AFTER_POSTS {
+            return false;
+        }
+        if self.direct.as_ref().is_none_or(|l| l.stale) {
+            match self.link_info() {
+                Some(info) => match self.direct.as_mut() {
+                    Some(l) => l.update(info),
+                    None => self.direct = Some(crate::direct::Links::new(info)),
+                },
+                None => {
+                    self.direct_ok = false;
+                    self.direct = None;
+                    return false;
+                }
+            }
+        }
+        self.direct
+            .as_mut()
+            .is_some_and(|l| l.send(msgid, c2ctype, hash, body))
+    }
+
+    /// What the slave hands out for links (None: it does not, or chmpx is gone).
+    fn link_info(&mut self) -> Option<crate::direct::LinkInfo> {
+        match self.call(&Request::Links).ok()? {
+            Response::Links {
+                id_type,
+                replica,
+                random,
+                snapshot,
+            } => Some(crate::direct::LinkInfo {
+                id_type,
+                replica,
+                random,
+                snapshot: crate::node::Snapshot::decode(&snapshot)?,
+            }),
+            _ => None,
+        }
+    }
+
+    /// How many direct links this client has open.
+    pub fn direct_links(&self) -> usize {
+        self.direct.as_ref().map_or(0, |l| l.count())
     }
 
     /// Replies to a received packet (no answer is awaited).

@@ -638,6 +638,10 @@ fn text_of(r: Result<String, String>) -> String {
     }
 }
 
+/// The CAPS answer of a server that sends the answer to a request from a slave back on the
+/// connection the request came on (so a client of the slave may send on a link of its own).
+pub const CAPS_DIRECT_LINK: &str = "CAPS DIRECTLINK";
+
 /// Runs one control command and returns the response text. Commands that would have to reach
 /// another node (SERVICEOUT of a remote server) return `Err(remote)` with what to send where.
 pub fn command(n: &mut Node, text: &str) -> Result<String, Remote> {
@@ -652,6 +656,15 @@ pub fn command(n: &mut Node, text: &str) -> Result<String, Remote> {
     }
     Ok(match up.as_str() {
         "VERSION" => format!("{}\n", version_string()),
+        // ours only (the original answers "Unknown command(CAPS)"): what a client may do
+        // beyond the original's protocol; `crate::direct` asks it before it links
+        "CAPS" => {
+            if n.is_server {
+                format!("{CAPS_DIRECT_LINK}\n")
+            } else {
+                "\n".into()
+            }
+        }
         "DUMP" => dump_text(n),
         "SELFSTATUS" => self_status(n),
         "ALLSTATUS" => all_status(n),

@@ -77,6 +77,10 @@ pub enum Request {
     /// Answer to [`Response::MergeSetEnd`]: every datum before it was given to the set
     /// callback (`ok` false: at least one set failed).
     MergeSetDone { ok: bool },
+    /// A client-on-slave will send requests on links of its own (`crate::direct`): chmpx
+    /// answers with [`Response::Links`] and tells it of every change of the ring after
+    /// ([`Response::RingChanged`]).
+    Links,
 }
 
 /// What a merge asks a client-on-server for (`CHM_MERGE_GETPARAM` less `starthash`).
@@ -134,6 +138,16 @@ pub enum Response {
     MergeAbort,
     /// A [`Request::Post`] from `msgid` reached nobody.
     NotSent { msgid: u64 },
+    /// Answer to [`Request::Links`]: how this slave routes (CHMPXIDTYPE, REPLICA, random
+    /// delivery) and its snapshot (identity and the server table).
+    Links {
+        id_type: u8,
+        replica: i64,
+        random: bool,
+        snapshot: Vec<u8>,
+    },
+    /// The server table changed (for clients that asked for [`Request::Links`]).
+    RingChanged,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -296,6 +310,7 @@ impl Request {
                 hash,
                 body,
             } => W::new(13).u64(*msgid).u64(*c2ctype).u64(*hash).bytes(body),
+            Request::Links => W::new(14),
         }
         .done()
     }
@@ -349,6 +364,7 @@ impl Request {
                 hash: r.u64()?,
                 body: r.bytes()?,
             },
+            14 => Request::Links,
             k => return Err(IpcError::Kind(k)),
         })
     }
@@ -382,6 +398,17 @@ impl Response {
             Response::MergeSetEnd => W::new(12),
             Response::MergeAbort => W::new(13),
             Response::NotSent { msgid } => W::new(14).u64(*msgid),
+            Response::Links {
+                id_type,
+                replica,
+                random,
+                snapshot,
+            } => W::new(15)
+                .u32(*id_type as u32)
+                .i64(*replica)
+                .bool(*random)
+                .bytes(snapshot),
+            Response::RingChanged => W::new(16),
         }
         .done()
     }
@@ -422,6 +449,13 @@ impl Response {
             12 => Response::MergeSetEnd,
             13 => Response::MergeAbort,
             14 => Response::NotSent { msgid: r.u64()? },
+            15 => Response::Links {
+                id_type: r.u32()? as u8,
+                replica: r.u64()? as i64,
+                random: r.bool()?,
+                snapshot: r.bytes()?,
+            },
+            16 => Response::RingChanged,
             k => return Err(IpcError::Kind(k)),
         })
     }
@@ -499,6 +533,7 @@ mod tests {
             merge: true,
         });
         round_req(Request::Open);
+        round_req(Request::Links);
         let ts = Timespec { sec: 5, nsec: 6 };
         round_req(Request::MergeHello { version: 1, pid: 9 });
         round_req(Request::MergeLastTs { ok: true, ts });
@@ -551,6 +586,13 @@ mod tests {
             },
             Response::Sent { receivers: -1 },
             Response::NotSent { msgid: 9 },
+            Response::RingChanged,
+            Response::Links {
+                id_type: 2,
+                replica: 1,
+                random: false,
+                snapshot: vec![3; 50],
+            },
             Response::Deliver {
                 msgid: 5,
                 pkt,

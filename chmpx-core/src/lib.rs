@@ -15,6 +15,7 @@ pub mod client;
 pub mod config;
 pub mod ctl;
 pub mod dbg;
+pub mod direct;
 pub mod ipc;
 pub mod linetool;
 pub mod merge_client;

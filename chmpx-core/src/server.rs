@@ -39,6 +39,11 @@ const KEEPALIVE_INTERVAL_SEC: u32 = 1;
 const KEEPALIVE_COUNT: u32 = 3;
 /// Data unacknowledged this long means the peer is gone (`TCP_USER_TIMEOUT`).
 const USER_TIMEOUT_MS: u32 = 8000;
+/// A connection of ours still not made after this long is given up (and tried again on a
+/// later tick). The kernel would go on resending its SYN with backoff for about two minutes,
+/// so a server that comes back after a partition would be reached only at the next resend,
+/// up to 32 s later; a fresh attempt reaches it within this bound plus a tick.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// A peer whose traffic is dropped (no FIN, no RST: a partition, a dead host) is noticed by
 /// the kernel within about 8 s, idle or not: keepalive for quiet connections, the user
@@ -109,7 +114,7 @@ enum Kind {
     /// A peer chmpx (accepted or ours, `connecting` until the TCP handshake is done).
     Peer {
         reader: FrameReader,
-        connecting: Option<(u64, Vec<SocketAddr>)>,
+        connecting: Option<Connecting>,
     },
     Client {
         reader: MsgReader,
@@ -118,6 +123,13 @@ enum Kind {
         input: Vec<u8>,
         answered: bool,
     },
+}
+
+/// A connection of ours being made: to whom, the addresses left to try, and since when.
+struct Connecting {
+    chmpxid: u64,
+    rest: Vec<SocketAddr>,
+    since: Instant,
 }
 
 enum Sock {
@@ -540,6 +552,7 @@ impl Server {
                 last_tick = Instant::now();
                 let outs = self.node.handle(Input::Tick { now: now() });
                 self.apply(outs);
+                self.expire_connects();
                 if self.reload_retry {
                     self.reload_config();
                 }
@@ -699,6 +712,32 @@ impl Server {
         }
     }
 
+    /// Connections of ours not made within `CONNECT_TIMEOUT`: dropped, the next address tried
+    /// (or the node told that the server cannot be reached, so a later tick tries again).
+    fn expire_connects(&mut self) {
+        let late: Vec<usize> = self
+            .conns
+            .iter()
+            .filter(|(_, c)| {
+                matches!(&c.kind, Kind::Peer { connecting: Some(k), .. } if k.since.elapsed() >= CONNECT_TIMEOUT)
+            })
+            .map(|(t, _)| *t)
+            .collect();
+        for t in late {
+            let Some(Connecting { chmpxid, rest, .. }) =
+                self.conns.get_mut(&t).and_then(|c| match &mut c.kind {
+                    Kind::Peer { connecting, .. } => connecting.take(),
+                    _ => None,
+                })
+            else {
+                continue;
+            };
+            log::debug!("connection to {chmpxid:#x} not made in {CONNECT_TIMEOUT:?}: given up");
+            self.remove(t);
+            self.connect(chmpxid, rest);
+        }
+    }
+
     fn finish_connect(&mut self, t: usize) {
         let Some(c) = self.conns.get_mut(&t) else {
             return;
@@ -708,7 +747,7 @@ impl Server {
         let Kind::Peer { connecting, .. } = &mut c.kind else {
             return;
         };
-        let Some((chmpxid, rest)) = connecting.take() else {
+        let Some(Connecting { chmpxid, rest, .. }) = connecting.take() else {
             return;
         };
         if ok {
@@ -975,7 +1014,11 @@ impl Server {
                     };
                     let kind = Kind::Peer {
                         reader: FrameReader::new(),
-                        connecting: Some((chmpxid, addrs)),
+                        connecting: Some(Connecting {
+                            chmpxid,
+                            rest: addrs,
+                            since: Instant::now(),
+                        }),
                     };
                     self.conns
                         .insert(t, Conn::new(Sock::Tcp(s), kind, true, tls));

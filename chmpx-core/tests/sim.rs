@@ -15,6 +15,8 @@ const SERVERS: [(u16, u16); 4] = [(9100, 9101), (9102, 9103), (9104, 9105), (911
 const SLAVE_CTL: u16 = 9106;
 /// The client id of each server's merge channel in the simulation.
 const MERGE_CLIENT: u64 = 99;
+/// The owner of a connection end that is a client's direct link (not a node).
+const LINK: usize = usize::MAX;
 
 fn config(self_ctl: u16, replica: u32) -> ChmConfig {
     config_n(self_ctl, replica, 3)
@@ -97,6 +99,8 @@ struct Sim {
     queue: VecDeque<(usize, Input)>,
     /// What each (node, client) received.
     inbox: HashMap<(usize, u64), VecDeque<Response>>,
+    /// Frames that reached a client's direct link (an end owned by `LINK`).
+    link_inbox: Vec<Frame>,
     now: Timespec,
 }
 
@@ -130,6 +134,7 @@ impl Sim {
             next_conn: 1,
             queue: VecDeque::new(),
             inbox: HashMap::new(),
+            link_inbox: Vec::new(),
             now: t0,
         }
     }
@@ -183,8 +188,12 @@ impl Sim {
                     end.reader.feed(&data);
                     let node = end.node;
                     while let Ok(Some(frame)) = end.reader.next_frame() {
-                        self.queue
-                            .push_back((node, Input::Frame { conn: peer, frame }));
+                        if node == LINK {
+                            self.link_inbox.push(frame);
+                        } else {
+                            self.queue
+                                .push_back((node, Input::Frame { conn: peer, frame }));
+                        }
                     }
                 }
                 Output::Close { conn } => self.close(conn),
@@ -254,10 +263,14 @@ impl Sim {
             return;
         };
         if let Some(peer) = self.ends.remove(&end.peer) {
-            self.queue
-                .push_back((peer.node, Input::Closed { conn: end.peer }));
+            if peer.node != LINK {
+                self.queue
+                    .push_back((peer.node, Input::Closed { conn: end.peer }));
+            }
         }
-        self.queue.push_back((end.node, Input::Closed { conn }));
+        if end.node != LINK {
+            self.queue.push_back((end.node, Input::Closed { conn }));
+        }
     }
 
     /// Runs until nothing is left to deliver.
@@ -902,4 +915,223 @@ fn a_server_probed_before_its_death_notice_arrives_still_merges() {
         "server 2 never left UP NORMAL: it did not learn it had been taken for dead"
     );
     sim.all_in_service();
+}
+
+/// A server whose view of another holds an older status than that server has (a status
+/// change of it was lost while connections came and went after a partition): every
+/// N2_STATUS_CONFIRM round that view takes part in fails, so the merge that server wants to
+/// run cannot start. Where a confirm table differs, the server it differs about is asked for
+/// its own record (and tells it again when the table is wrong about itself), so the views
+/// agree and the merge goes on (before, the ring stayed in merge states for good:
+/// c-tests/chmpx/partition.sh timed out waiting for three servers in service).
+#[test]
+fn a_stale_record_in_one_view_is_corrected_by_the_server_it_describes() {
+    let mut sim = Sim::in_service(1);
+    let id1 = sim.nodes[1].chmpxid;
+    let old = sim.nodes[2].ring.get(id1).unwrap().clone();
+    // server 1 learns it was taken for dead and will merge; server 2 misses the news
+    sim.nodes[1].set_self_status(CHMPXSTS_SRVIN_UP_PENDING);
+    let outs = sim.nodes[1].take_outputs();
+    sim.apply(1, outs);
+    sim.queue.retain(|(n, _)| *n != 2);
+    *sim.nodes[2].ring.get_mut(id1).unwrap() = old;
+    for _ in 0..10 {
+        sim.tick(1);
+    }
+    sim.all_in_service();
+}
+
+/// A server whose status says it merges while no request of its own is out (the request was
+/// dropped on the way, the status stayed): the automatic merge of every server waits while any
+/// server is DOING, so before, the ring stayed in merge states for good
+/// (c-tests/chmpx/partition.sh). The server notices within a few ticks, aborts, and the merge
+/// runs again to its end.
+#[test]
+fn a_server_merging_without_a_request_gives_the_merge_up() {
+    let mut sim = Sim::in_service(1);
+    sim.nodes[2].set_self_status(CHMPXSTS_SRVIN_UP_MERGING);
+    let outs = sim.nodes[2].take_outputs();
+    sim.apply(2, outs);
+    sim.settle();
+    for _ in 0..10 {
+        sim.tick(1);
+    }
+    sim.all_in_service();
+}
+
+/// Direct links (chmpx-core/src/direct.rs, node/links.rs): a client of the slave gets the
+/// slave's identity and server table, opens a connection of its own to a server introduced as
+/// the slave, and sends its request there. The server answers on that connection (nothing goes
+/// through the slave), the slave's own connection keeps its status news (a server that dies
+/// reaches the slave's view, and the client hears that the table changed), and the link
+/// closing does not take the slave off the server.
+#[test]
+fn a_request_on_a_direct_link_is_answered_on_that_link() {
+    let mut sim = Sim::in_service(1);
+    assert!(matches!(
+        sim.client(3, 7, hello(false)),
+        Response::Welcome { .. }
+    ));
+    let Response::Opened { msgid } = sim.client(3, 7, Request::Open) else {
+        panic!()
+    };
+    let Response::Links {
+        replica, snapshot, ..
+    } = sim.client(3, 7, Request::Links)
+    else {
+        panic!("no link information")
+    };
+    assert_eq!(replica, 1);
+    let snap = chmpx_core::node::Snapshot::decode(&snapshot).unwrap();
+    let slave = sim.nodes[3].chmpxid;
+    assert_eq!(snap.chmpxid, slave);
+    assert_eq!(snap.servers.len(), 3);
+    // a hash server 0 answers for, as the slave would route it
+    let id0 = sim.nodes[0].chmpxid;
+    let hash = (0..64u64)
+        .find(|h| {
+            sim.nodes[3]
+                .ring
+                .receivers(slave, *h, COM_C2C_ROUTING)
+                .is_ok_and(|r| r == vec![id0])
+        })
+        .unwrap();
+    // the link: our end (LINK) and server 0's, introduced with the slave's N2_CONINIT_REQ
+    let (a, b) = (1000, 1001);
+    for (c, node, peer) in [(a, LINK, b), (b, 0, a)] {
+        sim.ends.insert(
+            c,
+            End {
+                node,
+                peer,
+                reader: FrameReader::new(),
+            },
+        );
+    }
+    let addr: IpAddr = "127.0.0.1".parse().unwrap();
+    sim.queue.push_back((0, Input::Accepted { conn: b, addr }));
+    let me = &snap.self_rec;
+    let coninit = ConinitReq {
+        name: me.name.clone(),
+        chmpxid: slave,
+        ctlport: me.ctlport,
+        cuk: me.cuk.clone(),
+        custom_seed: me.custom_seed.clone(),
+        endpoints: me.endpoints.clone(),
+        ctlendpoints: me.ctlendpoints.clone(),
+        forward_peers: me.forward_peers.clone(),
+        reverse_peers: me.reverse_peers.clone(),
+    };
+    let hello_frame = Frame::px2px(
+        slave,
+        id0,
+        sim.now,
+        &PxMsg::new(PxCom::N2ConinitReq(Box::new(coninit))),
+    );
+    let data = hello_frame.encode();
+    sim.apply(0, vec![Output::Send { conn: a, data }]);
+    sim.settle();
+    let res = sim.link_inbox.pop().expect("an answer to N2_CONINIT_REQ");
+    let msg = res.px_msg().unwrap();
+    assert!(matches!(msg.body, PxCom::N2ConinitRes));
+    assert_eq!(msg.result, CHMPX_COM_RES_SUCCESS);
+    // the request, on the link
+    for n in 0..4 {
+        sim.take(n, 1);
+    }
+    sim.take(3, 7);
+    let head = ComHead::c2c(
+        COM_C2C_ROUTING,
+        PckId {
+            chmpxid: slave,
+            msgid,
+        },
+        PckId {
+            chmpxid: id0,
+            msgid: CHM_INVALID_MSGID,
+        },
+        hash,
+        sim.now,
+    );
+    let data = Frame::encode_parts(head, b"direct");
+    sim.apply(0, vec![Output::Send { conn: a, data }]);
+    sim.settle();
+    let got = sim.take(0, 1);
+    let Some(Response::Deliver { pkt, body, .. }) = got.last() else {
+        panic!("the request did not reach server 0's client")
+    };
+    assert_eq!(body, b"direct");
+    let pkt = *pkt;
+    sim.queue.push_back((
+        0,
+        Input::Client {
+            client: 1,
+            req: Request::Reply {
+                pkt,
+                body: b"answer".to_vec(),
+            },
+        },
+    ));
+    sim.settle();
+    let answer = sim.link_inbox.pop().expect("the answer on the link");
+    assert_eq!(answer.payload, b"answer");
+    assert_eq!(
+        answer.pkt.head.term_ids,
+        PckId {
+            chmpxid: slave,
+            msgid
+        }
+    );
+    assert!(
+        sim.take(3, 7).is_empty(),
+        "the answer went through the slave"
+    );
+    // the same msgid through the slave again: the answer takes the slave's way
+    let r = sim.client(
+        3,
+        7,
+        Request::Send {
+            msgid,
+            c2ctype: COM_C2C_ROUTING,
+            hash,
+            body: b"via slave".to_vec(),
+        },
+    );
+    assert_eq!(r, Response::Sent { receivers: 1 });
+    let got = sim.take(0, 1);
+    let Some(Response::Deliver { pkt, .. }) = got.last() else {
+        panic!()
+    };
+    let pkt = *pkt;
+    sim.queue.push_back((
+        0,
+        Input::Client {
+            client: 1,
+            req: Request::Reply {
+                pkt,
+                body: b"back".to_vec(),
+            },
+        },
+    ));
+    sim.settle();
+    assert!(sim.link_inbox.is_empty());
+    assert!(
+        matches!(sim.take(3, 7).last(), Some(Response::Deliver { body, .. }) if body == b"back")
+    );
+    // the link closes: the slave stays known to server 0 and its news still reach it
+    sim.close(a);
+    sim.settle();
+    assert!(sim.nodes[0].slaves.contains_key(&slave));
+    let id2 = sim.nodes[2].chmpxid;
+    sim.kill(2);
+    sim.tick(1);
+    let seen = sim.nodes[3].ring.status(id2).unwrap();
+    assert!(
+        ring::is_down(seen),
+        "the slave's view of the dead server: {seen:#x}"
+    );
+    assert!(
+        sim.take(3, 7).contains(&Response::RingChanged),
+        "the client with links was not told that the table changed"
+    );
 }

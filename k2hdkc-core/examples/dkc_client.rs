@@ -24,7 +24,8 @@ fn call(c: &mut Client, msgid: u64, key: &[u8], body: Body, t: u64) -> Option<Me
         body,
     };
     let hash = k2hash::hash::hash(key);
-    c.send(msgid, &m.encode(), hash, COM_C2C_ROUTING).ok()?;
+    // a post, as libk2hdkc sends: no count to wait for, and it may go on a direct link
+    c.post(msgid, &m.encode(), hash, COM_C2C_ROUTING).ok()?;
     let (_, b) = c.receive(Some(msgid), 3000).ok()??;
     Message::decode(&b).ok()
 }

@@ -6,7 +6,8 @@
 # (memory), the automatic merge refills it, and then another node is killed: every key is
 # still readable, so the returned node holds its share. Then automatic scaling under traffic:
 # a fourth server joins while a client writes, and one leaves (SERVICEOUT) while a client
-# writes; every key is read back after each. Everything started here is killed by
+# writes; every key is read back after each. The client's requests go on direct links to the
+# servers (checked once against the slave's message count). Everything started here is killed by
 # PID on exit (also on failure) and the folder removed.
 #
 # With a second argument, that C program (c-tests/k2hdkc/dkc_capi, linked to libk2hdkc) is run
@@ -82,6 +83,17 @@ if [ -n "$capi" ]; then
     "$capi" "$dir/slave.ini" || fail "the libk2hdkc test failed"
 fi
 expect "writes" 400/400 fill 400 a
+# the client sends on links of its own to the servers (chmpx-core/src/direct.rs): what it
+# sends does not pass the slave (whose count of sent messages barely moves), unless links
+# are turned off
+slave_sent() { ctl $((base + 11)) SELFSTATUS | grep -m1 'send count' | tr -dc '0-9'; }
+s0=$(slave_sent)
+expect "writes on direct links" 400/400 fill 400 l
+s1=$(slave_sent)
+[ $((s1 - s0)) -lt 40 ] || fail "400 writes on links: the slave sent $((s1 - s0)) messages"
+CHMPX_DIRECT_LINKS=0 expect "writes through the slave" 400/400 fill 400 m
+s2=$(slave_sent)
+[ $((s2 - s1)) -ge 400 ] || fail "400 writes through the slave: it sent $((s2 - s1)) messages"
 # hostile messages are dropped (no answer), and the server goes on
 expect "hostile messages" "0 answered" junk a0
 expect "reads after them" 400/400 check 400 a

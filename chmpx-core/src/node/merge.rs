@@ -50,7 +50,18 @@ pub(super) struct MergeState {
     /// The automatic SERVICEIN of a starting server was done (it happens once per process:
     /// a server taken out by SERVICEOUT stays out).
     startup_servicein_done: bool,
+    /// Since when our status says DOING while no request of ours is out (`merge_watch`).
+    orphan_since: Option<i64>,
 }
+
+/// A step of our own merge that waits this long for others (the data and results of the
+/// senders, the client storing it) without anything arriving is given up: the merge is
+/// aborted and starts again. Data arriving counts as progress.
+const MERGE_STALL_SEC: i64 = 30;
+/// Our status says DOING while no request of ours is out (the request was dropped but the
+/// status change that should have gone with it was not made, or was overwritten): after this
+/// long the merge is aborted, so the ring does not wait for us for good.
+const DOING_ORPHAN_SEC: i64 = 3;
 
 /// What a N2_STATUS_CONFIRM round of ours is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -381,6 +392,7 @@ impl Node {
                 return true;
             }
         };
+        log::info!("merge: started here ({s:#x} -> {:#x})", next | sus);
         self.set_self_status(next | sus);
         self.recompute_operating();
         let receives = next != CHMPXSTS_SRVIN_UP_DELETING;
@@ -416,6 +428,11 @@ impl Node {
         }
         req.phase = Phase::Transfer;
         req.since = self.now.sec;
+        log::info!(
+            "merge: the client's last update time is {}.{:09}; asking for data",
+            ts.sec,
+            ts.nsec
+        );
         self.release_held();
         self.send_update_request(ts, false);
     }
@@ -455,6 +472,11 @@ impl Node {
             .filter(|s| ring::is_srvin(s.status))
             .map(|s| (s.chmpxid, CHMPX_COM_REQ_UPDATE_INIVAL))
             .collect();
+        log::info!(
+            "merge: REQ_UPDATEDATA{} to {} server(s)",
+            if catchup { " (catch-up)" } else { "" },
+            idmap.len()
+        );
         if idmap.is_empty()
             || !self.ring_start(PxCom::ReqUpdateData {
                 merge_param: param,
@@ -508,6 +530,7 @@ impl Node {
             return;
         };
         req.round_back = true;
+        log::info!("merge: REQ_UPDATEDATA came back: {idmap:x?}");
         for (id, st) in idmap {
             let st = match *st {
                 CHMPX_COM_REQ_UPDATE_INIVAL => CHMPX_COM_REQ_UPDATE_NOACT,
@@ -533,8 +556,12 @@ impl Node {
     /// RESULT_UPDATEDATA from a server that sent us its data.
     fn update_result(&mut self, from: u64, result: u64) {
         let Some(req) = self.merge.req.as_mut() else {
+            log::info!(
+                "merge: RESULT_UPDATEDATA {result} from {from:#x} while not merging: ignored"
+            );
             return;
         };
+        log::info!("merge: RESULT_UPDATEDATA {result} from {from:#x}");
         if req.round_back {
             req.results.insert(from, result);
         } else {
@@ -573,6 +600,7 @@ impl Node {
         }
         req.phase = Phase::SetEnd;
         req.since = self.now.sec;
+        log::info!("merge: every server sent its data; waiting for the client to store it");
         match self.merge.client {
             Some(c) => self.reply(c, Response::MergeSetEnd),
             None => self.merge_self_done(),
@@ -602,6 +630,7 @@ impl Node {
 
     /// We have all our data: DOING becomes DONE.
     fn merge_self_done(&mut self) {
+        log::info!("merge: done here");
         self.merge.req = None;
         let s = self.self_rec.status;
         let sus = s & CHMPXSTS_MASK_SUSPEND;
@@ -687,6 +716,9 @@ impl Node {
                 }
                 self.stats.received += 1;
                 self.stats.received_bytes += data.len() as u64;
+                if let Some(req) = self.merge.req.as_mut() {
+                    req.since = self.now.sec;
+                }
                 if let Some(c) = self.merge.client {
                     self.reply(c, Response::MergeSet { ts, data });
                 }
@@ -742,6 +774,7 @@ impl Node {
 
     /// MERGE_ABORT on this server.
     pub(super) fn merge_abort_local(&mut self) {
+        log::info!("merge: aborted (status {:#x})", self.self_rec.status);
         self.merge.req = None;
         self.release_held();
         if !self.merge.serving.is_empty() {
@@ -819,6 +852,7 @@ impl Node {
             x if operate(x) == CHMPXSTS_VAL_DOING => return false,
             _ => None,
         };
+        log::info!("merge: completed (status {s:#x})");
         let gone: Vec<u64> = self
             .ring
             .servers
@@ -861,6 +895,47 @@ impl Node {
             }
         }
         self.merge_catchup_due();
+        self.merge_watch();
+    }
+
+    /// Every tick: a merge of ours that can no longer finish is given up (and started again
+    /// by the automatic merge), whatever message was lost on the way. Each wait of the merge
+    /// has a way out, so no lost message can hold the ring in merge states for good.
+    fn merge_watch(&mut self) {
+        if !self.is_server {
+            return;
+        }
+        let now = self.now.sec;
+        // what the ring has of us is what we say of ourselves
+        let mine = (self.self_rec.status, self.self_rec.last_status_time);
+        if self
+            .ring
+            .get(self.chmpxid)
+            .is_some_and(|r| r.status != mine.0)
+        {
+            log::warn!("our record in the ring differs from our status: telling ours again");
+            self.ring.set_status(self.chmpxid, mine.0, mine.1);
+            self.recompute_operating();
+            self.push_status();
+        }
+        let doing = operate(self.self_rec.status) == CHMPXSTS_VAL_DOING;
+        if doing && self.merge.req.is_none() {
+            let since = *self.merge.orphan_since.get_or_insert(now);
+            if now - since >= DOING_ORPHAN_SEC {
+                log::warn!("our status says we merge, but no request of ours is out: aborting");
+                self.merge.orphan_since = None;
+                self.merge_abort_request();
+            }
+            return;
+        }
+        self.merge.orphan_since = None;
+        let stalled = self.merge.req.as_ref().is_some_and(|r| {
+            matches!(r.phase, Phase::Transfer | Phase::SetEnd) && now - r.since >= MERGE_STALL_SEC
+        });
+        if stalled {
+            log::warn!("our merge made no progress in {MERGE_STALL_SEC} s: aborting it");
+            self.merge_abort_request();
+        }
     }
 
     /// Whether we drive the automatic merge: the first UP, SERVICE IN, not suspended server,

@@ -19,6 +19,7 @@ use crate::ipc::{Request, Response};
 use crate::ring::{self, Ring};
 use crate::wire::*;
 
+mod links;
 mod merge;
 mod ringmsg;
 mod snapshot;
@@ -95,6 +96,9 @@ struct Conn {
     outgoing: bool,
     peer: Option<u64>,
     addr: Option<IpAddr>,
+    /// A slave asked for the server table on it (N2_STATUS_REQ): one of the slave's own
+    /// connections, which may carry its status news (a client's link never asks).
+    asks_status: bool,
 }
 
 #[derive(Debug, Default)]
@@ -102,6 +106,8 @@ struct Client {
     pid: u32,
     on_server: bool,
     msgids: Vec<u64>,
+    /// Sends on links of its own and is told when the ring changes (`links`).
+    links: bool,
 }
 
 /// What the node knows about a slave connected to it.
@@ -138,6 +144,12 @@ pub struct Node {
     last_try: HashMap<u64, i64>,
     clients: HashMap<ClientId, Client>,
     msgid_owner: HashMap<u64, ClientId>,
+    /// Requests that came from a slave on one of its extra connections (a client's direct
+    /// link, `crate::direct`): (slave chmpxid, msgid) -> that connection, so the answer goes
+    /// back the way the request came.
+    reply_conn: HashMap<(u64, u64), ConnId>,
+    /// What the clients with links were last told of the ring (`links::ring_print`).
+    ring_print: u64,
     free_msgids: VecDeque<u64>,
     rr_next: usize,
     out: Vec<Output>,
@@ -283,6 +295,8 @@ impl Node {
             last_try: HashMap::new(),
             clients: HashMap::new(),
             msgid_owner: HashMap::new(),
+            reply_conn: HashMap::new(),
+            ring_print: 0,
             free_msgids,
             rr_next: 0,
             out: Vec::new(),
@@ -313,6 +327,7 @@ impl Node {
                         outgoing: false,
                         peer: None,
                         addr: Some(addr),
+                        asks_status: false,
                     },
                 );
             }
@@ -326,6 +341,7 @@ impl Node {
             Input::Client { client, req } => self.client(client, req),
             Input::ClientGone { client } => self.client_gone(client),
         }
+        self.links_notify();
         std::mem::take(&mut self.out)
     }
 
@@ -416,6 +432,7 @@ impl Node {
                 outgoing: true,
                 peer: Some(chmpxid),
                 addr: None,
+                asks_status: false,
             },
         );
         let data = self.px(chmpxid, PxCom::VersionReq);
@@ -448,8 +465,27 @@ impl Node {
             }
             let queued = self.pending.remove(&peer).unwrap_or_default();
             self.peer_lost(peer, queued);
-        } else if self.slaves.get(&peer).is_some_and(|s| s.conn == conn) {
-            self.slaves.remove(&peer);
+        } else {
+            if !self.reply_conn.is_empty() {
+                self.reply_conn.retain(|_, c| *c != conn);
+            }
+            if self.slaves.get(&peer).is_some_and(|s| s.conn == conn) {
+                // another connection of the slave's own (a pool socket) takes over; the
+                // slave is gone with its last one (a client's link does not carry its news)
+                let other = self
+                    .conns
+                    .iter()
+                    .filter(|(_, c)| !c.outgoing && c.peer == Some(peer))
+                    .filter(|(_, c)| c.state == ConnState::Ready && c.asks_status)
+                    .map(|(id, _)| *id)
+                    .min();
+                match (other, self.slaves.get_mut(&peer)) {
+                    (Some(other), Some(s)) => s.conn = other,
+                    _ => {
+                        self.slaves.remove(&peer);
+                    }
+                }
+            }
         }
     }
 
@@ -530,6 +566,7 @@ impl Node {
                 log::error!("C2C frame before the connection was initialised, closing it");
                 return self.drop_conn(conn);
             }
+            self.note_reply_conn(conn, &frame.pkt);
             return self.c2c_in(frame);
         }
         if pkt.head.com_type != COM_PX2PX {
@@ -688,8 +725,18 @@ impl Node {
                         reverse_peers: req.reverse_peers.clone(),
                     };
                     rec.ssl.is_ssl = false;
-                    self.slaves
-                        .insert(req.chmpxid, SlaveInfo { record: rec, conn });
+                    // a further connection of a slave we know (a pool socket of an original
+                    // slave, a client's direct link): the first one keeps carrying the
+                    // slave's status news, the new one the answers to what comes on it
+                    let known = self.slaves.get(&req.chmpxid).is_some_and(|s| {
+                        self.conns
+                            .get(&s.conn)
+                            .is_some_and(|c| c.state == ConnState::Ready)
+                    });
+                    if !known {
+                        self.slaves
+                            .insert(req.chmpxid, SlaveInfo { record: rec, conn });
+                    }
                 }
             }
         }
@@ -790,6 +837,7 @@ impl Node {
                 if self.is_server {
                     self.stamp_self();
                 }
+                self.slave_asks_status(conn, pkt.head.dept_ids.chmpxid);
                 let servers = self.ring.servers.clone();
                 let mut head = reply_head(pkt);
                 head.reqtime = self.now;
@@ -899,19 +947,27 @@ impl Node {
     /// from a partition still holds those about the others) kept a live server DOWN here for
     /// good, with its ring messages dropped as coming from a server that is not up.
     fn probe_if_linked(&mut self, chmpxid: u64) {
+        if self.ask_record(chmpxid) {
+            log::info!("told that 0x{chmpxid:016x} is down while our link to it is up: asked it");
+        }
+    }
+
+    /// Asks server `chmpxid` for its own record (N2_STATUS_REQ; its answer is a fresh record
+    /// of itself, which every view takes) when our link to it is ready; false when it is not.
+    pub(super) fn ask_record(&mut self, chmpxid: u64) -> bool {
         let Some(&conn) = self.out_conn.get(&chmpxid) else {
-            return;
+            return false;
         };
         if !self
             .conns
             .get(&conn)
             .is_some_and(|c| c.state == ConnState::Ready)
         {
-            return;
+            return false;
         }
-        log::info!("told that 0x{chmpxid:016x} is down while our link to it is up: asking it");
         let data = self.px(chmpxid, PxCom::N2StatusReq);
         self.out.push(Output::Send { conn, data });
+        true
     }
 
     fn cfg_has_server(&self, rec: &ChmpxSvr) -> bool {
@@ -1024,6 +1080,7 @@ impl Node {
                         pid,
                         on_server,
                         msgids: Vec::new(),
+                        links: false,
                     },
                 );
                 let msgid = if on_server {
@@ -1105,6 +1162,7 @@ impl Node {
                 let data = Snapshot::of(self).encode();
                 self.reply(client, Response::StatusData { data });
             }
+            Request::Links => self.links_request(client),
             // merge-channel requests were dispatched above
             Request::MergeHello { .. }
             | Request::MergeLastTs { .. }
@@ -1236,6 +1294,14 @@ impl Node {
         let target = head.term_ids.chmpxid;
         if target == self.chmpxid {
             return self.deliver_local(Frame::new(head, body));
+        }
+        if let Some(&conn) = self.reply_conn.get(&(target, head.term_ids.msgid)) {
+            self.out.push(Output::Send {
+                conn,
+                data: Frame::encode_parts(head, &body),
+            });
+            self.count_sent(body.len());
+            return true;
         }
         let ok = self.send_to(target, Frame::encode_parts(head, &body));
         if ok {

@@ -303,7 +303,13 @@ impl Node {
     /// Every record of one side must be in the other (a missing one is only allowed when it
     /// is SERVICE OUT, DOWN, NOACT, NOTHING), with the same identity, ports, SSL switch and the
     /// same status word (suspend bit included) and slots; times are not compared.
-    fn confirm_table(&self, servers: &[ChmpxSvr]) -> bool {
+    ///
+    /// Where the tables differ, the servers concerned are asked for their own records (each
+    /// server is the authority on its own), and when the table is wrong about this server we
+    /// tell ours again: a status change lost on its way to one server (connections come and
+    /// go after a partition) would otherwise keep the views apart, every confirm round would
+    /// fail and merge steps would wait for good.
+    fn confirm_table(&mut self, servers: &[ChmpxSvr]) -> bool {
         fn absent_ok(s: &ChmpxSvr) -> bool {
             s.status & !CHMPXSTS_MASK_SUSPEND == CHMPXSTS_SRVOUT_DOWN_NORMAL
         }
@@ -324,19 +330,33 @@ impl Node {
                 && a.base_hash == b.base_hash
                 && a.pending_hash == b.pending_hash
         }
-        let ours = &self.ring.servers;
-        let one_way = |from: &[ChmpxSvr], to: &[ChmpxSvr]| {
+        // the servers whose records differ (or are missing where that is not allowed)
+        let differ = |from: &[ChmpxSvr], to: &[ChmpxSvr]| -> Vec<u64> {
             from.iter()
-                .all(|s| match to.iter().find(|o| o.chmpxid == s.chmpxid) {
-                    Some(o) => same(s, o),
-                    None => absent_ok(s),
+                .filter(|s| match to.iter().find(|o| o.chmpxid == s.chmpxid) {
+                    Some(o) => !same(s, o),
+                    None => !absent_ok(s),
                 })
+                .map(|s| s.chmpxid)
+                .collect()
         };
-        let ok = one_way(servers, ours) && one_way(ours, servers);
-        if !ok {
-            log::warn!("N2_STATUS_CONFIRM: the ring's status table differs from ours");
+        let mut ids = differ(servers, &self.ring.servers);
+        ids.extend(differ(&self.ring.servers, servers));
+        if ids.is_empty() {
+            return true;
         }
-        ok
+        ids.sort_unstable();
+        ids.dedup();
+        log::warn!("N2_STATUS_CONFIRM: the ring's status table differs from ours");
+        for id in ids {
+            if id == self.chmpxid {
+                log::warn!("N2_STATUS_CONFIRM: the ring has an old record of this server; telling ours again");
+                self.push_status();
+            } else {
+                self.ask_record(id);
+            }
+        }
+        false
     }
 
     /// Our record with a fresh time (`UpdateSelfLastStatusTime`), before we tell it.

@@ -1,0 +1,343 @@
+//! Direct links: a client of a slave sends its requests to the servers on TCP connections of
+//! its own, and the servers answer on them, so a request and its answer no longer pass
+//! through the slave chmpx: two of the six process hops of a K2HDKC request are gone (see
+//! docs/architecture.md, "Direct links").
+//!
+//! A link is one more connection of the slave as far as the server can tell: the client
+//! introduces itself with the slave's own N2_CONINIT_REQ (the slave hands over its identity
+//! and server table, [`crate::ipc::Request::Links`]) and sends the same C2C frames the slave
+//! would, routed by the same rule over the same table. Only servers of ours are linked to:
+//! they say so on their control port (`CAPS`, [`crate::ctl::CAPS_DIRECT_LINK`]) and send the
+//! answer to a request back on the connection it came on (`node/links.rs`). An original
+//! server, a server with SSL, one that cannot be reached or a message for several servers
+//! goes the slave's way as before; so does everything after a link fails.
+//!
+//! Blocking and small on purpose: a link is opened in the caller's thread (a few
+//! milliseconds, once per server and client), written with a timeout, and read by the
+//! client's own wait (`Client::pump` polls its links beside its local socket).
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::os::fd::{AsRawFd, RawFd};
+use std::time::{Duration, Instant};
+
+use crate::config::ChmpxIdType;
+use crate::ring::Ring;
+use crate::wire::*;
+
+/// How long opening a link may take at each step (connect, control answer, handshake).
+const OPEN_TIMEOUT: Duration = Duration::from_millis(1500);
+/// A write to a link that does not go through in this time fails (the request then goes the
+/// slave's way and the link is dropped).
+const WRITE_TIMEOUT: Duration = Duration::from_secs(2);
+/// A server we could not link to is not tried again for this long.
+const RETRY_AFTER: Duration = Duration::from_secs(5);
+/// A server without the capability (an original one) is asked again after this long (it may
+/// have been replaced by one of ours meanwhile).
+const ASK_AGAIN_AFTER: Duration = Duration::from_secs(600);
+
+/// What a slave hands a client for its links (`Response::Links`).
+pub struct LinkInfo {
+    pub id_type: u8,
+    pub replica: i64,
+    pub random: bool,
+    pub snapshot: crate::node::Snapshot,
+}
+
+struct Link {
+    sock: TcpStream,
+    reader: FrameReader,
+}
+
+/// The links of one client.
+pub struct Links {
+    slave: u64,
+    coninit: ConinitReq,
+    ring: Ring,
+    /// The slave said the server table changed: ask for it before the next send.
+    pub stale: bool,
+    links: HashMap<u64, Link>,
+    /// Servers not linked to now (no capability, refused, failed), and until when.
+    avoid: HashMap<u64, Instant>,
+}
+
+fn id_type_of(v: u8) -> ChmpxIdType {
+    match v {
+        1 => ChmpxIdType::Cuk,
+        2 => ChmpxIdType::CtlEndpoints,
+        3 => ChmpxIdType::Custom,
+        _ => ChmpxIdType::Name,
+    }
+}
+
+fn now() -> Timespec {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    Timespec {
+        sec: d.as_secs() as i64,
+        nsec: d.subsec_nanos() as i64,
+    }
+}
+
+/// The addresses of a host list entry point, then of `name:port` (ports as the original's
+/// signed shorts; an unset one takes `port`).
+fn addrs(eps: &[HostPort], name: &str, port: i16) -> Vec<SocketAddr> {
+    let mut out = Vec::new();
+    let mut add = |n: &str, p: i16| {
+        if n.is_empty() || p == CHM_INVALID_PORT || p == 0 {
+            return;
+        }
+        if let Ok(it) = (n, p as u16).to_socket_addrs() {
+            out.extend(it);
+        }
+    };
+    for e in eps {
+        let p = if e.port == CHM_INVALID_PORT || e.port == 0 {
+            port
+        } else {
+            e.port
+        };
+        add(&e.name, p);
+    }
+    add(name, port);
+    out
+}
+
+fn connect(list: &[SocketAddr]) -> std::io::Result<TcpStream> {
+    let mut last = std::io::Error::new(std::io::ErrorKind::NotFound, "no address");
+    for a in list {
+        match TcpStream::connect_timeout(a, OPEN_TIMEOUT) {
+            Ok(s) => return Ok(s),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
+
+/// Whether the server answers CAPS on its control port with the direct-link capability.
+fn capable(s: &ChmpxSvr) -> bool {
+    let Ok(mut c) = connect(&addrs(&s.ctlendpoints, &s.name, s.ctlport)) else {
+        return false;
+    };
+    let _ = c.set_read_timeout(Some(OPEN_TIMEOUT));
+    let _ = c.set_write_timeout(Some(OPEN_TIMEOUT));
+    if c.write_all(b"CAPS\0").is_err() {
+        return false;
+    }
+    let mut text = Vec::new();
+    let mut buf = [0u8; 256];
+    while text.len() < 4096 && !text.contains(&b'\n') {
+        match c.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => text.extend_from_slice(&buf[..n]),
+        }
+    }
+    String::from_utf8_lossy(&text)
+        .lines()
+        .any(|l| l.trim() == crate::ctl::CAPS_DIRECT_LINK)
+}
+
+impl Links {
+    /// Links for a client of the slave described by `info` (none is opened yet).
+    pub fn new(info: LinkInfo) -> Links {
+        let mut l = Links {
+            slave: 0,
+            coninit: ConinitReq::default(),
+            ring: Ring::default(),
+            stale: false,
+            links: HashMap::new(),
+            avoid: HashMap::new(),
+        };
+        l.update(info);
+        l
+    }
+
+    /// Takes a new server table (and identity) from the slave.
+    pub fn update(&mut self, info: LinkInfo) {
+        let snap = info.snapshot;
+        let me = &snap.self_rec;
+        self.slave = snap.chmpxid;
+        self.coninit = ConinitReq {
+            name: me.name.clone(),
+            chmpxid: snap.chmpxid,
+            ctlport: me.ctlport,
+            cuk: me.cuk.clone(),
+            custom_seed: me.custom_seed.clone(),
+            endpoints: me.endpoints.clone(),
+            ctlendpoints: me.ctlendpoints.clone(),
+            forward_peers: me.forward_peers.clone(),
+            reverse_peers: me.reverse_peers.clone(),
+        };
+        let mut ring = Ring::new(id_type_of(info.id_type), info.replica, info.random);
+        ring.servers = snap.servers;
+        // links to servers that are gone or down are closed; their answers come no more
+        self.links.retain(|id, _| {
+            ring.get(*id)
+                .is_some_and(|s| !crate::ring::is_down(s.status))
+        });
+        self.ring = ring;
+        self.stale = false;
+    }
+
+    /// Sends a C2C message from `msgid` on a link when it goes to exactly one server and that
+    /// server can be linked to; false when it must go the slave's way.
+    pub fn send(&mut self, msgid: u64, c2ctype: u64, hash: u64, body: &[u8]) -> bool {
+        let to = match self.ring.receivers(self.slave, hash, c2ctype) {
+            Ok(r) if r.len() == 1 => r[0],
+            _ => return false,
+        };
+        if !self.links.contains_key(&to) && !self.open(to) {
+            return false;
+        }
+        let head = ComHead::c2c(
+            c2ctype,
+            PckId {
+                chmpxid: self.slave,
+                msgid,
+            },
+            PckId {
+                chmpxid: to,
+                msgid: CHM_INVALID_MSGID,
+            },
+            hash,
+            now(),
+        );
+        let data = Frame::encode_parts(head, body);
+        let ok = self
+            .links
+            .get_mut(&to)
+            .is_some_and(|l| l.sock.write_all(&data).is_ok());
+        if !ok {
+            log::warn!("direct link to 0x{to:016x} failed; going through the slave");
+            self.drop_link(to);
+        }
+        ok
+    }
+
+    /// Opens a link to `to` (capability asked, connected, introduced as the slave).
+    fn open(&mut self, to: u64) -> bool {
+        if self.avoid.get(&to).is_some_and(|t| Instant::now() < *t) {
+            return false;
+        }
+        let Some(s) = self.ring.get(to).cloned() else {
+            return false;
+        };
+        if s.ssl.is_ssl || crate::ring::is_down(s.status) {
+            return false;
+        }
+        if !capable(&s) {
+            self.avoid.insert(to, Instant::now() + ASK_AGAIN_AFTER);
+            return false;
+        }
+        match self.handshake(&s) {
+            Some(sock) => {
+                self.avoid.remove(&to);
+                self.links.insert(
+                    to,
+                    Link {
+                        sock,
+                        reader: FrameReader::new(),
+                    },
+                );
+                true
+            }
+            None => {
+                self.avoid.insert(to, Instant::now() + RETRY_AFTER);
+                false
+            }
+        }
+    }
+
+    fn handshake(&self, s: &ChmpxSvr) -> Option<TcpStream> {
+        let mut sock = connect(&addrs(&s.endpoints, &s.name, s.port)).ok()?;
+        let _ = sock.set_nodelay(true);
+        sock.set_read_timeout(Some(OPEN_TIMEOUT)).ok()?;
+        sock.set_write_timeout(Some(WRITE_TIMEOUT)).ok()?;
+        let req = Frame::px2px(
+            self.slave,
+            s.chmpxid,
+            now(),
+            &PxMsg::new(PxCom::N2ConinitReq(Box::new(self.coninit.clone()))),
+        )
+        .encode();
+        sock.write_all(&req).ok()?;
+        let mut reader = FrameReader::new();
+        let mut buf = [0u8; 4096];
+        let res = loop {
+            if let Some(f) = reader.next_frame().ok()? {
+                break f;
+            }
+            match sock.read(&mut buf) {
+                Ok(0) | Err(_) => return None,
+                Ok(n) => reader.feed(&buf[..n]),
+            }
+        };
+        let msg = res.px_msg().ok()?;
+        if !matches!(msg.body, PxCom::N2ConinitRes) || msg.result != CHMPX_COM_RES_SUCCESS {
+            log::warn!("server 0x{:016x} refused a direct link", s.chmpxid);
+            return None;
+        }
+        sock.set_read_timeout(None).ok()?;
+        Some(sock)
+    }
+
+    fn drop_link(&mut self, to: u64) {
+        self.links.remove(&to);
+        self.avoid.insert(to, Instant::now() + RETRY_AFTER);
+    }
+
+    /// The descriptors to wait on, with their servers.
+    pub fn fds(&self) -> impl Iterator<Item = (u64, RawFd)> + '_ {
+        self.links.iter().map(|(id, l)| (*id, l.sock.as_raw_fd()))
+    }
+
+    /// Reads what link `to` has (it was readable); every C2C frame goes to `deliver`. A link
+    /// that closed or sent something malformed is dropped.
+    pub fn read(&mut self, to: u64, buf: &mut [u8], deliver: &mut impl FnMut(Frame)) {
+        let Some(l) = self.links.get_mut(&to) else {
+            return;
+        };
+        // SAFETY: buf is a valid writable buffer of its length for the duration of the call.
+        let n = unsafe {
+            libc::recv(
+                l.sock.as_raw_fd(),
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+                libc::MSG_DONTWAIT,
+            )
+        };
+        if n < 0
+            && matches!(
+                std::io::Error::last_os_error().kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted
+            )
+        {
+            return;
+        }
+        let ok = n > 0 && {
+            l.reader.feed(&buf[..n as usize]);
+            loop {
+                match l.reader.next_frame() {
+                    Ok(Some(f)) if f.pkt.head.com_type == COM_C2C => deliver(f),
+                    // status news of the slave are not for us (its own connection has them)
+                    Ok(Some(_)) => {}
+                    Ok(None) => break true,
+                    Err(e) => {
+                        log::error!("direct link to 0x{to:016x}: {e}");
+                        break false;
+                    }
+                }
+            }
+        };
+        if !ok {
+            log::info!("direct link to 0x{to:016x} closed");
+            self.drop_link(to);
+        }
+    }
+
+    /// How many links are open.
+    pub fn count(&self) -> usize {
+        self.links.len()
+    }
+}

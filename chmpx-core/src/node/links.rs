@@ -1,0 +1,115 @@
+//! Direct links (`crate::direct`): a client of a slave may send its requests to the servers on
+//! TCP connections of its own instead of through the slave, which takes two of the six hops
+//! off a request's way. Both halves of what chmpx does for it are here.
+//!
+//! On a slave: a client that asks ([`Request::Links`]) gets how the slave routes and its
+//! snapshot (identity and server table), and is told when the server table changes, so it
+//! routes as the slave would.
+//!
+//! On a server: a link is one more connection of the slave (the client introduces itself with
+//! the slave's N2_CONINIT_REQ). The slave's first connection keeps carrying the status news;
+//! what comes on another connection is answered on that connection. Nothing of this shows on
+//! the wire: a slave of the original with a pool of sockets looks the same, and its answers
+//! going back on the socket of the request is what it expects as well.
+use super::*;
+use std::hash::{Hash, Hasher};
+
+impl Node {
+    /// [`Request::Links`] from a client-on-slave.
+    pub(super) fn links_request(&mut self, client: ClientId) {
+        let allowed = !self.is_server && self.clients.get(&client).is_some_and(|c| !c.on_server);
+        if !allowed {
+            return self.reply(
+                client,
+                Response::Refused {
+                    reason: "links are for clients of a slave".into(),
+                },
+            );
+        }
+        if let Some(c) = self.clients.get_mut(&client) {
+            c.links = true;
+        }
+        self.ring_print = self.ring_print();
+        let id_type = match self.cfg.chmpxid_type {
+            crate::config::ChmpxIdType::Name => 0,
+            crate::config::ChmpxIdType::Cuk => 1,
+            crate::config::ChmpxIdType::CtlEndpoints => 2,
+            crate::config::ChmpxIdType::Custom => 3,
+        };
+        let resp = Response::Links {
+            id_type,
+            replica: self.cfg.replica_count,
+            random: self.cfg.is_random_mode,
+            snapshot: Snapshot::of(self).encode(),
+        };
+        self.reply(client, resp);
+    }
+
+    /// What routing depends on in the server table: who, status and slots.
+    fn ring_print(&self) -> u64 {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        for s in &self.ring.servers {
+            (s.chmpxid, s.status, s.base_hash, s.pending_hash).hash(&mut h);
+        }
+        h.finish()
+    }
+
+    /// After every input: clients with links hear of a change of the server table.
+    pub(super) fn links_notify(&mut self) {
+        if self.is_server || !self.clients.values().any(|c| c.links) {
+            return;
+        }
+        let print = self.ring_print();
+        if print == self.ring_print {
+            return;
+        }
+        self.ring_print = print;
+        let linked: Vec<ClientId> = self
+            .clients
+            .iter()
+            .filter(|(_, c)| c.links)
+            .map(|(id, _)| *id)
+            .collect();
+        for client in linked {
+            self.reply(client, Response::RingChanged);
+        }
+    }
+
+    /// A C2C frame on connection `conn`: when it came from a slave on a connection other than
+    /// the one its status news go on (a client's link), answers to its msgid go back on that
+    /// connection; on the slave's own connection, the way of the slave again.
+    pub(super) fn note_reply_conn(&mut self, conn: ConnId, pkt: &ComPkt) {
+        let dept = pkt.head.dept_ids;
+        let main = self.slaves.get(&dept.chmpxid).map(|s| s.conn);
+        if main == Some(conn) {
+            if !self.reply_conn.is_empty() {
+                self.reply_conn.remove(&(dept.chmpxid, dept.msgid));
+            }
+            return;
+        }
+        let from_slave = self
+            .conns
+            .get(&conn)
+            .is_some_and(|c| !c.outgoing && c.peer == Some(dept.chmpxid));
+        if from_slave && self.ring.get(dept.chmpxid).is_none() {
+            self.reply_conn.insert((dept.chmpxid, dept.msgid), conn);
+        }
+    }
+
+    /// N2_STATUS_REQ on connection `conn` from `chmpxid`: when that is a slave, the
+    /// connection is one of its own (a link never asks), and the newest such carries the
+    /// slave's status news (a slave that reconnected while its old connection is not yet
+    /// known to be dead).
+    pub(super) fn slave_asks_status(&mut self, conn: ConnId, chmpxid: u64) {
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
+        if c.outgoing || c.peer != Some(chmpxid) {
+            return;
+        }
+        c.asks_status = true;
+        if let Some(s) = self.slaves.get_mut(&chmpxid) {
+            s.conn = conn;
+        }
+    }
+}
