@@ -117,25 +117,28 @@ fn connect(list: &[SocketAddr]) -> std::io::Result<TcpStream> {
 
 /// Whether the server answers CAPS on its control port with the direct-link capability.
 fn capable(s: &ChmpxSvr) -> bool {
-    let Ok(mut c) = connect(&addrs(&s.ctlendpoints, &s.name, s.ctlport)) else {
-        return false;
-    };
-    let _ = c.set_read_timeout(Some(OPEN_TIMEOUT));
-    let _ = c.set_write_timeout(Some(OPEN_TIMEOUT));
-    if c.write_all(b"CAPS\0").is_err() {
-        return false;
-    }
-    let mut text = Vec::new();
-    let mut buf = [0u8; 256];
-    while text.len() < 4096 && !text.contains(&b'\n') {
-        match c.read(&mut buf) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => text.extend_from_slice(&buf[..n]),
-        }
-    }
-    String::from_utf8_lossy(&text)
-        .lines()
-        .any(|l| l.trim() == crate::ctl::CAPS_DIRECT_LINK)
+    let mut places: Vec<(String, i16)> = s
+        .ctlendpoints
+        .iter()
+        .filter(|e| !e.name.is_empty())
+        .map(|e| {
+            let p = if e.port != 0 && e.port != CHM_INVALID_PORT {
+                e.port
+            } else {
+                s.ctlport
+            };
+            (e.name.clone(), p)
+        })
+        .collect();
+    places.push((s.name.clone(), s.ctlport));
+    places
+        .iter()
+        .filter(|(_, p)| *p != CHM_INVALID_PORT && *p != 0)
+        .find_map(|(h, p)| crate::server::control_request(h, *p as u16, "CAPS", OPEN_TIMEOUT).ok())
+        .is_some_and(|text| {
+            text.lines()
+                .any(|l| l.trim() == crate::ctl::CAPS_DIRECT_LINK)
+        })
 }
 
 impl Links {

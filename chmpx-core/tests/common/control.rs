@@ -29,8 +29,11 @@ pub fn spawn_chmpx(bin: &Path, conf: &Path, log: &Path) -> Child {
 pub fn ctl(port: u16, cmd: &str) -> Option<String> {
     let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    s.write_all(cmd.as_bytes()).ok()?;
-    s.write_all(&[0]).ok()?;
+    // one write: chmpx answers what the first read brings (as the original), and a NUL that
+    // came in a second segment after the answer and the close would reset the connection
+    let mut data = cmd.as_bytes().to_vec();
+    data.push(0);
+    s.write_all(&data).ok()?;
     let mut out = String::new();
     s.read_to_string(&mut out).ok()?;
     Some(out)
