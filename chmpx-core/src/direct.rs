@@ -23,6 +23,7 @@ use std::time::{Duration, Instant};
 
 use crate::config::ChmpxIdType;
 use crate::ring::Ring;
+use crate::server::now;
 use crate::wire::*;
 
 /// How long opening a link may take at each step (connect, control answer, handshake).
@@ -67,16 +68,6 @@ fn id_type_of(v: u8) -> ChmpxIdType {
         2 => ChmpxIdType::CtlEndpoints,
         3 => ChmpxIdType::Custom,
         _ => ChmpxIdType::Name,
-    }
-}
-
-fn now() -> Timespec {
-    let d = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    Timespec {
-        sec: d.as_secs() as i64,
-        nsec: d.subsec_nanos() as i64,
     }
 }
 
@@ -159,19 +150,8 @@ impl Links {
     /// Takes a new server table (and identity) from the slave.
     pub fn update(&mut self, info: LinkInfo) {
         let snap = info.snapshot;
-        let me = &snap.self_rec;
         self.slave = snap.chmpxid;
-        self.coninit = ConinitReq {
-            name: me.name.clone(),
-            chmpxid: snap.chmpxid,
-            ctlport: me.ctlport,
-            cuk: me.cuk.clone(),
-            custom_seed: me.custom_seed.clone(),
-            endpoints: me.endpoints.clone(),
-            ctlendpoints: me.ctlendpoints.clone(),
-            forward_peers: me.forward_peers.clone(),
-            reverse_peers: me.reverse_peers.clone(),
-        };
+        self.coninit = ConinitReq::of(snap.chmpxid, &snap.self_rec);
         let mut ring = Ring::new(id_type_of(info.id_type), info.replica, info.random);
         ring.servers = snap.servers;
         // links to servers that are gone or down are closed; their answers come no more

@@ -61,7 +61,8 @@ fn tune_peer_socket(s: &TcpStream) {
     }
 }
 
-fn now() -> Timespec {
+/// The wall clock as the wire carries it.
+pub fn now() -> Timespec {
     let d = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();

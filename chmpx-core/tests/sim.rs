@@ -385,6 +385,32 @@ impl Sim {
         }
     }
 
+    /// Node `n` sets its own status (as its merge logic would) and tells it; nothing is
+    /// delivered yet.
+    fn set_own_status(&mut self, n: usize, status: u64) {
+        self.nodes[n].set_self_status(status);
+        let outs = self.nodes[n].take_outputs();
+        self.apply(n, outs);
+    }
+
+    /// The client (1) of server `n` answers `pkt` with `body`; everything settles.
+    fn reply(&mut self, n: usize, pkt: ComPkt, body: &[u8]) {
+        let req = Request::Reply {
+            pkt,
+            body: body.to_vec(),
+        };
+        self.queue.push_back((n, Input::Client { client: 1, req }));
+        self.settle();
+    }
+
+    /// Ten seconds pass; then the ring is back in service in every view.
+    fn recovers(&mut self) {
+        for _ in 0..10 {
+            self.tick(1);
+        }
+        self.all_in_service();
+    }
+
     fn statuses(&self, node: usize) -> Vec<u64> {
         self.nodes[node]
             .ring
@@ -930,15 +956,10 @@ fn a_stale_record_in_one_view_is_corrected_by_the_server_it_describes() {
     let id1 = sim.nodes[1].chmpxid;
     let old = sim.nodes[2].ring.get(id1).unwrap().clone();
     // server 1 learns it was taken for dead and will merge; server 2 misses the news
-    sim.nodes[1].set_self_status(CHMPXSTS_SRVIN_UP_PENDING);
-    let outs = sim.nodes[1].take_outputs();
-    sim.apply(1, outs);
+    sim.set_own_status(1, CHMPXSTS_SRVIN_UP_PENDING);
     sim.queue.retain(|(n, _)| *n != 2);
     *sim.nodes[2].ring.get_mut(id1).unwrap() = old;
-    for _ in 0..10 {
-        sim.tick(1);
-    }
-    sim.all_in_service();
+    sim.recovers();
 }
 
 /// A server whose status says it merges while no request of its own is out (the request was
@@ -949,14 +970,9 @@ fn a_stale_record_in_one_view_is_corrected_by_the_server_it_describes() {
 #[test]
 fn a_server_merging_without_a_request_gives_the_merge_up() {
     let mut sim = Sim::in_service(1);
-    sim.nodes[2].set_self_status(CHMPXSTS_SRVIN_UP_MERGING);
-    let outs = sim.nodes[2].take_outputs();
-    sim.apply(2, outs);
+    sim.set_own_status(2, CHMPXSTS_SRVIN_UP_MERGING);
     sim.settle();
-    for _ in 0..10 {
-        sim.tick(1);
-    }
-    sim.all_in_service();
+    sim.recovers();
 }
 
 /// Direct links (chmpx-core/src/direct.rs, node/links.rs): a client of the slave gets the
@@ -1010,18 +1026,7 @@ fn a_request_on_a_direct_link_is_answered_on_that_link() {
     }
     let addr: IpAddr = "127.0.0.1".parse().unwrap();
     sim.queue.push_back((0, Input::Accepted { conn: b, addr }));
-    let me = &snap.self_rec;
-    let coninit = ConinitReq {
-        name: me.name.clone(),
-        chmpxid: slave,
-        ctlport: me.ctlport,
-        cuk: me.cuk.clone(),
-        custom_seed: me.custom_seed.clone(),
-        endpoints: me.endpoints.clone(),
-        ctlendpoints: me.ctlendpoints.clone(),
-        forward_peers: me.forward_peers.clone(),
-        reverse_peers: me.reverse_peers.clone(),
-    };
+    let coninit = ConinitReq::of(slave, &snap.self_rec);
     let hello_frame = Frame::px2px(
         slave,
         id0,
@@ -1062,17 +1067,7 @@ fn a_request_on_a_direct_link_is_answered_on_that_link() {
     };
     assert_eq!(body, b"direct");
     let pkt = *pkt;
-    sim.queue.push_back((
-        0,
-        Input::Client {
-            client: 1,
-            req: Request::Reply {
-                pkt,
-                body: b"answer".to_vec(),
-            },
-        },
-    ));
-    sim.settle();
+    sim.reply(0, pkt, b"answer");
     let answer = sim.link_inbox.pop().expect("the answer on the link");
     assert_eq!(answer.payload, b"answer");
     assert_eq!(
@@ -1103,17 +1098,7 @@ fn a_request_on_a_direct_link_is_answered_on_that_link() {
         panic!()
     };
     let pkt = *pkt;
-    sim.queue.push_back((
-        0,
-        Input::Client {
-            client: 1,
-            req: Request::Reply {
-                pkt,
-                body: b"back".to_vec(),
-            },
-        },
-    ));
-    sim.settle();
+    sim.reply(0, pkt, b"back");
     assert!(sim.link_inbox.is_empty());
     assert!(
         matches!(sim.take(3, 7).last(), Some(Response::Deliver { body, .. }) if body == b"back")

@@ -440,18 +440,7 @@ impl Node {
     }
 
     fn coninit_req(&self) -> ConinitReq {
-        let rec = &self.self_rec;
-        ConinitReq {
-            name: rec.name.clone(),
-            chmpxid: self.chmpxid,
-            ctlport: rec.ctlport,
-            cuk: rec.cuk.clone(),
-            custom_seed: rec.custom_seed.clone(),
-            endpoints: rec.endpoints.clone(),
-            ctlendpoints: rec.ctlendpoints.clone(),
-            forward_peers: rec.forward_peers.clone(),
-            reverse_peers: rec.reverse_peers.clone(),
-        }
+        ConinitReq::of(self.chmpxid, &self.self_rec)
     }
 
     fn closed(&mut self, conn: ConnId) {

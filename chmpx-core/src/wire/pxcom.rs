@@ -144,6 +144,21 @@ pub struct ConinitReq {
 }
 
 impl ConinitReq {
+    /// What node `chmpxid` with record `rec` says of itself when it connects.
+    pub fn of(chmpxid: u64, rec: &ChmpxSvr) -> ConinitReq {
+        ConinitReq {
+            name: rec.name.clone(),
+            chmpxid,
+            ctlport: rec.ctlport,
+            cuk: rec.cuk.clone(),
+            custom_seed: rec.custom_seed.clone(),
+            endpoints: rec.endpoints.clone(),
+            ctlendpoints: rec.ctlendpoints.clone(),
+            forward_peers: rec.forward_peers.clone(),
+            reverse_peers: rec.reverse_peers.clone(),
+        }
+    }
+
     fn write(&self, out: &mut Vec<u8>) {
         put_fixed_str(out, &self.name, NI_MAXHOST);
         put_u64(out, self.chmpxid);
