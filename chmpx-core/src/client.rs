@@ -309,15 +309,25 @@ impl Client {
         let t0 = (sleeps && self.spin.enabled()).then(Instant::now);
         if let Some(t0) = t0 {
             let window = self.spin.window();
-            while !window.is_zero() {
-                if self.wait_once(0)? {
+            if !window.is_zero() {
+                // a poll that was preempted took the core from someone: stop for a while
+                let switches = crate::spin::involuntary_switches();
+                let mut got = false;
+                while !got {
+                    got = self.wait_once(0)?;
+                    if got || t0.elapsed() >= window {
+                        break;
+                    }
+                    std::hint::spin_loop();
+                }
+                if crate::spin::involuntary_switches() > switches {
+                    self.spin.preempted();
+                } else if got {
                     self.spin.waited(t0.elapsed());
+                }
+                if got {
                     return Ok(true);
                 }
-                if t0.elapsed() >= window {
-                    break;
-                }
-                std::hint::spin_loop();
             }
         }
         let ms = match timeout {
@@ -488,7 +498,15 @@ impl Client {
             match self.link_info() {
                 Some(info) => match self.direct.as_mut() {
                     Some(l) => l.update(info),
-                    None => self.direct = Some(crate::direct::Links::new(info)),
+                    None => {
+                        self.direct = Some(crate::direct::Links::new(info));
+                        // the slave no longer polls for this client's answers: it polls
+                        // itself (CHMPX_SPIN_US, default here `LINK_SPIN_US`)
+                        self.spin = crate::spin::Spinner::from_env_or(
+                            "CHMPX_SPIN_US",
+                            crate::spin::LINK_SPIN_US,
+                        );
+                    }
                 },
                 None => {
                     self.direct_ok = false;
