@@ -15,8 +15,8 @@
 //! the cores from each other: three times slower in a one-host cluster here). `CHMPX_SPIN_US`
 //! does the same for the waits of client processes (libchmpx, libk2hdkc, the k2hdkc server):
 //! off unless set, except for a client whose requests go on direct links (`LINK_SPIN_US`; the
-//! slave no longer polls for it). A client's poll that is preempted (another process wanted
-//! the core) stops its polling for a while: without that, two polling clients on two cores
+//! slave no longer polls for it). A poll that is preempted (another process wanted the core;
+//! a client's or the event loop's) stops its polling for a while: without that, two polling clients on two cores
 //! halved their throughput, four lost 15-25 %; with it they are even with sleeping ones.
 
 use std::time::Duration;
