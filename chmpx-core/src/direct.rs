@@ -26,8 +26,10 @@ use crate::ring::Ring;
 use crate::server::now;
 use crate::wire::*;
 
-/// How long opening a link may take at each step (connect, control answer, handshake).
-const OPEN_TIMEOUT: Duration = Duration::from_millis(1500);
+/// How long opening a link may take at each step (connect, control answer, handshake): a
+/// post waits for it, so a server that is listed UP but cannot be reached (cut off and not
+/// yet noticed) costs a post at most a few of these before the slave's way is taken.
+const OPEN_TIMEOUT: Duration = Duration::from_millis(500);
 /// A write to a link that does not go through in this time fails (the request then goes the
 /// slave's way and the link is dropped).
 const WRITE_TIMEOUT: Duration = Duration::from_secs(2);
