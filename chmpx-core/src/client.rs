@@ -378,9 +378,16 @@ impl Client {
                 continue;
             }
             if let Some(l) = self.direct.as_mut() {
-                let (queues, order) = (&mut self.queues, &mut self.order);
+                let (queues, order, opened) = (&mut self.queues, &mut self.order, &self.opened);
                 l.read(id, &mut self.rbuf, &mut |f| {
+                    // only answers to our own msgids are kept (a server could send anything)
                     let msgid = f.pkt.head.term_ids.msgid;
+                    if !opened.contains(&msgid) {
+                        log::warn!(
+                            "direct link: a message for msgid {msgid:#x}, not ours: dropped"
+                        );
+                        return;
+                    }
                     queues
                         .entry(msgid)
                         .or_default()
