@@ -101,6 +101,8 @@ struct Sim {
     inbox: HashMap<(usize, u64), VecDeque<Response>>,
     /// Frames that reached a client's direct link (an end owned by `LINK`).
     link_inbox: Vec<Frame>,
+    /// Inputs for which this says true are lost on the way (a lossy network).
+    lose: Option<fn(&Input) -> bool>,
     now: Timespec,
 }
 
@@ -135,6 +137,7 @@ impl Sim {
             queue: VecDeque::new(),
             inbox: HashMap::new(),
             link_inbox: Vec::new(),
+            lose: None,
             now: t0,
         }
     }
@@ -284,7 +287,7 @@ impl Sim {
         while let Some((n, input)) = self.queue.pop_front() {
             steps += 1;
             assert!(steps < 100_000, "the simulation does not settle");
-            if !self.alive[n] {
+            if !self.alive[n] || self.lose.is_some_and(|lose| lose(&input)) {
                 continue;
             }
             self.nodes[n].set_now(self.now);
@@ -1118,5 +1121,39 @@ fn a_request_on_a_direct_link_is_answered_on_that_link() {
     assert!(
         sim.take(3, 7).contains(&Response::RingChanged),
         "the client with links was not told that the table changed"
+    );
+}
+
+/// A server whose view missed a status change starts a merge step, and the ring rounds (its
+/// N2_STATUS_CONFIRM, the others' N2_STATUS_CHANGE) are lost on the way (as while connections
+/// come and go after a partition), so neither a receiver notices the difference nor does the
+/// news come again: when its round times out, the server asks every other
+/// server for its own record directly, and its view is right again (before, it kept the old
+/// record and every later step waited: c-tests/chmpx/partition.sh timed out).
+#[test]
+fn a_server_whose_confirm_round_is_lost_asks_every_server_for_its_record() {
+    let mut sim = Sim::in_service(1);
+    let id0 = sim.nodes[0].chmpxid;
+    let old = sim.nodes[2].ring.get(id0).unwrap().clone();
+    sim.set_own_status(0, CHMPXSTS_SRVIN_UP_PENDING | CHMPXSTS_VAL_SUSPEND);
+    sim.queue.retain(|(n, _)| *n != 2);
+    *sim.nodes[2].ring.get_mut(id0).unwrap() = old;
+    // every ring round is lost: the confirm rounds and the status news that go around
+    fn round(input: &Input) -> bool {
+        matches!(input, Input::Frame { frame, .. }
+            if frame.px_msg().is_ok_and(|m| matches!(m.body,
+                PxCom::N2StatusConfirm { .. } | PxCom::N2StatusChange { .. })))
+    }
+    sim.lose = Some(round);
+    let _ = sim.nodes[2].merge_request();
+    let outs = sim.nodes[2].take_outputs();
+    sim.apply(2, outs);
+    for _ in 0..12 {
+        sim.tick(1);
+    }
+    assert_eq!(
+        sim.nodes[2].ring.status(id0),
+        Some(sim.nodes[0].self_rec.status),
+        "server 2 still has the old record of server 0"
     );
 }

@@ -349,6 +349,19 @@ impl Node {
         };
         if !ok {
             log::warn!("the servers do not agree on the status table; the merge step waits");
+            // every server tells us its own record again (a direct request, not a round: the
+            // rounds are what gets lost while connections come and go), so a view of ours
+            // that missed a status change is right by the next try
+            let others: Vec<u64> = self
+                .ring
+                .servers
+                .iter()
+                .filter(|s| s.chmpxid != self.chmpxid && !ring::is_down(s.status))
+                .map(|s| s.chmpxid)
+                .collect();
+            for id in others {
+                self.ask_record(id);
+            }
             return;
         }
         if what == ConfirmFor::Complete {
