@@ -64,15 +64,6 @@ pub struct Links {
     avoid: HashMap<u64, Instant>,
 }
 
-fn id_type_of(v: u8) -> ChmpxIdType {
-    match v {
-        1 => ChmpxIdType::Cuk,
-        2 => ChmpxIdType::CtlEndpoints,
-        3 => ChmpxIdType::Custom,
-        _ => ChmpxIdType::Name,
-    }
-}
-
 /// The addresses of a host list entry point, then of `name:port` (ports as the original's
 /// signed shorts; an unset one takes `port`).
 fn addrs(eps: &[HostPort], name: &str, port: i16) -> Vec<SocketAddr> {
@@ -154,7 +145,11 @@ impl Links {
         let snap = info.snapshot;
         self.slave = snap.chmpxid;
         self.coninit = ConinitReq::of(snap.chmpxid, &snap.self_rec);
-        let mut ring = Ring::new(id_type_of(info.id_type), info.replica, info.random);
+        let mut ring = Ring::new(
+            ChmpxIdType::from_code(info.id_type),
+            info.replica,
+            info.random,
+        );
         ring.servers = snap.servers;
         // links to servers that are gone or down are closed; their answers come no more
         self.links.retain(|id, _| {

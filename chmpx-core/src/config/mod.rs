@@ -82,6 +82,23 @@ impl ChmpxIdType {
             _ => return None,
         })
     }
+    /// A number for the local protocol (`ipc::Response::Links`), and back.
+    pub fn code(self) -> u8 {
+        match self {
+            Self::Name => 0,
+            Self::Cuk => 1,
+            Self::CtlEndpoints => 2,
+            Self::Custom => 3,
+        }
+    }
+    pub fn from_code(v: u8) -> Self {
+        match v {
+            1 => Self::Cuk,
+            2 => Self::CtlEndpoints,
+            3 => Self::Custom,
+            _ => Self::Name,
+        }
+    }
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Name => "NAME",
@@ -298,5 +315,23 @@ impl ChmConfig {
                 && (self.self_cuk.is_empty() || n.cuk == self.self_cuk)
                 && hosts::is_local(&hosts::host_names(&n.name))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ChmpxIdType;
+
+    #[test]
+    fn id_type_codes_round_trip() {
+        for t in [
+            ChmpxIdType::Name,
+            ChmpxIdType::Cuk,
+            ChmpxIdType::CtlEndpoints,
+            ChmpxIdType::Custom,
+        ] {
+            assert_eq!(ChmpxIdType::from_code(t.code()), t);
+        }
+        assert_eq!(ChmpxIdType::from_code(200), ChmpxIdType::Name);
     }
 }

@@ -30,14 +30,8 @@ impl Node {
             c.links = true;
         }
         self.ring_print = self.ring_print();
-        let id_type = match self.cfg.chmpxid_type {
-            crate::config::ChmpxIdType::Name => 0,
-            crate::config::ChmpxIdType::Cuk => 1,
-            crate::config::ChmpxIdType::CtlEndpoints => 2,
-            crate::config::ChmpxIdType::Custom => 3,
-        };
         let resp = Response::Links {
-            id_type,
+            id_type: self.cfg.chmpxid_type.code(),
             replica: self.cfg.replica_count,
             random: self.cfg.is_random_mode,
             snapshot: Snapshot::of(self).encode(),
