@@ -56,8 +56,11 @@ pub(super) struct MergeState {
 
 /// A step of our own merge that waits this long for others (the data and results of the
 /// senders, the client storing it) without anything arriving is given up: the merge is
-/// aborted and starts again. Data arriving counts as progress.
-const MERGE_STALL_SEC: i64 = 30;
+/// aborted and starts again. Data arriving counts as progress. A sender's client scans its
+/// whole store for the range before it answers (about 100 ns a key: a second for ten million
+/// keys), so this leaves room for stores far larger than that; what it catches is a result
+/// lost on a connection that died after the data was sent (seen after partitions).
+const MERGE_STALL_SEC: i64 = 15;
 /// Our status says DOING while no request of ours is out (the request was dropped but the
 /// status change that should have gone with it was not made, or was overwritten): after this
 /// long the merge is aborted, so the ring does not wait for us for good.
