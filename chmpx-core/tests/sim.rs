@@ -1157,3 +1157,44 @@ fn a_server_whose_confirm_round_is_lost_asks_every_server_for_its_record() {
         "server 2 still has the old record of server 0"
     );
 }
+
+/// A server merging what it missed (taken for dead) whose senders' results are lost on the
+/// way (a connection that died after the data left): its merge makes no progress, is given up
+/// after `MERGE_STALL_SEC` (15 s) and asked again, and then ends (before, only the merge being
+/// aborted for another reason ended the wait: a healed partition took 32 s once).
+#[test]
+fn a_merge_whose_results_are_lost_is_given_up_and_runs_again() {
+    let mut sim = Sim::new(1);
+    sim.start();
+    for n in 0..3 {
+        sim.attach_clients(n);
+    }
+    for _ in 0..4 {
+        sim.tick(1);
+    }
+    fn result(input: &Input) -> bool {
+        matches!(input, Input::Frame { frame, .. }
+            if frame.px_msg().is_ok_and(|m| matches!(m.body, PxCom::ResultUpdateData { .. })))
+    }
+    sim.lose = Some(result);
+    // server 2 learns it was taken for dead: it waits for its merge and starts it
+    let id2 = sim.nodes[2].chmpxid;
+    let mut rec = sim.nodes[0].ring.get(id2).unwrap().clone();
+    rec.status = CHMPXSTS_SRVIN_DOWN_NORMAL;
+    rec.last_status_time = ring::pack_status_time(sim.now.sec + 1, 0);
+    let id0 = sim.nodes[0].chmpxid;
+    let update = PxMsg::new(PxCom::N2StatusUpdate { servers: vec![rec] });
+    sim.send(0, 2, Frame::px2px(id0, id2, sim.now, &update).encode());
+    sim.settle();
+    for _ in 0..5 {
+        sim.tick(1);
+    }
+    let doing = |sim: &Sim| sim.nodes[2].self_rec.status & CHMPXSTS_MASK_OPERATE;
+    assert_eq!(doing(&sim), CHMPXSTS_VAL_DOING, "server 2 is not merging");
+    // the results come through again; within the stall limit and one more merge it ends
+    sim.lose = None;
+    for _ in 0..20 {
+        sim.tick(1);
+    }
+    sim.all_in_service();
+}
