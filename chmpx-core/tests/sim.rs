@@ -103,6 +103,8 @@ struct Sim {
     link_inbox: Vec<Frame>,
     /// Inputs for which this says true are lost on the way (a lossy network).
     lose: Option<fn(&Input) -> bool>,
+    /// This node's client takes requests for merge data and does not answer (yet).
+    mute: Option<usize>,
     now: Timespec,
 }
 
@@ -138,6 +140,7 @@ impl Sim {
             inbox: HashMap::new(),
             link_inbox: Vec::new(),
             lose: None,
+            mute: None,
             now: t0,
         }
     }
@@ -237,6 +240,9 @@ impl Sim {
             }),
             Response::MergeGet { requester, param } => {
                 self.gets += 1;
+                if self.mute == Some(n) {
+                    return;
+                }
                 if self.die_on_get == Some(n) {
                     self.die_on_get = None;
                     self.kill(n);
@@ -1197,4 +1203,49 @@ fn a_merge_whose_results_are_lost_is_given_up_and_runs_again() {
         sim.tick(1);
     }
     sim.all_in_service();
+}
+
+/// A server that stops its merge part while it is sending another server the data that
+/// server asked for tells it at once (RESULT_UPDATEDATA with the failure), so the other
+/// server's merge ends and starts again instead of waiting for a result that never comes: the
+/// ring's MERGE_ABORT may not reach it (seen after partitions: lost, or it skipped a server
+/// that was down in the aborting server's view).
+#[test]
+fn a_server_that_stops_sending_merge_data_tells_the_requester() {
+    let mut sim = Sim::new(1);
+    sim.start();
+    for n in 0..3 {
+        sim.attach_clients(n);
+    }
+    for _ in 0..4 {
+        sim.tick(1);
+    }
+    sim.mute = Some(0);
+    // server 2 learns it was taken for dead and merges; server 0's client takes the request
+    let id2 = sim.nodes[2].chmpxid;
+    let id0 = sim.nodes[0].chmpxid;
+    let mut rec = sim.nodes[0].ring.get(id2).unwrap().clone();
+    rec.status = CHMPXSTS_SRVIN_DOWN_NORMAL;
+    rec.last_status_time = ring::pack_status_time(sim.now.sec + 1, 0);
+    let update = PxMsg::new(PxCom::N2StatusUpdate { servers: vec![rec] });
+    sim.send(0, 2, Frame::px2px(id0, id2, sim.now, &update).encode());
+    sim.settle();
+    for _ in 0..3 {
+        sim.tick(1);
+    }
+    assert!(sim.gets > 0, "nobody was asked for merge data");
+    // server 0 gives its part up (a connection of its closed, ABORTMERGE, ...)
+    let _ = sim.nodes[0].merge_abort_request();
+    let outs = sim.nodes[0].take_outputs();
+    let told = outs.iter().any(|o| match o {
+        Output::Send { data, .. } => Frame::decode(data).is_ok_and(|f| {
+            f.pkt.head.term_ids.chmpxid == id2
+                && f.px_msg().is_ok_and(|m| {
+                    matches!(m.body, PxCom::ResultUpdateData { result, .. }
+                        if result == CHMPX_COM_REQ_UPDATE_FAIL)
+                })
+        }),
+        _ => false,
+    });
+    assert!(told, "server 2 was not told that server 0 stopped sending");
 }

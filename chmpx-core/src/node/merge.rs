@@ -794,7 +794,20 @@ impl Node {
         self.merge.req = None;
         self.release_held();
         if !self.merge.serving.is_empty() {
-            self.merge.serving.clear();
+            // the servers we were sending to hear at once that our part failed (the ring's
+            // MERGE_ABORT may not reach them: it is lost or skips one we think is down), so
+            // their merges end now instead of waiting for a result that never comes
+            for requester in std::mem::take(&mut self.merge.serving) {
+                if requester == self.chmpxid {
+                    continue;
+                }
+                let msg = PxMsg::new(PxCom::ResultUpdateData {
+                    chmpxid: self.chmpxid,
+                    result: CHMPX_COM_REQ_UPDATE_FAIL,
+                });
+                let frame = Frame::px2px(self.chmpxid, requester, self.now, &msg).encode();
+                self.send_to(requester, frame);
+            }
             if let Some(c) = self.merge.client {
                 self.reply(c, Response::MergeAbort);
             }
