@@ -412,6 +412,36 @@ impl Sim {
         self.settle();
     }
 
+    /// Three servers (REPLICA 1) and the slave, each server with a client that has the merge
+    /// callbacks, all in service.
+    fn with_merge_clients() -> Sim {
+        let mut sim = Sim::new(1);
+        sim.start();
+        for n in 0..3 {
+            sim.attach_clients(n);
+        }
+        for _ in 0..4 {
+            sim.tick(1);
+        }
+        sim
+    }
+
+    /// Server `from` tells server `about` that it was taken for dead (a DOWN record of it,
+    /// newer than its own).
+    fn tell_dead(&mut self, from: usize, about: usize) {
+        let (idf, ida) = (self.nodes[from].chmpxid, self.nodes[about].chmpxid);
+        let mut rec = self.nodes[from].ring.get(ida).unwrap().clone();
+        rec.status = CHMPXSTS_SRVIN_DOWN_NORMAL;
+        rec.last_status_time = ring::pack_status_time(self.now.sec + 1, 0);
+        let update = PxMsg::new(PxCom::N2StatusUpdate { servers: vec![rec] });
+        self.send(
+            from,
+            about,
+            Frame::px2px(idf, ida, self.now, &update).encode(),
+        );
+        self.settle();
+    }
+
     /// Ten seconds pass; then the ring is back in service in every view.
     fn recovers(&mut self) {
         for _ in 0..10 {
@@ -1170,28 +1200,14 @@ fn a_server_whose_confirm_round_is_lost_asks_every_server_for_its_record() {
 /// aborted for another reason ended the wait: a healed partition took 32 s once).
 #[test]
 fn a_merge_whose_results_are_lost_is_given_up_and_runs_again() {
-    let mut sim = Sim::new(1);
-    sim.start();
-    for n in 0..3 {
-        sim.attach_clients(n);
-    }
-    for _ in 0..4 {
-        sim.tick(1);
-    }
+    let mut sim = Sim::with_merge_clients();
     fn result(input: &Input) -> bool {
         matches!(input, Input::Frame { frame, .. }
             if frame.px_msg().is_ok_and(|m| matches!(m.body, PxCom::ResultUpdateData { .. })))
     }
     sim.lose = Some(result);
     // server 2 learns it was taken for dead: it waits for its merge and starts it
-    let id2 = sim.nodes[2].chmpxid;
-    let mut rec = sim.nodes[0].ring.get(id2).unwrap().clone();
-    rec.status = CHMPXSTS_SRVIN_DOWN_NORMAL;
-    rec.last_status_time = ring::pack_status_time(sim.now.sec + 1, 0);
-    let id0 = sim.nodes[0].chmpxid;
-    let update = PxMsg::new(PxCom::N2StatusUpdate { servers: vec![rec] });
-    sim.send(0, 2, Frame::px2px(id0, id2, sim.now, &update).encode());
-    sim.settle();
+    sim.tell_dead(0, 2);
     for _ in 0..5 {
         sim.tick(1);
     }
@@ -1212,24 +1228,11 @@ fn a_merge_whose_results_are_lost_is_given_up_and_runs_again() {
 /// that was down in the aborting server's view).
 #[test]
 fn a_server_that_stops_sending_merge_data_tells_the_requester() {
-    let mut sim = Sim::new(1);
-    sim.start();
-    for n in 0..3 {
-        sim.attach_clients(n);
-    }
-    for _ in 0..4 {
-        sim.tick(1);
-    }
+    let mut sim = Sim::with_merge_clients();
     sim.mute = Some(0);
     // server 2 learns it was taken for dead and merges; server 0's client takes the request
     let id2 = sim.nodes[2].chmpxid;
-    let id0 = sim.nodes[0].chmpxid;
-    let mut rec = sim.nodes[0].ring.get(id2).unwrap().clone();
-    rec.status = CHMPXSTS_SRVIN_DOWN_NORMAL;
-    rec.last_status_time = ring::pack_status_time(sim.now.sec + 1, 0);
-    let update = PxMsg::new(PxCom::N2StatusUpdate { servers: vec![rec] });
-    sim.send(0, 2, Frame::px2px(id0, id2, sim.now, &update).encode());
-    sim.settle();
+    sim.tell_dead(0, 2);
     for _ in 0..3 {
         sim.tick(1);
     }
