@@ -22,7 +22,7 @@ use std::os::fd::{AsRawFd, RawFd};
 use std::time::{Duration, Instant};
 
 use crate::config::ChmpxIdType;
-use crate::ring::Ring;
+use crate::ring::{reach_points, Ring};
 use crate::server::now;
 use crate::wire::*;
 
@@ -64,28 +64,20 @@ pub struct Links {
     avoid: HashMap<u64, Instant>,
 }
 
-/// The addresses of a host list entry point, then of `name:port` (ports as the original's
-/// signed shorts; an unset one takes `port`).
+/// `ring::reach_points` with a usable port.
+fn places(eps: &[HostPort], name: &str, port: i16) -> impl Iterator<Item = (String, u16)> {
+    reach_points(eps, name, port)
+        .into_iter()
+        .filter(|(_, p)| *p != CHM_INVALID_PORT && *p != 0)
+        .map(|(h, p)| (h, p as u16))
+}
+
+/// The addresses of `places`, resolved.
 fn addrs(eps: &[HostPort], name: &str, port: i16) -> Vec<SocketAddr> {
-    let mut out = Vec::new();
-    let mut add = |n: &str, p: i16| {
-        if n.is_empty() || p == CHM_INVALID_PORT || p == 0 {
-            return;
-        }
-        if let Ok(it) = (n, p as u16).to_socket_addrs() {
-            out.extend(it);
-        }
-    };
-    for e in eps {
-        let p = if e.port == CHM_INVALID_PORT || e.port == 0 {
-            port
-        } else {
-            e.port
-        };
-        add(&e.name, p);
-    }
-    add(name, port);
-    out
+    places(eps, name, port)
+        .filter_map(|hp| hp.to_socket_addrs().ok())
+        .flatten()
+        .collect()
 }
 
 fn connect(list: &[SocketAddr]) -> std::io::Result<TcpStream> {
@@ -101,24 +93,8 @@ fn connect(list: &[SocketAddr]) -> std::io::Result<TcpStream> {
 
 /// Whether the server answers CAPS on its control port with the direct-link capability.
 fn capable(s: &ChmpxSvr) -> bool {
-    let mut places: Vec<(String, i16)> = s
-        .ctlendpoints
-        .iter()
-        .filter(|e| !e.name.is_empty())
-        .map(|e| {
-            let p = if e.port != 0 && e.port != CHM_INVALID_PORT {
-                e.port
-            } else {
-                s.ctlport
-            };
-            (e.name.clone(), p)
-        })
-        .collect();
-    places.push((s.name.clone(), s.ctlport));
-    places
-        .iter()
-        .filter(|(_, p)| *p != CHM_INVALID_PORT && *p != 0)
-        .find_map(|(h, p)| crate::server::control_request(h, *p as u16, "CAPS", OPEN_TIMEOUT).ok())
+    places(&s.ctlendpoints, &s.name, s.ctlport)
+        .find_map(|(h, p)| crate::server::control_request(&h, p, "CAPS", OPEN_TIMEOUT).ok())
         .is_some_and(|text| {
             text.lines()
                 .any(|l| l.trim() == crate::ctl::CAPS_DIRECT_LINK)

@@ -11,6 +11,26 @@
 use crate::config::{ChmConfig, ChmpxIdType, HostPort as CfgHostPort, NodeConfig};
 use crate::wire::*;
 
+/// Where a node is reached, in the order to try: each named entry of `eps` (an entry without a
+/// port takes `port`), then `name:port`. For the data port (ENDPOINTS, PORT) and the control
+/// port (CTLENDPOINTS, CTLPORT) alike; ports as the original's signed shorts.
+pub fn reach_points(eps: &[HostPort], name: &str, port: i16) -> Vec<(String, i16)> {
+    let mut v: Vec<(String, i16)> = eps
+        .iter()
+        .filter(|e| !e.name.is_empty())
+        .map(|e| {
+            let p = if e.port != CHM_INVALID_PORT && e.port != 0 {
+                e.port
+            } else {
+                port
+            };
+            (e.name.clone(), p)
+        })
+        .collect();
+    v.push((name.to_string(), port));
+    v
+}
+
 /// `"host:port,host:port"` (port omitted when -1), the text the chmpxid seed uses.
 pub fn hostports_text<'a, I: IntoIterator<Item = (&'a str, i16)>>(list: I) -> String {
     let mut out = String::new();

@@ -395,22 +395,10 @@ impl Node {
     }
 
     fn addrs_of(s: &ChmpxSvr) -> Vec<(String, u16)> {
-        let mut v: Vec<(String, u16)> = s
-            .endpoints
-            .iter()
-            .filter(|e| !e.name.is_empty())
-            .map(|e| {
-                (
-                    e.name.clone(),
-                    if e.port != CHM_INVALID_PORT && e.port != 0 {
-                        e.port as u16
-                    } else {
-                        s.port as u16
-                    },
-                )
-            })
+        let mut v: Vec<(String, u16)> = ring::reach_points(&s.endpoints, &s.name, s.port)
+            .into_iter()
+            .map(|(h, p)| (h, p as u16))
             .collect();
-        v.push((s.name.clone(), s.port as u16));
         // A server on this host is reachable on loopback even when its name does not resolve.
         if hosts::is_local(std::slice::from_ref(&s.name)) {
             v.push(("127.0.0.1".into(), s.port as u16));
