@@ -355,13 +355,7 @@ impl Node {
             // every server tells us its own record again (a direct request, not a round: the
             // rounds are what gets lost while connections come and go), so a view of ours
             // that missed a status change is right by the next try
-            let others: Vec<u64> = self
-                .ring
-                .servers
-                .iter()
-                .filter(|s| s.chmpxid != self.chmpxid && !ring::is_down(s.status))
-                .map(|s| s.chmpxid)
-                .collect();
+            let others: Vec<u64> = self.others_up().map(|s| s.chmpxid).collect();
             for id in others {
                 self.ask_record(id);
             }
@@ -481,10 +475,7 @@ impl Node {
             param.base_hash = param.pending_hash;
         }
         let idmap: Vec<(u64, u64)> = self
-            .ring
-            .servers
-            .iter()
-            .filter(|s| s.chmpxid != self.chmpxid && !ring::is_down(s.status))
+            .others_up()
             .filter(|s| ring::is_srvin(s.status))
             .map(|s| (s.chmpxid, CHMPX_COM_REQ_UPDATE_INIVAL))
             .collect();
@@ -695,15 +686,10 @@ impl Node {
                 } else {
                     CHMPX_COM_REQ_UPDATE_FAIL
                 };
-                let msg = PxMsg::new(PxCom::ResultUpdateData {
-                    chmpxid: self.chmpxid,
-                    result,
-                });
-                let frame = Frame::px2px(self.chmpxid, requester, self.now, &msg).encode();
                 if requester == self.chmpxid {
                     self.update_result(self.chmpxid, result);
                 } else {
-                    self.send_to(requester, frame);
+                    self.send_result(requester, result);
                 }
             }
             Request::MergeSetDone { ok }
@@ -720,6 +706,16 @@ impl Node {
             }
             _ => {}
         }
+    }
+
+    /// RESULT_UPDATEDATA to `requester`: how our part of its merge ended.
+    fn send_result(&mut self, requester: u64, result: u64) {
+        let msg = PxMsg::new(PxCom::ResultUpdateData {
+            chmpxid: self.chmpxid,
+            result,
+        });
+        let frame = Frame::px2px(self.chmpxid, requester, self.now, &msg).encode();
+        self.send_to(requester, frame);
     }
 
     /// Direct merge messages from other servers (RES_UPDATEDATA, RESULT_UPDATEDATA).
@@ -798,15 +794,9 @@ impl Node {
             // MERGE_ABORT may not reach them: it is lost or skips one we think is down), so
             // their merges end now instead of waiting for a result that never comes
             for requester in std::mem::take(&mut self.merge.serving) {
-                if requester == self.chmpxid {
-                    continue;
+                if requester != self.chmpxid {
+                    self.send_result(requester, CHMPX_COM_REQ_UPDATE_FAIL);
                 }
-                let msg = PxMsg::new(PxCom::ResultUpdateData {
-                    chmpxid: self.chmpxid,
-                    result: CHMPX_COM_REQ_UPDATE_FAIL,
-                });
-                let frame = Frame::px2px(self.chmpxid, requester, self.now, &msg).encode();
-                self.send_to(requester, frame);
             }
             if let Some(c) = self.merge.client {
                 self.reply(c, Response::MergeAbort);

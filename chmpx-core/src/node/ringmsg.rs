@@ -359,6 +359,14 @@ impl Node {
         false
     }
 
+    /// The other servers that are up in our view.
+    pub(super) fn others_up(&self) -> impl Iterator<Item = &ChmpxSvr> {
+        self.ring
+            .servers
+            .iter()
+            .filter(|s| s.chmpxid != self.chmpxid && !ring::is_down(s.status))
+    }
+
     /// Our record with a fresh time (`UpdateSelfLastStatusTime`), before we tell it.
     pub(super) fn stamp_self(&mut self) {
         let t = now_packed(self.now).max(self.self_rec.last_status_time);
@@ -388,12 +396,7 @@ impl Node {
                 server: Box::new(rec),
             })
         {
-            n += self
-                .ring
-                .servers
-                .iter()
-                .filter(|s| s.chmpxid != self.chmpxid && !ring::is_down(s.status))
-                .count();
+            n += self.others_up().count();
         }
         n
     }
