@@ -76,6 +76,10 @@ pub struct Client {
     direct: Option<crate::direct::Links>,
     direct_ok: bool,
     posts: u32,
+    /// Links this client-on-server serves (`crate::served`), after [`Client::serve_links`].
+    served: Option<crate::served::Served>,
+    /// Sockets received with messages (SCM_RIGHTS), taken by the messages that announce them.
+    fds: VecDeque<std::os::fd::OwnedFd>,
 }
 
 /// Links are opened from this many posts on: a client that sends a message or two (a
@@ -157,6 +161,8 @@ impl Client {
             direct_ok: !on_server
                 && std::env::var("CHMPX_DIRECT_LINKS").map_or(true, |v| v.trim() != "0"),
             posts: 0,
+            served: None,
+            fds: VecDeque::new(),
         };
         Ok(c)
     }
@@ -204,7 +210,45 @@ impl Client {
         self.responses.clear();
         self.direct = None;
         self.posts = 0;
-        self.hello()
+        self.fds.clear();
+        self.hello()?;
+        if let Some(s) = self.served.as_mut() {
+            s.clear();
+            self.write(&Request::ServeLinks)?;
+        }
+        Ok(())
+    }
+
+    /// Serve links chmpx hands over (a client-on-server; `crate::served`): requests that come
+    /// on them are received like the others and answered on them. Off with
+    /// `CHMPX_SERVE_LINKS=0`; Ok(false) then.
+    pub fn serve_links(&mut self) -> Result<bool> {
+        let off = std::env::var("CHMPX_SERVE_LINKS").is_ok_and(|v| v.trim() == "0");
+        if !self.on_server || off {
+            return Ok(false);
+        }
+        self.write(&Request::ServeLinks)?;
+        self.served = Some(crate::served::Served::new(Default::default()));
+        Ok(true)
+    }
+
+    /// What pauses the served links (for the merge channel; see `crate::served`).
+    pub fn link_pause(&self) -> Option<std::sync::Arc<crate::served::LinkPause>> {
+        self.served.as_ref().map(|s| s.pause())
+    }
+
+    /// How many links this client serves.
+    pub fn served_links(&self) -> usize {
+        self.served.as_ref().map_or(0, |s| s.count())
+    }
+
+    /// chmpx is gone: served links are closed at once (their clients go the slave's way
+    /// rather than wait for answers that would need chmpx for the copies).
+    fn lost(&mut self) {
+        self.dead = true;
+        if let Some(s) = self.served.as_mut() {
+            s.clear();
+        }
     }
 
     pub fn is_dead(&self) -> bool {
@@ -241,7 +285,7 @@ impl Client {
     fn write(&mut self, req: &Request) -> Result<()> {
         let data = req.encode();
         if self.sock.write_all(&data).is_err() {
-            self.dead = true;
+            self.lost();
             return Err(ClientError::Gone);
         }
         Ok(())
@@ -280,12 +324,13 @@ impl Client {
                                 l.stale = true;
                             }
                         }
+                        Response::LinkHandover { inbuf, outbuf } => self.take_link(&inbuf, &outbuf),
                         r => self.responses.push_back(r),
                     }
                 }
                 Ok(None) => return Ok(()),
                 Err(e) => {
-                    self.dead = true;
+                    self.lost();
                     return Err(ClientError::Protocol(e.to_string()));
                 }
             }
@@ -348,17 +393,26 @@ impl Client {
     /// socket failing means chmpx is gone.
     fn wait_once(&mut self, ms: i32) -> Result<bool> {
         let fd = std::os::fd::AsRawFd::as_raw_fd(&self.sock);
-        let pfd = |fd| libc::pollfd {
+        let pfd = |fd, events| libc::pollfd {
             fd,
-            events: libc::POLLIN,
+            events,
             revents: 0,
         };
-        let mut fds = vec![pfd(fd)];
+        let mut fds = vec![pfd(fd, libc::POLLIN)];
         let mut ids = Vec::new();
         if let Some(l) = &self.direct {
             for (id, lfd) in l.fds() {
-                fds.push(pfd(lfd));
+                fds.push(pfd(lfd, libc::POLLIN));
                 ids.push(id);
+            }
+        }
+        let links = fds.len();
+        let mut served = Vec::new();
+        if let Some(s) = &self.served {
+            for (id, sfd, out) in s.fds() {
+                let ev = if out { libc::POLLIN | libc::POLLOUT } else { libc::POLLIN };
+                fds.push(pfd(sfd, ev));
+                served.push(id);
             }
         }
         // SAFETY: valid pollfds for the duration of the call.
@@ -370,7 +424,7 @@ impl Client {
             if std::io::Error::last_os_error().kind() == ErrorKind::Interrupted {
                 return Ok(true);
             }
-            self.dead = true;
+            self.lost();
             return Err(ClientError::Gone);
         }
         for (i, id) in ids.into_iter().enumerate() {
@@ -396,14 +450,74 @@ impl Client {
                 });
             }
         }
+        for (i, id) in served.into_iter().enumerate() {
+            let ev = fds[links + i].revents;
+            if ev != 0 {
+                self.serve(id, ev & libc::POLLOUT != 0)?;
+            }
+        }
         if fds[0].revents == 0 {
             return Ok(true);
         }
         match self.recv_now(fd) {
             Ok(Some(_)) => Ok(true),
             Ok(None) | Err(_) => {
-                self.dead = true;
+                self.lost();
                 Err(ClientError::Gone)
+            }
+        }
+    }
+
+    /// Served link `id` is ready: what it can take written, what it brought read; requests
+    /// are queued like deliveries, frames to hand back go to chmpx.
+    fn serve(&mut self, id: u64, writable: bool) -> Result<()> {
+        let Some(s) = self.served.as_mut() else {
+            return Ok(());
+        };
+        if writable {
+            s.flush(id);
+        }
+        let (me, msgid) = (self.chmpxid, self.msgid);
+        let mut back = Vec::new();
+        let (queues, order) = (&mut self.queues, &mut self.order);
+        s.read(id, &mut self.rbuf, me, msgid, &mut |g| match g {
+            crate::served::Got::Request(f) => {
+                queues.entry(msgid).or_default().push_back((f.pkt, f.payload));
+                order.push_back(msgid);
+            }
+            crate::served::Got::Back(f) => back.push(f.encode()),
+        });
+        for data in back {
+            self.write(&Request::LinkFrame { data })?;
+        }
+        Ok(())
+    }
+
+    /// [`Response::LinkHandover`]: the socket that came with it is served from now on.
+    fn take_link(&mut self, inbuf: &[u8], outbuf: &[u8]) {
+        let Some(fd) = self.fds.pop_front() else {
+            log::error!("a link was handed over without its socket");
+            return;
+        };
+        let Some(s) = self.served.as_mut() else {
+            return;
+        };
+        let (me, msgid) = (self.chmpxid, self.msgid);
+        if let Some(id) = s.add(fd, inbuf, outbuf, me) {
+            log::info!("serving a client's link ({} in all)", s.count());
+            if !inbuf.is_empty() {
+                let (queues, order) = (&mut self.queues, &mut self.order);
+                let mut back = Vec::new();
+                s.parse_buffered(id, me, msgid, &mut |g| match g {
+                    crate::served::Got::Request(f) => {
+                        queues.entry(msgid).or_default().push_back((f.pkt, f.payload));
+                        order.push_back(msgid);
+                    }
+                    crate::served::Got::Back(f) => back.push(f.encode()),
+                });
+                for data in back {
+                    let _ = self.write(&Request::LinkFrame { data });
+                }
             }
         }
     }
@@ -411,6 +525,9 @@ impl Client {
     /// One `recv` that does not wait: Some(true) data fed to the reader, Some(false) nothing
     /// there (or interrupted), None the other end closed; Err on a socket error.
     fn recv_now(&mut self, fd: std::os::fd::RawFd) -> std::io::Result<Option<bool>> {
+        if self.served.is_some() {
+            return self.recv_with_fds(fd);
+        }
         // SAFETY: rbuf is a valid writable buffer of its length for the duration of the call.
         let n = unsafe {
             libc::recv(
@@ -432,6 +549,44 @@ impl Client {
             ErrorKind::WouldBlock | ErrorKind::Interrupted => Ok(Some(false)),
             _ => Err(e),
         }
+    }
+
+    /// `recv_now` of a client that serves links: sockets chmpx sends along are kept for the
+    /// messages that announce them.
+    fn recv_with_fds(&mut self, fd: std::os::fd::RawFd) -> std::io::Result<Option<bool>> {
+        use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
+        use std::os::fd::FromRawFd;
+        let mut cmsg = nix::cmsg_space!([std::os::fd::RawFd; 32]);
+        let (n, got) = {
+            let mut iov = [std::io::IoSliceMut::new(&mut self.rbuf)];
+            let flags = MsgFlags::MSG_DONTWAIT | MsgFlags::MSG_CMSG_CLOEXEC;
+            match recvmsg::<()>(fd, &mut iov, Some(&mut cmsg), flags) {
+                Ok(m) => {
+                    let mut got = Vec::new();
+                    if let Ok(cmsgs) = m.cmsgs() {
+                        for c in cmsgs {
+                            if let ControlMessageOwned::ScmRights(fds) = c {
+                                got.extend(fds);
+                            }
+                        }
+                    }
+                    (m.bytes, got)
+                }
+                Err(nix::errno::Errno::EAGAIN) | Err(nix::errno::Errno::EINTR) => {
+                    return Ok(Some(false))
+                }
+                Err(e) => return Err(e.into()),
+            }
+        };
+        for f in got {
+            // SAFETY: SCM_RIGHTS gave us this descriptor; nobody else owns it.
+            self.fds.push_back(unsafe { std::os::fd::OwnedFd::from_raw_fd(f) });
+        }
+        if n == 0 {
+            return Ok(None);
+        }
+        self.reader.feed(&self.rbuf[..n]);
+        Ok(Some(true))
     }
 
     /// `chmpx_open`: one more msgid for a client-on-slave.
@@ -550,8 +705,15 @@ impl Client {
         self.direct.as_ref().map_or(0, |l| l.count())
     }
 
-    /// Replies to a received packet (no answer is awaited).
+    /// Replies to a received packet (no answer is awaited): on the served link it came on, or
+    /// through chmpx.
     pub fn reply(&mut self, pkt: &ComPkt, body: &[u8]) -> Result<()> {
+        let (me, msgid) = (self.chmpxid, self.msgid);
+        if let Some(s) = self.served.as_mut() {
+            if s.reply(pkt, body, me, msgid) {
+                return Ok(());
+            }
+        }
         self.write(&Request::Reply {
             pkt: *pkt,
             body: body.to_vec(),

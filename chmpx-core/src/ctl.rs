@@ -641,6 +641,9 @@ fn text_of(r: Result<String, String>) -> String {
 /// The CAPS answer of a server that sends the answer to a request from a slave back on the
 /// connection the request came on (so a client of the slave may send on a link of its own).
 pub const CAPS_DIRECT_LINK: &str = "CAPS DIRECTLINK";
+/// A second CAPS line of a server whose own client (the k2hdkc server) takes links over and
+/// answers on them itself (`crate::served`): a client may ask for that on its link.
+pub const CAPS_SERVE_LINK: &str = "CAPS SERVELINK";
 
 /// Runs one control command and returns the response text. Commands that would have to reach
 /// another node (SERVICEOUT of a remote server) return `Err(remote)` with what to send where.
@@ -659,7 +662,9 @@ pub fn command(n: &mut Node, text: &str) -> Result<String, Remote> {
         // ours only (the original answers "Unknown command(CAPS)"): what a client may do
         // beyond the original's protocol; `crate::direct` asks it before it links
         "CAPS" => {
-            if n.is_server {
+            if n.serves_links() {
+                format!("{CAPS_DIRECT_LINK}\n{CAPS_SERVE_LINK}\n")
+            } else if n.is_server {
                 format!("{CAPS_DIRECT_LINK}\n")
             } else {
                 "\n".into()

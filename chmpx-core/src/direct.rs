@@ -91,14 +91,13 @@ fn connect(list: &[SocketAddr]) -> std::io::Result<TcpStream> {
     Err(last)
 }
 
-/// Whether the server answers CAPS on its control port with the direct-link capability.
-fn capable(s: &ChmpxSvr) -> bool {
-    places(&s.ctlendpoints, &s.name, s.ctlport)
+/// What the server answers CAPS with on its control port: (direct links, served links).
+fn capable(s: &ChmpxSvr) -> (bool, bool) {
+    let text = places(&s.ctlendpoints, &s.name, s.ctlport)
         .find_map(|(h, p)| crate::server::control_request(&h, p, "CAPS", OPEN_TIMEOUT).ok())
-        .is_some_and(|text| {
-            text.lines()
-                .any(|l| l.trim() == crate::ctl::CAPS_DIRECT_LINK)
-        })
+        .unwrap_or_default();
+    let has = |cap: &str| text.lines().any(|l| l.trim() == cap);
+    (has(crate::ctl::CAPS_DIRECT_LINK), has(crate::ctl::CAPS_SERVE_LINK))
 }
 
 impl Links {
@@ -182,11 +181,12 @@ impl Links {
         if s.ssl.is_ssl || crate::ring::is_down(s.status) {
             return false;
         }
-        if !capable(&s) {
+        let (direct, serve) = capable(&s);
+        if !direct {
             self.avoid.insert(to, Instant::now() + ASK_AGAIN_AFTER);
             return false;
         }
-        match self.handshake(&s) {
+        match self.handshake(&s, serve) {
             Some(sock) => {
                 self.avoid.remove(&to);
                 self.links.insert(
@@ -205,7 +205,10 @@ impl Links {
         }
     }
 
-    fn handshake(&self, s: &ChmpxSvr) -> Option<TcpStream> {
+    /// Connects to `s` and introduces the link as the slave; with `serve`, asks for the link
+    /// to be served by the server's own client and waits for the answer (nothing else is
+    /// sent on the link before it, so nothing is left with chmpx when it hands the link over).
+    fn handshake(&self, s: &ChmpxSvr, serve: bool) -> Option<TcpStream> {
         let mut sock = connect(&addrs(&s.endpoints, &s.name, s.port)).ok()?;
         let _ = sock.set_nodelay(true);
         sock.set_read_timeout(Some(OPEN_TIMEOUT)).ok()?;
@@ -219,19 +222,23 @@ impl Links {
         .encode();
         sock.write_all(&req).ok()?;
         let mut reader = FrameReader::new();
-        let mut buf = [0u8; 4096];
-        let res = loop {
-            if let Some(f) = reader.next_frame().ok()? {
-                break f;
-            }
-            match sock.read(&mut buf) {
-                Ok(0) | Err(_) => return None,
-                Ok(n) => reader.feed(&buf[..n]),
-            }
-        };
+        let res = next_frame(&mut sock, &mut reader)?;
         let msg = res.px_msg().ok()?;
         if !matches!(msg.body, PxCom::N2ConinitRes) || msg.result != CHMPX_COM_RES_SUCCESS {
             log::warn!("server 0x{:016x} refused a direct link", s.chmpxid);
+            return None;
+        }
+        if serve {
+            let ask = Frame::link(self.slave, s.chmpxid, now(), LINK_ASK).encode();
+            sock.write_all(&ask).ok()?;
+            let what = next_frame(&mut sock, &mut reader)?.link_what();
+            if !matches!(what, Some(LINK_SERVED | LINK_KEPT)) {
+                log::warn!("server 0x{:016x}: no answer to a link request", s.chmpxid);
+                return None;
+            }
+        }
+        if reader.buffered() > 0 {
+            // nothing may come before our first request
             return None;
         }
         sock.set_read_timeout(None).ok()?;
@@ -295,5 +302,20 @@ impl Links {
     /// How many links are open.
     pub fn count(&self) -> usize {
         self.links.len()
+    }
+}
+
+/// The next frame from a link being opened (its read timeout set); None when it closed, failed
+/// or sent something malformed.
+fn next_frame(sock: &mut TcpStream, reader: &mut FrameReader) -> Option<Frame> {
+    let mut buf = [0u8; 4096];
+    loop {
+        if let Some(f) = reader.next_frame().ok()? {
+            return Some(f);
+        }
+        match sock.read(&mut buf) {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => reader.feed(&buf[..n]),
+        }
     }
 }

@@ -81,6 +81,13 @@ pub enum Request {
     /// answers with [`Response::Links`] and tells it of every change of the ring after
     /// ([`Response::RingChanged`]).
     Links,
+    /// A client-on-server takes links handed over by chmpx and serves them itself
+    /// (`crate::served`): chmpx answers nothing now, and sends [`Response::LinkHandover`] for
+    /// each link a client asks to have served.
+    ServeLinks,
+    /// A frame read from a served link that the client hands back to chmpx to deliver the
+    /// usual way (while its merge asks for the last update time, chmpx holds what comes).
+    LinkFrame { data: Vec<u8> },
 }
 
 /// What a merge asks a client-on-server for (`CHM_MERGE_GETPARAM` less `starthash`).
@@ -148,6 +155,10 @@ pub enum Response {
     },
     /// The server table changed (for clients that asked for [`Request::Links`]).
     RingChanged,
+    /// A link for the client to serve (after [`Request::ServeLinks`]): its socket comes with
+    /// this message (SCM_RIGHTS, no later than its last byte); `inbuf` is what chmpx read
+    /// from it and did not handle yet, `outbuf` what it had not written to it yet.
+    LinkHandover { inbuf: Vec<u8>, outbuf: Vec<u8> },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -311,6 +322,8 @@ impl Request {
                 body,
             } => W::new(13).u64(*msgid).u64(*c2ctype).u64(*hash).bytes(body),
             Request::Links => W::new(14),
+            Request::ServeLinks => W::new(15),
+            Request::LinkFrame { data } => W::new(16).bytes(data),
         }
         .done()
     }
@@ -365,6 +378,8 @@ impl Request {
                 body: r.bytes()?,
             },
             14 => Request::Links,
+            15 => Request::ServeLinks,
+            16 => Request::LinkFrame { data: r.bytes()? },
             k => return Err(IpcError::Kind(k)),
         })
     }
@@ -409,6 +424,7 @@ impl Response {
                 .bool(*random)
                 .bytes(snapshot),
             Response::RingChanged => W::new(16),
+            Response::LinkHandover { inbuf, outbuf } => W::new(17).bytes(inbuf).bytes(outbuf),
         }
         .done()
     }
@@ -456,6 +472,10 @@ impl Response {
                 snapshot: r.bytes()?,
             },
             16 => Response::RingChanged,
+            17 => Response::LinkHandover {
+                inbuf: r.bytes()?,
+                outbuf: r.bytes()?,
+            },
             k => return Err(IpcError::Kind(k)),
         })
     }
@@ -534,6 +554,10 @@ mod tests {
         });
         round_req(Request::Open);
         round_req(Request::Links);
+        round_req(Request::ServeLinks);
+        round_req(Request::LinkFrame {
+            data: vec![1, 2, 3],
+        });
         let ts = Timespec { sec: 5, nsec: 6 };
         round_req(Request::MergeHello { version: 1, pid: 9 });
         round_req(Request::MergeLastTs { ok: true, ts });
@@ -587,6 +611,10 @@ mod tests {
             Response::Sent { receivers: -1 },
             Response::NotSent { msgid: 9 },
             Response::RingChanged,
+            Response::LinkHandover {
+                inbuf: vec![4, 5],
+                outbuf: vec![],
+            },
             Response::Links {
                 id_type: 2,
                 replica: 1,

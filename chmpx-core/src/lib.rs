@@ -7,7 +7,8 @@
 //! * [`server`]: the one-thread event loop around a [`node::Node`]; [`tls`] its TLS setup.
 //! * [`ctl`]: control-port commands and texts; [`linetool`]: chmpxlinetool.
 //! * [`ipc`], [`client`]: the local protocol between a client process and its chmpx;
-//!   [`merge_client`]: the merge channel of a client-on-server (its merge callbacks).
+//!   [`merge_client`]: the merge channel of a client-on-server (its merge callbacks);
+//!   [`direct`]: a client's links to the servers; [`served`]: links a server's client serves.
 //! * [`dbg`], [`opts`]: the original's debug output and option syntax.
 //! * [`toolcommon`]: what the command line tools share (start, error lines, C numbers).
 
@@ -22,6 +23,7 @@ pub mod merge_client;
 pub mod node;
 pub mod opts;
 pub mod ring;
+pub mod served;
 pub mod server;
 pub mod spin;
 pub mod tls;

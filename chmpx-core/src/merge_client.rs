@@ -35,6 +35,9 @@ pub struct MergeChannel {
     reader: MsgReader,
     /// Messages read while a get was running.
     queued: VecDeque<Response>,
+    /// The links the client serves, paused while the last update time is read
+    /// (`crate::served`).
+    pause: Option<std::sync::Arc<crate::served::LinkPause>>,
 }
 
 /// Most get calls for one request (a handler that never ends is stopped here).
@@ -48,6 +51,7 @@ impl MergeChannel {
             sock,
             reader: MsgReader::default(),
             queued: VecDeque::new(),
+            pause: None,
         };
         ch.write(&Request::MergeHello {
             version: IPC_VERSION,
@@ -60,6 +64,12 @@ impl MergeChannel {
                 "unexpected answer to the merge hello: {other:?}"
             ))),
         }
+    }
+
+    /// Served links to pause while the last update time is read: what chmpx holds for the
+    /// client meanwhile is then held on those links as well.
+    pub fn set_link_pause(&mut self, pause: Option<std::sync::Arc<crate::served::LinkPause>>) {
+        self.pause = pause;
     }
 
     /// A handle that stops [`serve`](Self::serve) from another thread (shut it down).
@@ -149,7 +159,13 @@ impl MergeChannel {
     }
 
     fn answer_lastts(&mut self, h: &mut dyn MergeHandler) -> Result<()> {
+        if let Some(p) = &self.pause {
+            p.pause();
+        }
         let ts = h.last_update();
+        if let Some(p) = &self.pause {
+            p.resume();
+        }
         self.write(&Request::MergeLastTs {
             ok: ts.is_some(),
             ts: ts.unwrap_or_default(),

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -18,7 +18,7 @@ use nix::sys::signalfd::{SfdFlags, SignalFd};
 
 use crate::config::{hosts, watch::ConfWatch, ChmConfig, ConfSource, SelfIdentity};
 use crate::ctl;
-use crate::ipc::{self, MsgReader, Request};
+use crate::ipc::{self, MsgReader, Request, Response};
 use crate::node::{Input, Node, Output};
 use crate::wire::{FrameReader, Timespec, WireError};
 
@@ -111,6 +111,34 @@ impl OutBuf {
     }
 }
 
+/// Sockets not yet sent to one local client at most (a client that does not read is not
+/// handed more links).
+const MAX_HANDOVER_FDS: usize = 16;
+
+/// Writes the first part of what `out` holds with every socket of `fds` attached
+/// (SCM_RIGHTS), so they arrive no later than the messages that announce them.
+fn send_fds(s: &UnixStream, out: &mut OutBuf, fds: &mut Vec<OwnedFd>) -> io::Result<()> {
+    use nix::sys::socket::{sendmsg, ControlMessage, MsgFlags};
+    let pending = out.data.get(out.pos..).unwrap_or_default();
+    if pending.is_empty() {
+        // nothing to carry them: keep them for the next message
+        return Ok(());
+    }
+    let raw: Vec<RawFd> = fds.iter().map(|f| f.as_raw_fd()).collect();
+    let iov = [io::IoSlice::new(pending)];
+    let cmsg = [ControlMessage::ScmRights(&raw)];
+    match sendmsg::<()>(s.as_raw_fd(), &iov, &cmsg, MsgFlags::MSG_DONTWAIT | MsgFlags::MSG_NOSIGNAL, None) {
+        Ok(n) => {
+            out.pos += n;
+            // the receiver has its own copies now
+            fds.clear();
+            Ok(())
+        }
+        Err(nix::errno::Errno::EAGAIN) | Err(nix::errno::Errno::EINTR) => Ok(()),
+        Err(e) => Err(io::Error::from(e)),
+    }
+}
+
 enum Kind {
     /// A peer chmpx (accepted or ours, `connecting` until the TCP handshake is done).
     Peer {
@@ -161,6 +189,9 @@ struct Conn {
     close_after_flush: bool,
     /// TLS session of a peer connection to or from an SSL server.
     tls: Option<rustls::Connection>,
+    /// Sockets handed over to this local client (`Output::HandOver`), sent with the next write
+    /// (which starts no later than the message that announces them).
+    fds: Vec<OwnedFd>,
 }
 
 impl Conn {
@@ -172,6 +203,7 @@ impl Conn {
             writable,
             close_after_flush: false,
             tls,
+            fds: Vec::new(),
         }
     }
 }
@@ -947,6 +979,14 @@ impl Server {
         let res = match (&mut c.sock, c.tls.as_mut()) {
             (Sock::Tcp(s), Some(tls)) => tls_flush(tls, &mut c.out, s),
             (Sock::Tcp(s), None) => c.out.flush(s),
+            (Sock::Unix(s), _) if !c.fds.is_empty() => {
+                match send_fds(s, &mut c.out, &mut c.fds) {
+                    // the rest only once the sockets went (with bytes before their message)
+                    Ok(()) if c.fds.is_empty() => c.out.flush(s),
+                    Ok(()) => Ok(false),
+                    Err(e) => Err(e),
+                }
+            }
             (Sock::Unix(s), _) => c.out.flush(s),
         };
         match res {
@@ -980,6 +1020,39 @@ impl Server {
                 self.gone(t);
                 false
             }
+        }
+    }
+
+    /// `Output::HandOver`: peer connection `t` (a client's link, forgotten by the node) goes
+    /// to local client `client` with what was read from it and not handled and what was not
+    /// written to it yet; the socket travels with the message (SCM_RIGHTS).
+    fn hand_over(&mut self, t: usize, client: usize) {
+        let Some(mut c) = self.conns.remove(&t) else {
+            return;
+        };
+        let _ = self.poll.registry().deregister(c.sock.source());
+        let inbuf = match &mut c.kind {
+            Kind::Peer { reader, .. } => reader.take_buffered(),
+            _ => Vec::new(),
+        };
+        let outbuf = c.out.data.get(c.out.pos..).unwrap_or_default().to_vec();
+        let taker_ok = self
+            .conns
+            .get(&client)
+            .is_some_and(|k| matches!(k.kind, Kind::Client { .. }) && k.fds.len() < MAX_HANDOVER_FDS);
+        let sock = match c.sock {
+            Sock::Tcp(s) if c.tls.is_none() && taker_ok => s,
+            _ => {
+                log::warn!("a link could not be handed over; closed (its client goes the slave's way)");
+                return;
+            }
+        };
+        // SAFETY: the descriptor is owned by `sock`, which gives it up here.
+        let fd = unsafe { OwnedFd::from_raw_fd(sock.into_raw_fd()) };
+        let msg = Response::LinkHandover { inbuf, outbuf }.encode();
+        self.send(client, &msg);
+        if let Some(k) = self.conns.get_mut(&client) {
+            k.fds.push(fd);
         }
     }
 
@@ -1063,6 +1136,10 @@ impl Server {
                     let t = client as usize;
                     self.send(t, &resp.encode());
                     touched.push(t);
+                }
+                Output::HandOver { conn, client } => {
+                    self.hand_over(conn as usize, client as usize);
+                    touched.push(client as usize);
                 }
                 Output::CloseClient { client } => {
                     let t = client as usize;

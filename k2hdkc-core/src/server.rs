@@ -182,7 +182,7 @@ fn target(c: &DkcConfig, ctlport: Option<i16>, cuk: Option<&str>) -> Result<Targ
     })
 }
 
-fn open_merge(t: &Target, h: &Arc<Handler>) -> Option<UnixStream> {
+fn open_merge(t: &Target, h: &Arc<Handler>, client: &Client) -> Option<UnixStream> {
     let mut ch = match MergeChannel::open(&t.group, t.ctlport) {
         Ok(c) => c,
         Err(e) => {
@@ -190,6 +190,7 @@ fn open_merge(t: &Target, h: &Arc<Handler>) -> Option<UnixStream> {
             return None;
         }
     };
+    ch.set_link_pause(client.link_pause());
     let stopper = ch.stopper();
     let mut cb = DbMerge(h.clone());
     let spawned = std::thread::Builder::new()
@@ -243,7 +244,11 @@ pub fn run(
             Err(e) => return Err(format!("could not attach to chmpx: {e}")),
         }
     };
-    let mut merge = open_merge(&t, &handler);
+    // clients' links handed over by chmpx are served here (chmpx-core `served`)
+    if let Err(e) = client.serve_links() {
+        return Err(format!("could not attach to chmpx: {e}"));
+    }
+    let mut merge = open_merge(&t, &handler, &client);
     let mut composites = Composites::new(c.rcv_timeout_ms);
     let mut last_expiry = 0i64;
     log::info!(
@@ -335,7 +340,7 @@ pub fn run(
                 std::thread::sleep(Duration::from_millis(500));
                 if client.rejoin().is_ok() {
                     log::info!("rejoined chmpx");
-                    merge = open_merge(&t, &handler);
+                    merge = open_merge(&t, &handler, &client);
                 }
             }
             Err(e) => {

@@ -11,6 +11,13 @@
 //! what comes on another connection is answered on that connection. Nothing of this shows on
 //! the wire: a slave of the original with a pool of sockets looks the same, and its answers
 //! going back on the socket of the request is what it expects as well.
+//!
+//! Served links: a server's own client (the k2hdkc server) may take a link over
+//! ([`Request::ServeLinks`]) and answer on it itself, which takes the server chmpx off the
+//! request's way too (`crate::served`). A client asks for that with a [`COM_LINK`] frame on
+//! its link, only when the server said `SERVELINK` to CAPS, and waits for the answer before
+//! it sends anything else on it: [`LINK_SERVED`] from the client that took the link over, or
+//! [`LINK_KEPT`] from chmpx.
 use super::*;
 use std::hash::{Hash, Hasher};
 
@@ -104,6 +111,76 @@ impl Node {
         c.asks_status = true;
         if let Some(s) = self.slaves.get_mut(&chmpxid) {
             s.conn = conn;
+        }
+    }
+}
+
+impl Node {
+    /// [`Request::ServeLinks`] from a client of a server.
+    pub(super) fn serve_links(&mut self, client: ClientId) {
+        let server = self.is_server;
+        match self.clients.get_mut(&client) {
+            Some(c) if server && c.on_server => c.serves_links = true,
+            _ => self.reply(
+                client,
+                Response::Refused {
+                    reason: "links are served by clients of a server".into(),
+                },
+            ),
+        }
+    }
+
+    /// Whether a client of this server serves links (CAPS says `SERVELINK` then).
+    pub fn serves_links(&self) -> bool {
+        self.is_server && self.clients.values().any(|c| c.serves_links)
+    }
+
+    /// A [`COM_LINK`] frame on `conn`: a client's link asks to be served by the server's
+    /// client. Handed over when it is a link of a slave (not the connection the slave's news
+    /// go on) and a client serves links; otherwise chmpx keeps it and says so.
+    pub(super) fn link_frame(&mut self, conn: ConnId, what: u8) {
+        let Some(c) = self.conns.get(&conn) else {
+            return;
+        };
+        let peer = c.peer.unwrap_or(CHM_INVALID_CHMPXID);
+        let is_link = c.state == ConnState::Ready
+            && !c.outgoing
+            && !c.asks_status
+            && self.slaves.get(&peer).is_some_and(|s| s.conn != conn);
+        if what != LINK_ASK || !is_link {
+            log::warn!("a link request on a connection that is not a client's link, ignored");
+            return;
+        }
+        let taker = self
+            .clients
+            .iter()
+            .filter(|(_, c)| c.on_server && c.serves_links)
+            .map(|(id, _)| *id)
+            .min();
+        match taker {
+            Some(client) => {
+                self.conns.remove(&conn);
+                if !self.reply_conn.is_empty() {
+                    self.reply_conn.retain(|_, c| *c != conn);
+                }
+                self.out.push(Output::HandOver { conn, client });
+            }
+            None => {
+                let data = Frame::link(self.chmpxid, peer, self.now, LINK_KEPT).encode();
+                self.out.push(Output::Send { conn, data });
+            }
+        }
+    }
+
+    /// [`Request::LinkFrame`]: a frame a served link brought, delivered as if it came from
+    /// the slave (answers go the slave's way).
+    pub(super) fn link_frame_back(&mut self, data: &[u8]) {
+        match Frame::decode(data) {
+            Ok(f) if f.pkt.head.com_type == COM_C2C && f.pkt.head.term_ids.chmpxid == self.chmpxid => {
+                self.c2c_in(f)
+            }
+            Ok(_) => log::warn!("a frame handed back from a served link is not a C2C message for us, dropped"),
+            Err(e) => log::warn!("a frame handed back from a served link is malformed ({e}), dropped"),
         }
     }
 }

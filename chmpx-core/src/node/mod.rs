@@ -77,6 +77,12 @@ pub enum Output {
     CloseClient {
         client: ClientId,
     },
+    /// Give peer connection `conn` (a client's direct link) to local client `client`, which
+    /// serves it from now on (`links::link_frame`); the node has forgotten it already.
+    HandOver {
+        conn: ConnId,
+        client: ClientId,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,6 +114,8 @@ struct Client {
     msgids: Vec<u64>,
     /// Sends on links of its own and is told when the ring changes (`links`).
     links: bool,
+    /// A client-on-server that serves links handed over to it (`links::link_frame`).
+    serves_links: bool,
 }
 
 /// What the node knows about a slave connected to it.
@@ -538,6 +546,9 @@ impl Node {
             return;
         };
         let pkt = frame.pkt;
+        if let Some(what) = frame.link_what() {
+            return self.link_frame(conn, what);
+        }
         if pkt.head.com_type == COM_C2C {
             if state != ConnState::Ready {
                 log::error!("C2C frame before the connection was initialised, closing it");
@@ -1058,6 +1069,7 @@ impl Node {
                         on_server,
                         msgids: Vec::new(),
                         links: false,
+                        serves_links: false,
                     },
                 );
                 let msgid = if on_server {
@@ -1140,6 +1152,8 @@ impl Node {
                 self.reply(client, Response::StatusData { data });
             }
             Request::Links => self.links_request(client),
+            Request::ServeLinks => self.serve_links(client),
+            Request::LinkFrame { data } => self.link_frame_back(&data),
             // merge-channel requests were dispatched above
             Request::MergeHello { .. }
             | Request::MergeLastTs { .. }

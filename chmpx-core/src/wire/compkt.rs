@@ -328,6 +328,22 @@ impl Frame {
         })
     }
 
+    /// A [`COM_LINK`] frame (ours only) from `dept` to `term` saying `what` ([`LINK_ASK`],
+    /// [`LINK_SERVED`], [`LINK_KEPT`]): a PX2PX head with that type and one byte of payload.
+    pub fn link(dept_chmpxid: u64, term_chmpxid: u64, reqtime: Timespec, what: u8) -> Frame {
+        let mut head = ComHead::px2px(dept_chmpxid, term_chmpxid, reqtime);
+        head.com_type = COM_LINK;
+        Frame::new(head, vec![what])
+    }
+
+    /// What a [`COM_LINK`] frame says (None for any other frame or a malformed one).
+    pub fn link_what(&self) -> Option<u8> {
+        match (self.pkt.head.com_type, self.payload.as_slice()) {
+            (COM_LINK, [what]) => Some(*what),
+            _ => None,
+        }
+    }
+
     /// Decode the payload of a PX2PX frame.
     pub fn px_msg(&self) -> Result<PxMsg, WireError> {
         if self.pkt.head.com_type != COM_PX2PX {
@@ -386,6 +402,15 @@ impl FrameReader {
             self.start = 0;
         }
         self.buf.extend_from_slice(data);
+    }
+
+    /// Takes the bytes fed but not yet returned as frames (a connection handed to another
+    /// reader); the reader is empty after.
+    pub fn take_buffered(&mut self) -> Vec<u8> {
+        let rest = self.buf.split_off(self.start.min(self.buf.len()));
+        self.buf.clear();
+        self.start = 0;
+        rest
     }
 
     /// Bytes fed but not yet returned as frames.

@@ -33,6 +33,17 @@ pub const COM_F2PX: u64 = 4;
 pub const COM_C2PX: u64 = 5;
 /// chmpx to client notification (MQ only).
 pub const COM_PX2C: u64 = 6;
+/// Ours only, never sent to an original chmpx: on a direct link, the client asks the server
+/// to hand the link to its own client (the k2hdkc server), and whoever serves the link
+/// answers with the same type (`Frame::link`, `crate::served`). Sent only to a server that
+/// answered CAPS with `SERVELINK`.
+pub const COM_LINK: u64 = 0x4C49_4E4B;
+/// [`COM_LINK`] payload: the client asks for the link to be served by the server's client.
+pub const LINK_ASK: u8 = 1;
+/// [`COM_LINK`] payload: the server's client serves the link from now on.
+pub const LINK_SERVED: u8 = 2;
+/// [`COM_LINK`] payload: chmpx keeps the link (no client of the server serves links).
+pub const LINK_KEPT: u8 = 3;
 
 // ---------------------------------------------------------------------------------------------
 // COMPKT.head.c2ctype

@@ -481,3 +481,35 @@ proptest! {
         prop_assert_eq!(reader.buffered(), 0);
     }
 }
+
+#[test]
+fn link_frames_round_trip_and_keep_their_rest() {
+    let ts = Timespec { sec: 5, nsec: 6 };
+    for what in [LINK_ASK, LINK_SERVED, LINK_KEPT] {
+        let f = Frame::link(0x11, 0x22, ts, what);
+        let bytes = f.encode();
+        assert_eq!(bytes.len(), COMPKT_SIZE + 1);
+        let back = Frame::decode(&bytes).unwrap();
+        assert_eq!(back, f);
+        assert_eq!(back.link_what(), Some(what));
+        assert_eq!(back.pkt.head.com_type, COM_LINK);
+        assert_eq!(back.pkt.head.dept_ids.chmpxid, 0x11);
+        assert_eq!(back.pkt.head.term_ids.chmpxid, 0x22);
+    }
+    // not a link frame, or one with a payload of another size
+    let px = Frame::px2px(1, 2, ts, &PxMsg::new(PxCom::N2ConinitRes));
+    assert_eq!(px.link_what(), None);
+    let mut long = Frame::link(1, 2, ts, LINK_ASK);
+    long.payload.push(0);
+    assert_eq!(long.link_what(), None);
+    // a reader hands over what it has not returned yet, and is empty after
+    let mut r = FrameReader::new();
+    let a = Frame::link(1, 2, ts, LINK_ASK).encode();
+    let b = Frame::c2c(COM_C2C_ROUTING, PckId::INVALID, PckId::INVALID, 7, ts, vec![9; 10]).encode();
+    r.feed(&a);
+    r.feed(&b[..50]);
+    assert_eq!(r.next_frame().unwrap().unwrap().link_what(), Some(LINK_ASK));
+    assert_eq!(r.take_buffered(), b[..50].to_vec());
+    assert_eq!(r.buffered(), 0);
+    assert!(r.next_frame().unwrap().is_none());
+}

@@ -1,0 +1,289 @@
+//! Served links: a client of a server chmpx (the k2hdkc server) takes a client's direct link
+//! over from its chmpx and answers on it itself, so a request crosses two processes (the
+//! application and the k2hdkc server) instead of four (docs/architecture.md, "Served
+//! links").
+//!
+//! The client asks chmpx for links ([`crate::ipc::Request::ServeLinks`]); chmpx hands one
+//! over when the link's client asks for it with a [`COM_LINK`] frame: the socket comes with a
+//! [`crate::ipc::Response::LinkHandover`] message (SCM_RIGHTS), together with what chmpx had
+//! read from it and not handled yet and what it had not written yet. The client says
+//! [`LINK_SERVED`] on the link, reads C2C requests from it as if chmpx had delivered them
+//! (the terminal msgid becomes its own), and answers a request that came on a link on that
+//! link, with the head chmpx would have made (`wire::reply_head`, our chmpxid and msgid).
+//! Everything else (copies, sub-requests, answers to requests that came through chmpx) goes
+//! through chmpx as before.
+//!
+//! While a merge asks for the last update time, chmpx holds what arrives for its client, so
+//! nothing changes the data between the question and the answer. Served links honour that
+//! with a [`LinkPause`]: the merge channel pauses them before it asks the data, and frames
+//! read meanwhile are handed back to chmpx ([`crate::ipc::Request::LinkFrame`]), which holds
+//! them with the others; their answers go the slave's way.
+use std::collections::HashMap;
+use std::io::Write;
+use std::net::TcpStream;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::wire::*;
+
+/// A link whose answers are not taken at this rate is closed (its client then goes the
+/// slave's way).
+const MAX_OUT: usize = 8 << 20;
+/// Answers to remember at most (requests never answered must not pile up).
+const MAX_ROUTES: usize = 1 << 16;
+/// A pause ends by itself after this long (the merge channel ends it sooner).
+pub const PAUSE_LIMIT: Duration = Duration::from_secs(3);
+
+/// Served links may be paused by another thread (the merge channel's).
+#[derive(Debug)]
+pub struct LinkPause {
+    origin: Instant,
+    /// Milliseconds after `origin` until which links are paused (0: not paused).
+    until: AtomicU64,
+}
+
+impl Default for LinkPause {
+    fn default() -> Self {
+        LinkPause {
+            origin: Instant::now(),
+            until: AtomicU64::new(0),
+        }
+    }
+}
+
+impl LinkPause {
+    fn ms(&self) -> u64 {
+        self.origin.elapsed().as_millis() as u64 + 1
+    }
+    /// Pause until `resume`, at most [`PAUSE_LIMIT`].
+    pub fn pause(&self) {
+        let until = self.ms() + PAUSE_LIMIT.as_millis() as u64;
+        self.until.store(until, Ordering::SeqCst);
+    }
+    pub fn resume(&self) {
+        self.until.store(0, Ordering::SeqCst);
+    }
+    pub fn is_paused(&self) -> bool {
+        let until = self.until.load(Ordering::SeqCst);
+        until != 0 && self.ms() < until
+    }
+}
+
+struct Link {
+    sock: TcpStream,
+    reader: FrameReader,
+    /// Answers not written yet (the socket was full).
+    out: Vec<u8>,
+}
+
+/// What a served link brought.
+pub enum Got {
+    /// A request to handle here (its terminal msgid is ours already).
+    Request(Frame),
+    /// A frame to hand back to chmpx (links paused, or not a request for us).
+    Back(Frame),
+}
+
+/// The links a client serves.
+pub struct Served {
+    links: HashMap<u64, Link>,
+    next: u64,
+    /// Where the answer to a request goes: (departure chmpxid, msgid) -> link.
+    route: HashMap<(u64, u64), u64>,
+    pause: Arc<LinkPause>,
+}
+
+impl Served {
+    pub fn new(pause: Arc<LinkPause>) -> Served {
+        Served {
+            links: HashMap::new(),
+            next: 1,
+            route: HashMap::new(),
+            pause,
+        }
+    }
+
+    pub fn pause(&self) -> Arc<LinkPause> {
+        self.pause.clone()
+    }
+
+    /// How many links are served.
+    pub fn count(&self) -> usize {
+        self.links.len()
+    }
+
+    /// Takes link `fd` over (with what chmpx read from it and did not handle, `inbuf`, and
+    /// what it had not written, `outbuf`) and tells the client; its id, or None when it is
+    /// unusable. `me` is our chmpxid (the link's server).
+    pub fn add(&mut self, fd: OwnedFd, inbuf: &[u8], outbuf: &[u8], me: u64) -> Option<u64> {
+        let sock = TcpStream::from(fd);
+        if sock.set_nonblocking(true).is_err() {
+            return None;
+        }
+        let _ = sock.set_nodelay(true);
+        let mut reader = FrameReader::new();
+        reader.feed(inbuf);
+        let mut out = outbuf.to_vec();
+        out.extend_from_slice(&Frame::link(me, CHM_INVALID_CHMPXID, crate::server::now(), LINK_SERVED).encode());
+        let id = self.next;
+        self.next += 1;
+        self.links.insert(
+            id,
+            Link {
+                sock,
+                reader,
+                out: Vec::new(),
+            },
+        );
+        self.write(id, &out);
+        self.links.contains_key(&id).then_some(id)
+    }
+
+    /// The descriptors to wait on: (link, fd, whether it waits to write).
+    pub fn fds(&self) -> impl Iterator<Item = (u64, RawFd, bool)> + '_ {
+        self.links
+            .iter()
+            .map(|(id, l)| (*id, l.sock.as_raw_fd(), !l.out.is_empty()))
+    }
+
+    /// Writes what link `id` has waiting (it became writable).
+    pub fn flush(&mut self, id: u64) {
+        let Some(l) = self.links.get_mut(&id) else {
+            return;
+        };
+        let data = std::mem::take(&mut l.out);
+        self.write(id, &data);
+    }
+
+    /// Writes `data` after what link `id` has waiting, as much as the socket takes now.
+    fn write(&mut self, id: u64, data: &[u8]) {
+        let Some(l) = self.links.get_mut(&id) else {
+            return;
+        };
+        l.out.extend_from_slice(data);
+        let ok = loop {
+            if l.out.is_empty() {
+                break true;
+            }
+            match l.sock.write(&l.out) {
+                Ok(0) => break false,
+                Ok(n) => {
+                    l.out.drain(..n);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    break l.out.len() <= MAX_OUT
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => break false,
+            }
+        };
+        if !ok {
+            self.close(id);
+        }
+    }
+
+    fn close(&mut self, id: u64) {
+        if self.links.remove(&id).is_some() {
+            log::info!("a served link closed");
+            self.route.retain(|_, l| *l != id);
+        }
+    }
+
+    /// Reads what link `id` has (it was readable) and hands each frame to `got`; a link
+    /// that closed or sent something malformed is closed. `me`/`msgid`: our chmpxid and the
+    /// msgid requests are delivered to.
+    pub fn read(&mut self, id: u64, buf: &mut [u8], me: u64, msgid: u64, got: &mut impl FnMut(Got)) {
+        let Some(l) = self.links.get_mut(&id) else {
+            return;
+        };
+        // SAFETY: buf is a valid writable buffer of its length for the duration of the call.
+        let n = unsafe {
+            libc::recv(
+                l.sock.as_raw_fd(),
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+                libc::MSG_DONTWAIT,
+            )
+        };
+        if n < 0
+            && matches!(
+                std::io::Error::last_os_error().kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted
+            )
+        {
+            return;
+        }
+        if n <= 0 {
+            return self.close(id);
+        }
+        l.reader.feed(&buf[..n as usize]);
+        self.parse(id, me, msgid, got);
+    }
+
+    /// The complete frames link `id` holds already (what chmpx handed over with it).
+    pub fn parse_buffered(&mut self, id: u64, me: u64, msgid: u64, got: &mut impl FnMut(Got)) {
+        self.parse(id, me, msgid, got)
+    }
+
+    /// The complete frames link `id` holds.
+    fn parse(&mut self, id: u64, me: u64, msgid: u64, got: &mut impl FnMut(Got)) {
+        let paused = self.pause.is_paused();
+        loop {
+            let Some(l) = self.links.get_mut(&id) else {
+                return;
+            };
+            let mut f = match l.reader.next_frame() {
+                Ok(Some(f)) => f,
+                Ok(None) => return,
+                Err(e) => {
+                    log::error!("served link: {e}; closing it");
+                    return self.close(id);
+                }
+            };
+            if f.pkt.head.com_type != COM_C2C {
+                log::warn!("served link: a frame of type {} ignored", f.pkt.head.com_type);
+                continue;
+            }
+            if paused || f.pkt.head.term_ids.chmpxid != me {
+                got(Got::Back(f));
+                continue;
+            }
+            let dept = f.pkt.head.dept_ids;
+            if self.route.len() >= MAX_ROUTES {
+                // answers to requests never answered: theirs go the slave's way
+                self.route.clear();
+            }
+            self.route.insert((dept.chmpxid, dept.msgid), id);
+            f.pkt.head.term_ids.msgid = msgid;
+            got(Got::Request(f));
+        }
+    }
+
+    /// Answers `req` with `body` on the link it came on; false when it did not come on one
+    /// (or the link is gone): the answer then goes through chmpx.
+    pub fn reply(&mut self, req: &ComPkt, body: &[u8], me: u64, msgid: u64) -> bool {
+        let dept = req.head.dept_ids;
+        let Some(id) = self.route.remove(&(dept.chmpxid, dept.msgid)) else {
+            return false;
+        };
+        if !self.links.contains_key(&id) {
+            return false;
+        }
+        let mut head = reply_head(req);
+        head.dept_ids = PckId {
+            chmpxid: me,
+            msgid,
+        };
+        head.reqtime = crate::server::now();
+        self.write(id, &Frame::encode_parts(head, body));
+        self.links.contains_key(&id)
+    }
+
+    /// Closes every link (chmpx went away: their clients go the slave's way).
+    pub fn clear(&mut self) {
+        self.links.clear();
+        self.route.clear();
+    }
+}
