@@ -705,6 +705,11 @@ impl Client {
         self.direct.as_ref().map_or(0, |l| l.count())
     }
 
+    /// How many of its direct links the servers' own clients serve (`crate::served`).
+    pub fn served_direct_links(&self) -> usize {
+        self.direct.as_ref().map_or(0, |l| l.served())
+    }
+
     /// Replies to a received packet (no answer is awaited): on the served link it came on, or
     /// through chmpx.
     pub fn reply(&mut self, pkt: &ComPkt, body: &[u8]) -> Result<()> {

@@ -50,6 +50,8 @@ pub struct LinkInfo {
 struct Link {
     sock: TcpStream,
     reader: FrameReader,
+    /// The server's own client serves it (`crate::served`).
+    served: bool,
 }
 
 /// The links of one client.
@@ -187,13 +189,14 @@ impl Links {
             return false;
         }
         match self.handshake(&s, serve) {
-            Some(sock) => {
+            Some((sock, served)) => {
                 self.avoid.remove(&to);
                 self.links.insert(
                     to,
                     Link {
                         sock,
                         reader: FrameReader::new(),
+                        served,
                     },
                 );
                 true
@@ -208,7 +211,7 @@ impl Links {
     /// Connects to `s` and introduces the link as the slave; with `serve`, asks for the link
     /// to be served by the server's own client and waits for the answer (nothing else is
     /// sent on the link before it, so nothing is left with chmpx when it hands the link over).
-    fn handshake(&self, s: &ChmpxSvr, serve: bool) -> Option<TcpStream> {
+    fn handshake(&self, s: &ChmpxSvr, serve: bool) -> Option<(TcpStream, bool)> {
         let mut sock = connect(&addrs(&s.endpoints, &s.name, s.port)).ok()?;
         let _ = sock.set_nodelay(true);
         sock.set_read_timeout(Some(OPEN_TIMEOUT)).ok()?;
@@ -228,13 +231,17 @@ impl Links {
             log::warn!("server 0x{:016x} refused a direct link", s.chmpxid);
             return None;
         }
+        let mut served = false;
         if serve {
             let ask = Frame::link(self.slave, s.chmpxid, now(), LINK_ASK).encode();
             sock.write_all(&ask).ok()?;
-            let what = next_frame(&mut sock, &mut reader)?.link_what();
-            if !matches!(what, Some(LINK_SERVED | LINK_KEPT)) {
-                log::warn!("server 0x{:016x}: no answer to a link request", s.chmpxid);
-                return None;
+            match next_frame(&mut sock, &mut reader)?.link_what() {
+                Some(LINK_SERVED) => served = true,
+                Some(LINK_KEPT) => {}
+                _ => {
+                    log::warn!("server 0x{:016x}: no answer to a link request", s.chmpxid);
+                    return None;
+                }
             }
         }
         if reader.buffered() > 0 {
@@ -242,7 +249,7 @@ impl Links {
             return None;
         }
         sock.set_read_timeout(None).ok()?;
-        Some(sock)
+        Some((sock, served))
     }
 
     fn drop_link(&mut self, to: u64) {
@@ -302,6 +309,11 @@ impl Links {
     /// How many links are open.
     pub fn count(&self) -> usize {
         self.links.len()
+    }
+
+    /// How many of them the servers' own clients serve.
+    pub fn served(&self) -> usize {
+        self.links.values().filter(|l| l.served).count()
     }
 }
 

@@ -12,6 +12,8 @@
 //!                                        how many got an answer
 //!   dkc_client CONF fill N PREFIX     -> N sets of PREFIX<i> = v<i>, prints how many succeeded
 //!   dkc_client CONF check N PREFIX    -> N gets, prints how many read back right
+//!   dkc_client CONF links N PREFIX    -> `fill`, then how many of the client's direct links
+//!                                        the servers' k2hdkc serve: "GOOD/N SERVED/LINKS"
 //! Keys and values are sent with their NUL, as the `_str` C API does.
 
 use chmpx_core::client::Client;
@@ -185,20 +187,24 @@ fn main() {
             ),
             None => println!("no answer"),
         },
-        "fill" | "check" => {
+        "fill" | "check" | "links" => {
             let n: u64 = a[3].parse().expect("count");
             let p = &a[4];
             let mut good = 0;
             for i in 0..n {
                 let (k, v) = (format!("{p}{i}"), format!("v{i}"));
-                let ok = if a[2] == "fill" {
+                let ok = if a[2] != "check" {
                     set(&mut c, msgid, &k, &v) == Some(0)
                 } else {
                     get(&mut c, msgid, &k).is_some_and(|(code, got)| code == 0 && got == cstr(&v))
                 };
                 good += ok as u64;
             }
-            println!("{good}/{n}");
+            if a[2] == "links" {
+                println!("{good}/{n} {}/{}", c.served_direct_links(), c.direct_links());
+            } else {
+                println!("{good}/{n}");
+            }
         }
         other => {
             eprintln!("unknown command {other}");

@@ -7,7 +7,8 @@
 # still readable, so the returned node holds its share. Then automatic scaling under traffic:
 # a fourth server joins while a client writes, and one leaves (SERVICEOUT) while a client
 # writes; every key is read back after each. The client's requests go on direct links to the
-# servers (checked once against the slave's message count). Everything started here is killed by
+# servers and served by their k2hdkc (checked once against the slave's message count and
+# what the client was told when it opened its links). Everything started here is killed by
 # PID on exit (also on failure) and the folder removed.
 #
 # With a second argument, that C program (c-tests/k2hdkc/dkc_capi, linked to libk2hdkc) is run
@@ -59,7 +60,11 @@ start_node() { # K
     "$chmpx" -conf "$c" -d err >>"$dir/chmpx$1.log" 2>&1 &
     pids+=($!); pid[c$1]=$!
     wait_for "control port of node $1" ctl_up $((base + 2 * $1 + 1))
-    "$dkc" -conf "$c" -d err >>"$dir/k2hdkc$1.log" 2>&1 &
+    # node 2's k2hdkc leaves its links to its chmpx (the way of a server that does not serve
+    # them), the others serve theirs
+    local serve=1
+    [ "$1" = 2 ] && serve=0
+    CHMPX_SERVE_LINKS=$serve "$dkc" -conf "$c" -d err >>"$dir/k2hdkc$1.log" 2>&1 &
     pids+=($!); pid[d$1]=$!
 }
 kill_node() { # K
@@ -91,6 +96,10 @@ s0=$(slave_sent)
 expect "writes on direct links" 400/400 fill 400 l
 s1=$(slave_sent)
 [ $((s1 - s0)) -lt 40 ] || fail "400 writes on links: the slave sent $((s1 - s0)) messages"
+# the servers' k2hdkc serve those links themselves (chmpx-core/src/served.rs): a link to each
+# of the three servers, two of them answered by the k2hdkc server they reach, node 2's by its
+# chmpx
+expect "writes on served links" "400/400 2/3" links 400 s
 CHMPX_DIRECT_LINKS=0 expect "writes through the slave" 400/400 fill 400 m
 s2=$(slave_sent)
 [ $((s2 - s1)) -ge 400 ] || fail "400 writes through the slave: it sent $((s2 - s1)) messages"
