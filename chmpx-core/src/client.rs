@@ -410,7 +410,11 @@ impl Client {
         let mut served = Vec::new();
         if let Some(s) = &self.served {
             for (id, sfd, out) in s.fds() {
-                let ev = if out { libc::POLLIN | libc::POLLOUT } else { libc::POLLIN };
+                let ev = if out {
+                    libc::POLLIN | libc::POLLOUT
+                } else {
+                    libc::POLLIN
+                };
                 fds.push(pfd(sfd, ev));
                 served.push(id);
             }
@@ -482,7 +486,10 @@ impl Client {
         let (queues, order) = (&mut self.queues, &mut self.order);
         s.read(id, &mut self.rbuf, me, msgid, &mut |g| match g {
             crate::served::Got::Request(f) => {
-                queues.entry(msgid).or_default().push_back((f.pkt, f.payload));
+                queues
+                    .entry(msgid)
+                    .or_default()
+                    .push_back((f.pkt, f.payload));
                 order.push_back(msgid);
             }
             crate::served::Got::Back(f) => back.push(f.encode()),
@@ -510,7 +517,10 @@ impl Client {
                 let mut back = Vec::new();
                 s.parse_buffered(id, me, msgid, &mut |g| match g {
                     crate::served::Got::Request(f) => {
-                        queues.entry(msgid).or_default().push_back((f.pkt, f.payload));
+                        queues
+                            .entry(msgid)
+                            .or_default()
+                            .push_back((f.pkt, f.payload));
                         order.push_back(msgid);
                     }
                     crate::served::Got::Back(f) => back.push(f.encode()),
@@ -580,7 +590,8 @@ impl Client {
         };
         for f in got {
             // SAFETY: SCM_RIGHTS gave us this descriptor; nobody else owns it.
-            self.fds.push_back(unsafe { std::os::fd::OwnedFd::from_raw_fd(f) });
+            self.fds
+                .push_back(unsafe { std::os::fd::OwnedFd::from_raw_fd(f) });
         }
         if n == 0 {
             return Ok(None);

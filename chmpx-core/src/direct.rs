@@ -99,7 +99,10 @@ fn capable(s: &ChmpxSvr) -> (bool, bool) {
         .find_map(|(h, p)| crate::server::control_request(&h, p, "CAPS", OPEN_TIMEOUT).ok())
         .unwrap_or_default();
     let has = |cap: &str| text.lines().any(|l| l.trim() == cap);
-    (has(crate::ctl::CAPS_DIRECT_LINK), has(crate::ctl::CAPS_SERVE_LINK))
+    (
+        has(crate::ctl::CAPS_DIRECT_LINK),
+        has(crate::ctl::CAPS_SERVE_LINK),
+    )
 }
 
 impl Links {

@@ -126,7 +126,9 @@ impl Served {
         let mut reader = FrameReader::new();
         reader.feed(inbuf);
         let mut out = outbuf.to_vec();
-        out.extend_from_slice(&Frame::link(me, CHM_INVALID_CHMPXID, crate::server::now(), LINK_SERVED).encode());
+        out.extend_from_slice(
+            &Frame::link(me, CHM_INVALID_CHMPXID, crate::server::now(), LINK_SERVED).encode(),
+        );
         let id = self.next;
         self.next += 1;
         self.links.insert(
@@ -194,7 +196,14 @@ impl Served {
     /// Reads what link `id` has (it was readable) and hands each frame to `got`; a link
     /// that closed or sent something malformed is closed. `me`/`msgid`: our chmpxid and the
     /// msgid requests are delivered to.
-    pub fn read(&mut self, id: u64, buf: &mut [u8], me: u64, msgid: u64, got: &mut impl FnMut(Got)) {
+    pub fn read(
+        &mut self,
+        id: u64,
+        buf: &mut [u8],
+        me: u64,
+        msgid: u64,
+        got: &mut impl FnMut(Got),
+    ) {
         let Some(l) = self.links.get_mut(&id) else {
             return;
         };
@@ -243,7 +252,10 @@ impl Served {
                 }
             };
             if f.pkt.head.com_type != COM_C2C {
-                log::warn!("served link: a frame of type {} ignored", f.pkt.head.com_type);
+                log::warn!(
+                    "served link: a frame of type {} ignored",
+                    f.pkt.head.com_type
+                );
                 continue;
             }
             if paused || f.pkt.head.term_ids.chmpxid != me {
@@ -272,10 +284,7 @@ impl Served {
             return false;
         }
         let mut head = reply_head(req);
-        head.dept_ids = PckId {
-            chmpxid: me,
-            msgid,
-        };
+        head.dept_ids = PckId { chmpxid: me, msgid };
         head.reqtime = crate::server::now();
         self.write(id, &Frame::encode_parts(head, body));
         self.links.contains_key(&id)
@@ -285,5 +294,184 @@ impl Served {
     pub fn clear(&mut self) {
         self.links.clear();
         self.route.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+    use std::net::TcpListener;
+
+    const ME: u64 = 0xA;
+    const SLAVE: u64 = 0xB;
+    const MSGID: u64 = 0x77;
+
+    /// A served link (its id) and the client's end of it.
+    fn pair(served: &mut Served, inbuf: &[u8], outbuf: &[u8]) -> (Option<u64>, TcpStream) {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = TcpStream::connect(l.local_addr().unwrap()).unwrap();
+        let (server, _) = l.accept().unwrap();
+        client
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        (served.add(server.into(), inbuf, outbuf, ME), client)
+    }
+
+    fn request(term: u64, msgid: u64, body: &[u8]) -> Vec<u8> {
+        let dept = PckId {
+            chmpxid: SLAVE,
+            msgid,
+        };
+        let term = PckId {
+            chmpxid: term,
+            msgid: CHM_INVALID_MSGID,
+        };
+        Frame::c2c(
+            COM_C2C_ROUTING,
+            dept,
+            term,
+            5,
+            Timespec::default(),
+            body.to_vec(),
+        )
+        .encode()
+    }
+
+    fn next(sock: &mut TcpStream, r: &mut FrameReader) -> Frame {
+        let mut buf = [0u8; 4096];
+        loop {
+            if let Some(f) = r.next_frame().unwrap() {
+                return f;
+            }
+            let n = sock.read(&mut buf).unwrap();
+            assert!(n > 0, "the link closed");
+            r.feed(&buf[..n]);
+        }
+    }
+
+    /// Reads link `id` until `want` frames came (the client's bytes may take a moment).
+    fn got(served: &mut Served, id: u64, want: usize) -> Vec<Got> {
+        let mut all = Vec::new();
+        let mut buf = vec![0u8; 65536];
+        for _ in 0..500 {
+            served.read(id, &mut buf, ME, MSGID, &mut |g| all.push(g));
+            if all.len() >= want || served.count() == 0 {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        all
+    }
+
+    #[test]
+    fn a_served_link_takes_requests_and_answers_on_the_link() {
+        let mut served = Served::new(Default::default());
+        // what chmpx had not written comes first, then the served answer; what it had read
+        // and not handled is handled here
+        let pending = request(ME, 1, b"early");
+        let (id, mut client) = pair(&mut served, &pending, b"unsent");
+        let id = id.expect("the link is served");
+        let mut head = [0u8; 6];
+        client.read_exact(&mut head).unwrap();
+        assert_eq!(&head, b"unsent");
+        let mut r = FrameReader::new();
+        assert_eq!(next(&mut client, &mut r).link_what(), Some(LINK_SERVED));
+        let mut early = Vec::new();
+        served.parse_buffered(id, ME, MSGID, &mut |g| early.push(g));
+        let [Got::Request(f)] = early.as_slice() else {
+            panic!("the buffered request was not taken")
+        };
+        assert_eq!(f.payload, b"early");
+        assert_eq!(f.pkt.head.term_ids.msgid, MSGID);
+        // a request on the link, and its answer there, with the head chmpx would make
+        client.write_all(&request(ME, 2, b"get")).unwrap();
+        let g = got(&mut served, id, 1);
+        let [Got::Request(f)] = g.as_slice() else {
+            panic!("no request")
+        };
+        assert_eq!(
+            f.pkt.head.term_ids,
+            PckId {
+                chmpxid: ME,
+                msgid: MSGID
+            }
+        );
+        assert!(served.reply(&f.pkt, b"value", ME, MSGID));
+        let a = next(&mut client, &mut r);
+        assert_eq!(a.payload, b"value");
+        assert_eq!(
+            a.pkt.head.dept_ids,
+            PckId {
+                chmpxid: ME,
+                msgid: MSGID
+            }
+        );
+        assert_eq!(
+            a.pkt.head.term_ids,
+            PckId {
+                chmpxid: SLAVE,
+                msgid: 2
+            }
+        );
+        assert_eq!(a.pkt.head.com_type, COM_C2C);
+        // answered once: a second answer (or one to a request that never came) goes through
+        // chmpx
+        assert!(!served.reply(&f.pkt, b"again", ME, MSGID));
+        // the first request, answered late
+        let [Got::Request(e)] = early.as_slice() else {
+            unreachable!()
+        };
+        assert!(served.reply(&e.pkt, b"late", ME, MSGID));
+        assert_eq!(next(&mut client, &mut r).payload, b"late");
+        // paused, or for another chmpx: handed back; other types ignored
+        served.pause().pause();
+        client.write_all(&request(ME, 3, b"paused")).unwrap();
+        let g = got(&mut served, id, 1);
+        assert!(matches!(g.as_slice(), [Got::Back(f)] if f.payload == b"paused"));
+        served.pause().resume();
+        let px = Frame::link(SLAVE, ME, Timespec::default(), LINK_ASK).encode();
+        client.write_all(&px).unwrap();
+        client.write_all(&request(0xC, 4, b"elsewhere")).unwrap();
+        let g = got(&mut served, id, 1);
+        assert!(matches!(g.as_slice(), [Got::Back(f)] if f.payload == b"elsewhere"));
+        assert_eq!(served.count(), 1);
+    }
+
+    #[test]
+    fn a_link_that_sends_junk_or_closes_is_dropped_with_its_answers() {
+        let mut served = Served::new(Default::default());
+        let (id, mut client) = pair(&mut served, &[], &[]);
+        let id = id.unwrap();
+        client.write_all(&request(ME, 9, b"q")).unwrap();
+        let g = got(&mut served, id, 1);
+        let [Got::Request(f)] = g.as_slice() else {
+            panic!()
+        };
+        // a header whose length lies
+        let mut bad = request(ME, 10, b"x");
+        bad[COMPKT_SIZE - 16..COMPKT_SIZE - 8].copy_from_slice(&3u64.to_be_bytes());
+        client.write_all(&bad).unwrap();
+        assert!(got(&mut served, id, 1).is_empty());
+        assert_eq!(served.count(), 0);
+        assert!(!served.reply(&f.pkt, b"too late", ME, MSGID));
+        // a link whose client went away
+        let (id, client) = pair(&mut served, &[], &[]);
+        drop(client);
+        assert!(got(&mut served, id.unwrap(), 1).is_empty());
+        assert_eq!(served.count(), 0);
+    }
+
+    #[test]
+    fn a_pause_ends_by_itself() {
+        let p = LinkPause::default();
+        assert!(!p.is_paused());
+        p.pause();
+        assert!(p.is_paused());
+        p.resume();
+        assert!(!p.is_paused());
+        // what is stored is a deadline
+        p.until.store(1, Ordering::SeqCst);
+        assert!(!p.is_paused());
     }
 }

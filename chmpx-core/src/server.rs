@@ -127,7 +127,13 @@ fn send_fds(s: &UnixStream, out: &mut OutBuf, fds: &mut Vec<OwnedFd>) -> io::Res
     let raw: Vec<RawFd> = fds.iter().map(|f| f.as_raw_fd()).collect();
     let iov = [io::IoSlice::new(pending)];
     let cmsg = [ControlMessage::ScmRights(&raw)];
-    match sendmsg::<()>(s.as_raw_fd(), &iov, &cmsg, MsgFlags::MSG_DONTWAIT | MsgFlags::MSG_NOSIGNAL, None) {
+    match sendmsg::<()>(
+        s.as_raw_fd(),
+        &iov,
+        &cmsg,
+        MsgFlags::MSG_DONTWAIT | MsgFlags::MSG_NOSIGNAL,
+        None,
+    ) {
         Ok(n) => {
             out.pos += n;
             // the receiver has its own copies now
@@ -1036,14 +1042,15 @@ impl Server {
             _ => Vec::new(),
         };
         let outbuf = c.out.data.get(c.out.pos..).unwrap_or_default().to_vec();
-        let taker_ok = self
-            .conns
-            .get(&client)
-            .is_some_and(|k| matches!(k.kind, Kind::Client { .. }) && k.fds.len() < MAX_HANDOVER_FDS);
+        let taker_ok = self.conns.get(&client).is_some_and(|k| {
+            matches!(k.kind, Kind::Client { .. }) && k.fds.len() < MAX_HANDOVER_FDS
+        });
         let sock = match c.sock {
             Sock::Tcp(s) if c.tls.is_none() && taker_ok => s,
             _ => {
-                log::warn!("a link could not be handed over; closed (its client goes the slave's way)");
+                log::warn!(
+                    "a link could not be handed over; closed (its client goes the slave's way)"
+                );
                 return;
             }
         };

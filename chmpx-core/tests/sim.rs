@@ -17,6 +17,8 @@ const SLAVE_CTL: u16 = 9106;
 const MERGE_CLIENT: u64 = 99;
 /// The owner of a connection end that is a client's direct link (not a node).
 const LINK: usize = usize::MAX;
+/// The node of a connection a server handed over to its client (`Output::HandOver`).
+const SERVED: usize = usize::MAX - 1;
 
 fn config(self_ctl: u16, replica: u32) -> ChmConfig {
     config_n(self_ctl, replica, 3)
@@ -101,6 +103,10 @@ struct Sim {
     inbox: HashMap<(usize, u64), VecDeque<Response>>,
     /// Frames that reached a client's direct link (an end owned by `LINK`).
     link_inbox: Vec<Frame>,
+    /// Connections handed over: (node, connection, client).
+    handed: Vec<(usize, u64, u64)>,
+    /// Frames that reached a connection after it was handed over (an end owned by `SERVED`).
+    served_inbox: Vec<Frame>,
     /// Inputs for which this says true are lost on the way (a lossy network).
     lose: Option<fn(&Input) -> bool>,
     /// This node's client takes requests for merge data and does not answer (yet).
@@ -139,6 +145,8 @@ impl Sim {
             queue: VecDeque::new(),
             inbox: HashMap::new(),
             link_inbox: Vec::new(),
+            handed: Vec::new(),
+            served_inbox: Vec::new(),
             lose: None,
             mute: None,
             now: t0,
@@ -196,6 +204,8 @@ impl Sim {
                     while let Ok(Some(frame)) = end.reader.next_frame() {
                         if node == LINK {
                             self.link_inbox.push(frame);
+                        } else if node == SERVED {
+                            self.served_inbox.push(frame);
                         } else {
                             self.queue
                                 .push_back((node, Input::Frame { conn: peer, frame }));
@@ -214,6 +224,12 @@ impl Sim {
                         .push_back(resp);
                 }
                 Output::CloseClient { .. } => {}
+                Output::HandOver { conn, client } => {
+                    self.handed.push((from, conn, client));
+                    if let Some(e) = self.ends.get_mut(&conn) {
+                        e.node = SERVED;
+                    }
+                }
             }
         }
     }
@@ -1014,14 +1030,19 @@ fn a_server_merging_without_a_request_gives_the_merge_up() {
     sim.recovers();
 }
 
-/// Direct links (chmpx-core/src/direct.rs, node/links.rs): a client of the slave gets the
-/// slave's identity and server table, opens a connection of its own to a server introduced as
-/// the slave, and sends its request there. The server answers on that connection (nothing goes
-/// through the slave), the slave's own connection keeps its status news (a server that dies
-/// reaches the slave's view, and the client hears that the table changed), and the link
-/// closing does not take the slave off the server.
-#[test]
-fn a_request_on_a_direct_link_is_answered_on_that_link() {
+/// A direct link as `crate::direct` opens it: client 7 of the slave (node 3) with a msgid and
+/// the slave's table, a hash server 0 answers for, and a connection introduced to server 0 as
+/// the slave (our end `a`, in `LINK`). Every inbox is emptied after.
+struct LinkSetup {
+    sim: Sim,
+    a: u64,
+    slave: u64,
+    msgid: u64,
+    hash: u64,
+    id0: u64,
+}
+
+fn open_link() -> LinkSetup {
     let mut sim = Sim::in_service(1);
     assert!(matches!(
         sim.client(3, 7, hello(false)),
@@ -1084,6 +1105,32 @@ fn a_request_on_a_direct_link_is_answered_on_that_link() {
         sim.take(n, 1);
     }
     sim.take(3, 7);
+    LinkSetup {
+        sim,
+        a,
+        slave,
+        msgid,
+        hash,
+        id0,
+    }
+}
+
+/// Direct links (chmpx-core/src/direct.rs, node/links.rs): a client of the slave gets the
+/// slave's identity and server table, opens a connection of its own to a server introduced as
+/// the slave, and sends its request there. The server answers on that connection (nothing goes
+/// through the slave), the slave's own connection keeps its status news (a server that dies
+/// reaches the slave's view, and the client hears that the table changed), and the link
+/// closing does not take the slave off the server.
+#[test]
+fn a_request_on_a_direct_link_is_answered_on_that_link() {
+    let LinkSetup {
+        mut sim,
+        a,
+        slave,
+        msgid,
+        hash,
+        id0,
+    } = open_link();
     let head = ComHead::c2c(
         COM_C2C_ROUTING,
         PckId {
@@ -1251,4 +1298,129 @@ fn a_server_that_stops_sending_merge_data_tells_the_requester() {
         _ => false,
     });
     assert!(told, "server 2 was not told that server 0 stopped sending");
+}
+
+/// Served links (chmpx-core/src/served.rs, node/links.rs): a link asks to be served by the
+/// server's own client. With no client serving links, chmpx keeps it and says so; once a
+/// client of the server serves links (CAPS then says SERVELINK), the link is handed to it and
+/// chmpx says nothing more on it (the client answers). A frame the client hands back (its
+/// links paused while a merge asks for the last update time) is delivered the usual way and
+/// answered the slave's way. A slave's client may not serve links; junk handed back is dropped.
+#[test]
+fn a_link_asks_to_be_served_and_is_handed_to_the_client_that_serves_links() {
+    let LinkSetup {
+        mut sim,
+        a,
+        slave,
+        msgid,
+        hash,
+        id0,
+    } = open_link();
+    let caps = |sim: &mut Sim| chmpx_core::ctl::command(&mut sim.nodes[0], "CAPS").unwrap();
+    assert_eq!(caps(&mut sim), "CAPS DIRECTLINK\n");
+    let ask = Frame::link(slave, id0, sim.now, LINK_ASK).encode();
+    sim.apply(
+        0,
+        vec![Output::Send {
+            conn: a,
+            data: ask.clone(),
+        }],
+    );
+    sim.settle();
+    let kept = sim.link_inbox.pop().expect("an answer to the link request");
+    assert_eq!(kept.link_what(), Some(LINK_KEPT));
+    assert!(sim.handed.is_empty());
+    // client 1 of server 0 serves links
+    sim.queue.push_back((
+        0,
+        Input::Client {
+            client: 1,
+            req: Request::ServeLinks,
+        },
+    ));
+    sim.settle();
+    assert!(sim.take(0, 1).is_empty(), "ServeLinks is not answered");
+    assert_eq!(caps(&mut sim), "CAPS DIRECTLINK\nCAPS SERVELINK\n");
+    sim.apply(0, vec![Output::Send { conn: a, data: ask }]);
+    sim.settle();
+    assert_eq!(sim.handed.len(), 1);
+    let (node, conn, client) = sim.handed[0];
+    assert_eq!((node, client), (0, 1));
+    assert!(
+        sim.link_inbox.is_empty(),
+        "chmpx answered on a link it gave away"
+    );
+    // the slave's own connection is not a link: asking on it hands nothing over
+    let main = sim.nodes[0].slaves[&slave].conn;
+    assert_ne!(main, conn);
+    let slave_end = sim.ends[&main].peer;
+    let ask = Frame::link(slave, id0, sim.now, LINK_ASK).encode();
+    sim.apply(
+        3,
+        vec![Output::Send {
+            conn: slave_end,
+            data: ask,
+        }],
+    );
+    sim.settle();
+    assert_eq!(sim.handed.len(), 1);
+    assert_eq!(sim.nodes[0].slaves[&slave].conn, main);
+    // a request handed back by the serving client: delivered, answered the slave's way
+    let head = ComHead::c2c(
+        COM_C2C_ROUTING,
+        PckId {
+            chmpxid: slave,
+            msgid,
+        },
+        PckId {
+            chmpxid: id0,
+            msgid: CHM_INVALID_MSGID,
+        },
+        hash,
+        sim.now,
+    );
+    let data = Frame::encode_parts(head, b"handed back");
+    sim.queue.push_back((
+        0,
+        Input::Client {
+            client: 1,
+            req: Request::LinkFrame { data },
+        },
+    ));
+    sim.settle();
+    let got = sim.take(0, 1);
+    let Some(Response::Deliver { pkt, body, .. }) = got.last() else {
+        panic!("the handed-back request was not delivered")
+    };
+    assert_eq!(body, b"handed back");
+    let pkt = *pkt;
+    sim.reply(0, pkt, b"answer");
+    assert!(
+        matches!(sim.take(3, 7).last(), Some(Response::Deliver { body, .. }) if body == b"answer")
+    );
+    assert!(sim.served_inbox.is_empty() && sim.link_inbox.is_empty());
+    // a slave's client may not serve links; junk handed back is dropped
+    assert!(matches!(
+        sim.client(3, 7, Request::ServeLinks),
+        Response::Refused { .. }
+    ));
+    for junk in [
+        vec![],
+        vec![1, 2, 3],
+        Frame::link(slave, id0, sim.now, LINK_ASK).encode(),
+    ] {
+        sim.queue.push_back((
+            0,
+            Input::Client {
+                client: 1,
+                req: Request::LinkFrame { data: junk },
+            },
+        ));
+        sim.settle();
+        assert!(sim.take(0, 1).is_empty());
+    }
+    // the handed-over connection is not the server's any more: the slave stays
+    sim.queue.push_back((0, Input::Closed { conn }));
+    sim.settle();
+    assert!(sim.nodes[0].slaves.contains_key(&slave));
 }

@@ -201,7 +201,11 @@ fn main() {
                 good += ok as u64;
             }
             if a[2] == "links" {
-                println!("{good}/{n} {}/{}", c.served_direct_links(), c.direct_links());
+                println!(
+                    "{good}/{n} {}/{}",
+                    c.served_direct_links(),
+                    c.direct_links()
+                );
             } else {
                 println!("{good}/{n}");
             }

@@ -176,11 +176,18 @@ impl Node {
     /// the slave (answers go the slave's way).
     pub(super) fn link_frame_back(&mut self, data: &[u8]) {
         match Frame::decode(data) {
-            Ok(f) if f.pkt.head.com_type == COM_C2C && f.pkt.head.term_ids.chmpxid == self.chmpxid => {
+            Ok(f)
+                if f.pkt.head.com_type == COM_C2C
+                    && f.pkt.head.term_ids.chmpxid == self.chmpxid =>
+            {
                 self.c2c_in(f)
             }
-            Ok(_) => log::warn!("a frame handed back from a served link is not a C2C message for us, dropped"),
-            Err(e) => log::warn!("a frame handed back from a served link is malformed ({e}), dropped"),
+            Ok(_) => log::warn!(
+                "a frame handed back from a served link is not a C2C message for us, dropped"
+            ),
+            Err(e) => {
+                log::warn!("a frame handed back from a served link is malformed ({e}), dropped")
+            }
         }
     }
 }

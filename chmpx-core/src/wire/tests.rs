@@ -505,7 +505,15 @@ fn link_frames_round_trip_and_keep_their_rest() {
     // a reader hands over what it has not returned yet, and is empty after
     let mut r = FrameReader::new();
     let a = Frame::link(1, 2, ts, LINK_ASK).encode();
-    let b = Frame::c2c(COM_C2C_ROUTING, PckId::INVALID, PckId::INVALID, 7, ts, vec![9; 10]).encode();
+    let b = Frame::c2c(
+        COM_C2C_ROUTING,
+        PckId::INVALID,
+        PckId::INVALID,
+        7,
+        ts,
+        vec![9; 10],
+    )
+    .encode();
     r.feed(&a);
     r.feed(&b[..50]);
     assert_eq!(r.next_frame().unwrap().unwrap().link_what(), Some(LINK_ASK));
