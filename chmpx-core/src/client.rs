@@ -472,19 +472,51 @@ impl Client {
         }
     }
 
-    /// Served link `id` is ready: what it can take written, what it brought read; requests
-    /// are queued like deliveries, frames to hand back go to chmpx.
+    /// Served link `id` is ready: what it can take written, what it brought read.
     fn serve(&mut self, id: u64, writable: bool) -> Result<()> {
+        self.with_served(|s, buf, me, msgid, got| {
+            if writable {
+                s.flush(id);
+            }
+            s.read(id, buf, me, msgid, got)
+        })
+    }
+
+    /// [`Response::LinkHandover`]: the socket that came with it is served from now on, and
+    /// what chmpx read from it and did not handle is taken.
+    fn take_link(&mut self, inbuf: &[u8], outbuf: &[u8]) {
+        let Some(fd) = self.fds.pop_front() else {
+            log::error!("a link was handed over without its socket");
+            return;
+        };
+        let _ = self.with_served(|s, _, me, msgid, got| {
+            if let Some(id) = s.add(fd, inbuf, outbuf, me) {
+                log::info!("serving a client's link ({} in all)", s.count());
+                s.parse_buffered(id, me, msgid, got);
+            }
+        });
+    }
+
+    /// Runs `f` on the served links (with the read buffer, our chmpxid and msgid) and a sink
+    /// for what they bring: requests are queued like deliveries, frames to hand back are
+    /// written to chmpx after.
+    fn with_served(
+        &mut self,
+        f: impl FnOnce(
+            &mut crate::served::Served,
+            &mut [u8],
+            u64,
+            u64,
+            &mut dyn FnMut(crate::served::Got),
+        ),
+    ) -> Result<()> {
         let Some(s) = self.served.as_mut() else {
             return Ok(());
         };
-        if writable {
-            s.flush(id);
-        }
         let (me, msgid) = (self.chmpxid, self.msgid);
         let mut back = Vec::new();
         let (queues, order) = (&mut self.queues, &mut self.order);
-        s.read(id, &mut self.rbuf, me, msgid, &mut |g| match g {
+        f(s, &mut self.rbuf, me, msgid, &mut |g| match g {
             crate::served::Got::Request(f) => {
                 queues
                     .entry(msgid)
@@ -498,38 +530,6 @@ impl Client {
             self.write(&Request::LinkFrame { data })?;
         }
         Ok(())
-    }
-
-    /// [`Response::LinkHandover`]: the socket that came with it is served from now on.
-    fn take_link(&mut self, inbuf: &[u8], outbuf: &[u8]) {
-        let Some(fd) = self.fds.pop_front() else {
-            log::error!("a link was handed over without its socket");
-            return;
-        };
-        let Some(s) = self.served.as_mut() else {
-            return;
-        };
-        let (me, msgid) = (self.chmpxid, self.msgid);
-        if let Some(id) = s.add(fd, inbuf, outbuf, me) {
-            log::info!("serving a client's link ({} in all)", s.count());
-            if !inbuf.is_empty() {
-                let (queues, order) = (&mut self.queues, &mut self.order);
-                let mut back = Vec::new();
-                s.parse_buffered(id, me, msgid, &mut |g| match g {
-                    crate::served::Got::Request(f) => {
-                        queues
-                            .entry(msgid)
-                            .or_default()
-                            .push_back((f.pkt, f.payload));
-                        order.push_back(msgid);
-                    }
-                    crate::served::Got::Back(f) => back.push(f.encode()),
-                });
-                for data in back {
-                    let _ = self.write(&Request::LinkFrame { data });
-                }
-            }
-        }
     }
 
     /// One `recv` that does not wait: Some(true) data fed to the reader, Some(false) nothing

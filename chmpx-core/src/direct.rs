@@ -271,25 +271,13 @@ impl Links {
         let Some(l) = self.links.get_mut(&to) else {
             return;
         };
-        // SAFETY: buf is a valid writable buffer of its length for the duration of the call.
-        let n = unsafe {
-            libc::recv(
-                l.sock.as_raw_fd(),
-                buf.as_mut_ptr().cast(),
-                buf.len(),
-                libc::MSG_DONTWAIT,
-            )
+        let n = match recv_nowait(&l.sock, buf) {
+            Recv::Data(n) => n,
+            Recv::Nothing => return,
+            Recv::Closed => 0,
         };
-        if n < 0
-            && matches!(
-                std::io::Error::last_os_error().kind(),
-                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted
-            )
-        {
-            return;
-        }
         let ok = n > 0 && {
-            l.reader.feed(&buf[..n as usize]);
+            l.reader.feed(&buf[..n]);
             loop {
                 match l.reader.next_frame() {
                     Ok(Some(f)) if f.pkt.head.com_type == COM_C2C => deliver(f),
@@ -332,5 +320,37 @@ fn next_frame(sock: &mut TcpStream, reader: &mut FrameReader) -> Option<Frame> {
             Ok(0) | Err(_) => return None,
             Ok(n) => reader.feed(&buf[..n]),
         }
+    }
+}
+
+/// What one read of a socket that does not wait found.
+pub(crate) enum Recv {
+    /// This many bytes (more than none).
+    Data(usize),
+    /// Nothing there now (or interrupted).
+    Nothing,
+    /// The other end closed, or the socket failed.
+    Closed,
+}
+
+/// One `recv` on `sock` that does not wait (the socket may be blocking: the links of a client
+/// are, for their writes).
+pub(crate) fn recv_nowait(sock: &impl AsRawFd, buf: &mut [u8]) -> Recv {
+    // SAFETY: buf is a valid writable buffer of its length for the duration of the call.
+    let n = unsafe {
+        libc::recv(
+            sock.as_raw_fd(),
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            libc::MSG_DONTWAIT,
+        )
+    };
+    match n {
+        n if n > 0 => Recv::Data(n as usize),
+        0 => Recv::Closed,
+        _ => match std::io::Error::last_os_error().kind() {
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted => Recv::Nothing,
+            _ => Recv::Closed,
+        },
     }
 }

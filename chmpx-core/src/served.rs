@@ -26,6 +26,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::direct::Recv;
 use crate::wire::*;
 
 /// A link whose answers are not taken at this rate is closed (its client then goes the
@@ -196,48 +197,25 @@ impl Served {
     /// Reads what link `id` has (it was readable) and hands each frame to `got`; a link
     /// that closed or sent something malformed is closed. `me`/`msgid`: our chmpxid and the
     /// msgid requests are delivered to.
-    pub fn read(
-        &mut self,
-        id: u64,
-        buf: &mut [u8],
-        me: u64,
-        msgid: u64,
-        got: &mut impl FnMut(Got),
-    ) {
+    pub fn read(&mut self, id: u64, buf: &mut [u8], me: u64, msgid: u64, got: &mut dyn FnMut(Got)) {
         let Some(l) = self.links.get_mut(&id) else {
             return;
         };
-        // SAFETY: buf is a valid writable buffer of its length for the duration of the call.
-        let n = unsafe {
-            libc::recv(
-                l.sock.as_raw_fd(),
-                buf.as_mut_ptr().cast(),
-                buf.len(),
-                libc::MSG_DONTWAIT,
-            )
-        };
-        if n < 0
-            && matches!(
-                std::io::Error::last_os_error().kind(),
-                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted
-            )
-        {
-            return;
+        match crate::direct::recv_nowait(&l.sock, buf) {
+            Recv::Data(n) => l.reader.feed(&buf[..n]),
+            Recv::Nothing => return,
+            Recv::Closed => return self.close(id),
         }
-        if n <= 0 {
-            return self.close(id);
-        }
-        l.reader.feed(&buf[..n as usize]);
         self.parse(id, me, msgid, got);
     }
 
     /// The complete frames link `id` holds already (what chmpx handed over with it).
-    pub fn parse_buffered(&mut self, id: u64, me: u64, msgid: u64, got: &mut impl FnMut(Got)) {
+    pub fn parse_buffered(&mut self, id: u64, me: u64, msgid: u64, got: &mut dyn FnMut(Got)) {
         self.parse(id, me, msgid, got)
     }
 
     /// The complete frames link `id` holds.
-    fn parse(&mut self, id: u64, me: u64, msgid: u64, got: &mut impl FnMut(Got)) {
+    fn parse(&mut self, id: u64, me: u64, msgid: u64, got: &mut dyn FnMut(Got)) {
         let paused = self.pause.is_paused();
         loop {
             let Some(l) = self.links.get_mut(&id) else {

@@ -1042,6 +1042,19 @@ struct LinkSetup {
     id0: u64,
 }
 
+/// The bytes of a request from the slave's `msgid` to server `to` for `hash`, as a link sends.
+fn request(slave: u64, msgid: u64, to: u64, hash: u64, now: Timespec, body: &[u8]) -> Vec<u8> {
+    let dept = PckId {
+        chmpxid: slave,
+        msgid,
+    };
+    let term = PckId {
+        chmpxid: to,
+        msgid: CHM_INVALID_MSGID,
+    };
+    Frame::encode_parts(ComHead::c2c(COM_C2C_ROUTING, dept, term, hash, now), body)
+}
+
 fn open_link() -> LinkSetup {
     let mut sim = Sim::in_service(1);
     assert!(matches!(
@@ -1131,20 +1144,7 @@ fn a_request_on_a_direct_link_is_answered_on_that_link() {
         hash,
         id0,
     } = open_link();
-    let head = ComHead::c2c(
-        COM_C2C_ROUTING,
-        PckId {
-            chmpxid: slave,
-            msgid,
-        },
-        PckId {
-            chmpxid: id0,
-            msgid: CHM_INVALID_MSGID,
-        },
-        hash,
-        sim.now,
-    );
-    let data = Frame::encode_parts(head, b"direct");
+    let data = request(slave, msgid, id0, hash, sim.now, b"direct");
     sim.apply(0, vec![Output::Send { conn: a, data }]);
     sim.settle();
     let got = sim.take(0, 1);
@@ -1366,20 +1366,7 @@ fn a_link_asks_to_be_served_and_is_handed_to_the_client_that_serves_links() {
     assert_eq!(sim.handed.len(), 1);
     assert_eq!(sim.nodes[0].slaves[&slave].conn, main);
     // a request handed back by the serving client: delivered, answered the slave's way
-    let head = ComHead::c2c(
-        COM_C2C_ROUTING,
-        PckId {
-            chmpxid: slave,
-            msgid,
-        },
-        PckId {
-            chmpxid: id0,
-            msgid: CHM_INVALID_MSGID,
-        },
-        hash,
-        sim.now,
-    );
-    let data = Frame::encode_parts(head, b"handed back");
+    let data = request(slave, msgid, id0, hash, sim.now, b"handed back");
     sim.queue.push_back((
         0,
         Input::Client {
