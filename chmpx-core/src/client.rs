@@ -80,6 +80,17 @@ pub struct Client {
     served: Option<crate::served::Served>,
     /// Sockets received with messages (SCM_RIGHTS), taken by the messages that announce them.
     fds: VecDeque<std::os::fd::OwnedFd>,
+    /// What a wait polls (kept between waits).
+    pollfds: Vec<libc::pollfd>,
+    pollids: Vec<Waited>,
+}
+
+/// What one entry of a wait's poll list is.
+#[derive(Clone, Copy)]
+enum Waited {
+    Local,
+    Link(u64),
+    Served(u64),
 }
 
 /// Links are opened from this many posts on: a client that sends a message or two (a
@@ -163,6 +174,8 @@ impl Client {
             posts: 0,
             served: None,
             fds: VecDeque::new(),
+            pollfds: Vec::new(),
+            pollids: Vec::new(),
         };
         Ok(c)
     }
@@ -398,16 +411,18 @@ impl Client {
             events,
             revents: 0,
         };
-        let mut fds = vec![pfd(fd, libc::POLLIN)];
-        let mut ids = Vec::new();
+        // the lists are kept between waits (no allocation a request)
+        let (fds, ids) = (&mut self.pollfds, &mut self.pollids);
+        fds.clear();
+        ids.clear();
+        fds.push(pfd(fd, libc::POLLIN));
+        ids.push(Waited::Local);
         if let Some(l) = &self.direct {
             for (id, lfd) in l.fds() {
                 fds.push(pfd(lfd, libc::POLLIN));
-                ids.push(id);
+                ids.push(Waited::Link(id));
             }
         }
-        let links = fds.len();
-        let mut served = Vec::new();
         if let Some(s) = &self.served {
             for (id, sfd, out) in s.fds() {
                 let ev = if out {
@@ -416,7 +431,7 @@ impl Client {
                     libc::POLLIN
                 };
                 fds.push(pfd(sfd, ev));
-                served.push(id);
+                ids.push(Waited::Served(id));
             }
         }
         // SAFETY: valid pollfds for the duration of the call.
@@ -431,36 +446,18 @@ impl Client {
             self.lost();
             return Err(ClientError::Gone);
         }
-        for (i, id) in ids.into_iter().enumerate() {
-            if fds[i + 1].revents == 0 {
+        for i in 1..self.pollfds.len() {
+            let ev = self.pollfds[i].revents;
+            if ev == 0 {
                 continue;
             }
-            if let Some(l) = self.direct.as_mut() {
-                let (queues, order, opened) = (&mut self.queues, &mut self.order, &self.opened);
-                l.read(id, &mut self.rbuf, &mut |f| {
-                    // only answers to our own msgids are kept (a server could send anything)
-                    let msgid = f.pkt.head.term_ids.msgid;
-                    if !opened.contains(&msgid) {
-                        log::warn!(
-                            "direct link: a message for msgid {msgid:#x}, not ours: dropped"
-                        );
-                        return;
-                    }
-                    queues
-                        .entry(msgid)
-                        .or_default()
-                        .push_back((f.pkt, f.payload));
-                    order.push_back(msgid);
-                });
+            match self.pollids[i] {
+                Waited::Link(id) => self.read_link(id),
+                Waited::Served(id) => self.serve(id, ev & libc::POLLOUT != 0)?,
+                Waited::Local => {}
             }
         }
-        for (i, id) in served.into_iter().enumerate() {
-            let ev = fds[links + i].revents;
-            if ev != 0 {
-                self.serve(id, ev & libc::POLLOUT != 0)?;
-            }
-        }
-        if fds[0].revents == 0 {
+        if self.pollfds[0].revents == 0 {
             return Ok(true);
         }
         match self.recv_now(fd) {
@@ -470,6 +467,27 @@ impl Client {
                 Err(ClientError::Gone)
             }
         }
+    }
+
+    /// Reads what direct link `id` has (it was readable): answers to our msgids are queued.
+    fn read_link(&mut self, id: u64) {
+        let Some(l) = self.direct.as_mut() else {
+            return;
+        };
+        let (queues, order, opened) = (&mut self.queues, &mut self.order, &self.opened);
+        l.read(id, &mut self.rbuf, &mut |f| {
+            // only answers to our own msgids are kept (a server could send anything)
+            let msgid = f.pkt.head.term_ids.msgid;
+            if !opened.contains(&msgid) {
+                log::warn!("direct link: a message for msgid {msgid:#x}, not ours: dropped");
+                return;
+            }
+            queues
+                .entry(msgid)
+                .or_default()
+                .push_back((f.pkt, f.payload));
+            order.push_back(msgid);
+        });
     }
 
     /// Served link `id` is ready: what it can take written, what it brought read.
