@@ -34,7 +34,10 @@ impl Node {
             );
         }
         if let Some(c) = self.clients.get_mut(&client) {
-            c.links = true;
+            if !c.links {
+                c.links = true;
+                self.linked_clients += 1;
+            }
         }
         self.ring_print = self.ring_print();
         let resp = Response::Links {
@@ -57,7 +60,7 @@ impl Node {
 
     /// After every input: clients with links hear of a change of the server table.
     pub(super) fn links_notify(&mut self) {
-        if self.is_server || !self.clients.values().any(|c| c.links) {
+        if self.is_server || self.linked_clients == 0 {
             return;
         }
         let print = self.ring_print();

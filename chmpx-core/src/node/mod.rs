@@ -158,6 +158,8 @@ pub struct Node {
     reply_conn: HashMap<(u64, u64), ConnId>,
     /// What the clients with links were last told of the ring (`links::ring_print`).
     ring_print: u64,
+    /// How many clients have links (so the check after every input costs nothing without).
+    linked_clients: usize,
     free_msgids: VecDeque<u64>,
     rr_next: usize,
     out: Vec<Output>,
@@ -305,6 +307,7 @@ impl Node {
             msgid_owner: HashMap::new(),
             reply_conn: HashMap::new(),
             ring_print: 0,
+            linked_clients: 0,
             free_msgids,
             rr_next: 0,
             out: Vec::new(),
@@ -1177,6 +1180,9 @@ impl Node {
         let Some(c) = self.clients.remove(&client) else {
             return;
         };
+        if c.links {
+            self.linked_clients = self.linked_clients.saturating_sub(1);
+        }
         for m in c.msgids {
             self.msgid_owner.remove(&m);
             self.free_msgids.push_back(m);
