@@ -366,26 +366,16 @@ impl Client {
         let sleeps = timeout.is_none_or(|d| d >= Duration::from_millis(1));
         let t0 = (sleeps && self.spin.enabled()).then(Instant::now);
         if let Some(t0) = t0 {
-            let window = self.spin.window();
-            if !window.is_zero() {
-                // a poll that was preempted took the core from someone: stop for a while
-                let switches = crate::spin::involuntary_switches();
-                let mut got = false;
-                while !got {
-                    got = self.wait_once(0)?;
-                    if got || t0.elapsed() >= window {
-                        break;
-                    }
-                    std::hint::spin_loop();
-                }
-                if crate::spin::involuntary_switches() > switches {
-                    self.spin.preempted();
-                } else if got {
-                    self.spin.waited(t0.elapsed());
-                }
-                if got {
-                    return Ok(true);
-                }
+            // the spinner is taken out while it polls this client's own wait
+            let mut spin =
+                std::mem::replace(&mut self.spin, crate::spin::Spinner::new(Duration::ZERO));
+            let got = spin.poll_window(t0, || self.wait_once(0));
+            if matches!(got, Ok(true)) {
+                spin.waited(t0.elapsed());
+            }
+            self.spin = spin;
+            if got? {
+                return Ok(true);
             }
         }
         let ms = match timeout {

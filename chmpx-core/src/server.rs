@@ -547,19 +547,12 @@ impl Server {
             // poll without sleeping for a while: a message that comes within the window costs
             // no wake-up (crate::spin; the clock is read only when polling is on)
             let t0 = self.spin.enabled().then(Instant::now);
-            let mut preempted = false;
             if let Some(t0) = t0 {
-                let window = self.spin.window();
-                if !window.is_zero() {
-                    let switches = crate::spin::involuntary_switches();
-                    while self.poll.poll(&mut events, Some(Duration::ZERO)).is_ok()
-                        && events.is_empty()
-                        && t0.elapsed() < window
-                    {
-                        std::hint::spin_loop();
-                    }
-                    preempted = crate::spin::involuntary_switches() > switches;
-                }
+                let poll = &mut self.poll;
+                let _ = self.spin.poll_window(t0, || {
+                    poll.poll(&mut events, Some(Duration::ZERO))
+                        .map(|()| !events.is_empty())
+                });
             }
             let r = if events.is_empty() {
                 self.poll
@@ -567,9 +560,7 @@ impl Server {
             } else {
                 Ok(())
             };
-            if preempted {
-                self.spin.preempted();
-            } else if let Some(t0) = t0 {
+            if let Some(t0) = t0 {
                 self.spin.waited(t0.elapsed());
             }
             match r {

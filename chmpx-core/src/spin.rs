@@ -19,7 +19,7 @@
 //! a client's or the event loop's) stops its polling for a while: without that, two polling clients on two cores
 //! halved their throughput, four lost 15-25 %; with it they are even with sleeping ones.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The maximum window of a slave's event loop when CHMPX_LOOP_SPIN_US is not set: every
 /// request of the host's clients passes a slave twice, and its polling measured never worse
@@ -92,6 +92,35 @@ impl Spinner {
     pub fn preempted(&mut self) {
         self.cooldown = COOLDOWN_WAITS;
         self.window = Duration::ZERO;
+    }
+
+    /// Polls with `ready` (true: something came) until it says so or the window since `t0`
+    /// is over; Ok(true) when something came. A poll that was preempted (the thread was
+    /// switched out involuntarily meanwhile) is recorded ([`Spinner::preempted`]). The caller
+    /// sleeps when nothing came, and reports the whole wait with [`Spinner::waited`].
+    pub fn poll_window<E>(
+        &mut self,
+        t0: Instant,
+        mut ready: impl FnMut() -> Result<bool, E>,
+    ) -> Result<bool, E> {
+        let window = self.window();
+        if window.is_zero() {
+            return Ok(false);
+        }
+        let switches = involuntary_switches();
+        let got = loop {
+            if ready()? {
+                break true;
+            }
+            if t0.elapsed() >= window {
+                break false;
+            }
+            std::hint::spin_loop();
+        };
+        if involuntary_switches() > switches {
+            self.preempted();
+        }
+        Ok(got)
     }
 
     /// A wait ended after `waited` (polling and sleeping together).
@@ -211,5 +240,42 @@ mod tests {
         );
         std::env::set_var("CHMPX_SPIN_TEST_A", "0");
         assert!(!Spinner::from_env_or("CHMPX_SPIN_TEST_A", 100).enabled());
+    }
+
+    #[test]
+    fn a_window_polls_until_something_comes_or_it_is_over() {
+        let mut s = Spinner::new(us(200));
+        // no window yet: nothing is polled
+        let mut calls = 0;
+        assert_eq!(
+            s.poll_window(Instant::now(), || -> Result<bool, ()> {
+                calls += 1;
+                Ok(true)
+            }),
+            Ok(false)
+        );
+        assert_eq!(calls, 0);
+        s.waited(us(10));
+        assert!(!s.window().is_zero());
+        // something on the third look
+        let mut calls = 0;
+        let got = s.poll_window(Instant::now(), || -> Result<bool, ()> {
+            calls += 1;
+            Ok(calls == 3)
+        });
+        assert_eq!((got, calls), (Ok(true), 3));
+        // nothing: the window ends it
+        let (t0, w) = (Instant::now(), s.window());
+        assert_eq!(
+            s.poll_window(t0, || -> Result<bool, ()> { Ok(false) }),
+            Ok(false)
+        );
+        // (a poll preempted meanwhile stops polling instead)
+        assert!(t0.elapsed() >= w || s.window().is_zero());
+        // an error ends it at once
+        assert_eq!(
+            s.poll_window(Instant::now(), || Err::<bool, _>("gone")),
+            Err("gone")
+        );
     }
 }
