@@ -385,9 +385,41 @@ fn res_query_a(name: &str) -> bool {
     n >= 0
 }
 
+/// How long a `resolve` answer is kept (the original's ChmNetDb keeps its lookups 60 s too):
+/// a chmpx identifies itself and its peers again and again (every configuration load, every
+/// connecting peer), and a resolver that drops one query costs its 5 s timeout each time.
+const RESOLVE_CACHE: std::time::Duration = std::time::Duration::from_secs(60);
+
+type Resolved = Vec<(String, Option<String>)>;
+/// `resolve` answers by (host, with IPv6), with when they were found.
+type ResolveCache = std::collections::HashMap<(String, bool), (std::time::Instant, Resolved)>;
+
+static RESOLVED: OnceLock<std::sync::Mutex<ResolveCache>> = OnceLock::new();
+
+/// `resolve_uncached`, answers that found something kept for [`RESOLVE_CACHE`].
+fn resolve(host: &str, inet6: bool) -> Resolved {
+    use std::time::Instant;
+    let cache = RESOLVED.get_or_init(Default::default);
+    let key = (host.to_string(), inet6);
+    if let Some((at, r)) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        if at.elapsed() < RESOLVE_CACHE {
+            return r.clone();
+        }
+    }
+    let r = resolve_uncached(host, inet6);
+    if !r.is_empty() {
+        let mut c = cache.lock().unwrap_or_else(|e| e.into_inner());
+        if c.len() >= 1024 {
+            c.clear();
+        }
+        c.insert(key, (Instant::now(), r.clone()));
+    }
+    r
+}
+
 /// `getaddrinfo(AI_CANONNAME)` of `host`: each address (numeric) with its reverse name
 /// (`getnameinfo(NI_NAMEREQD)`), in resolver order.
-fn resolve(host: &str, inet6: bool) -> Vec<(String, Option<String>)> {
+fn resolve_uncached(host: &str, inet6: bool) -> Resolved {
     let Ok(c) = CString::new(host) else {
         return Vec::new();
     };
@@ -558,6 +590,23 @@ pub fn is_local(names: &[String]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lookups_that_found_something_are_kept_a_while() {
+        let r = resolve("127.0.0.1", false);
+        assert_eq!(r, resolve_uncached("127.0.0.1", false));
+        assert!(!r.is_empty());
+        let kept = |h: &str| {
+            RESOLVED
+                .get()
+                .is_some_and(|c| c.lock().unwrap().contains_key(&(h.to_string(), false)))
+        };
+        assert!(kept("127.0.0.1"));
+        assert_eq!(resolve("127.0.0.1", false), r);
+        // nothing found: asked again next time
+        assert!(resolve("no-such-host.invalid", false).is_empty());
+        assert!(!kept("no-such-host.invalid"));
+    }
 
     #[test]
     fn patterns() {
