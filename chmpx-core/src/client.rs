@@ -80,6 +80,11 @@ pub struct Client {
     served: Option<crate::served::Served>,
     /// Sockets received with messages (SCM_RIGHTS), taken by the messages that announce them.
     fds: VecDeque<std::os::fd::OwnedFd>,
+    /// Something was written to chmpx since it was last seen to have read everything
+    /// (`chmpx_caught_up`).
+    posted: bool,
+    /// Length of the last message written to chmpx.
+    last_write: usize,
     /// What a wait polls (kept between waits).
     pollfds: Vec<libc::pollfd>,
     pollids: Vec<Waited>,
@@ -92,6 +97,10 @@ enum Waited {
     Link(u64),
     Served(u64),
 }
+
+/// How long an answer on a served link waits for chmpx to read what was written before it
+/// (`Client::reply`).
+const CATCH_UP: Duration = Duration::from_micros(500);
 
 /// Links are opened from this many posts on: a client that sends a message or two (a
 /// one-time session) does not pay for opening them.
@@ -174,6 +183,8 @@ impl Client {
             posts: 0,
             served: None,
             fds: VecDeque::new(),
+            posted: false,
+            last_write: 0,
             pollfds: Vec::new(),
             pollids: Vec::new(),
         };
@@ -295,8 +306,35 @@ impl Client {
         !self.dead
     }
 
+    /// Whether chmpx has read everything this client wrote but its last message (waits up
+    /// to `CATCH_UP`, giving the core away meanwhile: chmpx may need it).
+    fn chmpx_caught_up(&mut self) -> bool {
+        let fd = std::os::fd::AsRawFd::as_raw_fd(&self.sock);
+        let t0 = Instant::now();
+        loop {
+            let mut unread: libc::c_int = 0;
+            // SAFETY: SIOCOUTQ (= TIOCOUTQ) on our own socket writes one int.
+            if unsafe { libc::ioctl(fd, libc::TIOCOUTQ, &mut unread) } != 0 {
+                return false;
+            }
+            if unread == 0 {
+                self.posted = false;
+                return true;
+            }
+            if unread as usize <= self.last_write {
+                return true;
+            }
+            if t0.elapsed() >= CATCH_UP {
+                return false;
+            }
+            std::thread::yield_now();
+        }
+    }
+
     fn write(&mut self, req: &Request) -> Result<()> {
         let data = req.encode();
+        self.posted = true;
+        self.last_write = data.len();
         if self.sock.write_all(&data).is_err() {
             self.lost();
             return Err(ClientError::Gone);
@@ -731,11 +769,22 @@ impl Client {
 
     /// Replies to a received packet (no answer is awaited): on the served link it came on, or
     /// through chmpx.
+    ///
+    /// An answer on a served link overtakes little: it waits until chmpx has read everything
+    /// this client wrote before but the last message (the copy of the write it answers, for a
+    /// write), so a chmpx that dies can take at most the copy of the write being answered
+    /// with it, as on chmpx's own way (the original, too, answers and then copies), never a
+    /// backlog of copies of acknowledged writes. When chmpx does not catch up in time
+    /// (`CATCH_UP`), the answer goes through chmpx, after what it has not read yet.
     pub fn reply(&mut self, pkt: &ComPkt, body: &[u8]) -> Result<()> {
         let (me, msgid) = (self.chmpxid, self.msgid);
-        if let Some(s) = self.served.as_mut() {
-            if s.reply(pkt, body, me, msgid) {
-                return Ok(());
+        if self.served.as_ref().is_some_and(|s| s.came_on_link(pkt)) {
+            let caught_up = !self.posted || self.chmpx_caught_up();
+            if let Some(s) = self.served.as_mut() {
+                if caught_up && s.reply(pkt, body, me, msgid) {
+                    return Ok(());
+                }
+                s.forget(pkt);
             }
         }
         self.write(&Request::Reply {

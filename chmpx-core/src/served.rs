@@ -251,6 +251,20 @@ impl Served {
         }
     }
 
+    /// Whether `req` came on a served link (and is not answered yet).
+    pub fn came_on_link(&self, req: &ComPkt) -> bool {
+        let dept = req.head.dept_ids;
+        self.route
+            .get(&(dept.chmpxid, dept.msgid))
+            .is_some_and(|id| self.links.contains_key(id))
+    }
+
+    /// `req` is answered another way (through chmpx).
+    pub fn forget(&mut self, req: &ComPkt) {
+        let dept = req.head.dept_ids;
+        self.route.remove(&(dept.chmpxid, dept.msgid));
+    }
+
     /// Answers `req` with `body` on the link it came on; false when it did not come on one
     /// (or the link is gone): the answer then goes through chmpx.
     pub fn reply(&mut self, req: &ComPkt, body: &[u8], me: u64, msgid: u64) -> bool {

@@ -201,8 +201,10 @@ fn open_merge(t: &Target, h: &Arc<Handler>, client: &Client) -> Option<UnixStrea
     spawned.ok().and(stopper)
 }
 
-/// Sends what a composite asks for.
-fn carry_out(client: &mut Client, acts: Vec<Action>) {
+/// Sends what a composite asks for: copies first (an answer never leaves before the copy of
+/// what it acknowledges, see the request loop), then the rest in order.
+fn carry_out(client: &mut Client, mut acts: Vec<Action>) {
+    acts.sort_by_key(|a| !matches!(a, Action::Replicate { .. }));
     for a in acts {
         let r = match a {
             Action::Send { hash, msg } => {
@@ -311,6 +313,15 @@ pub fn run(
                     msg.body,
                     crate::wire::Body::ReplKey(_) | crate::wire::Body::ReplDel(_)
                 );
+                // The copy leaves before the answer: chmpx passes it on first, and an answer
+                // on a served link waits until chmpx has read it (`Client::reply`), so no write
+                // is acknowledged while its copy could still be lost with this node.
+                if let Some((hash, copy)) = out.replicate {
+                    let ty = COM_C2C_RBROADCAST | COM_C2C_NOT_SELF;
+                    if let Err(e) = client.post(u64::MAX, &copy.encode(), hash, ty) {
+                        log::warn!("could not send a copy: {e}");
+                    }
+                }
                 match out.reply {
                     Some(reply) if !copy => {
                         if let Err(e) = client.reply(&pkt, &reply.encode()) {
@@ -325,12 +336,6 @@ pub fn run(
                         );
                     }
                     _ => {}
-                }
-                if let Some((hash, copy)) = out.replicate {
-                    let ty = COM_C2C_RBROADCAST | COM_C2C_NOT_SELF;
-                    if let Err(e) = client.post(u64::MAX, &copy.encode(), hash, ty) {
-                        log::warn!("could not send a copy: {e}");
-                    }
                 }
             }
             Ok(None) => {}
