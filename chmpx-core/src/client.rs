@@ -78,6 +78,10 @@ pub struct Client {
     posts: u32,
     /// Links this client-on-server serves (`crate::served`), after [`Client::serve_links`].
     served: Option<crate::served::Served>,
+    /// Its copies go on links of their own (`crate::copies`), once it serves links;
+    /// `CHMPX_COPY_LINKS=0` keeps them on chmpx's way.
+    copies: Option<crate::copies::Copies>,
+    copies_ok: bool,
     /// Sockets received with messages (SCM_RIGHTS), taken by the messages that announce them.
     fds: VecDeque<std::os::fd::OwnedFd>,
     /// Something was written to chmpx since it was last seen to have read everything
@@ -182,6 +186,8 @@ impl Client {
                 && std::env::var("CHMPX_DIRECT_LINKS").map_or(true, |v| v.trim() != "0"),
             posts: 0,
             served: None,
+            copies: None,
+            copies_ok: false,
             fds: VecDeque::new(),
             posted: false,
             last_write: 0,
@@ -233,6 +239,7 @@ impl Client {
         self.order.clear();
         self.responses.clear();
         self.direct = None;
+        self.copies = None;
         self.posts = 0;
         self.fds.clear();
         self.hello()?;
@@ -253,7 +260,38 @@ impl Client {
         }
         self.write(&Request::ServeLinks)?;
         self.served = Some(crate::served::Served::new(Default::default()));
+        self.copies_ok = std::env::var("CHMPX_COPY_LINKS").map_or(true, |v| v.trim() != "0");
         Ok(true)
+    }
+
+    /// How many copy links this client has open (`crate::copies`).
+    pub fn copy_links(&self) -> usize {
+        self.copies.as_ref().map_or(0, |c| c.count())
+    }
+
+    /// A copy on links of its own (`crate::copies`); false when it must go through chmpx.
+    fn post_copy(&mut self, msgid: u64, body: &[u8], hash: u64, c2ctype: u64) -> bool {
+        if self.copies.as_ref().is_none_or(|c| c.stale) {
+            match self.link_info() {
+                Some(info) => match self.copies.as_mut() {
+                    Some(c) => c.update(info),
+                    None => self.copies = Some(crate::copies::Copies::new(info)),
+                },
+                None => {
+                    self.copies_ok = false;
+                    self.copies = None;
+                    return false;
+                }
+            }
+        }
+        let msgid = if msgid == CHM_INVALID_MSGID {
+            self.msgid
+        } else {
+            msgid
+        };
+        self.copies
+            .as_mut()
+            .is_some_and(|c| c.send(msgid, c2ctype, hash, body))
     }
 
     /// What pauses the served links (for the merge channel; see `crate::served`).
@@ -270,6 +308,7 @@ impl Client {
     /// rather than wait for answers that would need chmpx for the copies).
     fn lost(&mut self) {
         self.dead = true;
+        self.copies = None;
         if let Some(s) = self.served.as_mut() {
             s.clear();
         }
@@ -373,6 +412,9 @@ impl Client {
                         Response::RingChanged => {
                             if let Some(l) = self.direct.as_mut() {
                                 l.stale = true;
+                            }
+                            if let Some(c) = self.copies.as_mut() {
+                                c.stale = true;
                             }
                         }
                         Response::LinkHandover { inbuf, outbuf } => self.take_link(&inbuf, &outbuf),
@@ -695,6 +737,10 @@ impl Client {
     /// nobody is reported by the next [`Client::receive`] for `msgid` (as [`ClientError::NotSent`]).
     pub fn post(&mut self, msgid: u64, body: &[u8], hash: u64, c2ctype: u64) -> Result<()> {
         if self.direct_ok && self.post_direct(msgid, body, hash, c2ctype) {
+            return Ok(());
+        }
+        let copy = crate::wire::COM_C2C_RBROADCAST | crate::wire::COM_C2C_NOT_SELF;
+        if self.copies_ok && c2ctype == copy && self.post_copy(msgid, body, hash, c2ctype) {
             return Ok(());
         }
         self.write(&Request::Post {

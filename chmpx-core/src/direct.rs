@@ -29,15 +29,15 @@ use crate::wire::*;
 /// How long opening a link may take at each step (connect, control answer, handshake): a
 /// post waits for it, so a server that is listed UP but cannot be reached (cut off and not
 /// yet noticed) costs a post at most a few of these before the slave's way is taken.
-const OPEN_TIMEOUT: Duration = Duration::from_millis(500);
+pub(crate) const OPEN_TIMEOUT: Duration = Duration::from_millis(500);
 /// A write to a link that does not go through in this time fails (the request then goes the
 /// slave's way and the link is dropped).
 const WRITE_TIMEOUT: Duration = Duration::from_secs(2);
 /// A server we could not link to is not tried again for this long.
-const RETRY_AFTER: Duration = Duration::from_secs(5);
+pub(crate) const RETRY_AFTER: Duration = Duration::from_secs(5);
 /// A server without the capability (an original one) is asked again after this long (it may
 /// have been replaced by one of ours meanwhile).
-const ASK_AGAIN_AFTER: Duration = Duration::from_secs(600);
+pub(crate) const ASK_AGAIN_AFTER: Duration = Duration::from_secs(600);
 
 /// What a slave hands a client for its links (`Response::Links`).
 pub struct LinkInfo {
@@ -75,14 +75,14 @@ fn places(eps: &[HostPort], name: &str, port: i16) -> impl Iterator<Item = (Stri
 }
 
 /// The addresses of `places`, resolved.
-fn addrs(eps: &[HostPort], name: &str, port: i16) -> Vec<SocketAddr> {
+pub(crate) fn addrs(eps: &[HostPort], name: &str, port: i16) -> Vec<SocketAddr> {
     places(eps, name, port)
         .filter_map(|hp| hp.to_socket_addrs().ok())
         .flatten()
         .collect()
 }
 
-fn connect(list: &[SocketAddr]) -> std::io::Result<TcpStream> {
+pub(crate) fn connect(list: &[SocketAddr]) -> std::io::Result<TcpStream> {
     let mut last = std::io::Error::new(std::io::ErrorKind::NotFound, "no address");
     for a in list {
         match TcpStream::connect_timeout(a, OPEN_TIMEOUT) {
@@ -94,7 +94,7 @@ fn connect(list: &[SocketAddr]) -> std::io::Result<TcpStream> {
 }
 
 /// What the server answers CAPS with on its control port: (direct links, served links).
-fn capable(s: &ChmpxSvr) -> (bool, bool) {
+pub(crate) fn capable(s: &ChmpxSvr) -> (bool, bool) {
     let text = places(&s.ctlendpoints, &s.name, s.ctlport)
         .find_map(|(h, p)| crate::server::control_request(&h, p, "CAPS", OPEN_TIMEOUT).ok())
         .unwrap_or_default();
@@ -310,7 +310,7 @@ impl Links {
 
 /// The next frame from a link being opened (its read timeout set); None when it closed, failed
 /// or sent something malformed.
-fn next_frame(sock: &mut TcpStream, reader: &mut FrameReader) -> Option<Frame> {
+pub(crate) fn next_frame(sock: &mut TcpStream, reader: &mut FrameReader) -> Option<Frame> {
     let mut buf = [0u8; 4096];
     loop {
         if let Some(f) = reader.next_frame().ok()? {

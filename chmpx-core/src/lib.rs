@@ -8,12 +8,14 @@
 //! * [`ctl`]: control-port commands and texts; [`linetool`]: chmpxlinetool.
 //! * [`ipc`], [`client`]: the local protocol between a client process and its chmpx;
 //!   [`merge_client`]: the merge channel of a client-on-server (its merge callbacks);
-//!   [`direct`]: a client's links to the servers; [`served`]: links a server's client serves.
+//!   [`direct`]: a client's links to the servers; [`served`]: links a server's client serves;
+//!   [`copies`]: a server's client sends its copies on links of its own.
 //! * [`dbg`], [`opts`]: the original's debug output and option syntax.
 //! * [`toolcommon`]: what the command line tools share (start, error lines, C numbers).
 
 pub mod client;
 pub mod config;
+pub mod copies;
 pub mod ctl;
 pub mod dbg;
 pub mod direct;

@@ -1411,3 +1411,72 @@ fn a_link_asks_to_be_served_and_is_handed_to_the_client_that_serves_links() {
     sim.settle();
     assert!(sim.nodes[0].slaves.contains_key(&slave));
 }
+
+/// Copies on links of their own (chmpx-core/src/copies.rs): a server's k2hdkc opens a
+/// connection to another server and asks, as its first frame, to give its copies to that
+/// server's client. Handed over when a client there serves links and the connection comes
+/// from the host of the server it names; refused (LINK_KEPT, closed) when nobody serves links,
+/// when it names a server the ring does not know, or ourselves.
+#[test]
+fn a_copies_link_from_another_server_is_handed_to_the_client_that_serves_links() {
+    let mut sim = Sim::in_service(1);
+    let (id0, id1) = (sim.nodes[0].chmpxid, sim.nodes[1].chmpxid);
+    let local: IpAddr = "127.0.0.1".parse().unwrap();
+    let mut conn = 5000;
+    let mut ask_from = |sim: &mut Sim, from: u64, addr: IpAddr| {
+        conn += 2;
+        let (a, b) = (conn, conn + 1);
+        for (c, node, peer) in [(a, LINK, b), (b, 0, a)] {
+            sim.ends.insert(
+                c,
+                End {
+                    node,
+                    peer,
+                    reader: FrameReader::new(),
+                },
+            );
+        }
+        sim.queue.push_back((0, Input::Accepted { conn: b, addr }));
+        sim.settle();
+        let data = Frame::link(from, id0, sim.now, LINK_ASK_COPIES).encode();
+        sim.apply(0, vec![Output::Send { conn: a, data }]);
+        sim.settle();
+        b
+    };
+    let mut ask = |sim: &mut Sim, from: u64| ask_from(sim, from, local);
+    // nobody serves links on server 0 yet
+    ask(&mut sim, id1);
+    let kept = sim.link_inbox.pop().expect("an answer");
+    assert_eq!(kept.link_what(), Some(LINK_KEPT));
+    assert!(sim.handed.is_empty());
+    sim.queue.push_back((
+        0,
+        Input::Client {
+            client: 1,
+            req: Request::ServeLinks,
+        },
+    ));
+    sim.settle();
+    // from server 1: handed over, nothing said by chmpx
+    let b = ask(&mut sim, id1);
+    assert_eq!(sim.handed, vec![(0, b, 1)]);
+    assert!(sim.link_inbox.is_empty());
+    // naming a server nobody knows, or server 0 itself: refused
+    for from in [0x1234_5678, id0] {
+        ask(&mut sim, from);
+        let kept = sim.link_inbox.pop().expect("a refusal");
+        assert_eq!(kept.link_what(), Some(LINK_KEPT));
+        assert_eq!(sim.handed.len(), 1);
+    }
+    // from another host than server 1's
+    drop(ask);
+    ask_from(&mut sim, id1, "203.0.113.5".parse().unwrap());
+    let kept = sim.link_inbox.pop().expect("a refusal");
+    assert_eq!(kept.link_what(), Some(LINK_KEPT));
+    assert_eq!(sim.handed.len(), 1);
+    // the server table for copies is handed to a client of a server too
+    assert!(matches!(
+        sim.client(0, 1, Request::Links),
+        Response::Links { .. }
+    ));
+}

@@ -24,12 +24,16 @@ use std::hash::{Hash, Hasher};
 impl Node {
     /// [`Request::Links`] from a client-on-slave.
     pub(super) fn links_request(&mut self, client: ClientId) {
-        let allowed = !self.is_server && self.clients.get(&client).is_some_and(|c| !c.on_server);
+        // a client of a slave for its direct links, a client of a server for its copies
+        let allowed = self
+            .clients
+            .get(&client)
+            .is_some_and(|c| c.on_server == self.is_server);
         if !allowed {
             return self.reply(
                 client,
                 Response::Refused {
-                    reason: "links are for clients of a slave".into(),
+                    reason: "no links for this client".into(),
                 },
             );
         }
@@ -60,7 +64,7 @@ impl Node {
 
     /// After every input: clients with links hear of a change of the server table.
     pub(super) fn links_notify(&mut self) {
-        if self.is_server || self.linked_clients == 0 {
+        if self.linked_clients == 0 {
             return;
         }
         let print = self.ring_print();
@@ -141,10 +145,13 @@ impl Node {
     /// A [`COM_LINK`] frame on `conn`: a client's link asks to be served by the server's
     /// client. Handed over when it is a link of a slave (not the connection the slave's news
     /// go on) and a client serves links; otherwise chmpx keeps it and says so.
-    pub(super) fn link_frame(&mut self, conn: ConnId, what: u8) {
+    pub(super) fn link_frame(&mut self, conn: ConnId, what: u8, pkt: &ComPkt) {
         let Some(c) = self.conns.get(&conn) else {
             return;
         };
+        if what == LINK_ASK_COPIES {
+            return self.copies_link(conn, pkt);
+        }
         let peer = c.peer.unwrap_or(CHM_INVALID_CHMPXID);
         let is_link = c.state == ConnState::Ready
             && !c.outgoing
@@ -171,6 +178,42 @@ impl Node {
             None => {
                 let data = Frame::link(self.chmpxid, peer, self.now, LINK_KEPT).encode();
                 self.out.push(Output::Send { conn, data });
+            }
+        }
+    }
+
+    /// [`LINK_ASK_COPIES`] as the first frame of an accepted connection: the client of server
+    /// `dept` (a k2hdkc server) sends its copies to ours on it (`crate::copies`). Handed to our
+    /// serving client when the connection comes from that server's host; otherwise refused
+    /// ([`LINK_KEPT`], closed: the copies go through chmpx).
+    fn copies_link(&mut self, conn: ConnId, pkt: &ComPkt) {
+        let Some(c) = self.conns.get(&conn) else {
+            return;
+        };
+        let from = pkt.head.dept_ids.chmpxid;
+        let server = self.ring.get(from).filter(|_| from != self.chmpxid);
+        let ok = c.state == ConnState::AcceptedFresh
+            && pkt.head.term_ids.chmpxid == self.chmpxid
+            && server.is_some_and(|s| Self::comes_from(c.addr, s));
+        let taker = self
+            .clients
+            .iter()
+            .filter(|(_, c)| c.on_server && c.serves_links)
+            .map(|(id, _)| *id)
+            .min();
+        match taker.filter(|_| ok) {
+            Some(client) => {
+                self.conns.remove(&conn);
+                self.out.push(Output::HandOver { conn, client });
+            }
+            None => {
+                if !ok {
+                    log::warn!("a copies link from 0x{from:016x} refused");
+                }
+                let data = Frame::link(self.chmpxid, from, self.now, LINK_KEPT).encode();
+                self.out.push(Output::Send { conn, data });
+                self.out.push(Output::Close { conn });
+                self.conns.remove(&conn);
             }
         }
     }

@@ -550,7 +550,7 @@ impl Node {
         };
         let pkt = frame.pkt;
         if let Some(what) = frame.link_what() {
-            return self.link_frame(conn, what);
+            return self.link_frame(conn, what, &pkt);
         }
         if pkt.head.com_type == COM_C2C {
             if state != ConnState::Ready {
@@ -736,6 +736,16 @@ impl Node {
     /// Checks a connecting peer against the configuration: Some(true) for a server of the
     /// ring, Some(false) for an allowed slave, None when refused. The chmpxid it claims must be
     /// the one its name, control port, CUK and seeds give.
+    /// Whether a connection from `addr` (None: not known) can come from `server`'s host.
+    pub(super) fn comes_from(addr: Option<IpAddr>, server: &ChmpxSvr) -> bool {
+        addr.is_none_or(|a| {
+            let names = vec![server.name.clone()];
+            (a.is_loopback() && hosts::is_local(&names))
+                || hosts::resolve_addrs(&server.name).contains(&a)
+                || (hosts::is_local(&names) && hosts::is_local(&[a.to_string()]))
+        })
+    }
+
     fn identify_peer(&self, conn: ConnId, req: &ConinitReq) -> Option<bool> {
         let addr = self.conns.get(&conn).and_then(|c| c.addr);
         let eps = ring::hostports_text(req.ctlendpoints.iter().map(|h| (h.name.as_str(), h.port)));
@@ -759,13 +769,7 @@ impl Node {
         }
         if let Some(server) = self.ring.get(req.chmpxid) {
             // Claiming to be a server: the connection must come from that server's host.
-            let from_there = addr.is_none_or(|a| {
-                let names = vec![server.name.clone()];
-                (a.is_loopback() && hosts::is_local(&names))
-                    || hosts::resolve_addrs(&server.name).contains(&a)
-                    || (hosts::is_local(&names) && hosts::is_local(&[a.to_string()]))
-            });
-            if !from_there {
+            if !Self::comes_from(addr, server) {
                 log::error!(
                     "a peer at {addr:?} claims to be server {} (0x{:016x}); refused",
                     server.name,

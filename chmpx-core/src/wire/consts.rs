@@ -44,6 +44,9 @@ pub const LINK_ASK: u8 = 1;
 pub const LINK_SERVED: u8 = 2;
 /// [`COM_LINK`] payload: chmpx keeps the link (no client of the server serves links).
 pub const LINK_KEPT: u8 = 3;
+/// [`COM_LINK`] payload, first frame of a new connection: the client of server `dept` (its
+/// k2hdkc server) sends its copies on it to the client of server `term` (`crate::copies`).
+pub const LINK_ASK_COPIES: u8 = 4;
 
 // ---------------------------------------------------------------------------------------------
 // COMPKT.head.c2ctype

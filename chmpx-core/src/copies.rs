@@ -1,0 +1,180 @@
+//! Copies on links of their own: the k2hdkc server of one node sends the copies of its writes
+//! (REPL_KEY, REPL_DEL) straight to the k2hdkc servers of the other nodes the key's hash
+//! names, on TCP connections that their chmpx hands over to them (`crate::served`), instead
+//! of posting them to its own chmpx (docs/architecture.md, "Copies on links").
+//!
+//! Why: an answer on a served link must not leave before the copy of the write it
+//! acknowledges, or a chmpx that dies with copies still unread in its socket takes
+//! acknowledged writes with it. Through chmpx that means waiting for chmpx to read the copy
+//! (`Client::reply`); on a link of its own the copy is in the kernel's hands when the write
+//! returns (a process that dies after still has it delivered), so the answer goes at once, and
+//! neither chmpx wakes up for it.
+//!
+//! Only servers of ours whose k2hdkc serves links get copy links (CAPS `SERVELINK`); the
+//! receivers are those chmpx would pick (`Ring::receivers` over the table chmpx hands out,
+//! asked for again when chmpx says it changed). A copy that cannot go on links to every
+//! receiver goes through chmpx as before (a copy received twice changes nothing: the newer
+//! mtime wins). The receiving chmpx checks that the connection comes from the host of the
+//! server it names.
+use std::collections::HashMap;
+use std::io::Write;
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use crate::config::ChmpxIdType;
+use crate::direct::{
+    addrs, capable, connect, next_frame, LinkInfo, ASK_AGAIN_AFTER, OPEN_TIMEOUT, RETRY_AFTER,
+};
+use crate::ring::Ring;
+use crate::server::now;
+use crate::wire::*;
+
+/// A copy that cannot be written in this time drops its link (the copy goes through chmpx).
+const WRITE_TIMEOUT: Duration = Duration::from_millis(200);
+
+/// The copy links of a server's client.
+pub struct Copies {
+    me: u64,
+    ring: Ring,
+    /// chmpx said the server table changed: ask for it before the next copy.
+    pub stale: bool,
+    links: HashMap<u64, TcpStream>,
+    avoid: HashMap<u64, Instant>,
+}
+
+impl Copies {
+    pub fn new(info: LinkInfo) -> Copies {
+        let mut c = Copies {
+            me: 0,
+            ring: Ring::default(),
+            stale: false,
+            links: HashMap::new(),
+            avoid: HashMap::new(),
+        };
+        c.update(info);
+        c
+    }
+
+    /// Takes a new server table from chmpx.
+    pub fn update(&mut self, info: LinkInfo) {
+        let snap = info.snapshot;
+        self.me = snap.chmpxid;
+        let mut ring = Ring::new(
+            ChmpxIdType::from_code(info.id_type),
+            info.replica,
+            info.random,
+        );
+        ring.servers = snap.servers;
+        self.links.retain(|id, _| {
+            ring.get(*id)
+                .is_some_and(|s| !crate::ring::is_down(s.status))
+        });
+        self.ring = ring;
+        self.stale = false;
+    }
+
+    /// How many copy links are open.
+    pub fn count(&self) -> usize {
+        self.links.len()
+    }
+
+    /// Sends a copy (`body`, from our `msgid`) to every receiver of `hash` on links; false
+    /// when it must go through chmpx (some receiver cannot be linked to, or a write failed).
+    pub fn send(&mut self, msgid: u64, c2ctype: u64, hash: u64, body: &[u8]) -> bool {
+        let to = match self.ring.receivers(self.me, hash, c2ctype) {
+            Ok(r) if !r.is_empty() => r,
+            _ => return false,
+        };
+        for r in &to {
+            if !self.links.contains_key(r) && !self.open(*r) {
+                return false;
+            }
+        }
+        for r in to {
+            let head = ComHead::c2c(
+                c2ctype,
+                PckId {
+                    chmpxid: self.me,
+                    msgid,
+                },
+                PckId {
+                    chmpxid: r,
+                    msgid: CHM_INVALID_MSGID,
+                },
+                hash,
+                now(),
+            );
+            let data = Frame::encode_parts(head, body);
+            // a link whose other end closed would still take a write (and lose it): looked at
+            // first
+            let ok = self
+                .links
+                .get_mut(&r)
+                .is_some_and(|l| !peer_closed(l) && l.write_all(&data).is_ok());
+            if !ok {
+                log::warn!("copy link to 0x{r:016x} failed; copies go through chmpx");
+                self.links.remove(&r);
+                self.avoid.insert(r, Instant::now() + RETRY_AFTER);
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Opens a copy link to server `to`: its k2hdkc must serve links (CAPS), and its chmpx
+    /// hand the connection over.
+    fn open(&mut self, to: u64) -> bool {
+        if self.avoid.get(&to).is_some_and(|t| Instant::now() < *t) {
+            return false;
+        }
+        let Some(s) = self.ring.get(to).cloned() else {
+            return false;
+        };
+        if s.ssl.is_ssl || crate::ring::is_down(s.status) {
+            return false;
+        }
+        if !capable(&s).1 {
+            self.avoid.insert(to, Instant::now() + ASK_AGAIN_AFTER);
+            return false;
+        }
+        match self.handshake(&s) {
+            Some(sock) => {
+                self.avoid.remove(&to);
+                self.links.insert(to, sock);
+                true
+            }
+            None => {
+                self.avoid.insert(to, Instant::now() + RETRY_AFTER);
+                false
+            }
+        }
+    }
+
+    fn handshake(&self, s: &ChmpxSvr) -> Option<TcpStream> {
+        let mut sock = connect(&addrs(&s.endpoints, &s.name, s.port)).ok()?;
+        let _ = sock.set_nodelay(true);
+        sock.set_read_timeout(Some(OPEN_TIMEOUT)).ok()?;
+        sock.set_write_timeout(Some(WRITE_TIMEOUT)).ok()?;
+        let ask = Frame::link(self.me, s.chmpxid, now(), LINK_ASK_COPIES).encode();
+        sock.write_all(&ask).ok()?;
+        let mut reader = FrameReader::new();
+        if next_frame(&mut sock, &mut reader)?.link_what() != Some(LINK_SERVED) {
+            log::info!("server 0x{:016x} takes no copy link", s.chmpxid);
+            return None;
+        }
+        Some(sock)
+    }
+}
+
+/// Whether the other end of `sock` closed (or it failed); a copy link never receives
+/// anything after its handshake.
+fn peer_closed(sock: &TcpStream) -> bool {
+    let mut fd = libc::pollfd {
+        fd: std::os::fd::AsRawFd::as_raw_fd(sock),
+        events: libc::POLLIN | libc::POLLRDHUP,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd, no waiting.
+    let n = unsafe { libc::poll(&mut fd, 1, 0) };
+    n != 0
+}
