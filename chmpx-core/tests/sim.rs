@@ -1469,7 +1469,6 @@ fn a_copies_link_from_another_server_is_handed_to_the_client_that_serves_links()
         assert_eq!(sim.handed.len(), 1);
     }
     // from another host than server 1's
-    drop(ask);
     ask_from(&mut sim, id1, "203.0.113.5".parse().unwrap());
     let kept = sim.link_inbox.pop().expect("a refusal");
     assert_eq!(kept.link_what(), Some(LINK_KEPT));
