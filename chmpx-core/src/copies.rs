@@ -178,3 +178,23 @@ fn peer_closed(sock: &TcpStream) -> bool {
     let n = unsafe { libc::poll(&mut fd, 1, 0) };
     n != 0
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+
+    #[test]
+    fn a_link_whose_other_end_closed_is_noticed_before_a_write() {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let ours = TcpStream::connect(l.local_addr().unwrap()).unwrap();
+        let (theirs, _) = l.accept().unwrap();
+        assert!(!peer_closed(&ours));
+        drop(theirs);
+        let t0 = Instant::now();
+        while !peer_closed(&ours) {
+            assert!(t0.elapsed() < Duration::from_secs(5), "the close was not seen");
+            std::thread::yield_now();
+        }
+    }
+}
