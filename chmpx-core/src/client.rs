@@ -417,7 +417,11 @@ impl Client {
                                 c.stale = true;
                             }
                         }
-                        Response::LinkHandover { inbuf, outbuf } => self.take_link(&inbuf, &outbuf),
+                        Response::LinkHandover {
+                            inbuf,
+                            outbuf,
+                            copies,
+                        } => self.take_link(&inbuf, &outbuf, copies),
                         r => self.responses.push_back(r),
                     }
                 }
@@ -572,13 +576,13 @@ impl Client {
 
     /// [`Response::LinkHandover`]: the socket that came with it is served from now on, and
     /// what chmpx read from it and did not handle is taken.
-    fn take_link(&mut self, inbuf: &[u8], outbuf: &[u8]) {
+    fn take_link(&mut self, inbuf: &[u8], outbuf: &[u8], copies: bool) {
         let Some(fd) = self.fds.pop_front() else {
             log::error!("a link was handed over without its socket");
             return;
         };
         let _ = self.with_served(|s, _, me, msgid, got| {
-            if let Some(id) = s.add(fd, inbuf, outbuf, me) {
+            if let Some(id) = s.add(fd, inbuf, outbuf, me, copies) {
                 log::info!("serving a client's link ({} in all)", s.count());
                 s.parse_buffered(id, me, msgid, got);
             }

@@ -193,7 +193,10 @@ mod tests {
         drop(theirs);
         let t0 = Instant::now();
         while !peer_closed(&ours) {
-            assert!(t0.elapsed() < Duration::from_secs(5), "the close was not seen");
+            assert!(
+                t0.elapsed() < Duration::from_secs(5),
+                "the close was not seen"
+            );
             std::thread::yield_now();
         }
     }

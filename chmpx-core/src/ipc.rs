@@ -158,7 +158,13 @@ pub enum Response {
     /// A link for the client to serve (after [`Request::ServeLinks`]): its socket comes with
     /// this message (SCM_RIGHTS, no later than its last byte); `inbuf` is what chmpx read
     /// from it and did not handle yet, `outbuf` what it had not written to it yet.
-    LinkHandover { inbuf: Vec<u8>, outbuf: Vec<u8> },
+    /// `copies`: a link another server's client sends its copies on (`crate::copies`):
+    /// nothing on it is answered on it.
+    LinkHandover {
+        inbuf: Vec<u8>,
+        outbuf: Vec<u8>,
+        copies: bool,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -424,7 +430,11 @@ impl Response {
                 .bool(*random)
                 .bytes(snapshot),
             Response::RingChanged => W::new(16),
-            Response::LinkHandover { inbuf, outbuf } => W::new(17).bytes(inbuf).bytes(outbuf),
+            Response::LinkHandover {
+                inbuf,
+                outbuf,
+                copies,
+            } => W::new(17).bytes(inbuf).bytes(outbuf).bool(*copies),
         }
         .done()
     }
@@ -475,6 +485,7 @@ impl Response {
             17 => Response::LinkHandover {
                 inbuf: r.bytes()?,
                 outbuf: r.bytes()?,
+                copies: r.bool()?,
             },
             k => return Err(IpcError::Kind(k)),
         })
@@ -614,6 +625,7 @@ mod tests {
             Response::LinkHandover {
                 inbuf: vec![4, 5],
                 outbuf: vec![],
+                copies: true,
             },
             Response::Links {
                 id_type: 2,

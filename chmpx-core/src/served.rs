@@ -75,6 +75,9 @@ impl LinkPause {
 struct Link {
     sock: TcpStream,
     reader: FrameReader,
+    /// Another server's client sends its copies on it: nothing on it is answered on it (its
+    /// sender never reads it, and uses its msgid for requests that go through chmpx too).
+    copies: bool,
     /// Answers not written yet (the socket was full).
     out: Vec<u8>,
 }
@@ -118,7 +121,14 @@ impl Served {
     /// Takes link `fd` over (with what chmpx read from it and did not handle, `inbuf`, and
     /// what it had not written, `outbuf`) and tells the client; its id, or None when it is
     /// unusable. `me` is our chmpxid (the link's server).
-    pub fn add(&mut self, fd: OwnedFd, inbuf: &[u8], outbuf: &[u8], me: u64) -> Option<u64> {
+    pub fn add(
+        &mut self,
+        fd: OwnedFd,
+        inbuf: &[u8],
+        outbuf: &[u8],
+        me: u64,
+        copies: bool,
+    ) -> Option<u64> {
         let sock = TcpStream::from(fd);
         if sock.set_nonblocking(true).is_err() {
             return None;
@@ -137,6 +147,7 @@ impl Served {
             Link {
                 sock,
                 reader,
+                copies,
                 out: Vec::new(),
             },
         );
@@ -241,6 +252,11 @@ impl Served {
                 continue;
             }
             let dept = f.pkt.head.dept_ids;
+            if l.copies {
+                f.pkt.head.term_ids.msgid = msgid;
+                got(Got::Request(f));
+                continue;
+            }
             if self.route.len() >= MAX_ROUTES {
                 // answers to requests never answered: theirs go the slave's way
                 self.route.clear();
@@ -301,13 +317,22 @@ mod tests {
 
     /// A served link (its id) and the client's end of it.
     fn pair(served: &mut Served, inbuf: &[u8], outbuf: &[u8]) -> (Option<u64>, TcpStream) {
+        pair_of(served, inbuf, outbuf, false)
+    }
+
+    fn pair_of(
+        served: &mut Served,
+        inbuf: &[u8],
+        outbuf: &[u8],
+        copies: bool,
+    ) -> (Option<u64>, TcpStream) {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         let client = TcpStream::connect(l.local_addr().unwrap()).unwrap();
         let (server, _) = l.accept().unwrap();
         client
             .set_read_timeout(Some(Duration::from_secs(5)))
             .unwrap();
-        (served.add(server.into(), inbuf, outbuf, ME), client)
+        (served.add(server.into(), inbuf, outbuf, ME, copies), client)
     }
 
     fn request(term: u64, msgid: u64, body: &[u8]) -> Vec<u8> {
@@ -465,5 +490,23 @@ mod tests {
         // what is stored is a deadline
         p.until.store(1, Ordering::SeqCst);
         assert!(!p.is_paused());
+    }
+
+    #[test]
+    fn nothing_on_a_copies_link_is_answered_on_it() {
+        let mut served = Served::new(Default::default());
+        let (id, mut sender) = pair_of(&mut served, &[], &[], true);
+        let id = id.unwrap();
+        let mut r = FrameReader::new();
+        assert_eq!(next(&mut sender, &mut r).link_what(), Some(LINK_SERVED));
+        sender.write_all(&request(ME, 5, b"copy")).unwrap();
+        let g = got(&mut served, id, 1);
+        let [Got::Request(f)] = g.as_slice() else {
+            panic!("no copy")
+        };
+        assert_eq!(f.pkt.head.term_ids.msgid, MSGID);
+        // a request of the same sender and msgid that came through chmpx is answered there
+        assert!(!served.came_on_link(&f.pkt));
+        assert!(!served.reply(&f.pkt, b"answer", ME, MSGID));
     }
 }

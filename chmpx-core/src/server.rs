@@ -1023,7 +1023,7 @@ impl Server {
     /// `Output::HandOver`: peer connection `t` (a client's link, forgotten by the node) goes
     /// to local client `client` with what was read from it and not handled and what was not
     /// written to it yet; the socket travels with the message (SCM_RIGHTS).
-    fn hand_over(&mut self, t: usize, client: usize) {
+    fn hand_over(&mut self, t: usize, client: usize, copies: bool) {
         let Some(mut c) = self.conns.remove(&t) else {
             return;
         };
@@ -1047,7 +1047,12 @@ impl Server {
         };
         // SAFETY: the descriptor is owned by `sock`, which gives it up here.
         let fd = unsafe { OwnedFd::from_raw_fd(sock.into_raw_fd()) };
-        let msg = Response::LinkHandover { inbuf, outbuf }.encode();
+        let msg = Response::LinkHandover {
+            inbuf,
+            outbuf,
+            copies,
+        }
+        .encode();
         self.send(client, &msg);
         if let Some(k) = self.conns.get_mut(&client) {
             k.fds.push(fd);
@@ -1135,8 +1140,12 @@ impl Server {
                     self.send(t, &resp.encode());
                     touched.push(t);
                 }
-                Output::HandOver { conn, client } => {
-                    self.hand_over(conn as usize, client as usize);
+                Output::HandOver {
+                    conn,
+                    client,
+                    copies,
+                } => {
+                    self.hand_over(conn as usize, client as usize, copies);
                     touched.push(client as usize);
                 }
                 Output::CloseClient { client } => {

@@ -103,8 +103,8 @@ struct Sim {
     inbox: HashMap<(usize, u64), VecDeque<Response>>,
     /// Frames that reached a client's direct link (an end owned by `LINK`).
     link_inbox: Vec<Frame>,
-    /// Connections handed over: (node, connection, client).
-    handed: Vec<(usize, u64, u64)>,
+    /// Connections handed over: (node, connection, client, for copies).
+    handed: Vec<(usize, u64, u64, bool)>,
     /// Frames that reached a connection after it was handed over (an end owned by `SERVED`).
     served_inbox: Vec<Frame>,
     /// Inputs for which this says true are lost on the way (a lossy network).
@@ -224,8 +224,12 @@ impl Sim {
                         .push_back(resp);
                 }
                 Output::CloseClient { .. } => {}
-                Output::HandOver { conn, client } => {
-                    self.handed.push((from, conn, client));
+                Output::HandOver {
+                    conn,
+                    client,
+                    copies,
+                } => {
+                    self.handed.push((from, conn, client, copies));
                     if let Some(e) = self.ends.get_mut(&conn) {
                         e.node = SERVED;
                     }
@@ -1344,8 +1348,8 @@ fn a_link_asks_to_be_served_and_is_handed_to_the_client_that_serves_links() {
     sim.apply(0, vec![Output::Send { conn: a, data: ask }]);
     sim.settle();
     assert_eq!(sim.handed.len(), 1);
-    let (node, conn, client) = sim.handed[0];
-    assert_eq!((node, client), (0, 1));
+    let (node, conn, client, copies) = sim.handed[0];
+    assert_eq!((node, client, copies), (0, 1, false));
     assert!(
         sim.link_inbox.is_empty(),
         "chmpx answered on a link it gave away"
@@ -1459,7 +1463,7 @@ fn a_copies_link_from_another_server_is_handed_to_the_client_that_serves_links()
     sim.settle();
     // from server 1: handed over, nothing said by chmpx
     let b = ask(&mut sim, id1);
-    assert_eq!(sim.handed, vec![(0, b, 1)]);
+    assert_eq!(sim.handed, vec![(0, b, 1, true)]);
     assert!(sim.link_inbox.is_empty());
     // naming a server nobody knows, or server 0 itself: refused
     for from in [0x1234_5678, id0] {

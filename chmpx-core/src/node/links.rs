@@ -173,7 +173,11 @@ impl Node {
                 if !self.reply_conn.is_empty() {
                     self.reply_conn.retain(|_, c| *c != conn);
                 }
-                self.out.push(Output::HandOver { conn, client });
+                self.out.push(Output::HandOver {
+                    conn,
+                    client,
+                    copies: false,
+                });
             }
             None => {
                 let data = Frame::link(self.chmpxid, peer, self.now, LINK_KEPT).encode();
@@ -204,7 +208,11 @@ impl Node {
         match taker.filter(|_| ok) {
             Some(client) => {
                 self.conns.remove(&conn);
-                self.out.push(Output::HandOver { conn, client });
+                self.out.push(Output::HandOver {
+                    conn,
+                    client,
+                    copies: true,
+                });
             }
             None => {
                 if !ok {

@@ -82,6 +82,8 @@ pub enum Output {
     HandOver {
         conn: ConnId,
         client: ClientId,
+        /// A link of another server's client for its copies (`links::copies_link`).
+        copies: bool,
     },
 }
 
