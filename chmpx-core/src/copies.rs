@@ -21,9 +21,9 @@ use std::io::Write;
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use crate::config::ChmpxIdType;
 use crate::direct::{
-    addrs, capable, connect, next_frame, LinkInfo, ASK_AGAIN_AFTER, OPEN_TIMEOUT, RETRY_AFTER,
+    addrs, c2c_bytes, capable, connect, next_frame, LinkInfo, ASK_AGAIN_AFTER, OPEN_TIMEOUT,
+    RETRY_AFTER,
 };
 use crate::ring::Ring;
 use crate::server::now;
@@ -57,19 +57,8 @@ impl Copies {
 
     /// Takes a new server table from chmpx.
     pub fn update(&mut self, info: LinkInfo) {
-        let snap = info.snapshot;
-        self.me = snap.chmpxid;
-        let mut ring = Ring::new(
-            ChmpxIdType::from_code(info.id_type),
-            info.replica,
-            info.random,
-        );
-        ring.servers = snap.servers;
-        self.links.retain(|id, _| {
-            ring.get(*id)
-                .is_some_and(|s| !crate::ring::is_down(s.status))
-        });
-        self.ring = ring;
+        self.me = info.snapshot.chmpxid;
+        self.ring = info.ring_keeping(&mut self.links);
         self.stale = false;
     }
 
@@ -91,20 +80,7 @@ impl Copies {
             }
         }
         for r in to {
-            let head = ComHead::c2c(
-                c2ctype,
-                PckId {
-                    chmpxid: self.me,
-                    msgid,
-                },
-                PckId {
-                    chmpxid: r,
-                    msgid: CHM_INVALID_MSGID,
-                },
-                hash,
-                now(),
-            );
-            let data = Frame::encode_parts(head, body);
+            let data = c2c_bytes(c2ctype, (self.me, msgid), r, hash, body);
             // a link whose other end closed would still take a write (and lose it): looked at
             // first
             let ok = self

@@ -47,6 +47,24 @@ pub struct LinkInfo {
     pub snapshot: crate::node::Snapshot,
 }
 
+impl LinkInfo {
+    /// The routing table this describes; of `links` (by server), those to servers that are
+    /// gone or down are dropped.
+    pub(crate) fn ring_keeping<L>(self, links: &mut HashMap<u64, L>) -> Ring {
+        let mut ring = Ring::new(
+            ChmpxIdType::from_code(self.id_type),
+            self.replica,
+            self.random,
+        );
+        ring.servers = self.snapshot.servers;
+        links.retain(|id, _| {
+            ring.get(*id)
+                .is_some_and(|s| !crate::ring::is_down(s.status))
+        });
+        ring
+    }
+}
+
 struct Link {
     sock: TcpStream,
     reader: FrameReader,
@@ -122,21 +140,10 @@ impl Links {
 
     /// Takes a new server table (and identity) from the slave.
     pub fn update(&mut self, info: LinkInfo) {
-        let snap = info.snapshot;
-        self.slave = snap.chmpxid;
-        self.coninit = ConinitReq::of(snap.chmpxid, &snap.self_rec);
-        let mut ring = Ring::new(
-            ChmpxIdType::from_code(info.id_type),
-            info.replica,
-            info.random,
-        );
-        ring.servers = snap.servers;
+        self.slave = info.snapshot.chmpxid;
+        self.coninit = ConinitReq::of(info.snapshot.chmpxid, &info.snapshot.self_rec);
         // links to servers that are gone or down are closed; their answers come no more
-        self.links.retain(|id, _| {
-            ring.get(*id)
-                .is_some_and(|s| !crate::ring::is_down(s.status))
-        });
-        self.ring = ring;
+        self.ring = info.ring_keeping(&mut self.links);
         self.stale = false;
     }
 
@@ -150,20 +157,7 @@ impl Links {
         if !self.links.contains_key(&to) && !self.open(to) {
             return false;
         }
-        let head = ComHead::c2c(
-            c2ctype,
-            PckId {
-                chmpxid: self.slave,
-                msgid,
-            },
-            PckId {
-                chmpxid: to,
-                msgid: CHM_INVALID_MSGID,
-            },
-            hash,
-            now(),
-        );
-        let data = Frame::encode_parts(head, body);
+        let data = c2c_bytes(c2ctype, (self.slave, msgid), to, hash, body);
         let ok = self
             .links
             .get_mut(&to)
@@ -306,6 +300,25 @@ impl Links {
     pub fn served(&self) -> usize {
         self.links.values().filter(|l| l.served).count()
     }
+}
+
+/// The bytes of a C2C request from (`from` chmpxid, msgid) to server `to`, as chmpx sends it.
+pub(crate) fn c2c_bytes(
+    c2ctype: u64,
+    from: (u64, u64),
+    to: u64,
+    hash: u64,
+    body: &[u8],
+) -> Vec<u8> {
+    let dept = PckId {
+        chmpxid: from.0,
+        msgid: from.1,
+    };
+    let term = PckId {
+        chmpxid: to,
+        msgid: CHM_INVALID_MSGID,
+    };
+    Frame::encode_parts(ComHead::c2c(c2ctype, dept, term, hash, now()), body)
 }
 
 /// The next frame from a link being opened (its read timeout set); None when it closed, failed

@@ -153,6 +153,20 @@ impl Sim {
         }
     }
 
+    /// A connection between end `a` (held by node `na`, or `LINK`) and end `b` (node `nb`).
+    fn join_ends(&mut self, a: u64, na: usize, b: u64, nb: usize) {
+        for (c, node, peer) in [(a, na, b), (b, nb, a)] {
+            self.ends.insert(
+                c,
+                End {
+                    node,
+                    peer,
+                    reader: FrameReader::new(),
+                },
+            );
+        }
+    }
+
     fn by_chmpxid(&self, id: u64) -> Option<usize> {
         self.nodes.iter().position(|n| n.chmpxid == id)
     }
@@ -1091,16 +1105,7 @@ fn open_link() -> LinkSetup {
         .unwrap();
     // the link: our end (LINK) and server 0's, introduced with the slave's N2_CONINIT_REQ
     let (a, b) = (1000, 1001);
-    for (c, node, peer) in [(a, LINK, b), (b, 0, a)] {
-        sim.ends.insert(
-            c,
-            End {
-                node,
-                peer,
-                reader: FrameReader::new(),
-            },
-        );
-    }
+    sim.join_ends(a, LINK, b, 0);
     let addr: IpAddr = "127.0.0.1".parse().unwrap();
     sim.queue.push_back((0, Input::Accepted { conn: b, addr }));
     let coninit = ConinitReq::of(slave, &snap.self_rec);
@@ -1430,16 +1435,7 @@ fn a_copies_link_from_another_server_is_handed_to_the_client_that_serves_links()
     let mut ask_from = |sim: &mut Sim, from: u64, addr: IpAddr| {
         conn += 2;
         let (a, b) = (conn, conn + 1);
-        for (c, node, peer) in [(a, LINK, b), (b, 0, a)] {
-            sim.ends.insert(
-                c,
-                End {
-                    node,
-                    peer,
-                    reader: FrameReader::new(),
-                },
-            );
-        }
+        sim.join_ends(a, LINK, b, 0);
         sim.queue.push_back((0, Input::Accepted { conn: b, addr }));
         sim.settle();
         let data = Frame::link(from, id0, sim.now, LINK_ASK_COPIES).encode();

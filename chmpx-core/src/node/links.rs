@@ -137,6 +137,15 @@ impl Node {
         }
     }
 
+    /// The client links are handed to: the first that serves links.
+    fn link_taker(&self) -> Option<ClientId> {
+        self.clients
+            .iter()
+            .filter(|(_, c)| c.on_server && c.serves_links)
+            .map(|(id, _)| *id)
+            .min()
+    }
+
     /// Whether a client of this server serves links (CAPS says `SERVELINK` then).
     pub fn serves_links(&self) -> bool {
         self.is_server && self.clients.values().any(|c| c.serves_links)
@@ -161,12 +170,7 @@ impl Node {
             log::warn!("a link request on a connection that is not a client's link, ignored");
             return;
         }
-        let taker = self
-            .clients
-            .iter()
-            .filter(|(_, c)| c.on_server && c.serves_links)
-            .map(|(id, _)| *id)
-            .min();
+        let taker = self.link_taker();
         match taker {
             Some(client) => {
                 self.conns.remove(&conn);
@@ -199,12 +203,7 @@ impl Node {
         let ok = c.state == ConnState::AcceptedFresh
             && pkt.head.term_ids.chmpxid == self.chmpxid
             && server.is_some_and(|s| Self::comes_from(c.addr, s));
-        let taker = self
-            .clients
-            .iter()
-            .filter(|(_, c)| c.on_server && c.serves_links)
-            .map(|(id, _)| *id)
-            .min();
+        let taker = self.link_taker();
         match taker.filter(|_| ok) {
             Some(client) => {
                 self.conns.remove(&conn);
