@@ -271,6 +271,11 @@ impl Client {
 
     /// A copy on links of its own (`crate::copies`); false when it must go through chmpx.
     fn post_copy(&mut self, msgid: u64, body: &[u8], hash: u64, c2ctype: u64) -> bool {
+        // what chmpx said meanwhile (the server table may have changed) is read first
+        let fd = std::os::fd::AsRawFd::as_raw_fd(&self.sock);
+        if self.recv_now(fd).is_err() || self.drain().is_err() {
+            return false;
+        }
         if self.copies.as_ref().is_none_or(|c| c.stale) {
             match self.link_info() {
                 Some(info) => match self.copies.as_mut() {

@@ -12,7 +12,9 @@
 //!
 //! Only servers of ours whose k2hdkc serves links get copy links (CAPS `SERVELINK`); the
 //! receivers are those chmpx would pick (`Ring::receivers` over the table chmpx hands out,
-//! asked for again when chmpx says it changed). A copy that cannot go on links to every
+//! asked for again when chmpx says it changed), and only while the ring is at rest (no server
+//! joining, leaving or merging: chmpx's routing then counts a pending layout the table does
+//! not carry). A copy that cannot go on links to every
 //! receiver goes through chmpx as before (a copy received twice changes nothing: the newer
 //! mtime wins). The receiving chmpx checks that the connection comes from the host of the
 //! server it names.
@@ -62,6 +64,22 @@ impl Copies {
         self.stale = false;
     }
 
+    /// Whether the ring is at rest: every server in service and up, or out of it or down,
+    /// with nothing pending and no merge. While servers join, leave or come back, chmpx's
+    /// routing also counts the pending layout (which the table handed out does not carry),
+    /// so copies go through chmpx then.
+    fn settled(&self) -> bool {
+        self.ring.servers.iter().all(|s| {
+            matches!(
+                s.status & !CHMPXSTS_MASK_SUSPEND,
+                CHMPXSTS_SRVIN_UP_NORMAL
+                    | CHMPXSTS_SRVIN_DOWN_NORMAL
+                    | CHMPXSTS_SRVOUT_UP_NORMAL
+                    | CHMPXSTS_SRVOUT_DOWN_NORMAL
+            )
+        })
+    }
+
     /// How many copy links are open.
     pub fn count(&self) -> usize {
         self.links.len()
@@ -70,6 +88,9 @@ impl Copies {
     /// Sends a copy (`body`, from our `msgid`) to every receiver of `hash` on links; false
     /// when it must go through chmpx (some receiver cannot be linked to, or a write failed).
     pub fn send(&mut self, msgid: u64, c2ctype: u64, hash: u64, body: &[u8]) -> bool {
+        if !self.settled() {
+            return false;
+        }
         let to = match self.ring.receivers(self.me, hash, c2ctype) {
             Ok(r) if !r.is_empty() => r,
             _ => return false,
