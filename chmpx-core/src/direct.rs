@@ -150,6 +150,12 @@ impl Links {
     /// Sends a C2C message from `msgid` on a link when it goes to exactly one server and that
     /// server can be linked to; false when it must go the slave's way.
     pub fn send(&mut self, msgid: u64, c2ctype: u64, hash: u64, body: &[u8]) -> bool {
+        // broadcasts never: during a merge chmpx also counts the pending layout for them,
+        // which the table handed out does not carry
+        let mode = c2ctype & COM_C2C_MODE_MASK;
+        if mode == COM_C2C_BROADCAST || mode == COM_C2C_RBROADCAST {
+            return false;
+        }
         let to = match self.ring.receivers(self.slave, hash, c2ctype) {
             Ok(r) if r.len() == 1 => r[0],
             _ => return false,
