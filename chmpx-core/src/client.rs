@@ -264,11 +264,6 @@ impl Client {
         Ok(true)
     }
 
-    /// How many copy links this client has open (`crate::copies`).
-    pub fn copy_links(&self) -> usize {
-        self.copies.as_ref().map_or(0, |c| c.count())
-    }
-
     /// A copy on links of its own (`crate::copies`); false when it must go through chmpx.
     fn post_copy(&mut self, msgid: u64, body: &[u8], hash: u64, c2ctype: u64) -> bool {
         // what chmpx said meanwhile (the server table may have changed) is read first
@@ -302,11 +297,6 @@ impl Client {
     /// What pauses the served links (for the merge channel; see `crate::served`).
     pub fn link_pause(&self) -> Option<std::sync::Arc<crate::served::LinkPause>> {
         self.served.as_ref().map(|s| s.pause())
-    }
-
-    /// How many links this client serves.
-    pub fn served_links(&self) -> usize {
-        self.served.as_ref().map_or(0, |s| s.count())
     }
 
     /// chmpx is gone: served links are closed at once (their clients go the slave's way
@@ -589,7 +579,7 @@ impl Client {
         let _ = self.with_served(|s, _, me, msgid, got| {
             if let Some(id) = s.add(fd, inbuf, outbuf, me, copies) {
                 log::info!("serving a client's link ({} in all)", s.count());
-                s.parse_buffered(id, me, msgid, got);
+                s.parse(id, me, msgid, got);
             }
         });
     }

@@ -80,11 +80,6 @@ impl Copies {
         })
     }
 
-    /// How many copy links are open.
-    pub fn count(&self) -> usize {
-        self.links.len()
-    }
-
     /// Sends a copy (`body`, from our `msgid`) to every receiver of `hash` on links; false
     /// when it must go through chmpx (some receiver cannot be linked to, or a write failed).
     pub fn send(&mut self, msgid: u64, c2ctype: u64, hash: u64, body: &[u8]) -> bool {

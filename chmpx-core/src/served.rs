@@ -220,13 +220,8 @@ impl Served {
         self.parse(id, me, msgid, got);
     }
 
-    /// The complete frames link `id` holds already (what chmpx handed over with it).
-    pub fn parse_buffered(&mut self, id: u64, me: u64, msgid: u64, got: &mut dyn FnMut(Got)) {
-        self.parse(id, me, msgid, got)
-    }
-
-    /// The complete frames link `id` holds.
-    fn parse(&mut self, id: u64, me: u64, msgid: u64, got: &mut dyn FnMut(Got)) {
+    /// The complete frames link `id` holds (after a read, or what chmpx handed over with it).
+    pub fn parse(&mut self, id: u64, me: u64, msgid: u64, got: &mut dyn FnMut(Got)) {
         let paused = self.pause.is_paused();
         loop {
             let Some(l) = self.links.get_mut(&id) else {
@@ -395,7 +390,7 @@ mod tests {
         let mut r = FrameReader::new();
         assert_eq!(next(&mut client, &mut r).link_what(), Some(LINK_SERVED));
         let mut early = Vec::new();
-        served.parse_buffered(id, ME, MSGID, &mut |g| early.push(g));
+        served.parse(id, ME, MSGID, &mut |g| early.push(g));
         let [Got::Request(f)] = early.as_slice() else {
             panic!("the buffered request was not taken")
         };
