@@ -10,7 +10,10 @@
  *     THREADS  threads doing sets, then gets, on one shared handle
  *
  * Prints one line per operation: "set|get ns/op ops/s errors". With KEEP=1 in the environment
- * a file is left in place (to compare the files both libraries write for the same data).
+ * a file is left in place (to compare the files both libraries write for the same data). With
+ * ORDER=random the keys are taken in a pseudo-random order (a different one in every pass),
+ * else in turn from a place that depends on the thread. NOSETS=1 times the gets alone (after the
+ * one fill of every key).
  */
 #define _GNU_SOURCE
 #include <k2hash.h>
@@ -25,6 +28,7 @@ static k2h_h handle;
 static long nkeys, loops;
 static unsigned char *value;
 static size_t vlen;
+static int random_order;
 
 struct job {
     int id;
@@ -44,9 +48,16 @@ static void *run(void *arg)
     struct job *j = arg;
     char key[48];
     long k = (j->id * 7919L) % nkeys;
+    unsigned long x = 0x9E3779B97F4A7C15UL ^ (unsigned long)(j->id + 1) * 0xD1B54A32D192ED03UL;
     for (long i = 0; i < loops; i++) {
+        if (random_order) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            k = (long)(x % (unsigned long)nkeys);
+        }
         int n = snprintf(key, sizeof key, "KEY-%016lX", k);
-        if (++k >= nkeys) k = 0;
+        if (!random_order && ++k >= nkeys) k = 0;
         if (j->get) {
             size_t len = 0;
             unsigned char *v = k2h_get_direct_value(handle, (unsigned char *)key, n + 1, &len);
@@ -88,6 +99,7 @@ int main(int argc, char **argv)
     vlen = (size_t)atol(argv[3]);
     loops = atol(argv[4]);
     int threads = atoi(argv[5]);
+    random_order = getenv("ORDER") && strcmp(getenv("ORDER"), "random") == 0;
     if (nkeys < 1 || vlen < 1 || loops < 1 || threads < 1 || threads > 64) {
         fprintf(stderr, "bad arguments\n");
         return 2;
@@ -106,7 +118,7 @@ int main(int argc, char **argv)
         int n = snprintf(key, sizeof key, "KEY-%016lX", k);
         k2h_set_value(handle, (unsigned char *)key, n + 1, value, vlen);
     }
-    phase("set", 0, threads);
+    if (!getenv("NOSETS")) phase("set", 0, threads);
     phase("get", 1, threads);
     k2h_close(handle);
     if (!mem && !getenv("KEEP")) unlink(argv[1]);

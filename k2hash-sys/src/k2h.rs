@@ -341,13 +341,13 @@ impl K2h {
     fn look_up<'k>(
         db: &Db,
         key: &'k [u8],
+        ch: u64,
         p: &Protect,
         out: &mut impl ValueOut,
     ) -> Result<Lookup<'k>> {
         if !Self::cacheable(db, p) {
-            return Ok(Lookup::Read(db.read_key(key)?, None));
+            return Ok(Lookup::Read(db.read_key_hashed(key, ch)?, None));
         }
-        let ch = rcache::key_hash(key);
         let direct = rcache::lookups_pay();
         let early = if direct {
             None
@@ -396,16 +396,18 @@ impl K2h {
     }
 
     /// The value of `key` written into `out` (its length; empty values read as missing),
-    /// served from the read cache when it holds a current copy, else read and cached.
+    /// served from the read cache when it holds a current copy, else read and cached. `ch`:
+    /// the key's `rcache::key_hash`.
     #[inline]
     pub fn get_out(
         &self,
         key: &[u8],
+        ch: u64,
         p: Protect,
         out: &mut impl ValueOut,
     ) -> Result<Option<usize>> {
         let db = self.db();
-        let (k, ch) = match Self::look_up(db, key, &p, out)? {
+        let (k, ch) = match Self::look_up(db, key, ch, &p, out)? {
             Lookup::Hit(n) => return Ok(Some(n)),
             Lookup::Read(k, ch) => (k, ch),
         };
@@ -470,7 +472,7 @@ impl K2h {
     pub fn get(&self, key: &[u8], p: Protect) -> Result<Option<Vec<u8>>> {
         let db = self.db();
         let mut v = Vec::new();
-        let (k, ch) = match Self::look_up(db, key, &p, &mut v)? {
+        let (k, ch) = match Self::look_up(db, key, rcache::key_hash(key), &p, &mut v)? {
             Lookup::Hit(_) => return Ok(Some(v)),
             Lookup::Read(k, ch) => (k, ch.filter(|_| p.parts().attrs)),
         };

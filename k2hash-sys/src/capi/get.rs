@@ -40,6 +40,8 @@ fn ext(protect: bool, pass: *const c_char, cb: k2h_get_trial_callback, e: *mut c
 
 /// Read the value and return it malloc'd (pointer, length).
 fn fetch(name: &str, h: k2h_h, key: &[u8], m: Mode) -> Option<(*mut u8, usize)> {
+    // the index line of the read cache this thread used last starts to load now
+    let ch = crate::rcache::prefetch_guess(key);
     let pass = opt_str(m.pass);
     let p = if m.protect {
         Protect::Yes(pass.as_deref())
@@ -49,7 +51,7 @@ fn fetch(name: &str, h: k2h_h, key: &[u8], m: Mode) -> Option<(*mut u8, usize)> 
     if m.cb.is_none() {
         // read straight into the malloc'd result (from the read cache when it can)
         let mut out = MallocOut::default();
-        return match with_handle(name, h, |k| k.get_out(key, p, &mut out))? {
+        return match with_handle(name, h, |k| k.get_out(key, ch, p, &mut out))? {
             Ok(Some(n)) => Some((out.take(), n)),
             Ok(None) => None,
             Err(e) => fail(name, e, None),
