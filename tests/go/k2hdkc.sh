@@ -14,7 +14,7 @@
 # servers and a slave of ours in a private namespace), which writes its slave configuration to
 # /tmp/slave.yaml; the copy's cluster/slave.yaml is replaced by it.
 set -euo pipefail
-stage=${1:?usage: k2hdkc.sh STAGE_USR}
+stage=$(cd "${1:?usage: k2hdkc.sh STAGE_USR}" && pwd)
 src=${K2HDKC_GO:-}
 if [ -z "$src" ] || [ ! -e "$src" ]; then
 	echo "k2hdkc_go: skipped (set K2HDKC_GO to a k2hdkc_go checkout or git directory)"

@@ -7,7 +7,7 @@
 # The suite checks that /usr/lib/libk2hash.so exists before it starts; the copy we run checks
 # the staged library instead, so nothing is installed into the system.
 set -euo pipefail
-stage=${1:?usage: run.sh STAGE_USR}
+stage=$(cd "${1:?usage: run.sh STAGE_USR}" && pwd)
 src=${K2HASH_GO:-}
 if [ -z "$src" ] || [ ! -e "$src" ]; then
 	echo "k2hash_go: skipped (set K2HASH_GO to a k2hash_go checkout or git directory)"
