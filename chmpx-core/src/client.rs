@@ -92,6 +92,88 @@ pub struct Client {
     /// What a wait polls (kept between waits).
     pollfds: Vec<libc::pollfd>,
     pollids: Vec<Waited>,
+    /// Messages on links of our own not yet reported to chmpx.
+    tally: Tally,
+}
+
+/// Messages this client sent and received on links of its own (direct, served, copy links),
+/// which chmpx did not see: reported to it (`Request::LinkCounts`) at most every `TALLY_EVERY`,
+/// while waiting, and when the client goes, so that SELFSTATUS and DUMP count them as the
+/// original's chmpx counts every message that passes it.
+#[derive(Default)]
+struct Tally {
+    sent: u64,
+    received: u64,
+    sent_bytes: u64,
+    received_bytes: u64,
+    /// When the first message not yet reported was counted.
+    since: Option<Instant>,
+}
+
+impl Tally {
+    /// `sent` or `received` messages of `bytes` each.
+    fn count(&mut self, sent: u64, received: u64, bytes: usize) {
+        if sent == 0 && received == 0 {
+            return;
+        }
+        if self.since.is_none() {
+            self.since = Some(Instant::now());
+        }
+        self.sent += sent;
+        self.received += received;
+        let bytes = bytes as u64;
+        if sent > 0 {
+            self.sent_bytes += bytes * sent;
+        } else {
+            self.received_bytes += bytes * received;
+        }
+    }
+
+    /// How long until a report is due (None: nothing to report).
+    fn due_in(&self) -> Option<Duration> {
+        self.since.map(|t| TALLY_EVERY.saturating_sub(t.elapsed()))
+    }
+
+    /// The report, when one is due (or `now`); the counts start again.
+    fn take(&mut self, now: bool) -> Option<Request> {
+        if !now && self.due_in()? > Duration::ZERO {
+            return None;
+        }
+        self.since?;
+        let t = std::mem::take(self);
+        Some(Request::LinkCounts {
+            sent: t.sent,
+            received: t.received,
+            sent_bytes: t.sent_bytes,
+            received_bytes: t.received_bytes,
+        })
+    }
+}
+
+/// How often at most the counts of messages on links are reported to chmpx.
+const TALLY_EVERY: Duration = Duration::from_millis(100);
+
+impl Drop for Client {
+    /// What is left of the counts of messages on links goes to chmpx, if it takes it at once.
+    fn drop(&mut self) {
+        if self.dead {
+            return;
+        }
+        if let Some(req) = self.tally.take(true) {
+            let data = req.encode();
+            let fd = std::os::fd::AsRawFd::as_raw_fd(&self.sock);
+            // SAFETY: a send of our own buffer on our own socket, never waiting or raising
+            // SIGPIPE; its result does not matter (the counts are statistics).
+            unsafe {
+                libc::send(
+                    fd,
+                    data.as_ptr() as *const libc::c_void,
+                    data.len(),
+                    libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
+                )
+            };
+        }
+    }
 }
 
 /// What one entry of a wait's poll list is.
@@ -193,6 +275,7 @@ impl Client {
             last_write: 0,
             pollfds: Vec::new(),
             pollids: Vec::new(),
+            tally: Tally::default(),
         };
         Ok(c)
     }
@@ -289,9 +372,12 @@ impl Client {
         } else {
             msgid
         };
-        self.copies
+        let n = self
+            .copies
             .as_mut()
-            .is_some_and(|c| c.send(msgid, c2ctype, hash, body))
+            .map_or(0, |c| c.send(msgid, c2ctype, hash, body));
+        self.tally.count(n as u64, 0, body.len());
+        n > 0
     }
 
     /// What pauses the served links (for the merge channel; see `crate::served`).
@@ -544,6 +630,7 @@ impl Client {
             return;
         };
         let (queues, order, opened) = (&mut self.queues, &mut self.order, &self.opened);
+        let tally = &mut self.tally;
         l.read(id, &mut self.rbuf, &mut |f| {
             // only answers to our own msgids are kept (a server could send anything)
             let msgid = f.pkt.head.term_ids.msgid;
@@ -551,6 +638,7 @@ impl Client {
                 log::warn!("direct link: a message for msgid {msgid:#x}, not ours: dropped");
                 return;
             }
+            tally.count(0, 1, f.payload.len());
             queues
                 .entry(msgid)
                 .or_default()
@@ -602,9 +690,10 @@ impl Client {
         };
         let (me, msgid) = (self.chmpxid, self.msgid);
         let mut back = Vec::new();
-        let (queues, order) = (&mut self.queues, &mut self.order);
+        let (queues, order, tally) = (&mut self.queues, &mut self.order, &mut self.tally);
         f(s, &mut self.rbuf, me, msgid, &mut |g| match g {
             crate::served::Got::Request(f) => {
+                tally.count(0, 1, f.payload.len());
                 queues
                     .entry(msgid)
                     .or_default()
@@ -735,6 +824,7 @@ impl Client {
     /// Sends like [`Client::send`] without waiting for chmpx's count: a post that reaches
     /// nobody is reported by the next [`Client::receive`] for `msgid` (as [`ClientError::NotSent`]).
     pub fn post(&mut self, msgid: u64, body: &[u8], hash: u64, c2ctype: u64) -> Result<()> {
+        self.report_links(false)?;
         if self.direct_ok && self.post_direct(msgid, body, hash, c2ctype) {
             return Ok(());
         }
@@ -779,9 +869,14 @@ impl Client {
                 }
             }
         }
-        self.direct
+        let sent = self
+            .direct
             .as_mut()
-            .is_some_and(|l| l.send(msgid, c2ctype, hash, body))
+            .is_some_and(|l| l.send(msgid, c2ctype, hash, body));
+        if sent {
+            self.tally.count(1, 0, body.len());
+        }
+        sent
     }
 
     /// What the slave hands out for links (None: it does not, or chmpx is gone).
@@ -827,6 +922,7 @@ impl Client {
             let caught_up = !self.posted || self.chmpx_caught_up();
             if let Some(s) = self.served.as_mut() {
                 if caught_up && s.reply(pkt, body, me, msgid) {
+                    self.tally.count(1, 0, body.len());
                     return Ok(());
                 }
                 s.forget(pkt);
@@ -889,8 +985,13 @@ impl Client {
         let deadline =
             (timeout_ms >= 0).then(|| Instant::now() + Duration::from_millis(timeout_ms as u64));
         loop {
-            let wait = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            let mut wait = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            // counts of messages on links are reported while waiting, when due
+            if let Some(due) = self.tally.due_in() {
+                wait = Some(wait.map_or(due, |w| w.min(due)));
+            }
             let got = self.pump(wait)?;
+            self.report_links(false)?;
             self.drain()?;
             if let Some(p) = self.pop(msgid) {
                 return Ok(Some(p));
@@ -899,6 +1000,14 @@ impl Client {
             if !got && deadline.is_some_and(|d| Instant::now() >= d) {
                 return Ok(None);
             }
+        }
+    }
+
+    /// Reports the messages on links of our own to chmpx when due (or `now`).
+    fn report_links(&mut self, now: bool) -> Result<()> {
+        match self.tally.take(now) {
+            Some(req) => self.write(&req),
+            None => Ok(()),
         }
     }
 
@@ -944,5 +1053,42 @@ pub fn snapshot(group: &str, ctlport: i16) -> Result<crate::node::Snapshot> {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(_) => return Err(ClientError::Gone),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A report is due `TALLY_EVERY` after the first message counted (or at once when asked
+    /// for: a client that goes), carries what was counted since the last, and nothing is
+    /// reported when nothing was counted.
+    #[test]
+    fn counts_on_links_are_reported_when_due() {
+        let mut t = Tally::default();
+        t.count(0, 0, 10);
+        assert_eq!(t.due_in(), None, "nothing counted");
+        assert!(t.take(true).is_none());
+        t.count(2, 0, 10);
+        t.count(0, 1, 7);
+        assert!(t.due_in().is_some_and(|d| d <= TALLY_EVERY));
+        assert!(t.take(false).is_none(), "not due yet");
+        t.since = Some(Instant::now() - TALLY_EVERY);
+        assert_eq!(t.due_in(), Some(Duration::ZERO));
+        assert_eq!(
+            t.take(false),
+            Some(Request::LinkCounts {
+                sent: 2,
+                received: 1,
+                sent_bytes: 20,
+                received_bytes: 7,
+            })
+        );
+        assert_eq!(t.due_in(), None, "counting starts again");
+        t.count(1, 0, 3);
+        assert!(matches!(
+            t.take(true),
+            Some(Request::LinkCounts { sent: 1, .. })
+        ));
     }
 }

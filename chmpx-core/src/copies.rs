@@ -80,21 +80,23 @@ impl Copies {
         })
     }
 
-    /// Sends a copy (`body`, from our `msgid`) to every receiver of `hash` on links; false
-    /// when it must go through chmpx (some receiver cannot be linked to, or a write failed).
-    pub fn send(&mut self, msgid: u64, c2ctype: u64, hash: u64, body: &[u8]) -> bool {
+    /// Sends a copy (`body`, from our `msgid`) to every receiver of `hash` on links: how many
+    /// received it; 0 when it must go through chmpx (some receiver cannot be linked to, or a
+    /// write failed).
+    pub fn send(&mut self, msgid: u64, c2ctype: u64, hash: u64, body: &[u8]) -> usize {
         if !self.settled() {
-            return false;
+            return 0;
         }
         let to = match self.ring.receivers(self.me, hash, c2ctype) {
             Ok(r) if !r.is_empty() => r,
-            _ => return false,
+            _ => return 0,
         };
         for r in &to {
             if !self.links.contains_key(r) && !self.open(*r) {
-                return false;
+                return 0;
             }
         }
+        let n = to.len();
         for r in to {
             let data = c2c_bytes(c2ctype, (self.me, msgid), r, hash, body);
             // a link whose other end closed would still take a write (and lose it): looked at
@@ -107,10 +109,10 @@ impl Copies {
                 log::warn!("copy link to 0x{r:016x} failed; copies go through chmpx");
                 self.links.remove(&r);
                 self.avoid.insert(r, Instant::now() + RETRY_AFTER);
-                return false;
+                return 0;
             }
         }
-        true
+        n
     }
 
     /// Opens a copy link to server `to`: its k2hdkc must serve links (CAPS), and its chmpx

@@ -88,6 +88,15 @@ pub enum Request {
     /// A frame read from a served link that the client hands back to chmpx to deliver the
     /// usual way (while its merge asks for the last update time, chmpx holds what comes).
     LinkFrame { data: Vec<u8> },
+    /// Messages this client sent and received on links of its own (direct, served and copy
+    /// links) since its last report, counted by chmpx as if they had passed it (SELFSTATUS,
+    /// DUMP): C2C messages and their body bytes.
+    LinkCounts {
+        sent: u64,
+        received: u64,
+        sent_bytes: u64,
+        received_bytes: u64,
+    },
 }
 
 /// What a merge asks a client-on-server for (`CHM_MERGE_GETPARAM` less `starthash`).
@@ -330,6 +339,16 @@ impl Request {
             Request::Links => W::new(14),
             Request::ServeLinks => W::new(15),
             Request::LinkFrame { data } => W::new(16).bytes(data),
+            Request::LinkCounts {
+                sent,
+                received,
+                sent_bytes,
+                received_bytes,
+            } => W::new(17)
+                .u64(*sent)
+                .u64(*received)
+                .u64(*sent_bytes)
+                .u64(*received_bytes),
         }
         .done()
     }
@@ -386,6 +405,12 @@ impl Request {
             14 => Request::Links,
             15 => Request::ServeLinks,
             16 => Request::LinkFrame { data: r.bytes()? },
+            17 => Request::LinkCounts {
+                sent: r.u64()?,
+                received: r.u64()?,
+                sent_bytes: r.u64()?,
+                received_bytes: r.u64()?,
+            },
             k => return Err(IpcError::Kind(k)),
         })
     }
@@ -568,6 +593,12 @@ mod tests {
         round_req(Request::ServeLinks);
         round_req(Request::LinkFrame {
             data: vec![1, 2, 3],
+        });
+        round_req(Request::LinkCounts {
+            sent: 1,
+            received: u64::MAX,
+            sent_bytes: 3,
+            received_bytes: 4,
         });
         let ts = Timespec { sec: 5, nsec: 6 };
         round_req(Request::MergeHello { version: 1, pid: 9 });

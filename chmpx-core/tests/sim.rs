@@ -1479,3 +1479,45 @@ fn a_copies_link_from_another_server_is_handed_to_the_client_that_serves_links()
         Response::Links { .. }
     ));
 }
+
+/// Messages a client sent and received on links of its own are counted by its chmpx as if they
+/// had passed it: SELFSTATUS and DUMP show them, added to what chmpx counted itself.
+#[test]
+fn counts_of_messages_on_links_reach_selfstatus() {
+    let mut sim = Sim::in_service(1);
+    assert!(matches!(
+        sim.client(3, 7, hello(false)),
+        Response::Welcome { .. }
+    ));
+    let before = sim.nodes[3].stats;
+    let req = Request::LinkCounts {
+        sent: 400,
+        received: 399,
+        sent_bytes: 4000,
+        received_bytes: 3990,
+    };
+    sim.queue.push_back((3, Input::Client { client: 7, req }));
+    sim.settle();
+    assert!(sim.take(3, 7).is_empty(), "no answer to a report");
+    let st = sim.nodes[3].stats;
+    assert_eq!(st.sent, before.sent + 400);
+    assert_eq!(st.received, before.received + 399);
+    assert_eq!(
+        st.sent_bytes + st.received_bytes,
+        before.sent_bytes + before.received_bytes + 7990
+    );
+    let text = chmpx_core::ctl::self_status(&sim.nodes[3]);
+    assert!(
+        text.contains(&format!("send count        = {} count", st.sent)),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("receive count     = {} count", st.received)),
+        "{text}"
+    );
+    let dump = chmpx_core::ctl::dump_text(&sim.nodes[3]);
+    assert!(
+        dump.contains(&format!("total_sent_count     = {}", st.sent)),
+        "{dump}"
+    );
+}

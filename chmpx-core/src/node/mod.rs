@@ -1163,6 +1163,18 @@ impl Node {
             Request::Links => self.links_request(client),
             Request::ServeLinks => self.serve_links(client),
             Request::LinkFrame { data } => self.link_frame_back(&data),
+            Request::LinkCounts {
+                sent,
+                received,
+                sent_bytes,
+                received_bytes,
+            } => {
+                let st = &mut self.stats;
+                st.sent = st.sent.saturating_add(sent);
+                st.received = st.received.saturating_add(received);
+                st.sent_bytes = st.sent_bytes.saturating_add(sent_bytes);
+                st.received_bytes = st.received_bytes.saturating_add(received_bytes);
+            }
             // merge-channel requests were dispatched above
             Request::MergeHello { .. }
             | Request::MergeLastTs { .. }
