@@ -1,0 +1,296 @@
+//! Deterministic simulation of the links of ours: direct links, served links, copy links and
+//! the counts of their messages (harness: `simnet`).
+mod simnet;
+use simnet::*;
+
+/// Direct links (chmpx-core/src/direct.rs, node/links.rs): a client of the slave gets the
+/// slave's identity and server table, opens a connection of its own to a server introduced as
+/// the slave, and sends its request there. The server answers on that connection (nothing goes
+/// through the slave), the slave's own connection keeps its status news (a server that dies
+/// reaches the slave's view, and the client hears that the table changed), and the link
+/// closing does not take the slave off the server.
+#[test]
+fn a_request_on_a_direct_link_is_answered_on_that_link() {
+    let LinkSetup {
+        mut sim,
+        a,
+        slave,
+        msgid,
+        hash,
+        id0,
+    } = open_link();
+    let data = request(slave, msgid, id0, hash, sim.now, b"direct");
+    sim.apply(0, vec![Output::Send { conn: a, data }]);
+    sim.settle();
+    let got = sim.take(0, 1);
+    let Some(Response::Deliver { pkt, body, .. }) = got.last() else {
+        panic!("the request did not reach server 0's client")
+    };
+    assert_eq!(body, b"direct");
+    let pkt = *pkt;
+    sim.reply(0, pkt, b"answer");
+    let answer = sim.link_inbox.pop().expect("the answer on the link");
+    assert_eq!(answer.payload, b"answer");
+    assert_eq!(
+        answer.pkt.head.term_ids,
+        PckId {
+            chmpxid: slave,
+            msgid
+        }
+    );
+    assert!(
+        sim.take(3, 7).is_empty(),
+        "the answer went through the slave"
+    );
+    // the same msgid through the slave again: the answer takes the slave's way
+    let r = sim.client(
+        3,
+        7,
+        Request::Send {
+            msgid,
+            c2ctype: COM_C2C_ROUTING,
+            hash,
+            body: b"via slave".to_vec(),
+        },
+    );
+    assert_eq!(r, Response::Sent { receivers: 1 });
+    let got = sim.take(0, 1);
+    let Some(Response::Deliver { pkt, .. }) = got.last() else {
+        panic!()
+    };
+    let pkt = *pkt;
+    sim.reply(0, pkt, b"back");
+    assert!(sim.link_inbox.is_empty());
+    assert!(
+        matches!(sim.take(3, 7).last(), Some(Response::Deliver { body, .. }) if body == b"back")
+    );
+    // the link closes: the slave stays known to server 0 and its news still reach it
+    sim.close(a);
+    sim.settle();
+    assert!(sim.nodes[0].slaves.contains_key(&slave));
+    let id2 = sim.nodes[2].chmpxid;
+    sim.kill(2);
+    sim.tick(1);
+    let seen = sim.nodes[3].ring.status(id2).unwrap();
+    assert!(
+        ring::is_down(seen),
+        "the slave's view of the dead server: {seen:#x}"
+    );
+    assert!(
+        sim.take(3, 7).contains(&Response::RingChanged),
+        "the client with links was not told that the table changed"
+    );
+}
+
+/// Served links (chmpx-core/src/served.rs, node/links.rs): a link asks to be served by the
+/// server's own client. With no client serving links, chmpx keeps it and says so; once a
+/// client of the server serves links (CAPS then says SERVELINK), the link is handed to it and
+/// chmpx says nothing more on it (the client answers). A frame the client hands back (its
+/// links paused while a merge asks for the last update time) is delivered the usual way and
+/// answered the slave's way. A slave's client may not serve links; junk handed back is dropped.
+#[test]
+fn a_link_asks_to_be_served_and_is_handed_to_the_client_that_serves_links() {
+    let LinkSetup {
+        mut sim,
+        a,
+        slave,
+        msgid,
+        hash,
+        id0,
+    } = open_link();
+    let caps = |sim: &mut Sim| chmpx_core::ctl::command(&mut sim.nodes[0], "CAPS").unwrap();
+    assert_eq!(caps(&mut sim), "CAPS DIRECTLINK\n");
+    let ask = Frame::link(slave, id0, sim.now, LINK_ASK).encode();
+    sim.apply(
+        0,
+        vec![Output::Send {
+            conn: a,
+            data: ask.clone(),
+        }],
+    );
+    sim.settle();
+    let kept = sim.link_inbox.pop().expect("an answer to the link request");
+    assert_eq!(kept.link_what(), Some(LINK_KEPT));
+    assert!(sim.handed.is_empty());
+    // client 1 of server 0 serves links
+    sim.queue.push_back((
+        0,
+        Input::Client {
+            client: 1,
+            req: Request::ServeLinks,
+        },
+    ));
+    sim.settle();
+    assert!(sim.take(0, 1).is_empty(), "ServeLinks is not answered");
+    assert_eq!(caps(&mut sim), "CAPS DIRECTLINK\nCAPS SERVELINK\n");
+    sim.apply(0, vec![Output::Send { conn: a, data: ask }]);
+    sim.settle();
+    assert_eq!(sim.handed.len(), 1);
+    let (node, conn, client, copies) = sim.handed[0];
+    assert_eq!((node, client, copies), (0, 1, false));
+    assert!(
+        sim.link_inbox.is_empty(),
+        "chmpx answered on a link it gave away"
+    );
+    // the slave's own connection is not a link: asking on it hands nothing over
+    let main = sim.nodes[0].slaves[&slave].conn;
+    assert_ne!(main, conn);
+    let slave_end = sim.ends[&main].peer;
+    let ask = Frame::link(slave, id0, sim.now, LINK_ASK).encode();
+    sim.apply(
+        3,
+        vec![Output::Send {
+            conn: slave_end,
+            data: ask,
+        }],
+    );
+    sim.settle();
+    assert_eq!(sim.handed.len(), 1);
+    assert_eq!(sim.nodes[0].slaves[&slave].conn, main);
+    // a request handed back by the serving client: delivered, answered the slave's way
+    let data = request(slave, msgid, id0, hash, sim.now, b"handed back");
+    sim.queue.push_back((
+        0,
+        Input::Client {
+            client: 1,
+            req: Request::LinkFrame { data },
+        },
+    ));
+    sim.settle();
+    let got = sim.take(0, 1);
+    let Some(Response::Deliver { pkt, body, .. }) = got.last() else {
+        panic!("the handed-back request was not delivered")
+    };
+    assert_eq!(body, b"handed back");
+    let pkt = *pkt;
+    sim.reply(0, pkt, b"answer");
+    assert!(
+        matches!(sim.take(3, 7).last(), Some(Response::Deliver { body, .. }) if body == b"answer")
+    );
+    assert!(sim.served_inbox.is_empty() && sim.link_inbox.is_empty());
+    // a slave's client may not serve links; junk handed back is dropped
+    assert!(matches!(
+        sim.client(3, 7, Request::ServeLinks),
+        Response::Refused { .. }
+    ));
+    for junk in [
+        vec![],
+        vec![1, 2, 3],
+        Frame::link(slave, id0, sim.now, LINK_ASK).encode(),
+    ] {
+        sim.queue.push_back((
+            0,
+            Input::Client {
+                client: 1,
+                req: Request::LinkFrame { data: junk },
+            },
+        ));
+        sim.settle();
+        assert!(sim.take(0, 1).is_empty());
+    }
+    // the handed-over connection is not the server's any more: the slave stays
+    sim.queue.push_back((0, Input::Closed { conn }));
+    sim.settle();
+    assert!(sim.nodes[0].slaves.contains_key(&slave));
+}
+
+/// Copies on links of their own (chmpx-core/src/copies.rs): a server's k2hdkc opens a
+/// connection to another server and asks, as its first frame, to give its copies to that
+/// server's client. Handed over when a client there serves links and the connection comes
+/// from the host of the server it names; refused (LINK_KEPT, closed) when nobody serves links,
+/// when it names a server the ring does not know, or ourselves.
+#[test]
+fn a_copies_link_from_another_server_is_handed_to_the_client_that_serves_links() {
+    let mut sim = Sim::in_service(1);
+    let (id0, id1) = (sim.nodes[0].chmpxid, sim.nodes[1].chmpxid);
+    let local: IpAddr = "127.0.0.1".parse().unwrap();
+    let mut conn = 5000;
+    let mut ask_from = |sim: &mut Sim, from: u64, addr: IpAddr| {
+        conn += 2;
+        let (a, b) = (conn, conn + 1);
+        sim.join_ends(a, LINK, b, 0);
+        sim.queue.push_back((0, Input::Accepted { conn: b, addr }));
+        sim.settle();
+        let data = Frame::link(from, id0, sim.now, LINK_ASK_COPIES).encode();
+        sim.apply(0, vec![Output::Send { conn: a, data }]);
+        sim.settle();
+        b
+    };
+    let mut ask = |sim: &mut Sim, from: u64| ask_from(sim, from, local);
+    // nobody serves links on server 0 yet
+    ask(&mut sim, id1);
+    let kept = sim.link_inbox.pop().expect("an answer");
+    assert_eq!(kept.link_what(), Some(LINK_KEPT));
+    assert!(sim.handed.is_empty());
+    sim.queue.push_back((
+        0,
+        Input::Client {
+            client: 1,
+            req: Request::ServeLinks,
+        },
+    ));
+    sim.settle();
+    // from server 1: handed over, nothing said by chmpx
+    let b = ask(&mut sim, id1);
+    assert_eq!(sim.handed, vec![(0, b, 1, true)]);
+    assert!(sim.link_inbox.is_empty());
+    // naming a server nobody knows, or server 0 itself: refused
+    for from in [0x1234_5678, id0] {
+        ask(&mut sim, from);
+        let kept = sim.link_inbox.pop().expect("a refusal");
+        assert_eq!(kept.link_what(), Some(LINK_KEPT));
+        assert_eq!(sim.handed.len(), 1);
+    }
+    // from another host than server 1's
+    ask_from(&mut sim, id1, "203.0.113.5".parse().unwrap());
+    let kept = sim.link_inbox.pop().expect("a refusal");
+    assert_eq!(kept.link_what(), Some(LINK_KEPT));
+    assert_eq!(sim.handed.len(), 1);
+    // the server table for copies is handed to a client of a server too
+    assert!(matches!(
+        sim.client(0, 1, Request::Links),
+        Response::Links { .. }
+    ));
+}
+
+/// Messages a client sent and received on links of its own are counted by its chmpx as if they
+/// had passed it: SELFSTATUS and DUMP show them, added to what chmpx counted itself.
+#[test]
+fn counts_of_messages_on_links_reach_selfstatus() {
+    let mut sim = Sim::in_service(1);
+    assert!(matches!(
+        sim.client(3, 7, hello(false)),
+        Response::Welcome { .. }
+    ));
+    let before = sim.nodes[3].stats;
+    let req = Request::LinkCounts {
+        sent: 400,
+        received: 399,
+        sent_bytes: 4000,
+        received_bytes: 3990,
+    };
+    sim.queue.push_back((3, Input::Client { client: 7, req }));
+    sim.settle();
+    assert!(sim.take(3, 7).is_empty(), "no answer to a report");
+    let st = sim.nodes[3].stats;
+    assert_eq!(st.sent, before.sent + 400);
+    assert_eq!(st.received, before.received + 399);
+    assert_eq!(
+        st.sent_bytes + st.received_bytes,
+        before.sent_bytes + before.received_bytes + 7990
+    );
+    let text = chmpx_core::ctl::self_status(&sim.nodes[3]);
+    assert!(
+        text.contains(&format!("send count        = {} count", st.sent)),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("receive count     = {} count", st.received)),
+        "{text}"
+    );
+    let dump = chmpx_core::ctl::dump_text(&sim.nodes[3]);
+    assert!(
+        dump.contains(&format!("total_sent_count     = {}", st.sent)),
+        "{dump}"
+    );
+}
