@@ -21,12 +21,9 @@
 use std::collections::HashMap;
 use std::io::Write;
 use std::net::TcpStream;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::direct::{
-    addrs, c2c_bytes, capable, connect, next_frame, LinkInfo, ASK_AGAIN_AFTER, OPEN_TIMEOUT,
-    RETRY_AFTER,
-};
+use crate::direct::{c2c_bytes, dial, next_frame, Avoid, LinkInfo};
 use crate::ring::Ring;
 use crate::server::now;
 use crate::wire::*;
@@ -41,7 +38,7 @@ pub struct Copies {
     /// chmpx said the server table changed: ask for it before the next copy.
     pub stale: bool,
     links: HashMap<u64, TcpStream>,
-    avoid: HashMap<u64, Instant>,
+    avoid: Avoid,
 }
 
 impl Copies {
@@ -51,7 +48,7 @@ impl Copies {
             ring: Ring::default(),
             stale: false,
             links: HashMap::new(),
-            avoid: HashMap::new(),
+            avoid: Avoid::default(),
         };
         c.update(info);
         c
@@ -108,7 +105,7 @@ impl Copies {
             if !ok {
                 log::warn!("copy link to 0x{r:016x} failed; copies go through chmpx");
                 self.links.remove(&r);
-                self.avoid.insert(r, Instant::now() + RETRY_AFTER);
+                self.avoid.failed(r);
                 return 0;
             }
         }
@@ -118,38 +115,24 @@ impl Copies {
     /// Opens a copy link to server `to`: its k2hdkc must serve links (CAPS), and its chmpx
     /// hand the connection over.
     fn open(&mut self, to: u64) -> bool {
-        if self.avoid.get(&to).is_some_and(|t| Instant::now() < *t) {
-            return false;
-        }
-        let Some(s) = self.ring.get(to).cloned() else {
+        let me = self.me;
+        let link = self.avoid.open(
+            &self.ring,
+            to,
+            |(_, serve)| serve,
+            |s, _| Self::handshake(me, s),
+        );
+        let Some(sock) = link else {
             return false;
         };
-        if s.ssl.is_ssl || crate::ring::is_down(s.status) {
-            return false;
-        }
-        if !capable(&s).1 {
-            self.avoid.insert(to, Instant::now() + ASK_AGAIN_AFTER);
-            return false;
-        }
-        match self.handshake(&s) {
-            Some(sock) => {
-                self.avoid.remove(&to);
-                self.links.insert(to, sock);
-                true
-            }
-            None => {
-                self.avoid.insert(to, Instant::now() + RETRY_AFTER);
-                false
-            }
-        }
+        self.links.insert(to, sock);
+        true
     }
 
-    fn handshake(&self, s: &ChmpxSvr) -> Option<TcpStream> {
-        let mut sock = connect(&addrs(&s.endpoints, &s.name, s.port)).ok()?;
-        let _ = sock.set_nodelay(true);
-        sock.set_read_timeout(Some(OPEN_TIMEOUT)).ok()?;
-        sock.set_write_timeout(Some(WRITE_TIMEOUT)).ok()?;
-        let ask = Frame::link(self.me, s.chmpxid, now(), LINK_ASK_COPIES).encode();
+    /// Connects to `s` and asks for a copy link from server `me`.
+    fn handshake(me: u64, s: &ChmpxSvr) -> Option<TcpStream> {
+        let mut sock = dial(s, WRITE_TIMEOUT)?;
+        let ask = Frame::link(me, s.chmpxid, now(), LINK_ASK_COPIES).encode();
         sock.write_all(&ask).ok()?;
         let mut reader = FrameReader::new();
         if next_frame(&mut sock, &mut reader)?.link_what() != Some(LINK_SERVED) {
@@ -177,6 +160,7 @@ fn peer_closed(sock: &TcpStream) -> bool {
 mod tests {
     use super::*;
     use std::net::TcpListener;
+    use std::time::Instant;
 
     #[test]
     fn a_link_whose_other_end_closed_is_noticed_before_a_write() {

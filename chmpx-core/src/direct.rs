@@ -80,8 +80,60 @@ pub struct Links {
     /// The slave said the server table changed: ask for it before the next send.
     pub stale: bool,
     links: HashMap<u64, Link>,
-    /// Servers not linked to now (no capability, refused, failed), and until when.
-    avoid: HashMap<u64, Instant>,
+    avoid: Avoid,
+}
+
+/// Servers not linked to now (no capability, refused, failed), and until when; and how a link
+/// is opened, the same for direct links and copy links (`crate::copies`).
+#[derive(Default)]
+pub(crate) struct Avoid(HashMap<u64, Instant>);
+
+impl Avoid {
+    /// Opens a link to server `to` of `ring` with `handshake` (given the server and its CAPS
+    /// answer) when one may be tried now: the server is known, without SSL, not down, not
+    /// avoided, and `able` by its CAPS answer. A server without the capability is asked again
+    /// after `ASK_AGAIN_AFTER`, one whose handshake failed tried again after `RETRY_AFTER`.
+    pub(crate) fn open<T>(
+        &mut self,
+        ring: &Ring,
+        to: u64,
+        able: impl FnOnce((bool, bool)) -> bool,
+        handshake: impl FnOnce(&ChmpxSvr, (bool, bool)) -> Option<T>,
+    ) -> Option<T> {
+        if self.0.get(&to).is_some_and(|t| Instant::now() < *t) {
+            return None;
+        }
+        let s = ring.get(to)?;
+        if s.ssl.is_ssl || crate::ring::is_down(s.status) {
+            return None;
+        }
+        let caps = capable(s);
+        if !able(caps) {
+            self.0.insert(to, Instant::now() + ASK_AGAIN_AFTER);
+            return None;
+        }
+        let link = handshake(s, caps);
+        match link {
+            Some(_) => self.0.remove(&to),
+            None => self.0.insert(to, Instant::now() + RETRY_AFTER),
+        };
+        link
+    }
+
+    /// The link to `to` failed: it is not tried again for `RETRY_AFTER`.
+    pub(crate) fn failed(&mut self, to: u64) {
+        self.0.insert(to, Instant::now() + RETRY_AFTER);
+    }
+}
+
+/// A connection to server `s` for a link (no delay; reads time out after `OPEN_TIMEOUT` until
+/// the handshake is done, writes after `write_timeout`).
+pub(crate) fn dial(s: &ChmpxSvr, write_timeout: Duration) -> Option<TcpStream> {
+    let sock = connect(&addrs(&s.endpoints, &s.name, s.port)).ok()?;
+    let _ = sock.set_nodelay(true);
+    sock.set_read_timeout(Some(OPEN_TIMEOUT)).ok()?;
+    sock.set_write_timeout(Some(write_timeout)).ok()?;
+    Some(sock)
 }
 
 /// `ring::reach_points` with a usable port.
@@ -132,7 +184,7 @@ impl Links {
             ring: Ring::default(),
             stale: false,
             links: HashMap::new(),
-            avoid: HashMap::new(),
+            avoid: Avoid::default(),
         };
         l.update(info);
         l
@@ -177,53 +229,44 @@ impl Links {
 
     /// Opens a link to `to` (capability asked, connected, introduced as the slave).
     fn open(&mut self, to: u64) -> bool {
-        if self.avoid.get(&to).is_some_and(|t| Instant::now() < *t) {
-            return false;
-        }
-        let Some(s) = self.ring.get(to).cloned() else {
+        let (slave, coninit) = (self.slave, &self.coninit);
+        let link = self.avoid.open(
+            &self.ring,
+            to,
+            |(direct, _)| direct,
+            |s, (_, serve)| Self::handshake(slave, coninit, s, serve),
+        );
+        let Some((sock, served)) = link else {
             return false;
         };
-        if s.ssl.is_ssl || crate::ring::is_down(s.status) {
-            return false;
-        }
-        let (direct, serve) = capable(&s);
-        if !direct {
-            self.avoid.insert(to, Instant::now() + ASK_AGAIN_AFTER);
-            return false;
-        }
-        match self.handshake(&s, serve) {
-            Some((sock, served)) => {
-                self.avoid.remove(&to);
-                self.links.insert(
-                    to,
-                    Link {
-                        sock,
-                        reader: FrameReader::new(),
-                        served,
-                    },
-                );
-                true
-            }
-            None => {
-                self.avoid.insert(to, Instant::now() + RETRY_AFTER);
-                false
-            }
-        }
+        let reader = FrameReader::new();
+        self.links.insert(
+            to,
+            Link {
+                sock,
+                reader,
+                served,
+            },
+        );
+        true
     }
 
-    /// Connects to `s` and introduces the link as the slave; with `serve`, asks for the link
-    /// to be served by the server's own client and waits for the answer (nothing else is
-    /// sent on the link before it, so nothing is left with chmpx when it hands the link over).
-    fn handshake(&self, s: &ChmpxSvr, serve: bool) -> Option<(TcpStream, bool)> {
-        let mut sock = connect(&addrs(&s.endpoints, &s.name, s.port)).ok()?;
-        let _ = sock.set_nodelay(true);
-        sock.set_read_timeout(Some(OPEN_TIMEOUT)).ok()?;
-        sock.set_write_timeout(Some(WRITE_TIMEOUT)).ok()?;
+    /// Connects to `s` and introduces the link as the slave (`slave`, `coninit`); with
+    /// `serve`, asks for the link to be served by the server's own client and waits for the
+    /// answer (nothing else is sent on the link before it, so nothing is left with chmpx when
+    /// it hands the link over).
+    fn handshake(
+        slave: u64,
+        coninit: &ConinitReq,
+        s: &ChmpxSvr,
+        serve: bool,
+    ) -> Option<(TcpStream, bool)> {
+        let mut sock = dial(s, WRITE_TIMEOUT)?;
         let req = Frame::px2px(
-            self.slave,
+            slave,
             s.chmpxid,
             now(),
-            &PxMsg::new(PxCom::N2ConinitReq(Box::new(self.coninit.clone()))),
+            &PxMsg::new(PxCom::N2ConinitReq(Box::new(coninit.clone()))),
         )
         .encode();
         sock.write_all(&req).ok()?;
@@ -236,7 +279,7 @@ impl Links {
         }
         let mut served = false;
         if serve {
-            let ask = Frame::link(self.slave, s.chmpxid, now(), LINK_ASK).encode();
+            let ask = Frame::link(slave, s.chmpxid, now(), LINK_ASK).encode();
             sock.write_all(&ask).ok()?;
             match next_frame(&mut sock, &mut reader)?.link_what() {
                 Some(LINK_SERVED) => served = true,
@@ -257,7 +300,7 @@ impl Links {
 
     fn drop_link(&mut self, to: u64) {
         self.links.remove(&to);
-        self.avoid.insert(to, Instant::now() + RETRY_AFTER);
+        self.avoid.failed(to);
     }
 
     /// The descriptors to wait on, with their servers.
