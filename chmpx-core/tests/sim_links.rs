@@ -109,18 +109,9 @@ fn a_link_asks_to_be_served_and_is_handed_to_the_client_that_serves_links() {
         }],
     );
     sim.settle();
-    let kept = sim.link_inbox.pop().expect("an answer to the link request");
-    assert_eq!(kept.link_what(), Some(LINK_KEPT));
-    assert!(sim.handed.is_empty());
+    sim.assert_kept();
     // client 1 of server 0 serves links
-    sim.queue.push_back((
-        0,
-        Input::Client {
-            client: 1,
-            req: Request::ServeLinks,
-        },
-    ));
-    sim.settle();
+    sim.serve_links(0, 1);
     assert!(sim.take(0, 1).is_empty(), "ServeLinks is not answered");
     assert_eq!(caps(&mut sim), "CAPS DIRECTLINK\nCAPS SERVELINK\n");
     sim.apply(0, vec![Output::Send { conn: a, data: ask }]);
@@ -219,17 +210,8 @@ fn a_copies_link_from_another_server_is_handed_to_the_client_that_serves_links()
     let mut ask = |sim: &mut Sim, from: u64| ask_from(sim, from, local);
     // nobody serves links on server 0 yet
     ask(&mut sim, id1);
-    let kept = sim.link_inbox.pop().expect("an answer");
-    assert_eq!(kept.link_what(), Some(LINK_KEPT));
-    assert!(sim.handed.is_empty());
-    sim.queue.push_back((
-        0,
-        Input::Client {
-            client: 1,
-            req: Request::ServeLinks,
-        },
-    ));
-    sim.settle();
+    sim.assert_kept();
+    sim.serve_links(0, 1);
     // from server 1: handed over, nothing said by chmpx
     let b = ask(&mut sim, id1);
     assert_eq!(sim.handed, vec![(0, b, 1, true)]);

@@ -386,6 +386,23 @@ impl Sim {
             .expect("an answer")
     }
 
+    /// Client `client` of `node` serves links from now on (`Request::ServeLinks`).
+    pub fn serve_links(&mut self, node: usize, client: u64) {
+        let req = Request::ServeLinks;
+        self.queue.push_back((node, Input::Client { client, req }));
+        self.settle();
+    }
+
+    /// The last answer on a link says chmpx keeps it, and nothing was handed over.
+    pub fn assert_kept(&mut self) {
+        let kept = self
+            .link_inbox
+            .pop()
+            .expect("an answer to the link request");
+        assert_eq!(kept.link_what(), Some(LINK_KEPT));
+        assert!(self.handed.is_empty());
+    }
+
     pub fn take(&mut self, node: usize, client: u64) -> Vec<Response> {
         self.inbox
             .remove(&(node, client))
