@@ -70,6 +70,10 @@ struct Link {
     reader: FrameReader,
     /// The server's own client serves it (`crate::served`).
     served: bool,
+    /// Requests sent on it and not answered yet.
+    pending: u32,
+    /// When it was opened, or last asked whether it could be served now (`Links::recheck`).
+    checked: Instant,
 }
 
 /// The links of one client.
@@ -81,7 +85,14 @@ pub struct Links {
     pub stale: bool,
     links: HashMap<u64, Link>,
     avoid: Avoid,
+    /// How often a link chmpx kept is asked about again (`RECHECK_KEPT`).
+    recheck: Duration,
 }
+
+/// A link that chmpx kept (the server's k2hdkc did not serve links when it was opened: it was
+/// restarting, say) is asked about again this often, while nothing is pending on it: when the
+/// server's k2hdkc serves links by then, the link is opened again, to be served.
+const RECHECK_KEPT: Duration = Duration::from_secs(30);
 
 /// Servers not linked to now (no capability, refused, failed), and until when; and how a link
 /// is opened, the same for direct links and copy links (`crate::copies`).
@@ -185,6 +196,7 @@ impl Links {
             stale: false,
             links: HashMap::new(),
             avoid: Avoid::default(),
+            recheck: RECHECK_KEPT,
         };
         l.update(info);
         l
@@ -212,19 +224,36 @@ impl Links {
             Ok(r) if r.len() == 1 => r[0],
             _ => return false,
         };
+        let due = |l: &Link| !l.served && l.pending == 0 && l.checked.elapsed() >= self.recheck;
+        if self.links.get(&to).is_some_and(due) {
+            self.recheck(to);
+        }
         if !self.links.contains_key(&to) && !self.open(to) {
             return false;
         }
         let data = c2c_bytes(c2ctype, (self.slave, msgid), to, hash, body);
-        let ok = self
-            .links
-            .get_mut(&to)
-            .is_some_and(|l| l.sock.write_all(&data).is_ok());
+        let ok = self.links.get_mut(&to).is_some_and(|l| {
+            let ok = l.sock.write_all(&data).is_ok();
+            l.pending += ok as u32;
+            ok
+        });
         if !ok {
             log::warn!("direct link to 0x{to:016x} failed; going through the slave");
             self.drop_link(to);
         }
         ok
+    }
+
+    /// Link `to`, kept by chmpx and with nothing pending, is asked about again: when the
+    /// server's k2hdkc serves links now, the link is closed (the next send opens it again).
+    fn recheck(&mut self, to: u64) {
+        if let Some(l) = self.links.get_mut(&to) {
+            l.checked = Instant::now();
+        }
+        if self.ring.get(to).is_some_and(|s| capable(s).1) {
+            log::info!("server 0x{to:016x} serves links now: its link is opened again");
+            self.links.remove(&to);
+        }
     }
 
     /// Opens a link to `to` (capability asked, connected, introduced as the slave).
@@ -246,6 +275,8 @@ impl Links {
                 sock,
                 reader,
                 served,
+                pending: 0,
+                checked: Instant::now(),
             },
         );
         true
@@ -323,7 +354,10 @@ impl Links {
             l.reader.feed(&buf[..n]);
             loop {
                 match l.reader.next_frame() {
-                    Ok(Some(f)) if f.pkt.head.com_type == COM_C2C => deliver(f),
+                    Ok(Some(f)) if f.pkt.head.com_type == COM_C2C => {
+                        l.pending = l.pending.saturating_sub(1);
+                        deliver(f)
+                    }
                     // status news of the slave are not for us (its own connection has them)
                     Ok(Some(_)) => {}
                     Ok(None) => break true,
@@ -414,5 +448,152 @@ pub(crate) fn recv_nowait(sock: &impl AsRawFd, buf: &mut [u8]) -> Recv {
             std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted => Recv::Nothing,
             _ => Recv::Closed,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{ChmConfig, NodeConfig};
+    use std::net::TcpListener;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    const SERVER: u64 = 77;
+    const SLAVE: u64 = 5;
+
+    /// A server of ours in miniature: a control port that answers CAPS (with SERVELINK while
+    /// `serving`), and a data port that takes links (N2_CONINIT answered; a link that asks to
+    /// be served is served while `serving`, else kept) and answers every request.
+    struct Fake {
+        ctl: u16,
+        data: u16,
+        serving: Arc<AtomicBool>,
+        accepted: Arc<AtomicUsize>,
+    }
+
+    fn answer_link(mut sock: TcpStream, serving: &AtomicBool) {
+        let mut reader = FrameReader::new();
+        while let Some(f) = next_frame(&mut sock, &mut reader) {
+            let out = match f.pkt.head.com_type {
+                COM_PX2PX => {
+                    let res = PxMsg::new(PxCom::N2ConinitRes);
+                    Frame::px2px(SERVER, SLAVE, now(), &res).encode()
+                }
+                COM_LINK if serving.load(Ordering::SeqCst) => {
+                    Frame::link(SERVER, SLAVE, now(), LINK_SERVED).encode()
+                }
+                COM_LINK => Frame::link(SERVER, SLAVE, now(), LINK_KEPT).encode(),
+                _ => c2c_bytes(COM_C2C_NORMAL, (SERVER, 1), SLAVE, 0, b"answer"),
+            };
+            if sock.write_all(&out).is_err() {
+                return;
+            }
+        }
+    }
+
+    fn fake() -> Fake {
+        let ctl = TcpListener::bind("127.0.0.1:0").unwrap();
+        let data = TcpListener::bind("127.0.0.1:0").unwrap();
+        let f = Fake {
+            ctl: ctl.local_addr().unwrap().port(),
+            data: data.local_addr().unwrap().port(),
+            serving: Arc::new(AtomicBool::new(false)),
+            accepted: Arc::new(AtomicUsize::new(0)),
+        };
+        let serving = f.serving.clone();
+        std::thread::spawn(move || {
+            for mut s in ctl.incoming().flatten() {
+                let mut b = [0u8; 64];
+                let _ = s.read(&mut b);
+                let mut caps = "CAPS DIRECTLINK\n".to_string();
+                if serving.load(Ordering::SeqCst) {
+                    caps.push_str("CAPS SERVELINK\n");
+                }
+                let _ = s.write_all(caps.as_bytes());
+            }
+        });
+        let (serving, accepted) = (f.serving.clone(), f.accepted.clone());
+        std::thread::spawn(move || {
+            for s in data.incoming().flatten() {
+                accepted.fetch_add(1, Ordering::SeqCst);
+                let serving = serving.clone();
+                std::thread::spawn(move || answer_link(s, &serving));
+            }
+        });
+        f
+    }
+
+    fn links_to(f: &Fake) -> Links {
+        let node = NodeConfig {
+            name: "127.0.0.1".into(),
+            port: f.data as i16,
+            ctlport: f.ctl as i16,
+            ..NodeConfig::default()
+        };
+        let mut ring = Ring::new(ChmpxIdType::Name, 0, false);
+        let rec =
+            crate::ring::server_record(&ChmConfig::default(), &node, CHMPXSTS_SRVIN_UP_NORMAL);
+        ring.upsert(ChmpxSvr {
+            chmpxid: SERVER,
+            ..rec
+        });
+        let snapshot = crate::node::Snapshot {
+            pid: 1,
+            start_time: 0,
+            is_server: false,
+            group: "G".into(),
+            chmpxid: SLAVE,
+            base_msgid: 0,
+            self_rec: ChmpxSvr::default(),
+            servers: ring.servers,
+            slaves: Vec::new(),
+            client_pids: Vec::new(),
+            msgids: Vec::new(),
+        };
+        Links::new(LinkInfo {
+            id_type: ChmpxIdType::Name.code(),
+            replica: 0,
+            random: false,
+            snapshot,
+        })
+    }
+
+    /// Reads the link to the server until `n` answers came.
+    fn answers(l: &mut Links, n: usize) {
+        let mut got = 0;
+        let mut buf = vec![0u8; 4096];
+        let t0 = Instant::now();
+        while got < n {
+            assert!(t0.elapsed() < Duration::from_secs(5), "no answer");
+            l.read(SERVER, &mut buf, &mut |_| got += 1);
+            std::thread::yield_now();
+        }
+    }
+
+    /// A link chmpx kept because the server's k2hdkc did not serve links then is asked about
+    /// again (here every 50 ms instead of `RECHECK_KEPT`) while nothing is pending on it, and
+    /// opened again to be served once the k2hdkc serves links; never while an answer is due.
+    #[test]
+    fn a_kept_link_is_served_once_the_server_serves_links() {
+        let f = fake();
+        let mut l = links_to(&f);
+        l.recheck = Duration::from_millis(50);
+        let send = |l: &mut Links| l.send(1, COM_C2C_NORMAL, 0, b"request");
+        assert!(send(&mut l));
+        assert_eq!((l.count(), l.served()), (1, 0), "kept: nobody serves links");
+        // the k2hdkc serves links now, but an answer is due on the link: it stays as it is
+        f.serving.store(true, Ordering::SeqCst);
+        std::thread::sleep(Duration::from_millis(60));
+        assert!(send(&mut l));
+        assert_eq!(l.served(), 0);
+        assert_eq!(f.accepted.load(Ordering::SeqCst), 1);
+        // both answered: the next send asks again and gets a served link
+        answers(&mut l, 2);
+        std::thread::sleep(Duration::from_millis(60));
+        assert!(send(&mut l));
+        assert_eq!((l.count(), l.served()), (1, 1));
+        assert_eq!(f.accepted.load(Ordering::SeqCst), 2);
+        answers(&mut l, 1);
     }
 }
