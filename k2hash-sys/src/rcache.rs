@@ -124,6 +124,12 @@ pub(crate) fn prefetch(w: *const AtomicU64) {
     let _ = w;
 }
 
+/// The first index entry of the set of hash `h` (`smask`: sets - 1).
+#[inline(always)]
+fn set_of(h: u64, smask: u64) -> usize {
+    (h & smask) as usize * WAYS
+}
+
 /// The largest power of two not above `n` (n > 0).
 fn floor_pow2(n: usize) -> usize {
     1usize << (usize::BITS - 1 - n.leading_zeros())
@@ -446,7 +452,7 @@ pub fn prefetch_guess(key: &[u8]) -> u64 {
     LAST_INDEX.with(|l| {
         let (p, m) = l.get();
         if p != 0 {
-            prefetch(p.wrapping_add((h & m) as usize * WAYS * 4) as *const AtomicU64);
+            prefetch(p.wrapping_add(set_of(h, m) * 4) as *const AtomicU64);
         }
     });
     h
@@ -730,7 +736,7 @@ impl ReadCache {
 
     #[inline(always)]
     fn set(&self, h: u64) -> usize {
-        (h & self.smask) as usize * WAYS
+        set_of(h, self.smask)
     }
 
     #[inline(always)]
