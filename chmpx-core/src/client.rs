@@ -111,21 +111,25 @@ struct Tally {
 }
 
 impl Tally {
-    /// `sent` or `received` messages of `bytes` each.
-    fn count(&mut self, sent: u64, received: u64, bytes: usize) {
-        if sent == 0 && received == 0 {
-            return;
+    /// `n` messages of `bytes` each sent (one to each receiver).
+    fn sent(&mut self, n: u64, bytes: usize) {
+        if n > 0 {
+            self.start();
+            self.sent += n;
+            self.sent_bytes += n * bytes as u64;
         }
+    }
+
+    /// A message of `bytes` received.
+    fn received(&mut self, bytes: usize) {
+        self.start();
+        self.received += 1;
+        self.received_bytes += bytes as u64;
+    }
+
+    fn start(&mut self) {
         if self.since.is_none() {
             self.since = Some(Instant::now());
-        }
-        self.sent += sent;
-        self.received += received;
-        let bytes = bytes as u64;
-        if sent > 0 {
-            self.sent_bytes += bytes * sent;
-        } else {
-            self.received_bytes += bytes * received;
         }
     }
 
@@ -148,6 +152,17 @@ impl Tally {
             received_bytes: t.received_bytes,
         })
     }
+}
+
+/// Queues a packet delivered to `msgid` (from chmpx, a direct link or a served link).
+fn enqueue(
+    queues: &mut HashMap<u64, VecDeque<Packet>>,
+    order: &mut VecDeque<u64>,
+    msgid: u64,
+    p: Packet,
+) {
+    queues.entry(msgid).or_default().push_back(p);
+    order.push_back(msgid);
 }
 
 /// How often at most the counts of messages on links are reported to chmpx.
@@ -376,7 +391,7 @@ impl Client {
             .copies
             .as_mut()
             .map_or(0, |c| c.send(msgid, c2ctype, hash, body));
-        self.tally.count(n as u64, 0, body.len());
+        self.tally.sent(n as u64, body.len());
         n > 0
     }
 
@@ -482,8 +497,7 @@ impl Client {
                 Ok(Some(m)) => {
                     match Response::decode(&m).map_err(|e| ClientError::Protocol(e.to_string()))? {
                         Response::Deliver { msgid, pkt, body } => {
-                            self.queues.entry(msgid).or_default().push_back((pkt, body));
-                            self.order.push_back(msgid);
+                            enqueue(&mut self.queues, &mut self.order, msgid, (pkt, body));
                         }
                         Response::NotSent { msgid } => {
                             if self.not_sent.len() < 1024 {
@@ -638,12 +652,8 @@ impl Client {
                 log::warn!("direct link: a message for msgid {msgid:#x}, not ours: dropped");
                 return;
             }
-            tally.count(0, 1, f.payload.len());
-            queues
-                .entry(msgid)
-                .or_default()
-                .push_back((f.pkt, f.payload));
-            order.push_back(msgid);
+            tally.received(f.payload.len());
+            enqueue(queues, order, msgid, (f.pkt, f.payload));
         });
     }
 
@@ -693,12 +703,8 @@ impl Client {
         let (queues, order, tally) = (&mut self.queues, &mut self.order, &mut self.tally);
         f(s, &mut self.rbuf, me, msgid, &mut |g| match g {
             crate::served::Got::Request(f) => {
-                tally.count(0, 1, f.payload.len());
-                queues
-                    .entry(msgid)
-                    .or_default()
-                    .push_back((f.pkt, f.payload));
-                order.push_back(msgid);
+                tally.received(f.payload.len());
+                enqueue(queues, order, msgid, (f.pkt, f.payload));
             }
             crate::served::Got::Back(f) => back.push(f.encode()),
         });
@@ -828,8 +834,10 @@ impl Client {
         if self.direct_ok && self.post_direct(msgid, body, hash, c2ctype) {
             return Ok(());
         }
-        let copy = crate::wire::COM_C2C_RBROADCAST | crate::wire::COM_C2C_NOT_SELF;
-        if self.copies_ok && c2ctype == copy && self.post_copy(msgid, body, hash, c2ctype) {
+        if self.copies_ok
+            && c2ctype == crate::copies::COPY_C2CTYPE
+            && self.post_copy(msgid, body, hash, c2ctype)
+        {
             return Ok(());
         }
         self.write(&Request::Post {
@@ -874,7 +882,7 @@ impl Client {
             .as_mut()
             .is_some_and(|l| l.send(msgid, c2ctype, hash, body));
         if sent {
-            self.tally.count(1, 0, body.len());
+            self.tally.sent(1, body.len());
         }
         sent
     }
@@ -922,7 +930,7 @@ impl Client {
             let caught_up = !self.posted || self.chmpx_caught_up();
             if let Some(s) = self.served.as_mut() {
                 if caught_up && s.reply(pkt, body, me, msgid) {
-                    self.tally.count(1, 0, body.len());
+                    self.tally.sent(1, body.len());
                     return Ok(());
                 }
                 s.forget(pkt);
@@ -1066,11 +1074,11 @@ mod tests {
     #[test]
     fn counts_on_links_are_reported_when_due() {
         let mut t = Tally::default();
-        t.count(0, 0, 10);
+        t.sent(0, 10);
         assert_eq!(t.due_in(), None, "nothing counted");
         assert!(t.take(true).is_none());
-        t.count(2, 0, 10);
-        t.count(0, 1, 7);
+        t.sent(2, 10);
+        t.received(7);
         assert!(t.due_in().is_some_and(|d| d <= TALLY_EVERY));
         assert!(t.take(false).is_none(), "not due yet");
         t.since = Some(Instant::now() - TALLY_EVERY);
@@ -1085,7 +1093,7 @@ mod tests {
             })
         );
         assert_eq!(t.due_in(), None, "counting starts again");
-        t.count(1, 0, 3);
+        t.sent(1, 3);
         assert!(matches!(
             t.take(true),
             Some(Request::LinkCounts { sent: 1, .. })

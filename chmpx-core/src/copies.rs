@@ -28,6 +28,10 @@ use crate::ring::Ring;
 use crate::server::now;
 use crate::wire::*;
 
+/// The C2C type of a copy (a k2hdkc server's REPL_KEY / REPL_DEL: every receiver of the
+/// hash but the sender): what `Client::post` sends on copy links.
+pub const COPY_C2CTYPE: u64 = COM_C2C_RBROADCAST | COM_C2C_NOT_SELF;
+
 /// A copy that cannot be written in this time drops its link (the copy goes through chmpx).
 const WRITE_TIMEOUT: Duration = Duration::from_millis(200);
 

@@ -29,15 +29,15 @@ use crate::wire::*;
 /// How long opening a link may take at each step (connect, control answer, handshake): a
 /// post waits for it, so a server that is listed UP but cannot be reached (cut off and not
 /// yet noticed) costs a post at most a few of these before the slave's way is taken.
-pub(crate) const OPEN_TIMEOUT: Duration = Duration::from_millis(500);
+const OPEN_TIMEOUT: Duration = Duration::from_millis(500);
 /// A write to a link that does not go through in this time fails (the request then goes the
 /// slave's way and the link is dropped).
 const WRITE_TIMEOUT: Duration = Duration::from_secs(2);
 /// A server we could not link to is not tried again for this long.
-pub(crate) const RETRY_AFTER: Duration = Duration::from_secs(5);
+const RETRY_AFTER: Duration = Duration::from_secs(5);
 /// A server without the capability (an original one) is asked again after this long (it may
 /// have been replaced by one of ours meanwhile).
-pub(crate) const ASK_AGAIN_AFTER: Duration = Duration::from_secs(600);
+const ASK_AGAIN_AFTER: Duration = Duration::from_secs(600);
 
 /// What a slave hands a client for its links (`Response::Links`).
 pub struct LinkInfo {
@@ -156,14 +156,14 @@ fn places(eps: &[HostPort], name: &str, port: i16) -> impl Iterator<Item = (Stri
 }
 
 /// The addresses of `places`, resolved.
-pub(crate) fn addrs(eps: &[HostPort], name: &str, port: i16) -> Vec<SocketAddr> {
+fn addrs(eps: &[HostPort], name: &str, port: i16) -> Vec<SocketAddr> {
     places(eps, name, port)
         .filter_map(|hp| hp.to_socket_addrs().ok())
         .flatten()
         .collect()
 }
 
-pub(crate) fn connect(list: &[SocketAddr]) -> std::io::Result<TcpStream> {
+fn connect(list: &[SocketAddr]) -> std::io::Result<TcpStream> {
     let mut last = std::io::Error::new(std::io::ErrorKind::NotFound, "no address");
     for a in list {
         match TcpStream::connect_timeout(a, OPEN_TIMEOUT) {
@@ -175,7 +175,7 @@ pub(crate) fn connect(list: &[SocketAddr]) -> std::io::Result<TcpStream> {
 }
 
 /// What the server answers CAPS with on its control port: (direct links, served links).
-pub(crate) fn capable(s: &ChmpxSvr) -> (bool, bool) {
+fn capable(s: &ChmpxSvr) -> (bool, bool) {
     let text = places(&s.ctlendpoints, &s.name, s.ctlport)
         .find_map(|(h, p)| crate::server::control_request(&h, p, "CAPS", OPEN_TIMEOUT).ok())
         .unwrap_or_default();

@@ -15,9 +15,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use chmpx_core::client::{Client, ClientError};
 use chmpx_core::config::{ChmConfig, SelfIdentity};
+use chmpx_core::copies::COPY_C2CTYPE;
 use chmpx_core::ipc::MergeGet;
 use chmpx_core::merge_client::{MergeChannel, MergeHandler};
-use chmpx_core::wire::{Timespec, COM_C2C_NOT_SELF, COM_C2C_RBROADCAST, COM_C2C_ROUTING};
+use chmpx_core::wire::{Timespec, COM_C2C_ROUTING};
 use k2hash::capi::{attrconf, trans};
 use k2hash::replicate::{self, RawElement, ScanFilter};
 use k2hash::{K2h, Layout};
@@ -201,6 +202,11 @@ fn open_merge(t: &Target, h: &Arc<Handler>, client: &Client) -> Option<UnixStrea
     spawned.ok().and(stopper)
 }
 
+/// Posts a copy (REPL_KEY, REPL_DEL) to the other servers of `hash`.
+fn send_copy(client: &mut Client, hash: u64, msg: &Message) -> Result<(), ClientError> {
+    client.post(u64::MAX, &msg.encode(), hash, COPY_C2CTYPE)
+}
+
 /// Sends what a composite asks for: copies first (an answer never leaves before the copy of
 /// what it acknowledges, see the request loop), then the rest in order.
 fn carry_out(client: &mut Client, mut acts: Vec<Action>) {
@@ -211,12 +217,7 @@ fn carry_out(client: &mut Client, mut acts: Vec<Action>) {
                 client.post(u64::MAX, &msg.encode(), hash, COM_C2C_ROUTING)
             }
             Action::Reply { to, msg } => client.reply(&to, &msg.encode()),
-            Action::Replicate { hash, msg } => client.post(
-                u64::MAX,
-                &msg.encode(),
-                hash,
-                COM_C2C_RBROADCAST | COM_C2C_NOT_SELF,
-            ),
+            Action::Replicate { hash, msg } => send_copy(client, hash, &msg),
         };
         if let Err(e) = r {
             log::warn!("could not send for a composite request: {e}");
@@ -317,8 +318,7 @@ pub fn run(
                 // on a served link waits until chmpx has read it (`Client::reply`), so no write
                 // is acknowledged while its copy could still be lost with this node.
                 if let Some((hash, copy)) = out.replicate {
-                    let ty = COM_C2C_RBROADCAST | COM_C2C_NOT_SELF;
-                    if let Err(e) = client.post(u64::MAX, &copy.encode(), hash, ty) {
+                    if let Err(e) = send_copy(&mut client, hash, &copy) {
                         log::warn!("could not send a copy: {e}");
                     }
                 }
