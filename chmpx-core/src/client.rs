@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 
 use crate::config::{ChmConfig, SelfIdentity};
 use crate::ipc::{self, MsgReader, Request, Response, IPC_VERSION};
-use crate::wire::{ComPkt, CHM_INVALID_MSGID};
+use crate::node::{CHMLOG_TYPE_INPUT, CHMLOG_TYPE_MQ, CHMLOG_TYPE_OUTPUT, CHMLOG_TYPE_SOCKET};
+use crate::wire::{ComPkt, CHM_INVALID_MSGID, COMPKT_SIZE};
 
 /// A received message: its packet head and body.
 pub type Packet = (ComPkt, Vec<u8>);
@@ -108,7 +109,14 @@ struct Tally {
     received_bytes: u64,
     /// When the first message not yet reported was counted.
     since: Option<Instant>,
+    /// chmpx keeps a trace log (`Response::Tracing`): the records it would have made of these
+    /// messages, had they passed it.
+    tracing: bool,
+    trace: Vec<ipc::TraceEntry>,
 }
+
+/// Most trace records a client keeps between two reports (the oldest half goes beyond).
+const TRACE_KEEP: usize = 8192;
 
 impl Tally {
     /// `n` messages of `bytes` each sent (one to each receiver).
@@ -116,7 +124,14 @@ impl Tally {
         if n > 0 {
             self.start();
             self.sent += n;
-            self.sent_bytes += n * bytes as u64;
+            self.sent_bytes += n * (COMPKT_SIZE + bytes) as u64;
+            // chmpx would have taken it from the client, then sent it to each receiver
+            self.record(CHMLOG_TYPE_INPUT | CHMLOG_TYPE_MQ, bytes, 1);
+            self.record(
+                CHMLOG_TYPE_OUTPUT | CHMLOG_TYPE_SOCKET,
+                COMPKT_SIZE + bytes,
+                n,
+            );
         }
     }
 
@@ -124,7 +139,33 @@ impl Tally {
     fn received(&mut self, bytes: usize) {
         self.start();
         self.received += 1;
-        self.received_bytes += bytes as u64;
+        self.received_bytes += (COMPKT_SIZE + bytes) as u64;
+        // chmpx would have read it from its peer, then handed it to the client
+        self.record(
+            CHMLOG_TYPE_INPUT | CHMLOG_TYPE_SOCKET,
+            COMPKT_SIZE + bytes,
+            1,
+        );
+        self.record(CHMLOG_TYPE_OUTPUT | CHMLOG_TYPE_MQ, bytes, 1);
+    }
+
+    /// `n` trace records of one message (while chmpx traces).
+    fn record(&mut self, log_type: u64, bytes: usize, n: u64) {
+        if !self.tracing {
+            return;
+        }
+        let now = crate::server::now();
+        for _ in 0..n {
+            if self.trace.len() >= TRACE_KEEP {
+                self.trace.drain(..TRACE_KEEP / 2);
+            }
+            self.trace.push(ipc::TraceEntry {
+                log_type,
+                length: bytes as u64,
+                start: now,
+                finish: now,
+            });
+        }
     }
 
     fn start(&mut self) {
@@ -144,12 +185,19 @@ impl Tally {
             return None;
         }
         self.since?;
-        let t = std::mem::take(self);
+        let t = std::mem::replace(
+            self,
+            Tally {
+                tracing: self.tracing,
+                ..Tally::default()
+            },
+        );
         Some(Request::LinkCounts {
             sent: t.sent,
             received: t.received,
             sent_bytes: t.sent_bytes,
             received_bytes: t.received_bytes,
+            trace: t.trace,
         })
     }
 }
@@ -502,6 +550,17 @@ impl Client {
                         Response::NotSent { msgid } => {
                             if self.not_sent.len() < 1024 {
                                 self.not_sent.push(msgid);
+                            }
+                        }
+                        Response::Tracing { on } => {
+                            log::info!(
+                                "chmpx {} its trace log: messages on links {}",
+                                if on { "keeps" } else { "stopped" },
+                                if on { "are traced" } else { "no longer" }
+                            );
+                            self.tally.tracing = on;
+                            if !on {
+                                self.tally.trace.clear();
                             }
                         }
                         Response::RingChanged => {
@@ -1088,8 +1147,9 @@ mod tests {
             Some(Request::LinkCounts {
                 sent: 2,
                 received: 1,
-                sent_bytes: 20,
-                received_bytes: 7,
+                sent_bytes: 2 * (COMPKT_SIZE as u64 + 10),
+                received_bytes: COMPKT_SIZE as u64 + 7,
+                trace: vec![],
             })
         );
         assert_eq!(t.due_in(), None, "counting starts again");
@@ -1098,5 +1158,45 @@ mod tests {
             t.take(true),
             Some(Request::LinkCounts { sent: 1, .. })
         ));
+    }
+
+    /// While chmpx traces, each message on a link leaves the records chmpx would have made of
+    /// it: taken from the client then sent to each receiver, read from a peer then handed to
+    /// the client. Tracing outlives a report; the records kept between two are bounded.
+    #[test]
+    fn messages_on_links_leave_trace_records_while_chmpx_traces() {
+        let kinds = |r: Option<Request>| match r {
+            Some(Request::LinkCounts { trace, .. }) => trace
+                .iter()
+                .map(|e| (e.log_type, e.length))
+                .collect::<Vec<_>>(),
+            other => panic!("{other:?}"),
+        };
+        let mut t = Tally::default();
+        t.sent(1, 5);
+        assert_eq!(kinds(t.take(true)), [], "not tracing");
+        t.tracing = true;
+        t.sent(2, 10);
+        t.received(7);
+        let (i, o) = (CHMLOG_TYPE_INPUT, CHMLOG_TYPE_OUTPUT);
+        let (mq, sock) = (CHMLOG_TYPE_MQ, CHMLOG_TYPE_SOCKET);
+        // on a socket, the length of the packet (head and body), as chmpx traces it
+        let (s10, s7) = (COMPKT_SIZE as u64 + 10, COMPKT_SIZE as u64 + 7);
+        assert_eq!(
+            kinds(t.take(true)),
+            [
+                (i | mq, 10),
+                (o | sock, s10),
+                (o | sock, s10),
+                (i | sock, s7),
+                (o | mq, 7)
+            ]
+        );
+        assert!(t.tracing, "still tracing after a report");
+        for _ in 0..TRACE_KEEP {
+            t.received(1);
+        }
+        let kept = kinds(t.take(true)).len();
+        assert!((TRACE_KEEP / 2..=TRACE_KEEP).contains(&kept), "{kept}");
     }
 }

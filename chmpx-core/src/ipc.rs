@@ -90,13 +90,26 @@ pub enum Request {
     LinkFrame { data: Vec<u8> },
     /// Messages this client sent and received on links of its own (direct, served and copy
     /// links) since its last report, counted by chmpx as if they had passed it (SELFSTATUS,
-    /// DUMP): C2C messages and their body bytes.
+    /// DUMP): C2C messages and their bytes (packet head and body, as chmpx counts them);
+    /// while chmpx traces ([`Response::Tracing`]), the records chmpx would have kept of them
+    /// (TRACEVIEW).
     LinkCounts {
         sent: u64,
         received: u64,
         sent_bytes: u64,
         received_bytes: u64,
+        trace: Vec<TraceEntry>,
     },
+}
+
+/// One record of chmpx's trace log (TRACE, TRACEVIEW): direction and device
+/// (`CHMLOG_TYPE_*`), body length, start and finish times.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TraceEntry {
+    pub log_type: u64,
+    pub length: u64,
+    pub start: Timespec,
+    pub finish: Timespec,
 }
 
 /// What a merge asks a client-on-server for (`CHM_MERGE_GETPARAM` less `starthash`).
@@ -164,6 +177,9 @@ pub enum Response {
     },
     /// The server table changed (for clients that asked for [`Request::Links`]).
     RingChanged,
+    /// chmpx started (true) or stopped keeping its trace log: clients with links of their own
+    /// send the records of what passes on them with their counts ([`Request::LinkCounts`]).
+    Tracing { on: bool },
     /// A link for the client to serve (after [`Request::ServeLinks`]): its socket comes with
     /// this message (SCM_RIGHTS, no later than its last byte); `inbuf` is what chmpx read
     /// from it and did not handle yet, `outbuf` what it had not written to it yet.
@@ -344,11 +360,16 @@ impl Request {
                 received,
                 sent_bytes,
                 received_bytes,
-            } => W::new(17)
-                .u64(*sent)
-                .u64(*received)
-                .u64(*sent_bytes)
-                .u64(*received_bytes),
+                trace,
+            } => trace.iter().fold(
+                W::new(17)
+                    .u64(*sent)
+                    .u64(*received)
+                    .u64(*sent_bytes)
+                    .u64(*received_bytes)
+                    .u32(trace.len() as u32),
+                |w, e| w.u64(e.log_type).u64(e.length).ts(&e.start).ts(&e.finish),
+            ),
         }
         .done()
     }
@@ -410,6 +431,20 @@ impl Request {
                 received: r.u64()?,
                 sent_bytes: r.u64()?,
                 received_bytes: r.u64()?,
+                trace: {
+                    let n = r.u32()? as usize;
+                    // (each record takes 48 bytes: a count larger than the rest is a lie)
+                    let mut v = Vec::with_capacity(n.min(r.0.len() / 48));
+                    for _ in 0..n {
+                        v.push(TraceEntry {
+                            log_type: r.u64()?,
+                            length: r.u64()?,
+                            start: r.ts()?,
+                            finish: r.ts()?,
+                        });
+                    }
+                    v
+                },
             },
             k => return Err(IpcError::Kind(k)),
         })
@@ -455,6 +490,7 @@ impl Response {
                 .bool(*random)
                 .bytes(snapshot),
             Response::RingChanged => W::new(16),
+            Response::Tracing { on } => W::new(18).bool(*on),
             Response::LinkHandover {
                 inbuf,
                 outbuf,
@@ -507,6 +543,7 @@ impl Response {
                 snapshot: r.bytes()?,
             },
             16 => Response::RingChanged,
+            18 => Response::Tracing { on: r.bool()? },
             17 => Response::LinkHandover {
                 inbuf: r.bytes()?,
                 outbuf: r.bytes()?,
@@ -580,6 +617,23 @@ mod tests {
         assert_eq!(Request::decode(&body).unwrap(), r);
     }
 
+    /// A report that claims more trace records than it carries is refused, without taking
+    /// memory for the claim.
+    #[test]
+    fn a_report_with_a_false_count_of_trace_records_is_refused() {
+        let mut body = Request::LinkCounts {
+            sent: 1,
+            received: 0,
+            sent_bytes: 1,
+            received_bytes: 0,
+            trace: vec![],
+        }
+        .encode();
+        let n = body.len();
+        body[n - 4..].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert_eq!(Request::decode(&body[4..]), Err(IpcError::Truncated));
+    }
+
     #[test]
     fn round_trips() {
         round_req(Request::Hello {
@@ -599,6 +653,30 @@ mod tests {
             received: u64::MAX,
             sent_bytes: 3,
             received_bytes: 4,
+            trace: vec![],
+        });
+        round_req(Request::LinkCounts {
+            sent: 1,
+            received: 2,
+            sent_bytes: 3,
+            received_bytes: 4,
+            trace: vec![
+                TraceEntry {
+                    log_type: 0xb,
+                    length: 10,
+                    start: Timespec { sec: 1, nsec: 2 },
+                    finish: Timespec { sec: 3, nsec: 4 },
+                },
+                TraceEntry {
+                    log_type: 0x15,
+                    length: u64::MAX,
+                    start: Timespec::default(),
+                    finish: Timespec {
+                        sec: -1,
+                        nsec: 999_999_999,
+                    },
+                },
+            ],
         });
         let ts = Timespec { sec: 5, nsec: 6 };
         round_req(Request::MergeHello { version: 1, pid: 9 });
@@ -653,6 +731,8 @@ mod tests {
             Response::Sent { receivers: -1 },
             Response::NotSent { msgid: 9 },
             Response::RingChanged,
+            Response::Tracing { on: true },
+            Response::Tracing { on: false },
             Response::LinkHandover {
                 inbuf: vec![4, 5],
                 outbuf: vec![],

@@ -65,7 +65,8 @@ fn rejoin_reload_and_clean_exit() {
     );
 
     // The trace log: TRACE enable, a message, TRACEVIEW on the server shows it come in from
-    // the socket and go out to the client.
+    // the socket and go out to the client (on the socket, the original traces the packet's
+    // length, its 120-byte head included; towards the client, the body's).
     assert_eq!(
         ctl(base + 1, "TRACEVIEW").unwrap(),
         "ERROR: Now trace count is 0.\n"
@@ -79,7 +80,7 @@ fn rejoin_reload_and_clean_exit() {
     assert!(srv.receive(None, 5000).unwrap().is_some());
     let view = ctl(base + 1, "TRACEVIEW").unwrap();
     assert!(
-        view.contains("[Input Socket]\t6 byte\tSTART(") && view.contains("[Output MQ]\t6 byte"),
+        view.contains("[Input Socket]\t126 byte\tSTART(") && view.contains("[Output MQ]\t6 byte"),
         "{view}"
     );
     assert!(ctl(base + 1, "TRACEVIEW DIR=OUT DEV=MQ 1")

@@ -345,23 +345,16 @@ fn without_domerge_merges_only_move_statuses_and_are_driven_by_hand() {
         .statuses(0)
         .iter()
         .all(|s| *s == CHMPXSTS_SRVOUT_UP_NORMAL));
-    let command = |sim: &mut Sim, n: usize, cmd: &str| {
-        let out = chmpx_core::ctl::command(&mut sim.nodes[n], cmd).unwrap();
-        let outs = sim.nodes[n].take_outputs();
-        sim.apply(n, outs);
-        sim.settle();
-        out
-    };
     for n in 0..3 {
-        assert_eq!(command(&mut sim, n, "SERVICEIN"), "SUCCEED\n");
+        assert_eq!(sim.command(n, "SERVICEIN"), "SUCCEED\n");
     }
-    assert_eq!(command(&mut sim, 0, "MERGE"), "SUCCEED\n");
+    assert_eq!(sim.command(0, "MERGE"), "SUCCEED\n");
     sim.tick(1);
     assert!(sim
         .statuses(1)
         .iter()
         .all(|s| *s == CHMPXSTS_SRVIN_UP_ADDED));
-    assert_eq!(command(&mut sim, 2, "COMPMERGE"), "SUCCEED\n");
+    assert_eq!(sim.command(2, "COMPMERGE"), "SUCCEED\n");
     sim.tick(1);
     for n in 0..4 {
         assert_eq!(
@@ -371,7 +364,7 @@ fn without_domerge_merges_only_move_statuses_and_are_driven_by_hand() {
         );
     }
     assert_eq!(sim.gets, 0, "no client was asked for data");
-    assert_eq!(command(&mut sim, 1, "ABORTMERGE"), "SUCCEED\n");
+    assert_eq!(sim.command(1, "ABORTMERGE"), "SUCCEED\n");
 }
 
 /// A server back from a partition still holds the DOWN records it wrote about the others

@@ -1,6 +1,7 @@
 //! Deterministic simulation of the links of ours: direct links, served links, copy links and
 //! the counts of their messages (harness: `simnet`).
 mod simnet;
+use chmpx_core::ipc::TraceEntry;
 use simnet::*;
 
 /// Direct links (chmpx-core/src/direct.rs, node/links.rs): a client of the slave gets the
@@ -250,6 +251,7 @@ fn counts_of_messages_on_links_reach_selfstatus() {
         received: 399,
         sent_bytes: 4000,
         received_bytes: 3990,
+        trace: vec![],
     };
     sim.queue.push_back((3, Input::Client { client: 7, req }));
     sim.settle();
@@ -275,4 +277,118 @@ fn counts_of_messages_on_links_reach_selfstatus() {
         dump.contains(&format!("total_sent_count     = {}", st.sent)),
         "{dump}"
     );
+}
+
+/// While chmpx keeps its trace log, the clients with links of their own hear of it and send
+/// the records chmpx would have made of what passed on their links with their counts: TRACEVIEW
+/// shows them among chmpx's own records, in time order. A client that takes up links while the
+/// log is kept hears at once; one without links hears nothing; TRACE DISABLE tells them too.
+#[test]
+fn records_of_messages_on_links_reach_traceview() {
+    let mut sim = Sim::in_service(1);
+    for client in [7, 8, 9] {
+        assert!(matches!(
+            sim.client(3, client, hello(false)),
+            Response::Welcome { .. }
+        ));
+    }
+    assert!(matches!(
+        sim.client(3, 7, Request::Links),
+        Response::Links { .. }
+    ));
+    assert_eq!(sim.command(3, "TRACE ENABLE"), "SUCCEED\n");
+    assert_eq!(sim.take(3, 7), vec![Response::Tracing { on: true }]);
+    assert!(sim.take(3, 9).is_empty(), "no links, no news");
+    // a client that takes up links now hears after its answer
+    sim.queue.push_back((
+        3,
+        Input::Client {
+            client: 8,
+            req: Request::Links,
+        },
+    ));
+    sim.settle();
+    let got = sim.take(3, 8);
+    assert!(matches!(got[0], Response::Links { .. }));
+    assert_eq!(got[1..], [Response::Tracing { on: true }]);
+    // chmpx's own records of a message through it (client 9): at the simulation's time
+    let msgid = match sim.client(3, 9, Request::Open) {
+        Response::Opened { msgid } => msgid,
+        other => panic!("{other:?}"),
+    };
+    let send = Request::Send {
+        msgid,
+        c2ctype: COM_C2C_ROUTING,
+        hash: 5,
+        body: vec![1; 33],
+    };
+    let bytes = sim.nodes[3].stats.sent_bytes;
+    assert!(matches!(
+        sim.client(3, 9, send),
+        Response::Sent { receivers: 1 }
+    ));
+    // counted as the original counts it: the packet, its head included
+    assert_eq!(sim.nodes[3].stats.sent_bytes, bytes + 120 + 33);
+    // client 7 reports a message sent on its link a second before, and its answer
+    let at = |sec| Timespec { sec, nsec: 0 };
+    let rec = |log_type, length, t| TraceEntry {
+        log_type,
+        length,
+        start: t,
+        finish: t,
+    };
+    let t = sim.now.sec;
+    let req = Request::LinkCounts {
+        sent: 1,
+        received: 1,
+        sent_bytes: 10,
+        received_bytes: 20,
+        trace: vec![
+            rec(0x14, 10, at(t - 1)),
+            rec(0xa, 10, at(t - 1)),
+            rec(0xc, 20, at(t - 1)),
+            rec(0x12, 20, at(t - 1)),
+        ],
+    };
+    sim.queue.push_back((3, Input::Client { client: 7, req }));
+    sim.settle();
+    let view = sim.command(3, "TRACEVIEW");
+    let kinds: Vec<&str> = view
+        .lines()
+        .map(|l| l.split('\t').next().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "[Input MQ]",
+            "[Output Socket]",
+            "[Input Socket]",
+            "[Output MQ]",
+            "[Input MQ]",
+            "[Output Socket]"
+        ],
+        "{view}"
+    );
+    // on a socket, the length of the packet (head and body); to and from the client, the body
+    let lengths: Vec<&str> = view
+        .lines()
+        .map(|l| l.split('\t').nth(1).unwrap())
+        .collect();
+    assert_eq!(
+        lengths,
+        ["10 byte", "10 byte", "20 byte", "20 byte", "33 byte", "153 byte"],
+        "{view}"
+    );
+    assert_eq!(sim.command(3, "TRACE DISABLE"), "SUCCEED\n");
+    assert_eq!(sim.take(3, 7), vec![Response::Tracing { on: false }]);
+    assert_eq!(sim.take(3, 8), vec![Response::Tracing { on: false }]);
+    assert!(sim.take(3, 9).is_empty());
+    // on a server: the client that serves links (the k2hdkc server) hears when it takes them up
+    assert!(matches!(
+        sim.client(0, 5, hello(true)),
+        Response::Welcome { .. }
+    ));
+    assert_eq!(sim.command(0, "TRACE ENABLE"), "SUCCEED\n");
+    sim.serve_links(0, 5);
+    assert_eq!(sim.take(0, 5), vec![Response::Tracing { on: true }]);
 }

@@ -104,7 +104,27 @@ echo "faults.sh: messages on links counted by the slave: $(($(count $((base + 11
 # chmpx
 t0=$(count $((base + 1)) send)
 t1=$(count $((base + 3)) send)
+# with TRACE on, the records chmpx would have made of the messages on links come with the
+# counts: the slave's log shows the 400 requests go out and their answers come in; the three
+# servers' logs together show 400 answers and 400 copies (REPLICA 1) go out, most of them
+# sent on links by the two k2hdkc that serve theirs (node 2's chmpx sends its own)
+for p in 11 1 3 5; do
+    [ "$(ctl $((base + p)) "TRACE ENABLE")" = SUCCEED ] || fail "TRACE ENABLE on port $((base + p))"
+done
 expect "writes on served links" "400/400 2/3" links 400 s
+traced() { ctl "$1" "TRACEVIEW $2" | grep -c '^\['; }
+at_least_traced() { [ "$(traced "$1" "$2")" -ge "$3" ]; }
+servers_out() {
+    local n=0 p
+    for p in 1 3 5; do n=$((n + $(traced $((base + p)) "DIR=OUT DEV=SOCK"))); done
+    echo $n
+}
+servers_out_at_least() { [ "$(servers_out)" -ge "$1" ]; }
+wait_for "the slave's trace of 400 requests sent on links" at_least_traced $((base + 11)) "DIR=OUT DEV=SOCK" 400
+wait_for "the slave's trace of 400 answers on links" at_least_traced $((base + 11)) "DIR=IN DEV=SOCK" 400
+wait_for "the servers' trace of 400 answers and 400 copies" servers_out_at_least 800
+echo "faults.sh: traced on links: slave $(traced $((base + 11)) "DIR=OUT DEV=SOCK") out, servers $(servers_out) out"
+for p in 11 1 3 5; do ctl $((base + p)) "TRACE DISABLE" >/dev/null; done
 # what the two serving k2hdkc send on links (answers, copies) passes no chmpx: without their
 # reports their chmpx would count next to nothing (together: how the keys fall on the
 # servers differs from run to run)

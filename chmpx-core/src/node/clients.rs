@@ -175,12 +175,14 @@ impl Node {
                 received,
                 sent_bytes,
                 received_bytes,
+                trace,
             } => {
                 let st = &mut self.stats;
                 st.sent = st.sent.saturating_add(sent);
                 st.received = st.received.saturating_add(received);
                 st.sent_bytes = st.sent_bytes.saturating_add(sent_bytes);
                 st.received_bytes = st.received_bytes.saturating_add(received_bytes);
+                self.trace_links(trace);
             }
             // merge-channel requests were dispatched above
             Request::MergeHello { .. }
@@ -290,8 +292,7 @@ impl Node {
                     n += 1;
                 }
             } else if self.send_to(*id, Frame::encode_parts(head, &body)) {
-                self.trace(CHMLOG_TYPE_OUTPUT | CHMLOG_TYPE_SOCKET, body.len());
-                self.count_sent(body.len());
+                self.c2c_sent(body.len());
                 n += 1;
             }
         }
@@ -303,6 +304,10 @@ impl Node {
     }
 
     fn client_reply(&mut self, client: ClientId, req: &ComPkt, body: Vec<u8>) -> bool {
+        if !self.clients.contains_key(&client) {
+            return false;
+        }
+        self.trace(CHMLOG_TYPE_INPUT | CHMLOG_TYPE_MQ, body.len());
         let Some(c) = self.clients.get(&client) else {
             return false;
         };
@@ -322,12 +327,12 @@ impl Node {
                 conn,
                 data: Frame::encode_parts(head, &body),
             });
-            self.count_sent(body.len());
+            self.c2c_sent(body.len());
             return true;
         }
         let ok = self.send_to(target, Frame::encode_parts(head, &body));
         if ok {
-            self.count_sent(body.len());
+            self.c2c_sent(body.len());
         }
         ok
     }

@@ -51,6 +51,14 @@ impl Node {
             snapshot: Snapshot::of(self).encode(),
         };
         self.reply(client, resp);
+        self.tell_tracing(client);
+    }
+
+    /// A client that just took up links hears that chmpx traces (when it does).
+    fn tell_tracing(&mut self, client: ClientId) {
+        if self.trace.is_some() {
+            self.reply(client, Response::Tracing { on: true });
+        }
     }
 
     /// What routing depends on in the server table: who, status and slots.
@@ -127,7 +135,10 @@ impl Node {
     pub(super) fn serve_links(&mut self, client: ClientId) {
         let server = self.is_server;
         match self.clients.get_mut(&client) {
-            Some(c) if server && c.on_server => c.serves_links = true,
+            Some(c) if server && c.on_server => {
+                c.serves_links = true;
+                self.tell_tracing(client);
+            }
             _ => self.reply(
                 client,
                 Response::Refused {

@@ -674,7 +674,8 @@ impl Node {
                 let msg = PxMsg::new(PxCom::ResUpdateData { ts, data });
                 let frame = Frame::px2px(self.chmpxid, requester, self.now, &msg).encode();
                 if self.send_to(requester, frame) {
-                    self.count_sent(len);
+                    self.stats.sent += 1;
+                    self.stats.sent_bytes += len as u64;
                 }
             }
             Request::MergeResult { requester, ok } => {

@@ -191,14 +191,7 @@ pub const CHMLOG_TYPE_INPUT: u64 = 0x4;
 pub const CHMLOG_TYPE_SOCKET: u64 = 0x8;
 pub const CHMLOG_TYPE_MQ: u64 = 0x10;
 
-/// One trace record: direction and device, body length, start and finish times.
-#[derive(Debug, Clone, Copy)]
-pub struct TraceEntry {
-    pub log_type: u64,
-    pub length: u64,
-    pub start: Timespec,
-    pub finish: Timespec,
-}
+pub use crate::ipc::TraceEntry;
 
 fn trace_type_text(t: u64) -> &'static str {
     match t {
@@ -996,16 +989,21 @@ impl Node {
         }
     }
 
-    fn count_sent(&mut self, len: usize) {
+    /// A C2C message with a body of `len` bytes went to a peer: counted and traced as the
+    /// original does, by the packet's length (head and body).
+    fn c2c_sent(&mut self, len: usize) {
+        let len = COMPKT_SIZE + len;
+        self.trace(CHMLOG_TYPE_OUTPUT | CHMLOG_TYPE_SOCKET, len);
         self.stats.sent += 1;
         self.stats.sent_bytes += len as u64;
     }
 
     /// A C2C frame from a peer.
     fn c2c_in(&mut self, frame: Frame) {
-        self.trace(CHMLOG_TYPE_INPUT | CHMLOG_TYPE_SOCKET, frame.payload.len());
+        let len = COMPKT_SIZE + frame.payload.len();
+        self.trace(CHMLOG_TYPE_INPUT | CHMLOG_TYPE_SOCKET, len);
         self.stats.received += 1;
-        self.stats.received_bytes += frame.payload.len() as u64;
+        self.stats.received_bytes += len as u64;
         let term = frame.pkt.head.term_ids.chmpxid;
         if term != self.chmpxid {
             // Not for us: pass it on if we know the way (a reply through a server).
@@ -1090,7 +1088,40 @@ impl Node {
             return Err(crate::ctl::RES_ERROR_TRACE_SET_ALREADY);
         }
         self.trace = enable.then(VecDeque::new);
+        // clients with links of their own keep the records of what passes on them from now
+        let linked: Vec<ClientId> = self
+            .clients
+            .iter()
+            .filter(|(_, c)| c.links || c.serves_links)
+            .map(|(id, _)| *id)
+            .collect();
+        for client in linked {
+            self.reply(client, Response::Tracing { on: enable });
+        }
         Ok(())
+    }
+
+    /// Records a client kept of messages on its links (`Request::LinkCounts`), put among
+    /// chmpx's own in time order (they come up to a report interval late).
+    fn trace_links(&mut self, entries: Vec<TraceEntry>) {
+        let max = self.cfg.max_histlog_count.max(1) as usize;
+        let Some(t) = self.trace.as_mut() else {
+            return;
+        };
+        for mut e in entries {
+            e.log_type |= CHMLOG_TYPE_ASSIGNED;
+            let key = |x: &TraceEntry| (x.start.sec, x.start.nsec);
+            let at = t.partition_point(|x| key(x) <= key(&e));
+            if t.len() >= max {
+                if at == 0 {
+                    continue; // older than everything kept
+                }
+                t.pop_front();
+                t.insert(at - 1, e);
+            } else {
+                t.insert(at, e);
+            }
+        }
     }
 
     pub fn trace_count(&self) -> usize {

@@ -386,6 +386,15 @@ impl Sim {
             .expect("an answer")
     }
 
+    /// A control command on `node` (one that stays on that node), its outputs applied.
+    pub fn command(&mut self, node: usize, text: &str) -> String {
+        let out = chmpx_core::ctl::command(&mut self.nodes[node], text).expect("a local command");
+        let outs = self.nodes[node].take_outputs();
+        self.apply(node, outs);
+        self.settle();
+        out
+    }
+
     /// Client `client` of `node` serves links from now on (`Request::ServeLinks`).
     pub fn serve_links(&mut self, node: usize, client: u64) {
         let req = Request::ServeLinks;
