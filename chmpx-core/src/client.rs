@@ -103,10 +103,9 @@ pub struct Client {
 /// original's chmpx counts every message that passes it.
 #[derive(Default)]
 struct Tally {
-    sent: u64,
-    received: u64,
-    sent_bytes: u64,
-    received_bytes: u64,
+    /// To and from servers (direct links, copies), to and from slaves (served links).
+    servers: ipc::Stat,
+    slaves: ipc::Stat,
     /// When the first message not yet reported was counted.
     since: Option<Instant>,
     /// chmpx keeps a trace log (`Response::Tracing`): the records it would have made of these
@@ -118,13 +117,29 @@ struct Tally {
 /// Most trace records a client keeps between two reports (the oldest half goes beyond).
 const TRACE_KEEP: usize = 8192;
 
+/// Whom a message on a link went to or came from: chmpx counts servers and slaves apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Peer {
+    Server,
+    Slave,
+}
+
 impl Tally {
+    fn stat(&mut self, peer: Peer) -> &mut ipc::Stat {
+        match peer {
+            Peer::Server => &mut self.servers,
+            Peer::Slave => &mut self.slaves,
+        }
+    }
+
     /// `n` messages of `bytes` each sent (one to each receiver).
-    fn sent(&mut self, n: u64, bytes: usize) {
+    fn sent(&mut self, to: Peer, n: u64, bytes: usize) {
         if n > 0 {
             self.start();
-            self.sent += n;
-            self.sent_bytes += n * (COMPKT_SIZE + bytes) as u64;
+            let st = self.stat(to);
+            for _ in 0..n {
+                st.add(true, (COMPKT_SIZE + bytes) as u64);
+            }
             // chmpx would have taken it from the client, then sent it to each receiver
             self.record(CHMLOG_TYPE_INPUT | CHMLOG_TYPE_MQ, bytes, 1);
             self.record(
@@ -136,10 +151,9 @@ impl Tally {
     }
 
     /// A message of `bytes` received.
-    fn received(&mut self, bytes: usize) {
+    fn received(&mut self, from: Peer, bytes: usize) {
         self.start();
-        self.received += 1;
-        self.received_bytes += (COMPKT_SIZE + bytes) as u64;
+        self.stat(from).add(false, (COMPKT_SIZE + bytes) as u64);
         // chmpx would have read it from its peer, then handed it to the client
         self.record(
             CHMLOG_TYPE_INPUT | CHMLOG_TYPE_SOCKET,
@@ -193,10 +207,8 @@ impl Tally {
             },
         );
         Some(Request::LinkCounts {
-            sent: t.sent,
-            received: t.received,
-            sent_bytes: t.sent_bytes,
-            received_bytes: t.received_bytes,
+            servers: t.servers,
+            slaves: t.slaves,
             trace: t.trace,
         })
     }
@@ -439,7 +451,7 @@ impl Client {
             .copies
             .as_mut()
             .map_or(0, |c| c.send(msgid, c2ctype, hash, body));
-        self.tally.sent(n as u64, body.len());
+        self.tally.sent(Peer::Server, n as u64, body.len());
         n > 0
     }
 
@@ -711,7 +723,7 @@ impl Client {
                 log::warn!("direct link: a message for msgid {msgid:#x}, not ours: dropped");
                 return;
             }
-            tally.received(f.payload.len());
+            tally.received(Peer::Server, f.payload.len());
             enqueue(queues, order, msgid, (f.pkt, f.payload));
         });
     }
@@ -762,7 +774,13 @@ impl Client {
         let (queues, order, tally) = (&mut self.queues, &mut self.order, &mut self.tally);
         f(s, &mut self.rbuf, me, msgid, &mut |g| match g {
             crate::served::Got::Request(f) => {
-                tally.received(f.payload.len());
+                // a copy comes from another server, a request from a slave's client
+                let from = if f.pkt.head.c2ctype == crate::copies::COPY_C2CTYPE {
+                    Peer::Server
+                } else {
+                    Peer::Slave
+                };
+                tally.received(from, f.payload.len());
                 enqueue(queues, order, msgid, (f.pkt, f.payload));
             }
             crate::served::Got::Back(f) => back.push(f.encode()),
@@ -941,7 +959,7 @@ impl Client {
             .as_mut()
             .is_some_and(|l| l.send(msgid, c2ctype, hash, body));
         if sent {
-            self.tally.sent(1, body.len());
+            self.tally.sent(Peer::Server, 1, body.len());
         }
         sent
     }
@@ -989,7 +1007,8 @@ impl Client {
             let caught_up = !self.posted || self.chmpx_caught_up();
             if let Some(s) = self.served.as_mut() {
                 if caught_up && s.reply(pkt, body, me, msgid) {
-                    self.tally.sent(1, body.len());
+                    // (answers on a served link go to the slave whose client asked)
+                    self.tally.sent(Peer::Slave, 1, body.len());
                     return Ok(());
                 }
                 s.forget(pkt);
@@ -1133,30 +1152,46 @@ mod tests {
     #[test]
     fn counts_on_links_are_reported_when_due() {
         let mut t = Tally::default();
-        t.sent(0, 10);
+        t.sent(Peer::Server, 0, 10);
         assert_eq!(t.due_in(), None, "nothing counted");
         assert!(t.take(true).is_none());
-        t.sent(2, 10);
-        t.received(7);
+        t.sent(Peer::Server, 2, 10);
+        t.received(Peer::Server, 7);
+        t.received(Peer::Slave, 50);
         assert!(t.due_in().is_some_and(|d| d <= TALLY_EVERY));
         assert!(t.take(false).is_none(), "not due yet");
         t.since = Some(Instant::now() - TALLY_EVERY);
         assert_eq!(t.due_in(), Some(Duration::ZERO));
+        // servers and slaves apart; bytes are the packets' (head and body)
+        let h = COMPKT_SIZE as u64;
         assert_eq!(
             t.take(false),
             Some(Request::LinkCounts {
-                sent: 2,
-                received: 1,
-                sent_bytes: 2 * (COMPKT_SIZE as u64 + 10),
-                received_bytes: COMPKT_SIZE as u64 + 7,
+                servers: ipc::Stat {
+                    sent: 2,
+                    received: 1,
+                    bytes: 2 * (h + 10) + h + 7,
+                    min_bytes: h + 7,
+                    max_bytes: h + 10,
+                },
+                slaves: ipc::Stat {
+                    sent: 0,
+                    received: 1,
+                    bytes: h + 50,
+                    min_bytes: h + 50,
+                    max_bytes: h + 50,
+                },
                 trace: vec![],
             })
         );
         assert_eq!(t.due_in(), None, "counting starts again");
-        t.sent(1, 3);
+        t.sent(Peer::Slave, 1, 3);
         assert!(matches!(
             t.take(true),
-            Some(Request::LinkCounts { sent: 1, .. })
+            Some(Request::LinkCounts {
+                slaves: ipc::Stat { sent: 1, .. },
+                ..
+            })
         ));
     }
 
@@ -1173,11 +1208,11 @@ mod tests {
             other => panic!("{other:?}"),
         };
         let mut t = Tally::default();
-        t.sent(1, 5);
+        t.sent(Peer::Server, 1, 5);
         assert_eq!(kinds(t.take(true)), [], "not tracing");
         t.tracing = true;
-        t.sent(2, 10);
-        t.received(7);
+        t.sent(Peer::Server, 2, 10);
+        t.received(Peer::Server, 7);
         let (i, o) = (CHMLOG_TYPE_INPUT, CHMLOG_TYPE_OUTPUT);
         let (mq, sock) = (CHMLOG_TYPE_MQ, CHMLOG_TYPE_SOCKET);
         // on a socket, the length of the packet (head and body), as chmpx traces it
@@ -1194,7 +1229,7 @@ mod tests {
         );
         assert!(t.tracing, "still tracing after a report");
         for _ in 0..TRACE_KEEP {
-            t.received(1);
+            t.received(Peer::Slave, 1);
         }
         let kept = kinds(t.take(true)).len();
         assert!((TRACE_KEEP / 2..=TRACE_KEEP).contains(&kept), "{kept}");

@@ -90,16 +90,59 @@ pub enum Request {
     LinkFrame { data: Vec<u8> },
     /// Messages this client sent and received on links of its own (direct, served and copy
     /// links) since its last report, counted by chmpx as if they had passed it (SELFSTATUS,
-    /// DUMP): C2C messages and their bytes (packet head and body, as chmpx counts them);
-    /// while chmpx traces ([`Response::Tracing`]), the records chmpx would have kept of them
-    /// (TRACEVIEW).
+    /// DUMP), to and from servers and slaves apart; while chmpx traces
+    /// ([`Response::Tracing`]), the records chmpx would have kept of them (TRACEVIEW).
     LinkCounts {
-        sent: u64,
-        received: u64,
-        sent_bytes: u64,
-        received_bytes: u64,
+        servers: Stat,
+        slaves: Stat,
         trace: Vec<TraceEntry>,
     },
+}
+
+/// Counts of the C2C messages exchanged with one kind of peer (servers or slaves), as the
+/// original's `CHMSTAT` keeps them: a message's bytes are its packet's (head and body).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Stat {
+    pub sent: u64,
+    pub received: u64,
+    pub bytes: u64,
+    /// Smallest and largest packet (0: none yet).
+    pub min_bytes: u64,
+    pub max_bytes: u64,
+}
+
+impl Stat {
+    /// One message of `bytes` sent (or received).
+    pub fn add(&mut self, sent: bool, bytes: u64) {
+        if sent {
+            self.sent += 1;
+        } else {
+            self.received += 1;
+        }
+        self.bytes += bytes;
+        self.note_size(bytes, bytes);
+    }
+
+    /// What another count saw, added to this one.
+    pub fn merge(&mut self, o: &Stat) {
+        self.sent = self.sent.saturating_add(o.sent);
+        self.received = self.received.saturating_add(o.received);
+        self.bytes = self.bytes.saturating_add(o.bytes);
+        if !o.is_empty() {
+            self.note_size(o.min_bytes, o.max_bytes);
+        }
+    }
+
+    fn note_size(&mut self, min: u64, max: u64) {
+        if self.min_bytes == 0 || min < self.min_bytes {
+            self.min_bytes = min;
+        }
+        self.max_bytes = self.max_bytes.max(max);
+    }
+
+    fn is_empty(&self) -> bool {
+        self.sent + self.received == 0
+    }
 }
 
 /// One record of chmpx's trace log (TRACE, TRACEVIEW): direction and device
@@ -233,6 +276,13 @@ impl W {
         self.0.extend_from_slice(b);
         self
     }
+    fn stat(self, st: &Stat) -> W {
+        self.u64(st.sent)
+            .u64(st.received)
+            .u64(st.bytes)
+            .u64(st.min_bytes)
+            .u64(st.max_bytes)
+    }
     fn ts(self, t: &Timespec) -> W {
         self.i64(t.sec).i64(t.nsec)
     }
@@ -289,6 +339,15 @@ impl<'a> R<'a> {
     }
     fn text(&mut self) -> Result<String, IpcError> {
         String::from_utf8(self.bytes()?).map_err(|_| IpcError::Text)
+    }
+    fn stat(&mut self) -> Result<Stat, IpcError> {
+        Ok(Stat {
+            sent: self.u64()?,
+            received: self.u64()?,
+            bytes: self.u64()?,
+            min_bytes: self.u64()?,
+            max_bytes: self.u64()?,
+        })
     }
     fn ts(&mut self) -> Result<Timespec, IpcError> {
         Ok(Timespec {
@@ -356,17 +415,13 @@ impl Request {
             Request::ServeLinks => W::new(15),
             Request::LinkFrame { data } => W::new(16).bytes(data),
             Request::LinkCounts {
-                sent,
-                received,
-                sent_bytes,
-                received_bytes,
+                servers,
+                slaves,
                 trace,
             } => trace.iter().fold(
                 W::new(17)
-                    .u64(*sent)
-                    .u64(*received)
-                    .u64(*sent_bytes)
-                    .u64(*received_bytes)
+                    .stat(servers)
+                    .stat(slaves)
                     .u32(trace.len() as u32),
                 |w, e| w.u64(e.log_type).u64(e.length).ts(&e.start).ts(&e.finish),
             ),
@@ -427,10 +482,8 @@ impl Request {
             15 => Request::ServeLinks,
             16 => Request::LinkFrame { data: r.bytes()? },
             17 => Request::LinkCounts {
-                sent: r.u64()?,
-                received: r.u64()?,
-                sent_bytes: r.u64()?,
-                received_bytes: r.u64()?,
+                servers: r.stat()?,
+                slaves: r.stat()?,
                 trace: {
                     let n = r.u32()? as usize;
                     // (each record takes 48 bytes: a count larger than the rest is a lie)
@@ -619,13 +672,41 @@ mod tests {
 
     /// A report that claims more trace records than it carries is refused, without taking
     /// memory for the claim.
+    /// Counts add up; the smallest and largest packets are those of any count that saw one.
+    #[test]
+    fn counts_add_up_with_their_smallest_and_largest_packets() {
+        let mut a = Stat::default();
+        a.add(true, 200);
+        a.add(false, 130);
+        assert_eq!(
+            a,
+            Stat {
+                sent: 1,
+                received: 1,
+                bytes: 330,
+                min_bytes: 130,
+                max_bytes: 200
+            }
+        );
+        a.merge(&Stat::default());
+        assert_eq!(
+            (a.min_bytes, a.max_bytes),
+            (130, 200),
+            "an empty count changes nothing"
+        );
+        let mut b = Stat::default();
+        b.add(true, 125);
+        b.add(true, 900);
+        a.merge(&b);
+        assert_eq!((a.sent, a.received, a.bytes), (3, 1, 1355));
+        assert_eq!((a.min_bytes, a.max_bytes), (125, 900));
+    }
+
     #[test]
     fn a_report_with_a_false_count_of_trace_records_is_refused() {
         let mut body = Request::LinkCounts {
-            sent: 1,
-            received: 0,
-            sent_bytes: 1,
-            received_bytes: 0,
+            servers: Stat::default(),
+            slaves: Stat::default(),
             trace: vec![],
         }
         .encode();
@@ -648,18 +729,21 @@ mod tests {
         round_req(Request::LinkFrame {
             data: vec![1, 2, 3],
         });
-        round_req(Request::LinkCounts {
-            sent: 1,
+        let stat = |n: u64| Stat {
+            sent: n,
             received: u64::MAX,
-            sent_bytes: 3,
-            received_bytes: 4,
+            bytes: 3,
+            min_bytes: 4,
+            max_bytes: 5,
+        };
+        round_req(Request::LinkCounts {
+            servers: stat(1),
+            slaves: stat(2),
             trace: vec![],
         });
         round_req(Request::LinkCounts {
-            sent: 1,
-            received: 2,
-            sent_bytes: 3,
-            received_bytes: 4,
+            servers: Stat::default(),
+            slaves: stat(0),
             trace: vec![
                 TraceEntry {
                     log_type: 0xb,

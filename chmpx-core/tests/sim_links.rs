@@ -1,7 +1,7 @@
 //! Deterministic simulation of the links of ours: direct links, served links, copy links and
 //! the counts of their messages (harness: `simnet`).
 mod simnet;
-use chmpx_core::ipc::TraceEntry;
+use chmpx_core::ipc::{Stat, TraceEntry};
 use simnet::*;
 
 /// Direct links (chmpx-core/src/direct.rs, node/links.rs): a client of the slave gets the
@@ -246,35 +246,67 @@ fn counts_of_messages_on_links_reach_selfstatus() {
         Response::Welcome { .. }
     ));
     let before = sim.nodes[3].stats;
-    let req = Request::LinkCounts {
+    let servers = Stat {
         sent: 400,
         received: 399,
-        sent_bytes: 4000,
-        received_bytes: 3990,
+        bytes: 7990,
+        min_bytes: 125,
+        max_bytes: 9000,
+    };
+    let slaves = Stat {
+        sent: 5,
+        received: 6,
+        bytes: 1100,
+        min_bytes: 121,
+        max_bytes: 130,
+    };
+    let req = Request::LinkCounts {
+        servers,
+        slaves,
         trace: vec![],
     };
     sim.queue.push_back((3, Input::Client { client: 7, req }));
     sim.settle();
     assert!(sim.take(3, 7).is_empty(), "no answer to a report");
     let st = sim.nodes[3].stats;
-    assert_eq!(st.sent, before.sent + 400);
-    assert_eq!(st.received, before.received + 399);
-    assert_eq!(
-        st.sent_bytes + st.received_bytes,
-        before.sent_bytes + before.received_bytes + 7990
-    );
+    assert_eq!(st.servers.sent, before.servers.sent + 400);
+    assert_eq!(st.servers.received, before.servers.received + 399);
+    assert_eq!(st.servers.bytes, before.servers.bytes + 7990);
+    assert_eq!(st.servers.max_bytes, 9000);
+    assert_eq!(st.slaves.sent, before.slaves.sent + 5);
     let text = chmpx_core::ctl::self_status(&sim.nodes[3]);
+    let block = |label: &str| {
+        let at = text.find(label).expect(label);
+        text[at..].lines().take(7).collect::<Vec<_>>().join("\n")
+    };
+    let srv = block("To(From) Servers");
     assert!(
-        text.contains(&format!("send count        = {} count", st.sent)),
+        srv.contains(&format!("send count        = {} count", st.servers.sent))
+            && srv.contains(&format!(
+                "receive count     = {} count",
+                st.servers.received
+            ))
+            && srv.contains(&format!("total             = {} bytes", st.servers.bytes))
+            && srv.contains(&format!(
+                "minimum           = {} bytes",
+                st.servers.min_bytes
+            ))
+            && srv.contains("maximum           = 9000 bytes"),
         "{text}"
     );
+    let slv = block("To(From) Slaves");
     assert!(
-        text.contains(&format!("receive count     = {} count", st.received)),
+        slv.contains(&format!("send count        = {} count", st.slaves.sent))
+            && slv.contains("total             = 1100 bytes")
+            && slv.contains("minimum           = 121 bytes")
+            && slv.contains("maximum           = 130 bytes"),
         "{text}"
     );
     let dump = chmpx_core::ctl::dump_text(&sim.nodes[3]);
     assert!(
-        dump.contains(&format!("total_sent_count     = {}", st.sent)),
+        dump.contains(&format!("total_sent_count     = {}", st.servers.sent))
+            && dump.contains(&format!("total_sent_count     = {}", st.slaves.sent))
+            && dump.contains("max_body_bytes       = 130"),
         "{dump}"
     );
 }
@@ -322,13 +354,15 @@ fn records_of_messages_on_links_reach_traceview() {
         hash: 5,
         body: vec![1; 33],
     };
-    let bytes = sim.nodes[3].stats.sent_bytes;
+    let before = sim.nodes[3].stats;
     assert!(matches!(
         sim.client(3, 9, send),
         Response::Sent { receivers: 1 }
     ));
-    // counted as the original counts it: the packet, its head included
-    assert_eq!(sim.nodes[3].stats.sent_bytes, bytes + 120 + 33);
+    // counted as the original counts it: the packet, its head included, to a server
+    let st = sim.nodes[3].stats;
+    assert_eq!(st.servers.bytes, before.servers.bytes + 120 + 33);
+    assert_eq!(st.slaves, before.slaves);
     // client 7 reports a message sent on its link a second before, and its answer
     let at = |sec| Timespec { sec, nsec: 0 };
     let rec = |log_type, length, t| TraceEntry {
@@ -339,10 +373,8 @@ fn records_of_messages_on_links_reach_traceview() {
     };
     let t = sim.now.sec;
     let req = Request::LinkCounts {
-        sent: 1,
-        received: 1,
-        sent_bytes: 10,
-        received_bytes: 20,
+        servers: Stat::default(),
+        slaves: Stat::default(),
         trace: vec![
             rec(0x14, 10, at(t - 1)),
             rec(0xa, 10, at(t - 1)),
@@ -391,4 +423,43 @@ fn records_of_messages_on_links_reach_traceview() {
     assert_eq!(sim.command(0, "TRACE ENABLE"), "SUCCEED\n");
     sim.serve_links(0, 5);
     assert_eq!(sim.take(0, 5), vec![Response::Tracing { on: true }]);
+}
+
+/// As the original counts them: what a slave sends goes to servers (its "To(From) Servers"),
+/// what a server receives from a slave is counted among slaves.
+#[test]
+fn messages_are_counted_apart_for_servers_and_slaves() {
+    let mut sim = Sim::in_service(1);
+    assert!(matches!(
+        sim.client(3, 9, hello(false)),
+        Response::Welcome { .. }
+    ));
+    let msgid = match sim.client(3, 9, Request::Open) {
+        Response::Opened { msgid } => msgid,
+        other => panic!("{other:?}"),
+    };
+    let before: Vec<_> = sim.nodes.iter().map(|n| n.stats).collect();
+    let send = Request::Send {
+        msgid,
+        c2ctype: COM_C2C_ROUTING,
+        hash: 5,
+        body: vec![1; 10],
+    };
+    assert!(matches!(
+        sim.client(3, 9, send),
+        Response::Sent { receivers: 1 }
+    ));
+    let after: Vec<_> = sim.nodes.iter().map(|n| n.stats).collect();
+    assert_eq!(after[3].servers.sent, before[3].servers.sent + 1);
+    assert_eq!(after[3].slaves, before[3].slaves);
+    let from_slaves: u64 = (0..3)
+        .map(|n| after[n].slaves.received - before[n].slaves.received)
+        .sum();
+    assert_eq!(from_slaves, 1, "one server took it from the slave");
+    for n in 0..3 {
+        assert_eq!(after[n].servers.received, before[n].servers.received);
+        if after[n].slaves.received > before[n].slaves.received {
+            assert_eq!(after[n].slaves.max_bytes, 130);
+        }
+    }
 }

@@ -171,17 +171,12 @@ impl Node {
             Request::ServeLinks => self.serve_links(client),
             Request::LinkFrame { data } => self.link_frame_back(&data),
             Request::LinkCounts {
-                sent,
-                received,
-                sent_bytes,
-                received_bytes,
+                servers,
+                slaves,
                 trace,
             } => {
-                let st = &mut self.stats;
-                st.sent = st.sent.saturating_add(sent);
-                st.received = st.received.saturating_add(received);
-                st.sent_bytes = st.sent_bytes.saturating_add(sent_bytes);
-                st.received_bytes = st.received_bytes.saturating_add(received_bytes);
+                self.stats.servers.merge(&servers);
+                self.stats.slaves.merge(&slaves);
                 self.trace_links(trace);
             }
             // merge-channel requests were dispatched above
@@ -292,7 +287,7 @@ impl Node {
                     n += 1;
                 }
             } else if self.send_to(*id, Frame::encode_parts(head, &body)) {
-                self.c2c_sent(body.len());
+                self.c2c_sent(*id, body.len());
                 n += 1;
             }
         }
@@ -327,12 +322,12 @@ impl Node {
                 conn,
                 data: Frame::encode_parts(head, &body),
             });
-            self.c2c_sent(body.len());
+            self.c2c_sent(target, body.len());
             return true;
         }
         let ok = self.send_to(target, Frame::encode_parts(head, &body));
         if ok {
-            self.c2c_sent(body.len());
+            self.c2c_sent(target, body.len());
         }
         ok
     }

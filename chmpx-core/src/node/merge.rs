@@ -670,13 +670,10 @@ impl Node {
                 if !self.merge.serving.contains(&requester) {
                     return;
                 }
-                let len = data.len();
+                // (a PX2PX message: not in the message counts, which are of C2C messages)
                 let msg = PxMsg::new(PxCom::ResUpdateData { ts, data });
                 let frame = Frame::px2px(self.chmpxid, requester, self.now, &msg).encode();
-                if self.send_to(requester, frame) {
-                    self.stats.sent += 1;
-                    self.stats.sent_bytes += len as u64;
-                }
+                self.send_to(requester, frame);
             }
             Request::MergeResult { requester, ok } => {
                 if let Some(p) = self.merge.serving.iter().position(|r| *r == requester) {
@@ -727,8 +724,6 @@ impl Node {
                     log::warn!("merge data from 0x{from:016x} while we are not merging: dropped");
                     return;
                 }
-                self.stats.received += 1;
-                self.stats.received_bytes += data.len() as u64;
                 if let Some(req) = self.merge.req.as_mut() {
                     req.since = self.now.sec;
                 }

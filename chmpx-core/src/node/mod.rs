@@ -204,12 +204,14 @@ fn trace_type_text(t: u64) -> &'static str {
     }
 }
 
-#[derive(Debug, Default, Clone, Copy)]
+pub use crate::ipc::Stat;
+
+/// The C2C messages exchanged with servers and with slaves (SELFSTATUS "Stats", DUMP), as the
+/// original counts them: by whether the peer is in the server table.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Stats {
-    pub sent: u64,
-    pub received: u64,
-    pub sent_bytes: u64,
-    pub received_bytes: u64,
+    pub servers: Stat,
+    pub slaves: Stat,
 }
 
 fn now_packed(t: Timespec) -> i64 {
@@ -989,21 +991,30 @@ impl Node {
         }
     }
 
-    /// A C2C message with a body of `len` bytes went to a peer: counted and traced as the
+    /// A C2C message with a body of `len` bytes went to `peer`: counted and traced as the
     /// original does, by the packet's length (head and body).
-    fn c2c_sent(&mut self, len: usize) {
+    fn c2c_sent(&mut self, peer: u64, len: usize) {
         let len = COMPKT_SIZE + len;
         self.trace(CHMLOG_TYPE_OUTPUT | CHMLOG_TYPE_SOCKET, len);
-        self.stats.sent += 1;
-        self.stats.sent_bytes += len as u64;
+        self.stat_of(peer).add(true, len as u64);
+    }
+
+    /// The counts of messages exchanged with `peer`: a server's (in the server table) or a
+    /// slave's.
+    fn stat_of(&mut self, peer: u64) -> &mut Stat {
+        if self.ring.get(peer).is_some() {
+            &mut self.stats.servers
+        } else {
+            &mut self.stats.slaves
+        }
     }
 
     /// A C2C frame from a peer.
     fn c2c_in(&mut self, frame: Frame) {
         let len = COMPKT_SIZE + frame.payload.len();
         self.trace(CHMLOG_TYPE_INPUT | CHMLOG_TYPE_SOCKET, len);
-        self.stats.received += 1;
-        self.stats.received_bytes += len as u64;
+        self.stat_of(frame.pkt.head.dept_ids.chmpxid)
+            .add(false, len as u64);
         let term = frame.pkt.head.term_ids.chmpxid;
         if term != self.chmpxid {
             // Not for us: pass it on if we know the way (a reply through a server).
