@@ -134,3 +134,56 @@ fn rejoin_reload_and_clean_exit() {
         "the local socket is gone"
     );
 }
+
+/// The message counts and the trace log read as the original's: three 64-byte requests from a
+/// slave's client, each answered by the server's client with 64 bytes, TRACE on both nodes;
+/// SELFSTATUS "Stats", DUMP's `server_stat`/`slave_stat` and TRACEVIEW (time stamps aside) are
+/// the texts the original 1.0.113 printed for the same exchange (its test configurations and
+/// `chmpxbench -l 3 -dl 64`, in a loopback namespace): 184-byte packets counted and traced on
+/// sockets, 64-byte bodies towards the clients, the server counting its slave's messages among
+/// slaves.
+#[test]
+fn counts_and_trace_read_as_the_originals() {
+    let base = ports(10);
+    let mut cl = Cluster::new(&format!("STA{base}"));
+    let (sconf, lconf) = pair(&mut cl, base, "");
+    let mut srv = Client::attach(sconf.to_str().unwrap(), true, true).unwrap();
+    wait_for("slave sees the server", || {
+        ctl(base + 2, "DUMP").is_some_and(|s| s.contains("[SERVICE IN][UP]"))
+    });
+    let mut sl = Client::attach(lconf.to_str().unwrap(), false, true).unwrap();
+    let m = sl.open().unwrap();
+    for port in [base + 1, base + 2] {
+        assert_eq!(ctl(port, "TRACE ENABLE").unwrap(), "SUCCEED\n");
+    }
+    for i in 0..3u8 {
+        assert_eq!(sl.send(m, &[i; 64], 1, COM_C2C_ROUTING).unwrap(), 1);
+        let (pkt, body) = srv.receive(None, 5000).unwrap().expect("the request");
+        assert_eq!(body, [i; 64]);
+        srv.reply(&pkt, &[i; 64]).unwrap();
+        let (_, answer) = sl.receive(Some(m), 5000).unwrap().expect("the answer");
+        assert_eq!(answer.len(), 64);
+    }
+    let view = |port: u16, name: &str| {
+        let status = ctl(port, "SELFSTATUS").unwrap();
+        let stats = &status[status.find("Stats ").expect("a Stats section")..];
+        let trace: String = ctl(port, "TRACEVIEW")
+            .unwrap()
+            .lines()
+            .map(|l| format!("{}\n", l.split("\tSTART(").next().unwrap()))
+            .collect();
+        let dump = ctl(port, "DUMP").unwrap();
+        let at = dump.find("  server_stat{").expect("server_stat");
+        let stat: String = dump[at..]
+            .lines()
+            .take(20)
+            .map(|l| format!("{l}\n"))
+            .collect();
+        format!(
+            "==== {name} SELFSTATUS\n{stats}==== {name} TRACEVIEW\n{trace}==== {name} DUMP stat\n{stat}"
+        )
+    };
+    let ours = view(base + 1, "server") + &view(base + 2, "slave");
+    let original = include_str!("testdata/original_stats_3x64.txt");
+    assert_eq!(ours, original);
+}
