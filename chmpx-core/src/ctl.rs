@@ -221,7 +221,8 @@ pub fn self_status(n: &Node) -> String {
     }
     let _ = writeln!(o, "}}");
     let _ = writeln!(o, "Connection Count          = {{");
-    let _ = writeln!(o, "    To Servers            = {}", n.connected_servers());
+    // (as the original: the servers it knows, itself included, connected or not)
+    let _ = writeln!(o, "    To Servers            = {}", n.ring.servers.len());
     let _ = writeln!(o, "    From Slaves           = {}", n.slaves.len());
     let _ = writeln!(o, "    On Control port       = 1");
     let _ = writeln!(o, "}}");

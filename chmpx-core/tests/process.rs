@@ -137,11 +137,11 @@ fn rejoin_reload_and_clean_exit() {
 
 /// The message counts and the trace log read as the original's: three 64-byte requests from a
 /// slave's client, each answered by the server's client with 64 bytes, TRACE on both nodes;
-/// SELFSTATUS "Stats", DUMP's `server_stat`/`slave_stat` and TRACEVIEW (time stamps aside) are
+/// SELFSTATUS "Connection Count" and "Stats", DUMP's `server_stat`/`slave_stat` and TRACEVIEW (time stamps aside) are
 /// the texts the original 1.0.113 printed for the same exchange (its test configurations and
 /// `chmpxbench -l 3 -dl 64`, in a loopback namespace): 184-byte packets counted and traced on
 /// sockets, 64-byte bodies towards the clients, the server counting its slave's messages among
-/// slaves.
+/// slaves; "To Servers" the servers known (itself included), not the connections.
 #[test]
 fn counts_and_trace_read_as_the_originals() {
     let base = ports(10);
@@ -166,7 +166,9 @@ fn counts_and_trace_read_as_the_originals() {
     }
     let view = |port: u16, name: &str| {
         let status = ctl(port, "SELFSTATUS").unwrap();
-        let stats = &status[status.find("Stats ").expect("a Stats section")..];
+        let stats = &status[status
+            .find("Connection Count ")
+            .expect("a connection count")..];
         let trace: String = ctl(port, "TRACEVIEW")
             .unwrap()
             .lines()

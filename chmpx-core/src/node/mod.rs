@@ -1183,10 +1183,6 @@ impl Node {
         v
     }
 
-    pub fn connected_servers(&self) -> usize {
-        self.out_conn.len()
-    }
-
     /// Our connections to server `chmpxid` (for DUMP's `sock`).
     pub fn socks_to(&self, chmpxid: u64) -> Vec<ConnId> {
         self.out_conn.get(&chmpxid).copied().into_iter().collect()
