@@ -223,7 +223,9 @@ pub fn self_status(n: &Node) -> String {
     let _ = writeln!(o, "Connection Count          = {{");
     // (as the original: the servers it knows, itself included, connected or not)
     let _ = writeln!(o, "    To Servers            = {}", n.ring.servers.len());
-    let _ = writeln!(o, "    From Slaves           = {}", n.slaves.len());
+    // (as the original: its slave list holds the servers that connected to it too)
+    let from = n.slaves.len() + n.accepted_servers().len();
+    let _ = writeln!(o, "    From Slaves           = {from}");
     let _ = writeln!(o, "    On Control port       = 1");
     let _ = writeln!(o, "}}");
     let st = n.stats;

@@ -127,6 +127,23 @@ fn three_servers_one_slave() {
     // Receive timeout: true with no packet.
     assert!(slave.receive(Some(msgid), 50).unwrap().is_none());
 
+    // SELFSTATUS "Connection Count" as the original's: every server knows the three servers,
+    // and its slave list holds the slave and the two other servers that connected to it
+    for (_, ctlport) in &layout.servers {
+        wait_for("the connection counts of a server", || {
+            ctl(*ctlport, "SELFSTATUS").is_some_and(|s| {
+                s.contains("    To Servers            = 3\n")
+                    && s.contains("    From Slaves           = 3\n")
+            })
+        });
+    }
+    wait_for("the connection counts of the slave", || {
+        ctl(layout.slave_ctl, "SELFSTATUS").is_some_and(|s| {
+            s.contains("    To Servers            = 3\n")
+                && s.contains("    From Slaves           = 0\n")
+        })
+    });
+
     // A server goes away: its replica takes over its keys.
     let gone = ringv.primary(7).unwrap();
     let gi = ids.iter().position(|x| *x == gone).unwrap();
