@@ -33,6 +33,7 @@ pub const RES_ERROR_STATUS_NOT_ALLOWED: &str =
 pub const RES_ERROR_TRACE_SET_PARAM: &str =
     "ERROR: TRACE command must have parameter as enable/disable.(ex: \"TRACE enable\")\n";
 pub const RES_ERROR_TRACE_SET_ALREADY: &str = "ERROR: TRACE is already enabled/disabled.\n";
+pub const RES_ERROR_TRACE_SET_FAILED: &str = "ERROR: Failed to set TRACE enable/disable.\n";
 pub const RES_ERROR_TRACE_VIEW_NOTRACE: &str = "ERROR: Now trace count is 0.\n";
 pub const RES_ERROR_TRACE_VIEW_PARAM: &str =
     "ERROR: TRACEVIEW command parameter is \"TRACEVIEW [DIR=IN/OUT/ALL] [DEV=SOCK/MQ/ALL] [COUNT]\"\n";
@@ -605,16 +606,10 @@ pub fn dump_text(n: &Node) -> String {
     o
 }
 
-/// Commands only a server runs (a slave answers [`RES_ERROR_COMMAND_ON_SERVER`]).
-const SERVER_ONLY_COMMANDS: [&str; 7] = [
-    "SERVICEOUT",
-    "MERGE",
-    "COMPMERGE",
-    "ABORTMERGE",
-    "SUSPENDMERGE",
-    "NOSUSPENDMERGE",
-    "UPDATESTATUS",
-];
+/// Commands only a server runs (a slave answers [`RES_ERROR_COMMAND_ON_SERVER`]). As the
+/// original, a slave answers MERGE, COMPMERGE and ABORTMERGE with [`RES_SUCCESS_NOSERVER`] (it
+/// is on no ring) and passes SERVICEOUT of a server that is up on to it.
+const SERVER_ONLY_COMMANDS: [&str; 3] = ["SUSPENDMERGE", "NOSUSPENDMERGE", "UPDATESTATUS"];
 
 /// The answer to a command that succeeds or fails with a message.
 fn result_text(r: Result<(), &'static str>) -> String {
@@ -675,6 +670,9 @@ pub fn command(n: &mut Node, text: &str) -> Result<String, Remote> {
             if parts.len() < 2 {
                 return Ok(RES_ERROR_SERVICE_OUT_PARAM.into());
             }
+            // (ours also takes another name of the server, e.g. the one in the configuration
+            // where the ring shows it under this host's name; the original only the name the
+            // ring shows)
             let (host, port) = (parts[0], crate::config::hosts::parse_atoi(parts[1]) as i16);
             let target = n
                 .ring
@@ -691,6 +689,10 @@ pub fn command(n: &mut Node, text: &str) -> Result<String, Remote> {
             let Some(target) = target else {
                 return Ok(RES_ERROR_NOT_FOUND_SVR.into());
             };
+            if !n.is_server && ring::is_down(target.status) {
+                // (a slave cannot take a server that is down out on its behalf)
+                return Ok(RES_ERROR_COMMAND_ON_SERVER.into());
+            }
             if target.chmpxid == n.chmpxid {
                 text_of(n.service_out())
             } else if !ring::is_down(target.status) {
@@ -703,6 +705,7 @@ pub fn command(n: &mut Node, text: &str) -> Result<String, Remote> {
                 text_of(n.service_out_down(target.chmpxid))
             }
         }
+        "MERGE" | "COMPMERGE" | "ABORTMERGE" if !n.is_server => RES_SUCCESS_NOSERVER.into(),
         "MERGE" => text_of(n.merge_request()),
         "COMPMERGE" => text_of(n.merge_complete_request()),
         "ABORTMERGE" => n.merge_abort_request().into(),
@@ -803,11 +806,13 @@ fn trace_view<'a>(n: &Node, words: impl Iterator<Item = &'a str>) -> String {
                 _ => return RES_ERROR_TRACE_VIEW_PARAM.into(),
             };
         } else {
+            // (as the original: 0 or more than the log holds is an error, a negative count
+            // means all)
             let c = crate::config::hosts::parse_atoi(w);
-            if c <= 0 || c as usize > total {
+            if c == 0 || i64::from(c) > total as i64 {
                 return RES_ERROR_TRACE_VIEW_PARAM.into();
             }
-            count = c as usize;
+            count = if c < 0 { total } else { c as usize };
         }
     }
     if dir == 0 {

@@ -66,10 +66,14 @@ fn rejoin_reload_and_clean_exit() {
 
     // The trace log: TRACE enable, a message, TRACEVIEW on the server shows it come in from
     // the socket and go out to the client (on the socket, the original traces the packet's
-    // length, its 120-byte head included; towards the client, the body's).
+    // length, its 120-byte head included; towards the client, the body's). As the original's
+    // (checked against 1.0.113): TRACEVIEW's "all" is the log's size (MAXHISTLOG, 8192 by
+    // default), not the records in it, so an empty log has "no matched trace log"; a count
+    // takes the oldest records first; the log stays after TRACE disable and starts again with
+    // TRACE enable.
     assert_eq!(
         ctl(base + 1, "TRACEVIEW").unwrap(),
-        "ERROR: Now trace count is 0.\n"
+        "ERROR: There is no matched trace log now.\n"
     );
     assert_eq!(ctl(base + 1, "TRACE enable").unwrap(), "SUCCEED\n");
     assert_eq!(
@@ -89,6 +93,26 @@ fn rejoin_reload_and_clean_exit() {
     assert!(ctl(base + 1, "TRACEVIEW DIR=SIDEWAYS")
         .unwrap()
         .starts_with("ERROR: TRACEVIEW command parameter"));
+    assert!(ctl(base + 1, "TRACEVIEW 1")
+        .unwrap()
+        .starts_with("[Input Socket]\t126 byte"));
+    assert_eq!(ctl(base + 1, "TRACEVIEW 8192").unwrap(), view);
+    assert_eq!(ctl(base + 1, "TRACEVIEW -3").unwrap(), view);
+    assert!(ctl(base + 1, "TRACEVIEW 8193")
+        .unwrap()
+        .starts_with("ERROR: TRACEVIEW command parameter"));
+    assert_eq!(ctl(base + 1, "TRACE off").unwrap(), "SUCCEED\n");
+    assert_eq!(
+        ctl(base + 1, "TRACEVIEW").unwrap(),
+        view,
+        "kept while disabled"
+    );
+    assert_eq!(ctl(base + 1, "TRACE on").unwrap(), "SUCCEED\n");
+    assert_eq!(
+        ctl(base + 1, "TRACEVIEW").unwrap(),
+        "ERROR: There is no matched trace log now.\n",
+        "started again"
+    );
     assert_eq!(ctl(base + 1, "TRACE off").unwrap(), "SUCCEED\n");
 
     // The configuration file is watched: a server added to it appears in the table.

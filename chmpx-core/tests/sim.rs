@@ -556,3 +556,33 @@ fn a_server_that_stops_sending_merge_data_tells_the_requester() {
     });
     assert!(told, "server 2 was not told that server 0 stopped sending");
 }
+
+/// A slave answers the merge commands as the original's does (it is on no ring: "SUCCEED:
+/// There no server on RING."), refuses SUSPENDMERGE, NOSUSPENDMERGE, UPDATESTATUS and
+/// SERVICEIN, and passes SERVICEOUT of a server that is up on to that server; a server that is
+/// down it cannot take out (checked against the original 1.0.113).
+#[test]
+fn a_slave_answers_control_commands_as_the_originals() {
+    let mut sim = Sim::in_service(1);
+    for cmd in ["MERGE", "COMPMERGE", "ABORTMERGE"] {
+        assert_eq!(sim.command(3, cmd), "SUCCEED: There no server on RING.\n", "{cmd}");
+    }
+    for cmd in ["SUSPENDMERGE", "NOSUSPENDMERGE", "UPDATESTATUS", "SERVICEIN"] {
+        assert_eq!(
+            sim.command(3, cmd),
+            "ERROR: The command can not be executed on the slave node.\n",
+            "{cmd}"
+        );
+    }
+    let remote = chmpx_core::ctl::command(&mut sim.nodes[3], "SERVICEOUT 127.0.0.1:9105")
+        .expect_err("passed on");
+    assert_eq!((remote.port, remote.command.as_str()), (9105, "SERVICEOUT 127.0.0.1:9105"));
+    sim.kill(2);
+    for _ in 0..5 {
+        sim.tick(1);
+    }
+    assert_eq!(
+        sim.command(3, "SERVICEOUT 127.0.0.1:9105"),
+        "ERROR: The command can not be executed on the slave node.\n"
+    );
+}

@@ -463,3 +463,47 @@ fn messages_are_counted_apart_for_servers_and_slaves() {
         }
     }
 }
+
+/// A node whose trace log has no room (MAXHISTLOG = 0) cannot trace, as the original: TRACE
+/// enable fails and TRACEVIEW says the count is 0; a log of two keeps the two newest records.
+#[test]
+fn a_trace_log_of_no_room_cannot_be_enabled() {
+    let mut sim = Sim::in_service(1);
+    sim.nodes[3].cfg.max_histlog_count = 0;
+    assert_eq!(
+        sim.command(3, "TRACE ENABLE"),
+        "ERROR: Failed to set TRACE enable/disable.\n"
+    );
+    assert_eq!(
+        sim.command(3, "TRACEVIEW"),
+        "ERROR: Now trace count is 0.\n"
+    );
+    sim.nodes[3].cfg.max_histlog_count = 2;
+    assert_eq!(sim.command(3, "TRACE ENABLE"), "SUCCEED\n");
+    assert!(matches!(
+        sim.client(3, 9, hello(false)),
+        Response::Welcome { .. }
+    ));
+    let msgid = match sim.client(3, 9, Request::Open) {
+        Response::Opened { msgid } => msgid,
+        other => panic!("{other:?}"),
+    };
+    for len in [10, 20] {
+        let send = Request::Send {
+            msgid,
+            c2ctype: COM_C2C_ROUTING,
+            hash: 5,
+            body: vec![1; len],
+        };
+        assert!(matches!(sim.client(3, 9, send), Response::Sent { .. }));
+    }
+    let view = sim.command(3, "TRACEVIEW");
+    let kinds: Vec<&str> = view
+        .lines()
+        .map(|l| l.split(" byte").next().unwrap())
+        .collect();
+    assert_eq!(kinds, ["[Input MQ]\t20", "[Output Socket]\t140"], "{view}");
+    assert!(sim
+        .command(3, "TRACEVIEW 3")
+        .starts_with("ERROR: TRACEVIEW command parameter"));
+}

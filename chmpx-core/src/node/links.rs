@@ -56,7 +56,7 @@ impl Node {
 
     /// A client that just took up links hears that chmpx traces (when it does).
     fn tell_tracing(&mut self, client: ClientId) {
-        if self.trace.is_some() {
+        if self.trace_on {
             self.reply(client, Response::Tracing { on: true });
         }
     }

@@ -168,8 +168,11 @@ pub struct Node {
     out: Vec<Output>,
     /// Counters for SELFSTATUS (sent, received).
     pub stats: Stats,
-    /// The trace log (TRACE enable / TRACEVIEW): None while disabled.
-    trace: Option<VecDeque<TraceEntry>>,
+    /// The trace log (TRACEVIEW), oldest first, at most MAXHISTLOG records; kept while
+    /// disabled, started again by TRACE enable, as the original's.
+    trace: VecDeque<TraceEntry>,
+    /// TRACE enable.
+    trace_on: bool,
     /// Ring rounds we started and wait for (PXCOM type -> second sent).
     rounds: HashMap<u64, i64>,
     /// We joined the ring (or found nobody else up).
@@ -310,7 +313,8 @@ impl Node {
             rr_next: 0,
             out: Vec::new(),
             stats: Stats::default(),
-            trace: None,
+            trace: VecDeque::new(),
+            trace_on: false,
             rounds: HashMap::new(),
             on_ring: !is_server,
             said_of_itself: HashMap::new(),
@@ -1078,27 +1082,45 @@ impl Node {
     // ---- trace log ---------------------------------------------------------------------------
 
     fn trace(&mut self, log_type: u64, length: usize) {
-        let max = self.cfg.max_histlog_count.max(1) as usize;
         let now = self.now;
-        if let Some(t) = self.trace.as_mut() {
-            if t.len() >= max {
-                t.pop_front();
-            }
-            t.push_back(TraceEntry {
-                log_type: log_type | CHMLOG_TYPE_ASSIGNED,
-                length: length as u64,
-                start: now,
-                finish: now,
-            });
-        }
+        self.trace_push(TraceEntry {
+            log_type,
+            length: length as u64,
+            start: now,
+            finish: now,
+        });
     }
 
-    /// TRACE enable/disable; Err(text) when it already is.
+    /// The size of the trace log (MAXHISTLOG).
+    fn trace_max(&self) -> usize {
+        self.cfg.max_histlog_count.max(0) as usize
+    }
+
+    /// A record at the end of the log (dropping the oldest when it is full).
+    fn trace_push(&mut self, mut e: TraceEntry) {
+        if !self.trace_on {
+            return;
+        }
+        e.log_type |= CHMLOG_TYPE_ASSIGNED;
+        if self.trace.len() >= self.trace_max() {
+            self.trace.pop_front();
+        }
+        self.trace.push_back(e);
+    }
+
+    /// TRACE enable/disable; Err(text) when it already is, or when the log has no room
+    /// (MAXHISTLOG 0). Enabling starts the log again; disabling keeps what it holds.
     pub fn trace_set(&mut self, enable: bool) -> Result<(), &'static str> {
-        if enable == self.trace.is_some() {
+        if enable == self.trace_on {
             return Err(crate::ctl::RES_ERROR_TRACE_SET_ALREADY);
         }
-        self.trace = enable.then(VecDeque::new);
+        if enable {
+            if self.trace_max() == 0 {
+                return Err(crate::ctl::RES_ERROR_TRACE_SET_FAILED);
+            }
+            self.trace.clear();
+        }
+        self.trace_on = enable;
         // clients with links of their own keep the records of what passes on them from now
         let linked: Vec<ClientId> = self
             .clients
@@ -1115,42 +1137,41 @@ impl Node {
     /// Records a client kept of messages on its links (`Request::LinkCounts`), put among
     /// chmpx's own in time order (they come up to a report interval late).
     fn trace_links(&mut self, entries: Vec<TraceEntry>) {
-        let max = self.cfg.max_histlog_count.max(1) as usize;
-        let Some(t) = self.trace.as_mut() else {
+        if !self.trace_on {
             return;
-        };
+        }
+        let max = self.trace_max();
+        let key = |x: &TraceEntry| (x.start.sec, x.start.nsec);
         for mut e in entries {
             e.log_type |= CHMLOG_TYPE_ASSIGNED;
-            let key = |x: &TraceEntry| (x.start.sec, x.start.nsec);
-            let at = t.partition_point(|x| key(x) <= key(&e));
-            if t.len() >= max {
+            let at = self.trace.partition_point(|x| key(x) <= key(&e));
+            if self.trace.len() >= max {
                 if at == 0 {
                     continue; // older than everything kept
                 }
-                t.pop_front();
-                t.insert(at - 1, e);
+                self.trace.pop_front();
+                self.trace.insert(at - 1, e);
             } else {
-                t.insert(at, e);
+                self.trace.insert(at, e);
             }
         }
     }
 
+    /// The count TRACEVIEW takes as "all", as the original: the size of the log (MAXHISTLOG),
+    /// not the records in it.
     pub fn trace_count(&self) -> usize {
-        self.trace.as_ref().map_or(0, |t| t.len())
+        self.trace_max()
     }
 
-    /// TRACEVIEW: the last `count` records matching the direction and device masks.
+    /// TRACEVIEW: the first `count` records (oldest first) matching the direction and device
+    /// masks, as the original.
     pub fn trace_view(&self, dirmask: u64, devmask: u64, count: usize) -> String {
-        let Some(t) = self.trace.as_ref() else {
-            return String::new();
-        };
-        let matching: Vec<&TraceEntry> = t
-            .iter()
-            .filter(|e| e.log_type & dirmask != 0 && e.log_type & devmask != 0)
-            .collect();
-        let skip = matching.len().saturating_sub(count);
         let mut out = String::new();
-        for e in &matching[skip..] {
+        let matching = self
+            .trace
+            .iter()
+            .filter(|e| e.log_type & dirmask != 0 && e.log_type & devmask != 0);
+        for e in matching.take(count) {
             out.push_str(&format!(
                 "{}\t{} byte\tSTART({}s {}ns) - FINISH({}s {}ns)\n",
                 trace_type_text(e.log_type),
