@@ -565,9 +565,18 @@ fn a_server_that_stops_sending_merge_data_tells_the_requester() {
 fn a_slave_answers_control_commands_as_the_originals() {
     let mut sim = Sim::in_service(1);
     for cmd in ["MERGE", "COMPMERGE", "ABORTMERGE"] {
-        assert_eq!(sim.command(3, cmd), "SUCCEED: There no server on RING.\n", "{cmd}");
+        assert_eq!(
+            sim.command(3, cmd),
+            "SUCCEED: There no server on RING.\n",
+            "{cmd}"
+        );
     }
-    for cmd in ["SUSPENDMERGE", "NOSUSPENDMERGE", "UPDATESTATUS", "SERVICEIN"] {
+    for cmd in [
+        "SUSPENDMERGE",
+        "NOSUSPENDMERGE",
+        "UPDATESTATUS",
+        "SERVICEIN",
+    ] {
         assert_eq!(
             sim.command(3, cmd),
             "ERROR: The command can not be executed on the slave node.\n",
@@ -576,7 +585,10 @@ fn a_slave_answers_control_commands_as_the_originals() {
     }
     let remote = chmpx_core::ctl::command(&mut sim.nodes[3], "SERVICEOUT 127.0.0.1:9105")
         .expect_err("passed on");
-    assert_eq!((remote.port, remote.command.as_str()), (9105, "SERVICEOUT 127.0.0.1:9105"));
+    assert_eq!(
+        (remote.port, remote.command.as_str()),
+        (9105, "SERVICEOUT 127.0.0.1:9105")
+    );
     sim.kill(2);
     for _ in 0..5 {
         sim.tick(1);

@@ -348,17 +348,8 @@ fn records_of_messages_on_links_reach_traceview() {
         Response::Opened { msgid } => msgid,
         other => panic!("{other:?}"),
     };
-    let send = Request::Send {
-        msgid,
-        c2ctype: COM_C2C_ROUTING,
-        hash: 5,
-        body: vec![1; 33],
-    };
     let before = sim.nodes[3].stats;
-    assert!(matches!(
-        sim.client(3, 9, send),
-        Response::Sent { receivers: 1 }
-    ));
+    assert_eq!(sim.slave_send(9, msgid, 33), 1);
     // counted as the original counts it: the packet, its head included, to a server
     let st = sim.nodes[3].stats;
     assert_eq!(st.servers.bytes, before.servers.bytes + 120 + 33);
@@ -430,25 +421,9 @@ fn records_of_messages_on_links_reach_traceview() {
 #[test]
 fn messages_are_counted_apart_for_servers_and_slaves() {
     let mut sim = Sim::in_service(1);
-    assert!(matches!(
-        sim.client(3, 9, hello(false)),
-        Response::Welcome { .. }
-    ));
-    let msgid = match sim.client(3, 9, Request::Open) {
-        Response::Opened { msgid } => msgid,
-        other => panic!("{other:?}"),
-    };
+    let msgid = sim.slave_client(9);
     let before: Vec<_> = sim.nodes.iter().map(|n| n.stats).collect();
-    let send = Request::Send {
-        msgid,
-        c2ctype: COM_C2C_ROUTING,
-        hash: 5,
-        body: vec![1; 10],
-    };
-    assert!(matches!(
-        sim.client(3, 9, send),
-        Response::Sent { receivers: 1 }
-    ));
+    assert_eq!(sim.slave_send(9, msgid, 10), 1);
     let after: Vec<_> = sim.nodes.iter().map(|n| n.stats).collect();
     assert_eq!(after[3].servers.sent, before[3].servers.sent + 1);
     assert_eq!(after[3].slaves, before[3].slaves);
@@ -480,22 +455,9 @@ fn a_trace_log_of_no_room_cannot_be_enabled() {
     );
     sim.nodes[3].cfg.max_histlog_count = 2;
     assert_eq!(sim.command(3, "TRACE ENABLE"), "SUCCEED\n");
-    assert!(matches!(
-        sim.client(3, 9, hello(false)),
-        Response::Welcome { .. }
-    ));
-    let msgid = match sim.client(3, 9, Request::Open) {
-        Response::Opened { msgid } => msgid,
-        other => panic!("{other:?}"),
-    };
+    let msgid = sim.slave_client(9);
     for len in [10, 20] {
-        let send = Request::Send {
-            msgid,
-            c2ctype: COM_C2C_ROUTING,
-            hash: 5,
-            body: vec![1; len],
-        };
-        assert!(matches!(sim.client(3, 9, send), Response::Sent { .. }));
+        assert_eq!(sim.slave_send(9, msgid, len), 1);
     }
     let view = sim.command(3, "TRACEVIEW");
     let kinds: Vec<&str> = view

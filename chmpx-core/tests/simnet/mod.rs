@@ -386,6 +386,33 @@ impl Sim {
             .expect("an answer")
     }
 
+    /// Client `client` of the slave (node 3) says hello and opens a msgid.
+    pub fn slave_client(&mut self, client: u64) -> u64 {
+        assert!(matches!(
+            self.client(3, client, hello(false)),
+            Response::Welcome { .. }
+        ));
+        match self.client(3, client, Request::Open) {
+            Response::Opened { msgid } => msgid,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// Client `client` of the slave sends `len` bytes from `msgid` by hash 5 (routing): the
+    /// number of receivers.
+    pub fn slave_send(&mut self, client: u64, msgid: u64, len: usize) -> i64 {
+        let send = Request::Send {
+            msgid,
+            c2ctype: COM_C2C_ROUTING,
+            hash: 5,
+            body: vec![1; len],
+        };
+        match self.client(3, client, send) {
+            Response::Sent { receivers } => receivers,
+            other => panic!("{other:?}"),
+        }
+    }
+
     /// A control command on `node` (one that stays on that node), its outputs applied.
     pub fn command(&mut self, node: usize, text: &str) -> String {
         let out = chmpx_core::ctl::command(&mut self.nodes[node], text).expect("a local command");
