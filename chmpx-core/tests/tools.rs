@@ -442,6 +442,26 @@ fn status_without_chmpx_fails_clearly() {
         .contains("[ERR] Could not initialize internal object/data/etc."));
 }
 
+/// chmpx that cannot start prints the original's two lines on standard output and exits 1;
+/// what went wrong goes to standard error (ours: the original says to run it again with -d).
+#[test]
+fn chmpx_that_cannot_start_says_so_like_the_original() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.ini");
+    std::fs::write(&bad, "[GLOBAL]\nGROUP = X\n").unwrap();
+    let missing = dir.path().join("missing.ini");
+    for (conf, cause) in [(&bad, "FILEVERSION is missing"), (&missing, "does not exist")] {
+        let out = run(env!("CARGO_BIN_EXE_chmpx"), &["-conf", s(conf)]);
+        assert_eq!(out.code, 1);
+        assert_eq!(
+            out.stdout,
+            "ERROR: Could not initialize process.\n\
+             You can see detail about error, execute with \"-d\" option.\n"
+        );
+        assert!(out.stderr.contains(cause), "{}", out.stderr);
+    }
+}
+
 #[test]
 fn help_and_option_errors_like_the_original() {
     let out = run(STATUS, &["-h"]);

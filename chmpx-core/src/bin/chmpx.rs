@@ -116,21 +116,13 @@ fn main() {
             println!("WARNING: Something error occured while dispatching debugging file({f}).");
         }
     }
-    let source = match ConfSource::detect(&config.unwrap_or_default(), true) {
+    let source = ConfSource::detect(&config.unwrap_or_default(), true);
+    let mut server = match source
+        .map_err(|e| e.to_string())
+        .and_then(|src| Server::new(src, who))
+    {
         Ok(s) => s,
-        Err(e) => {
-            println!("ERROR: Could not initialize process.");
-            eprintln!("[CHMPX-ERR] chmpx : {e}");
-            exit(1);
-        }
-    };
-    let mut server = match Server::new(source, who) {
-        Ok(s) => s,
-        Err(e) => {
-            println!("ERROR: Could not initialize process.");
-            eprintln!("[CHMPX-ERR] chmpx : {e}");
-            exit(1);
-        }
+        Err(e) => not_initialized(&e),
     };
     if opts.find("allowselfcert") {
         server.allow_self_cert();
@@ -141,4 +133,13 @@ fn main() {
         eprintln!("[CHMPX-ERR] chmpx : {e}");
         exit(1);
     }
+}
+
+/// The original's answer to a process that cannot start (its two lines on standard output),
+/// and what went wrong on standard error.
+fn not_initialized(e: &dyn std::fmt::Display) -> ! {
+    println!("ERROR: Could not initialize process.");
+    println!("You can see detail about error, execute with \"-d\" option.");
+    eprintln!("[CHMPX-ERR] chmpx : {e}");
+    exit(1);
 }
