@@ -450,7 +450,10 @@ fn chmpx_that_cannot_start_says_so_like_the_original() {
     let bad = dir.path().join("bad.ini");
     std::fs::write(&bad, "[GLOBAL]\nGROUP = X\n").unwrap();
     let missing = dir.path().join("missing.ini");
-    for (conf, cause) in [(&bad, "FILEVERSION is missing"), (&missing, "does not exist")] {
+    for (conf, cause) in [
+        (&bad, "FILEVERSION is missing"),
+        (&missing, "does not exist"),
+    ] {
         let out = run(env!("CARGO_BIN_EXE_chmpx"), &["-conf", s(conf)]);
         assert_eq!(out.code, 1);
         assert_eq!(

@@ -9,26 +9,41 @@ use chmpx_core::opts::Opts;
 use k2hdkc_core::{config, dbg, server};
 
 fn usage(prg: &str) {
-    println!("Usage: {prg} [-conf <file> | -json <json>] [-ctlport <port>] [-cuk <cuk>] [-comlog] [-no_giveup_rejoin] [-d [silent|err|wan|msg|dump]] [-dfile <debug file path>]");
-    println!("       {prg} [ -h | -v ]");
-    println!();
-    println!("Option:");
-    println!("  -conf <file>        configuration file path(.ini .yaml .json)");
-    println!("  -json <json>        configuration json string");
-    println!("  -ctlport <port>     self control port of the chmpx server node");
-    println!("  -cuk <cuk>          self cuk of the chmpx server node");
-    println!("  -comlog             enable communication log");
-    println!("  -no_giveup_rejoin   retry joining chmpx without giving up");
-    println!("  -d <param>          debugging level: silent, err, wan, msg, dump");
-    println!("  -dfile <path>       file for debugging output");
-    println!("  -h(help)            display this usage");
-    println!("  -v(version)         display version");
-    println!();
-    println!("Environment:");
-    println!("  K2HDKCCONFFILE      configuration file path like \"-conf\"");
-    println!("  K2HDKCJSONCONF      configuration json string like \"-json\"");
-    println!("  DKCDBGMODE          debugging level like \"-d\"");
-    println!("  DKCDBGFILE          debugging output file like \"-dfile\"");
+    // the original's text, word for word
+    let lines = [
+        "[Usage]".to_string(),
+        format!("{prg} [-conf <file path> | -json <json string>] [-ctlport <port>] [-cuk <cuk>] [-comlog] [-no_giveup_rejoin] [-d [silent|err|wan|msg|dump]] [-dfile <file path>]"),
+        format!("{prg} [ -h | -v ]"),
+        "[option]".into(),
+        "  -conf <path>         specify the configuration file(.ini .yaml .json) path".into(),
+        "  -json <string>       specify the configuration json string".into(),
+        "  -ctlport <port>      specify the self control port(*)".into(),
+        "  -cuk <cuk string>    specify the self CUK(*)".into(),
+        "  -no_giveup_rejoin    not give up rejoining chmpx".into(),
+        "  -comlog              enable logging communication command".into(),
+        "  -d <param>           specify the debugging output mode:".into(),
+        "                        silent - no output".into(),
+        "                        err    - output error level".into(),
+        "                        wan    - output warning level".into(),
+        "                        msg    - output debug(message) level".into(),
+        "                        dump   - output communication debug level".into(),
+        "  -dfile <path>        specify the file path which is put output".into(),
+        "  -h(help)             display this usage.".into(),
+        "  -v(version)          display version.".into(),
+        String::new(),
+        "[environment]".into(),
+        "  K2HDKCCONFFILE       specify the configuration file(.ini .yaml .json) path".into(),
+        "  K2HDKCJSONCONF       specify the configuration json string".into(),
+        String::new(),
+        "(*) you can use environment DKCDBGMODE and DKCDBGFILE instead of -d/-dfile options.".into(),
+        "(*) if ctlport and cuk option is specified, chmpx searches same ctlport/cuk".into(),
+        "    in configuration file and ignores \"CTLPORT\" or \"CUK\" directive in".into(),
+        "    \"GLOBAL\" section. and chmpx will start in the mode indicated by the".into(),
+        "    server entry that has been detected.".into(),
+    ];
+    for l in lines {
+        println!("{l}");
+    }
 }
 
 /// `-v`: the k2hdkc, k2hash and chmpx banners, as libk2hdkc's `k2hdkc_print_version`.
@@ -65,16 +80,19 @@ fn main() {
         print_version();
         exit(0);
     }
-    let level = match o.get("d") {
+    let level = match o.get("d").filter(|w| !w.is_empty()) {
         Some(w) => match dbg::level_of(&w) {
             Some(l) => Some(l),
             None => {
-                eprintln!("ERROR: unknown debug level ({w})");
+                let w = w.to_ascii_uppercase();
+                println!("ERROR: Unknown \"-d\" option parameter({w}) is specified.");
+                usage(&prg);
                 exit(1);
             }
         },
         None if o.find("d") => {
-            eprintln!("ERROR: -d option needs a parameter");
+            println!("ERROR: \"-d\" option must be specified with parameter.");
+            usage(&prg);
             exit(1);
         }
         None => None,
@@ -85,25 +103,26 @@ fn main() {
         && std::env::var(config::ENV_CONFFILE).is_err()
         && std::env::var(config::ENV_JSONCONF).is_err()
     {
-        println!("ERROR: not specify option for configuration(-conf or -json)");
+        println!("ERROR: not specify option \"-conf\" or \"-json\", thus checking environments.");
         usage(&prg);
         exit(1);
     }
-    let ctlport = match o.get("ctlport") {
-        Some(p) => match p.parse::<i16>() {
-            Ok(n) if n > 0 => Some(n),
-            _ => {
-                println!("ERROR: -ctlport option parameter({p}) is wrong");
-                exit(1);
-            }
-        },
-        None => None,
-    };
+    // (read as the original: atoi into a short; -1 and 0 are refused)
+    let ctlport = o.get("ctlport").map(|p| {
+        let n = chmpx_core::config::hosts::parse_atoi(&p) as i16;
+        if n == -1 || n == 0 {
+            println!("ERROR: option \"-ctlport\" is specified with invalid value.");
+            exit(1);
+        }
+        n
+    });
     let cuk = o.get("cuk");
     let cfg = match config::load(&conf) {
         Ok(c) => c,
         Err(e) => {
-            println!("ERROR: Failed to load configuration : \"{e}\"");
+            // the original's line names what was given; what went wrong goes to stderr
+            println!("ERROR: Failed to load configuration : \"{conf}\"");
+            eprintln!("[K2HDKC-ERR] k2hdkc : {e}");
             exit(1);
         }
     };
@@ -126,7 +145,8 @@ fn main() {
         std::thread::sleep(std::time::Duration::from_millis(100));
     });
     if let Err(e) = server::run(&cfg, ctlport, cuk.as_deref(), stop) {
-        println!("ERROR: Failed to initialize control main object. ({e})");
+        println!("ERROR: Failed to initialize control main object.");
+        eprintln!("[K2HDKC-ERR] k2hdkc : {e}");
         exit(1);
     }
 }
