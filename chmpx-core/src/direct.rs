@@ -550,6 +550,7 @@ mod tests {
             slaves: Vec::new(),
             client_pids: Vec::new(),
             msgids: Vec::new(),
+            stats: Default::default(),
         };
         Links::new(LinkInfo {
             id_type: ChmpxIdType::Name.code(),

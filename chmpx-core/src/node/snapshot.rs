@@ -17,6 +17,8 @@ pub struct Snapshot {
     pub slaves: Vec<ChmpxSvr>,
     pub client_pids: Vec<u32>,
     pub msgids: Vec<u64>,
+    /// The message counts (SELFSTATUS "Stats"; chmpxstatus's server and slave stat).
+    pub stats: super::Stats,
 }
 
 impl Snapshot {
@@ -41,6 +43,7 @@ impl Snapshot {
             slaves: n.slaves.values().map(|s| s.record.clone()).collect(),
             client_pids: n.client_pids(),
             msgids: n.activated_msgids(),
+            stats: n.stats,
         }
     }
 
@@ -67,6 +70,11 @@ impl Snapshot {
         v.extend_from_slice(&(self.msgids.len() as u32).to_le_bytes());
         for m in &self.msgids {
             v.extend_from_slice(&m.to_le_bytes());
+        }
+        for st in [&self.stats.servers, &self.stats.slaves] {
+            for x in [st.sent, st.received, st.bytes, st.min_bytes, st.max_bytes] {
+                v.extend_from_slice(&x.to_le_bytes());
+            }
         }
         v
     }
@@ -112,6 +120,16 @@ impl Snapshot {
         let msgids = (0..n.min(b.len() / 8))
             .map(|_| u64_(&mut b))
             .collect::<Option<Vec<_>>>()?;
+        let mut counts = [super::Stat::default(); 2];
+        for st in &mut counts {
+            *st = super::Stat {
+                sent: u64_(&mut b)?,
+                received: u64_(&mut b)?,
+                bytes: u64_(&mut b)?,
+                min_bytes: u64_(&mut b)?,
+                max_bytes: u64_(&mut b)?,
+            };
+        }
         let slaves = lists.pop()?;
         let servers = lists.pop()?;
         Some(Snapshot {
@@ -126,6 +144,50 @@ impl Snapshot {
             slaves,
             client_pids,
             msgids,
+            stats: super::Stats {
+                servers: counts[0],
+                slaves: counts[1],
+            },
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A snapshot comes back as it went, message counts included; a cut one is refused.
+    #[test]
+    fn a_snapshot_round_trips_with_its_counts() {
+        let stat = |n: u64| super::super::Stat {
+            sent: n,
+            received: n + 1,
+            bytes: n * 200,
+            min_bytes: 121,
+            max_bytes: 9000 + n,
+        };
+        let snap = Snapshot {
+            pid: 7,
+            start_time: 1_700_000_000,
+            is_server: true,
+            group: "G".into(),
+            chmpxid: 0x1234,
+            base_msgid: 0x5678,
+            self_rec: ChmpxSvr::default(),
+            servers: vec![ChmpxSvr::default(); 2],
+            slaves: vec![ChmpxSvr::default()],
+            client_pids: vec![3, 4],
+            msgids: vec![9],
+            stats: super::super::Stats {
+                servers: stat(5),
+                slaves: stat(6),
+            },
+        };
+        let bytes = snap.encode();
+        let back = Snapshot::decode(&bytes).expect("decodes");
+        assert_eq!(back.stats, snap.stats);
+        assert_eq!((back.pid, back.chmpxid, back.servers.len()), (7, 0x1234, 2));
+        assert_eq!((back.client_pids, back.msgids), (vec![3, 4], vec![9]));
+        assert!(Snapshot::decode(&bytes[..bytes.len() - 1]).is_none());
     }
 }
