@@ -283,13 +283,17 @@ fn linetool_against_a_cluster() {
         slave_conf.display()
     )));
     assert!(out.contains(" Chmpx nodes information at start\n"));
-    assert!(out.contains("one\n echo one\none\n"), "{out}");
+    // as the original: the prompt, and the line read echoed after it when it comes from a pipe
+    assert!(
+        out.contains("CLT> echo one\none\nCLT> !!\n echo one\none\nCLT> his\n"),
+        "{out}"
+    );
     assert!(
         out.contains(" 1  echo one\n 2  echo one\n 3  his\n"),
         "{out}"
     );
     assert!(err.contains("[CCT-ERR] Unknown option(bogus).\n"), "{err}");
-    assert!(out.ends_with("Quit.\n"));
+    assert!(out.ends_with("CLT> quit\nQuit.\n"), "{out}");
     // Without -nocolor the check marks are coloured.
     let (out, _) = linetool(
         &["-conf", slave_conf.to_str().unwrap()],

@@ -1018,7 +1018,10 @@ impl Tool {
     /// One line of standard input (the prompt shown on a terminal). Control characters are
     /// dropped, as the original's line editor ignores them.
     fn read_line(&mut self, prompt: &str) -> Input {
-        if self.tty {
+        // the prompt always, as the original; from a pipe or file the line read is echoed
+        // after it too (the original echoes what it reads itself), so a transcript reads the
+        // same
+        {
             let mut out = std::io::stdout().lock();
             let _ = write!(out, "{prompt}");
             let _ = out.flush();
@@ -1047,6 +1050,11 @@ impl Tool {
             }
         }
         let line = String::from_utf8_lossy(&buf).into_owned();
+        if !self.tty {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{line}");
+            let _ = out.flush();
+        }
         self.put_history(&line);
         Input::Line(line)
     }
