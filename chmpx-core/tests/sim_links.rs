@@ -469,3 +469,39 @@ fn a_trace_log_of_no_room_cannot_be_enabled() {
         .command(3, "TRACEVIEW 3")
         .starts_with("ERROR: TRACEVIEW command parameter"));
 }
+
+/// A report of more records than the log holds, out of order: the newest stay, in time order
+/// with chmpx's own (the log is merged in one pass, however much a client sends).
+#[test]
+fn a_report_of_many_records_keeps_the_newest_in_order() {
+    let mut sim = Sim::in_service(1);
+    sim.nodes[3].cfg.max_histlog_count = 3;
+    assert_eq!(sim.command(3, "TRACE ENABLE"), "SUCCEED\n");
+    let msgid = sim.slave_client(9);
+    assert_eq!(sim.slave_send(9, msgid, 10), 1); // two records at the simulation's time
+    let t = sim.now.sec;
+    let rec = |sec, length| TraceEntry {
+        log_type: 0x14,
+        length,
+        start: Timespec { sec, nsec: 0 },
+        finish: Timespec { sec, nsec: 0 },
+    };
+    let mut trace: Vec<TraceEntry> = (0..50_000).map(|i| rec(t - 100 + i % 50, 1)).collect();
+    trace.push(rec(t + 1, 2));
+    trace.push(rec(t - 1, 3));
+    let req = Request::LinkCounts {
+        servers: Stat::default(),
+        slaves: Stat::default(),
+        trace,
+    };
+    sim.queue.push_back((3, Input::Client { client: 9, req }));
+    sim.settle();
+    let view = sim.command(3, "TRACEVIEW");
+    let lengths: Vec<&str> = view
+        .lines()
+        .map(|l| l.split('\t').nth(1).unwrap())
+        .collect();
+    // the record a second before, chmpx's two (Output Socket 130 after Input MQ 10), the one
+    // a second after: the newest three of them
+    assert_eq!(lengths, ["10 byte", "130 byte", "2 byte"], "{view}");
+}

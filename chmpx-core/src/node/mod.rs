@@ -1102,7 +1102,8 @@ impl Node {
             return;
         }
         e.log_type |= CHMLOG_TYPE_ASSIGNED;
-        if self.trace.len() >= self.trace_max() {
+        // (a loop: MAXHISTLOG may have shrunk with a reloaded configuration)
+        while !self.trace.is_empty() && self.trace.len() >= self.trace_max() {
             self.trace.pop_front();
         }
         self.trace.push_back(e);
@@ -1134,27 +1135,38 @@ impl Node {
         Ok(())
     }
 
-    /// Records a client kept of messages on its links (`Request::LinkCounts`), put among
-    /// chmpx's own in time order (they come up to a report interval late).
-    fn trace_links(&mut self, entries: Vec<TraceEntry>) {
-        if !self.trace_on {
+    /// Records a client kept of messages on its links (`Request::LinkCounts`), merged with
+    /// chmpx's own in time order (they come up to a report interval late); the newest
+    /// MAXHISTLOG stay. One pass over both, whatever a client sends.
+    fn trace_links(&mut self, mut entries: Vec<TraceEntry>) {
+        if !self.trace_on || entries.is_empty() {
             return;
         }
-        let max = self.trace_max();
+        let max = self.trace_max().max(1);
         let key = |x: &TraceEntry| (x.start.sec, x.start.nsec);
-        for mut e in entries {
-            e.log_type |= CHMLOG_TYPE_ASSIGNED;
-            let at = self.trace.partition_point(|x| key(x) <= key(&e));
-            if self.trace.len() >= max {
-                if at == 0 {
-                    continue; // older than everything kept
+        entries.sort_by_key(key);
+        if entries.len() > max {
+            entries.drain(..entries.len() - max);
+        }
+        let old = std::mem::take(&mut self.trace);
+        let mut merged = VecDeque::with_capacity((old.len() + entries.len()).min(max));
+        let (mut a, mut b) = (old.into_iter().peekable(), entries.into_iter().peekable());
+        loop {
+            let next = match (a.peek(), b.peek()) {
+                (Some(x), Some(y)) if key(y) < key(x) => b.next(),
+                (Some(_), _) => a.next(),
+                (None, Some(_)) => b.next(),
+                (None, None) => break,
+            };
+            if let Some(mut e) = next {
+                e.log_type |= CHMLOG_TYPE_ASSIGNED;
+                if merged.len() == max {
+                    merged.pop_front();
                 }
-                self.trace.pop_front();
-                self.trace.insert(at - 1, e);
-            } else {
-                self.trace.insert(at, e);
+                merged.push_back(e);
             }
         }
+        self.trace = merged;
     }
 
     /// The count TRACEVIEW takes as "all", as the original: the size of the log (MAXHISTLOG),
