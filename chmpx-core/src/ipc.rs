@@ -143,6 +143,28 @@ impl Stat {
     fn is_empty(&self) -> bool {
         self.sent + self.received == 0
     }
+
+    /// Its five words in the order they are encoded (here and in status snapshots).
+    pub(crate) fn words(&self) -> [u64; 5] {
+        [
+            self.sent,
+            self.received,
+            self.bytes,
+            self.min_bytes,
+            self.max_bytes,
+        ]
+    }
+
+    pub(crate) fn from_words(w: [u64; 5]) -> Stat {
+        let [sent, received, bytes, min_bytes, max_bytes] = w;
+        Stat {
+            sent,
+            received,
+            bytes,
+            min_bytes,
+            max_bytes,
+        }
+    }
 }
 
 /// One record of chmpx's trace log (TRACE, TRACEVIEW): direction and device
@@ -277,11 +299,7 @@ impl W {
         self
     }
     fn stat(self, st: &Stat) -> W {
-        self.u64(st.sent)
-            .u64(st.received)
-            .u64(st.bytes)
-            .u64(st.min_bytes)
-            .u64(st.max_bytes)
+        st.words().into_iter().fold(self, W::u64)
     }
     fn ts(self, t: &Timespec) -> W {
         self.i64(t.sec).i64(t.nsec)
@@ -341,13 +359,11 @@ impl<'a> R<'a> {
         String::from_utf8(self.bytes()?).map_err(|_| IpcError::Text)
     }
     fn stat(&mut self) -> Result<Stat, IpcError> {
-        Ok(Stat {
-            sent: self.u64()?,
-            received: self.u64()?,
-            bytes: self.u64()?,
-            min_bytes: self.u64()?,
-            max_bytes: self.u64()?,
-        })
+        let mut w = [0u64; 5];
+        for x in &mut w {
+            *x = self.u64()?;
+        }
+        Ok(Stat::from_words(w))
     }
     fn ts(&mut self) -> Result<Timespec, IpcError> {
         Ok(Timespec {

@@ -356,13 +356,7 @@ fn without_domerge_merges_only_move_statuses_and_are_driven_by_hand() {
         .all(|s| *s == CHMPXSTS_SRVIN_UP_ADDED));
     assert_eq!(sim.command(2, "COMPMERGE"), "SUCCEED\n");
     sim.tick(1);
-    for n in 0..4 {
-        assert_eq!(
-            sim.statuses(n),
-            vec![CHMPXSTS_SRVIN_UP_NORMAL; 3],
-            "view of node {n}"
-        );
-    }
+    sim.assert_all_normal();
     assert_eq!(sim.gets, 0, "no client was asked for data");
     assert_eq!(sim.command(1, "ABORTMERGE"), "SUCCEED\n");
 }

@@ -299,10 +299,6 @@ impl Node {
     }
 
     fn client_reply(&mut self, client: ClientId, req: &ComPkt, body: Vec<u8>) -> bool {
-        if !self.clients.contains_key(&client) {
-            return false;
-        }
-        self.trace(CHMLOG_TYPE_INPUT | CHMLOG_TYPE_MQ, body.len());
         let Some(c) = self.clients.get(&client) else {
             return false;
         };
@@ -313,6 +309,7 @@ impl Node {
         }
         head.dept_ids.chmpxid = self.chmpxid;
         head.reqtime = self.now;
+        self.trace(CHMLOG_TYPE_INPUT | CHMLOG_TYPE_MQ, body.len());
         let target = head.term_ids.chmpxid;
         if target == self.chmpxid {
             return self.deliver_local(Frame::new(head, body));

@@ -72,7 +72,7 @@ impl Snapshot {
             v.extend_from_slice(&m.to_le_bytes());
         }
         for st in [&self.stats.servers, &self.stats.slaves] {
-            for x in [st.sent, st.received, st.bytes, st.min_bytes, st.max_bytes] {
+            for x in st.words() {
                 v.extend_from_slice(&x.to_le_bytes());
             }
         }
@@ -122,13 +122,11 @@ impl Snapshot {
             .collect::<Option<Vec<_>>>()?;
         let mut counts = [super::Stat::default(); 2];
         for st in &mut counts {
-            *st = super::Stat {
-                sent: u64_(&mut b)?,
-                received: u64_(&mut b)?,
-                bytes: u64_(&mut b)?,
-                min_bytes: u64_(&mut b)?,
-                max_bytes: u64_(&mut b)?,
-            };
+            let mut w = [0u64; 5];
+            for x in &mut w {
+                *x = u64_(&mut b)?;
+            }
+            *st = super::Stat::from_words(w);
         }
         let slaves = lists.pop()?;
         let servers = lists.pop()?;

@@ -479,6 +479,11 @@ impl Sim {
         for _ in 0..3 {
             self.tick(1);
         }
+        self.assert_all_normal();
+    }
+
+    /// Every view (servers and slave) has the three servers in service.
+    pub fn assert_all_normal(&self) {
         for n in 0..4 {
             assert_eq!(
                 self.statuses(n),
