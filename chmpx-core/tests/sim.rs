@@ -445,6 +445,42 @@ fn a_stale_record_in_one_view_is_corrected_by_the_server_it_describes() {
     sim.recovers();
 }
 
+/// A slave hears of a server's change from every server it is connected to, as the
+/// original's (each server passes the N2_STATUS_CHANGE that comes around the ring on to its
+/// slaves): here what server 1 tells the slave itself is lost, and the slave's view follows all
+/// the same. Before, only the server that changed told the slaves, and a slave that missed
+/// that one message (not connected to it yet when it changed) kept a stale record: the k2hdkc
+/// fault test once found a returned server "down or suspended" in the slave's view for good.
+#[test]
+fn a_slave_hears_a_servers_change_from_the_other_servers() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static FROM: AtomicU64 = AtomicU64::new(0);
+    static TO: AtomicU64 = AtomicU64::new(0);
+    let mut sim = Sim::in_service(1);
+    FROM.store(sim.nodes[1].chmpxid, Ordering::Relaxed);
+    TO.store(sim.nodes[3].chmpxid, Ordering::Relaxed);
+    fn from_1_to_slave(input: &Input) -> bool {
+        matches!(input, Input::Frame { frame, .. }
+            if frame.pkt.head.dept_ids.chmpxid == FROM.load(Ordering::Relaxed)
+                && frame.pkt.head.term_ids.chmpxid == TO.load(Ordering::Relaxed))
+    }
+    sim.lose = Some(from_1_to_slave);
+    let id1 = sim.nodes[1].chmpxid;
+    let suspended = CHMPXSTS_SRVIN_UP_NORMAL | CHMPXSTS_VAL_SUSPEND;
+    sim.set_own_status(1, suspended);
+    sim.settle();
+    assert_eq!(sim.nodes[0].ring.status(id1), Some(suspended));
+    assert_eq!(
+        sim.nodes[3].ring.status(id1),
+        Some(suspended),
+        "the slave's view of server 1"
+    );
+    sim.lose = None;
+    sim.set_own_status(1, CHMPXSTS_SRVIN_UP_NORMAL);
+    sim.settle();
+    sim.assert_all_normal();
+}
+
 /// A server whose status says it merges while no request of its own is out (the request was
 /// dropped on the way, the status stayed): the automatic merge of every server waits while any
 /// server is DOING, so before, the ring stayed in merge states for good

@@ -23,6 +23,14 @@ chmpx=$rel/chmpx
 dkc=$rel/k2hdkc
 client=$rel/examples/dkc_client
 base=$((24000 + ($$ % 60) * 20))
+# twenty ports from base: skip a block where something already listens (another run)
+port_used() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+for _ in $(seq 60); do
+    used=0
+    for p in $(seq "$base" $((base + 11))); do port_used "$p" && { used=1; break; }; done
+    [ $used = 0 ] && break
+    base=$((24000 + ((base - 24000) / 20 + 1) % 60 * 20))
+done
 group="DKF$$"
 dir=$(mktemp -d "${TMPDIR:-/tmp}/k2hdkc-faults.XXXXXX")
 pids=()
@@ -33,9 +41,16 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP PIPE
-fail() {
+fail() { # the cause is printed again after the logs, where a truncated output still shows it
     echo "faults.sh: $*" >&2
-    for f in "$dir"/*.log; do [ -s "$f" ] && { echo "---- $(basename "$f")" >&2; tail -20 "$f" >&2; }; done
+    for f in "$dir"/*.log; do [ -s "$f" ] && { echo "---- $(basename "$f")" >&2; grep -v 'no receiver for hash' "$f" | tail -20 >&2; }; done
+    # each live node's view of the ring, one line a server
+    for p in 1 3 5 7 11; do
+        ctl $((base + p)) ALLSTATUS | awk -v me=$((base + p)) '
+            / Port / { port = $3 } /Server Status/ { st = $4 " " $5 " " $6 }
+            /Enable Hash/ { h = $5 } /Pending Hash/ { printf "view of %s: %s %s base %s pending %s\n", me, port, st, h, $5 }' >&2
+    done
+    echo "faults.sh: FAILED: $*" >&2
     exit 1
 }
 ctl() ( exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1; printf '%s\0' "$2" >&3; timeout 5 cat <&3 ) 2>/dev/null

@@ -302,6 +302,8 @@ impl Node {
         self.ring.set_status(chmpxid, status, t);
         self.recompute_operating();
         if let Some(rec) = self.ring.get(chmpxid).cloned() {
+            // our slaves hear it too (the others' from the servers it passes)
+            self.tell_slaves(&rec);
             self.ring_start(PxCom::N2StatusChange {
                 server: Box::new(rec),
             });

@@ -137,6 +137,11 @@ impl Node {
             }
             PxCom::N2StatusChange { server } => {
                 let rec = (**server).clone();
+                // every server passes the news on to its slaves, as the original's
+                // (PxComReceiveStatusChange): a slave hears of each change from every server it
+                // is connected to, not only from the server that changed, so a change made
+                // while the slave was not (yet) connected to that server still reaches it
+                self.tell_slaves(&rec);
                 self.learn(rec, dept);
                 true
             }
@@ -380,17 +385,7 @@ impl Node {
     pub fn push_status(&mut self) -> usize {
         self.stamp_self();
         let rec = self.own_record();
-        let slaves: Vec<(u64, ConnId)> = self.slaves.iter().map(|(id, s)| (*id, s.conn)).collect();
-        for (id, conn) in &slaves {
-            let data = self.px(
-                *id,
-                PxCom::N2StatusChange {
-                    server: Box::new(rec.clone()),
-                },
-            );
-            self.out.push(Output::Send { conn: *conn, data });
-        }
-        let mut n = slaves.len();
+        let mut n = self.tell_slaves(&rec);
         if self.is_server
             && self.ring_start(PxCom::N2StatusChange {
                 server: Box::new(rec),
@@ -406,19 +401,23 @@ impl Node {
         if self.is_server {
             self.ring_start(PxCom::ServerDown { chmpxid });
         }
-        let rec = self.ring.get(chmpxid).cloned();
-        if let Some(rec) = rec {
-            let slaves: Vec<(u64, ConnId)> =
-                self.slaves.iter().map(|(id, s)| (*id, s.conn)).collect();
-            for (id, conn) in slaves {
-                let data = self.px(
-                    id,
-                    PxCom::N2StatusChange {
-                        server: Box::new(rec.clone()),
-                    },
-                );
-                self.out.push(Output::Send { conn, data });
-            }
+        if let Some(rec) = self.ring.get(chmpxid).cloned() {
+            self.tell_slaves(&rec);
         }
+    }
+
+    /// Sends a server's record to each of our slaves (N2_STATUS_CHANGE); how many.
+    pub(super) fn tell_slaves(&mut self, rec: &ChmpxSvr) -> usize {
+        let slaves: Vec<(u64, ConnId)> = self.slaves.iter().map(|(id, s)| (*id, s.conn)).collect();
+        for (id, conn) in &slaves {
+            let data = self.px(
+                *id,
+                PxCom::N2StatusChange {
+                    server: Box::new(rec.clone()),
+                },
+            );
+            self.out.push(Output::Send { conn: *conn, data });
+        }
+        slaves.len()
     }
 }
