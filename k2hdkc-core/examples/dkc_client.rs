@@ -21,15 +21,27 @@ use chmpx_core::wire::COM_C2C_ROUTING;
 use k2hdkc_core::wire::*;
 
 fn call(c: &mut Client, msgid: u64, key: &[u8], body: Body, t: u64) -> Option<Message> {
+    // each request has a number of its own, which the server echoes: an answer that comes
+    // after its request was given up is skipped, not taken for the next request's
+    static NUMBER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    let number = NUMBER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let m = Message {
-        head: Head::request(t, 0),
+        head: Head::request(t, number),
         body,
     };
     let hash = k2hash::hash::hash(key);
     // a post, as libk2hdkc sends: no count to wait for, and it may go on a direct link
     c.post(msgid, &m.encode(), hash, COM_C2C_ROUTING).ok()?;
-    let (_, b) = c.receive(Some(msgid), 3000).ok()??;
-    Message::decode(&b).ok()
+    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(3000);
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let (_, b) = c.receive(Some(msgid), left.as_millis() as i32).ok()??;
+        match Message::decode(&b) {
+            Ok(a) if a.head.comnumber == number => return Some(a),
+            _ if left.is_zero() => return None,
+            _ => {}
+        }
+    }
 }
 
 fn cstr(s: &str) -> Vec<u8> {
