@@ -888,7 +888,8 @@ impl Client {
     }
 
     /// Sends `body` of `c2ctype` for `hash` from `msgid` (ignored for a client-on-server);
-    /// returns how many chmpx processes it went to (-1: no receiver).
+    /// returns how many chmpx processes it went to (-1: no server for it; 0: a broadcast or
+    /// replication that no other server takes, a success as the original's).
     pub fn send(&mut self, msgid: u64, body: &[u8], hash: u64, c2ctype: u64) -> Result<i64> {
         let req = Request::Send {
             msgid,

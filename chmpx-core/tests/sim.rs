@@ -154,6 +154,21 @@ fn ring_converges_routes_and_survives_a_failure() {
         replica.is_some(),
         "a replica took the key of the dead primary"
     );
+    // that replica copies a write of hash 4 to the others that hold it (NOT_SELF): there is
+    // none left, which is a success with no receiver, as the original's (a warning, no error)
+    let replica = replica.unwrap();
+    sim.client(replica, 1, Request::Open);
+    let r = sim.client(
+        replica,
+        1,
+        Request::Send {
+            msgid: CHM_INVALID_MSGID,
+            c2ctype: COM_C2C_RBROADCAST | COM_C2C_NOT_SELF,
+            hash: 4,
+            body: b"copy".to_vec(),
+        },
+    );
+    assert_eq!(r, Response::Sent { receivers: 0 });
 
     // Deterministic: the same run again gives the same chmpxids, slots and statuses.
     let mut again = Sim::new(1);
