@@ -167,5 +167,15 @@ pub fn start_ring(cl: &mut Cluster, layout: &Layout) -> (Vec<Client>, Vec<PathBu
     wait_for("slave sees every server in service", || {
         ctl(layout.slave_ctl, "DUMP").is_some_and(|d| d.matches(READY).count() == count)
     });
+    // the slave may know a server in service from what the others pass on before its own
+    // connection to it is up (it connects once a second, or when it sends): wait for that
+    // too, on every server (its slave list holds the slave and the other servers)
+    let from = format!("    From Slaves           = {count}\n");
+    for (_, c) in &layout.servers {
+        wait_for(
+            "every server connected from the slave and the others",
+            || ctl(*c, "SELFSTATUS").is_some_and(|s| s.contains(&from)),
+        );
+    }
     (clients, confs, slave_conf)
 }
