@@ -24,11 +24,13 @@ dkc=$rel/k2hdkc
 client=$rel/examples/dkc_client
 base=$((24000 + ($$ % 60) * 20))
 # twenty ports from base: skip a block where something already listens (another run)
-port_used() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+block_used() { # BASE
+    local p
+    for p in $(seq "$1" $(($1 + 11))); do (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && return 0; done
+    return 1
+}
 for _ in $(seq 60); do
-    used=0
-    for p in $(seq "$base" $((base + 11))); do port_used "$p" && { used=1; break; }; done
-    [ $used = 0 ] && break
+    block_used "$base" || break
     base=$((24000 + ((base - 24000) / 20 + 1) % 60 * 20))
 done
 group="DKF$$"
